@@ -1,0 +1,187 @@
+"""Answering: condense a follow-up, retrieve, prompt, stream, cite. Used by the CLI and the web UI."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from llama_index.core.llms import ChatMessage, MessageRole
+from loguru import logger
+from pydantic import BaseModel
+
+from app.answering import prompts
+from app.answering.retrieval import Passage, Retriever
+from app.config import ChatSettings
+from app.models.llm import ChatModel, StreamResult, Usage
+from app.models.tokens import cl100k
+from app.usage.accounting import UsageRecorder
+
+_CITE = re.compile(r"\[(\d{1,2})\]")
+QUOTE_CHARS = 300
+
+
+class Citation(BaseModel):
+    number: int
+    doc_id: str
+    file: str
+    page: int
+    page_label: str
+    score: float
+    text: str
+    start: int
+    end: int
+
+
+class Answer(BaseModel):
+    question: str  # the standalone question used for retrieval
+    answer: str
+    citations: list[Citation]
+    usage: dict[str, int]
+    mode: Literal["generated", "retrieval_only", "abstained", "no_documents"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    """A text delta while streaming; the last event carries the complete Answer."""
+
+    delta: str = ""
+    answer: Answer | None = None
+
+
+class AnswerService:
+    def __init__(
+        self,
+        retriever: Retriever,
+        llm: ChatModel | None,
+        settings: ChatSettings,
+        usage: UsageRecorder,
+    ) -> None:
+        self._retriever = retriever
+        self._llm = llm
+        self._settings = settings
+        self._usage = usage
+        self._tokens = cl100k()  # only for the history budget; usage comes from the API
+
+    @property
+    def generation_enabled(self) -> bool:
+        return self._llm is not None
+
+    def stream(
+        self,
+        owner: str,
+        question: str,
+        history: Sequence[Turn] = (),
+        doc_ids: Sequence[str] | None = None,
+        api_key: str | None = None,
+    ) -> Iterator[AnswerEvent]:
+        """Stream an answer grounded in `owner`'s documents (all, or only `doc_ids`)."""
+        lang = prompts.language_of(question)
+        usage = Usage()
+        llm = self._llm
+        recent = self._recent(history)
+        standalone = question
+        if llm is not None and recent and self._settings.condense:
+            standalone, used = llm.complete(self._condense_messages(recent, question), api_key)
+            standalone = standalone or question
+            usage.add(used)
+            self._usage.record(owner, "condense", llm.model, used)
+        retrieval = self._retriever.retrieve(owner, standalone, doc_ids)
+        passages = retrieval.passages
+        if not passages:
+            yield from self._fixed(standalone, prompts.NO_DOCUMENTS[lang], [], usage, "no_documents")
+            return
+        if retrieval.abstained:
+            yield from self._fixed(standalone, prompts.NOT_FOUND[lang], [], usage, "abstained")
+            return
+        if llm is None:
+            yield from self._fixed(standalone, prompts.RETRIEVAL_ONLY[lang], _citations(passages, None), usage,
+                                   "retrieval_only")
+            return
+        result = StreamResult()
+        for delta in llm.stream(self._answer_messages(recent, question, standalone, passages), result, api_key):
+            yield AnswerEvent(delta=delta)
+        usage.add(result.usage)
+        self._usage.record(owner, "chat", llm.model, result.usage)
+        logger.bind(user=owner).info(
+            "answered passages={} prompt_tokens={} completion_tokens={}",
+            len(passages), result.usage.prompt_tokens, result.usage.completion_tokens,
+        )
+        yield AnswerEvent(answer=Answer(
+            question=standalone, answer=result.text, citations=_citations(passages, result.text),
+            usage=_usage_dict(usage), mode="generated",
+        ))
+
+    def ask(self, owner: str, question: str, **kwargs: object) -> Answer:
+        """Non-streaming convenience: the final Answer."""
+        for event in self.stream(owner, question, **kwargs):  # type: ignore[arg-type]
+            if event.answer is not None:
+                return event.answer
+        raise RuntimeError("answer stream ended without an answer")
+
+    def _fixed(self, question: str, text: str, citations: list[Citation], usage: Usage,
+               mode: Literal["retrieval_only", "abstained", "no_documents"]) -> Iterator[AnswerEvent]:
+        yield AnswerEvent(delta=text)
+        yield AnswerEvent(answer=Answer(question=question, answer=text, citations=citations,
+                                        usage=_usage_dict(usage), mode=mode))
+
+    def _recent(self, history: Sequence[Turn]) -> list[Turn]:
+        """The most recent turns that fit in chat.history_tokens."""
+        kept: list[Turn] = []
+        budget = self._settings.history_tokens
+        for turn in reversed(history):
+            cost = len(self._tokens.encode(turn.content, disallowed_special=()))
+            if cost > budget:
+                break
+            kept.insert(0, turn)
+            budget -= cost
+        return kept
+
+    @staticmethod
+    def _condense_messages(recent: list[Turn], question: str) -> list[ChatMessage]:
+        history = "\n".join(f"{t.role}: {t.content}" for t in recent)
+        return [ChatMessage(role=MessageRole.USER, content=prompts.CONDENSE.format(history=history, question=question))]
+
+    @staticmethod
+    def _answer_messages(recent: list[Turn], question: str, standalone: str,
+                         passages: list[Passage]) -> list[ChatMessage]:
+        sources = prompts.format_sources([(i, p.file, p.page, p.text) for i, p in enumerate(passages, 1)])
+        messages = [ChatMessage(role=MessageRole.SYSTEM, content=prompts.SYSTEM)]
+        for turn in recent:
+            role = MessageRole.USER if turn.role == "user" else MessageRole.ASSISTANT
+            messages.append(ChatMessage(role=role, content=turn.content))
+        asked = question if standalone == question else f"{question}\n(Standalone: {standalone})"
+        messages.append(ChatMessage(role=MessageRole.USER, content=prompts.user_message(asked, sources)))
+        return messages
+
+
+def _quote(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= QUOTE_CHARS else flat[: QUOTE_CHARS - 1] + "…"
+
+
+def _citations(passages: list[Passage], answer: str | None) -> list[Citation]:
+    """The passages the answer cites by number; all passages when it cites none (or no LLM)."""
+    cited = {int(n) for n in _CITE.findall(answer or "")}
+    numbered = list(enumerate(passages, 1))
+    chosen = [(n, p) for n, p in numbered if n in cited] or numbered
+    return [
+        Citation(number=n, doc_id=p.doc_id, file=p.file, page=p.page, page_label=p.page_label,
+                 score=round(p.score, 4), text=_quote(p.text), start=p.start, end=p.end)
+        for n, p in chosen
+    ]
+
+
+def _usage_dict(usage: Usage) -> dict[str, int]:
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.prompt_tokens + usage.completion_tokens,
+    }

@@ -1,0 +1,60 @@
+"""`ask "question" --user NAME [--json]`: a streamed answer with its citations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from app.answering.service import Answer
+from app.config import Settings
+from app.container import Container
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("ask", help="ask a question about a user's documents")
+    p.add_argument("question")
+    p.add_argument("--user", required=True, help="workspace owner")
+    p.add_argument("--doc", action="append", dest="docs", metavar="ID", help="only this document (repeatable)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
+    p.set_defaults(handler=run)
+
+
+def to_json(answer: Answer) -> dict[str, Any]:
+    return {
+        "answer": answer.answer,
+        "citations": [
+            {"file": c.file, "page": c.page, "score": c.score, "text": c.text, "page_label": c.page_label}
+            for c in answer.citations
+        ],
+        "usage": answer.usage,
+        "mode": answer.mode,
+    }
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    container = Container(settings)
+    try:
+        final: Answer | None = None
+        for event in container.answers.stream(args.user, args.question, doc_ids=args.docs):
+            if event.answer is not None:
+                final = event.answer
+            elif not args.json:
+                sys.stdout.write(event.delta)
+                sys.stdout.flush()
+    finally:
+        container.close()
+    assert final is not None
+    if args.json:
+        print(json.dumps(to_json(final), ensure_ascii=False))
+        return 0
+    print()
+    if final.citations:
+        print("\nSources:")
+        for c in final.citations:
+            quote = c.text if len(c.text) <= 160 else c.text[:159] + "…"
+            print(f"  [{c.number}] {c.file}, page {c.page} (score {c.score:.3f}): {quote}")
+    if final.mode == "retrieval_only":
+        print("\n(answer generation is off: set APP_LLM__API_KEY to enable it)", file=sys.stderr)
+    return 0

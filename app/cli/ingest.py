@@ -1,0 +1,85 @@
+"""`ingest PATH... --user NAME`: PDFs or folders into a user's workspace, with a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from app.config import Settings
+from app.container import Container
+from app.documents.ingestion import IngestResult, Progress
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("ingest", help="ingest PDF files or folders for a user")
+    p.add_argument("paths", nargs="+", type=Path, help="PDF files or folders (searched recursively)")
+    p.add_argument("--user", required=True, help="workspace owner")
+    p.set_defaults(handler=run)
+
+
+def collect_pdfs(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(PDF files found, paths that do not exist)."""
+    found, missing = [], []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf"))
+        elif path.is_file():
+            found.append(path)
+        else:
+            missing.append(path)
+    return found, missing
+
+
+def describe(result: IngestResult) -> str:
+    if result.outcome == "failed":
+        return f"failed     {result.file}: {result.message}"
+    if result.outcome == "unchanged":
+        return f"unchanged  {result.file}"
+    rate = result.pages / result.seconds if result.seconds else 0.0
+    return (f"{result.outcome:<10} {result.file}: {result.pages} pages, {result.chunks} chunks, "
+            f"{result.seconds:.1f} s ({rate:.1f} pages/s)")
+
+
+def ingest_paths(container: Container, user: str, files: list[Path], show_progress: bool = True) -> list[IngestResult]:
+    service = container.ingestion
+    service.resume(user)
+    results = []
+    bar = tqdm(total=0, unit="page", file=sys.stderr, disable=not show_progress, dynamic_ncols=True)
+    try:
+        for path in files:
+            seen = {"done": 0}
+
+            def on_progress(p: Progress, seen: dict[str, int] = seen) -> None:
+                if p.stage == "embedding" and p.total and bar.total < bar.n + p.total - seen["done"]:
+                    bar.total = bar.n + p.total - seen["done"]
+                if p.stage in ("embedding", "done") and p.done > seen["done"]:
+                    bar.update(p.done - seen["done"])
+                    seen["done"] = p.done
+                bar.set_postfix_str(f"{p.file} {p.stage}", refresh=True)
+
+            result = service.ingest_file(user, path, progress=on_progress)
+            results.append(result)
+            bar.write(describe(result), file=sys.stdout)
+    finally:
+        bar.close()
+    return results
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    files, missing = collect_pdfs(args.paths)
+    for path in missing:
+        print(f"failed     {path}: no such file or folder")
+    if not files and not missing:
+        print("no PDF files found", file=sys.stderr)
+        return 1
+    container = Container(settings)
+    try:
+        results = ingest_paths(container, args.user, files, show_progress=True)
+    finally:
+        container.close()
+    failed = sum(r.outcome == "failed" for r in results) + len(missing)
+    return 1 if failed else 0

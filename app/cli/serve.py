@@ -1,0 +1,23 @@
+"""`serve [--host H] [--port P]`: the web app (Gradio behind a login, plus /healthz and /readyz)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from app.config import Settings
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("serve", help="start the web app")
+    p.add_argument("--host", help="bind address (default: server.host, 0.0.0.0)")
+    p.add_argument("--port", type=int, help="port (default: server.port, 7860)")
+    p.set_defaults(handler=run)
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    from app.web.server import serve
+
+    server = settings.server.model_copy(update={k: v for k, v in (("host", args.host), ("port", args.port)) if v})
+    serve(settings.model_copy(update={"server": server}))
+    return 0

@@ -1,0 +1,60 @@
+"""`users add|list|set-password|disable|enable|remove`: passwords from a prompt or stdin, never argv."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any
+
+from app.config import Settings
+from app.container import Container
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("users", help="manage user accounts")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="create a user (password from prompt or stdin)")
+    add.add_argument("name")
+    add.add_argument("--admin", action="store_true")
+    actions.add_parser("list", help="list users")
+    for action, text in (("set-password", "change a password"), ("disable", "block a user from logging in"),
+                         ("enable", "allow a disabled user again"), ("remove", "delete a user account")):
+        a = actions.add_parser(action, help=text)
+        a.add_argument("name")
+    p.set_defaults(handler=run)
+
+
+def read_password(confirm: bool = True) -> str:
+    """From an interactive prompt (asked twice), or the first line of stdin when piped."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if confirm and getpass.getpass("Repeat password: ") != first:
+        raise SystemExit("error: the passwords differ")
+    return first
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    container = Container(settings)
+    users = container.users
+    try:
+        if args.action == "add":
+            info = users.add(args.name, read_password(), is_admin=args.admin)
+            print(f"user {info.username} created{' (admin)' if info.is_admin else ''}")
+        elif args.action == "list":
+            for u in users.list():
+                flags = ",".join(f for f, on in (("admin", u.is_admin), ("disabled", u.disabled)) if on)
+                print(f"{u.username}\t{flags or '-'}\t{u.created_at:%Y-%m-%d}")
+        elif args.action == "set-password":
+            users.set_password(args.name, read_password())
+            print(f"password of {args.name} changed")
+        elif args.action in ("disable", "enable"):
+            users.set_disabled(args.name, args.action == "disable")
+            print(f"user {args.name} {args.action}d")
+        elif args.action == "remove":
+            users.remove(args.name)
+            print(f"user {args.name} removed (their documents stay until deleted)")
+    finally:
+        container.close()
+    return 0

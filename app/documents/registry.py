@@ -1,0 +1,108 @@
+"""The document registry: which documents each user has, and which of them are searchable.
+
+The registry, not Qdrant, decides visibility: only documents in status "ready" are ever searched,
+so a document whose indexing was interrupted is never half-visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from app.errors import NotFound
+from app.storage.db import Database, Document
+
+READY = "ready"
+IN_FLIGHT = ("queued", "indexing")
+
+
+class DocumentInfo(BaseModel):
+    id: str
+    owner: str
+    name: str
+    sha256: str
+    size_bytes: int
+    pages: int
+    chunks: int
+    status: str
+    error: str | None
+    replaces: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Document) -> DocumentInfo:
+        return cls.model_validate(row, from_attributes=True)
+
+
+class DocumentRegistry:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def create(self, owner: str, name: str, sha256: str, size_bytes: int, replaces: str | None) -> DocumentInfo:
+        with self._db.session() as s:
+            row = Document(
+                owner=owner, name=name, sha256=sha256, size_bytes=size_bytes, status="indexing", replaces=replaces
+            )
+            s.add(row)
+            s.flush()
+            return DocumentInfo.of(row)
+
+    def update(self, doc_id: str, **fields: object) -> None:
+        with self._db.session() as s:
+            row = s.get(Document, doc_id)
+            if row is None:
+                raise NotFound("document not found")
+            for key, value in fields.items():
+                setattr(row, key, value)
+
+    def get(self, owner: str, doc_id: str) -> DocumentInfo:
+        """The owner's document; another user's id is reported exactly like a missing one."""
+        with self._db.session() as s:
+            row = s.get(Document, doc_id)
+            if row is None or row.owner != owner:
+                raise NotFound("document not found")
+            return DocumentInfo.of(row)
+
+    def list(self, owner: str) -> list[DocumentInfo]:
+        with self._db.session() as s:
+            rows = s.scalars(select(Document).where(Document.owner == owner).order_by(Document.created_at.desc()))
+            return [DocumentInfo.of(r) for r in rows]
+
+    def find(self, owner: str, *, sha256: str | None = None, name: str | None = None,
+             statuses: Iterable[str] = (READY,)) -> list[DocumentInfo]:
+        query = select(Document).where(Document.owner == owner, Document.status.in_(list(statuses)))
+        if sha256 is not None:
+            query = query.where(Document.sha256 == sha256)
+        if name is not None:
+            query = query.where(Document.name == name)
+        with self._db.session() as s:
+            return [DocumentInfo.of(r) for r in s.scalars(query.order_by(Document.created_at))]
+
+    def in_flight(self, owner: str | None = None) -> list[DocumentInfo]:
+        query = select(Document).where(Document.status.in_(IN_FLIGHT))
+        if owner is not None:
+            query = query.where(Document.owner == owner)
+        with self._db.session() as s:
+            return [DocumentInfo.of(r) for r in s.scalars(query.order_by(Document.created_at))]
+
+    def ready_ids(self, owner: str, only: Iterable[str] | None = None) -> list[str]:
+        """Ids of the owner's searchable documents, optionally intersected with `only`."""
+        query = select(Document.id).where(Document.owner == owner, Document.status == READY)
+        if only is not None:
+            query = query.where(Document.id.in_(list(only)))
+        with self._db.session() as s:
+            return list(s.scalars(query))
+
+    def sha_in_use(self, owner: str, sha256: str) -> bool:
+        with self._db.session() as s:
+            return s.scalar(select(Document.id).where(Document.owner == owner, Document.sha256 == sha256)) is not None
+
+    def remove(self, doc_id: str) -> None:
+        with self._db.session() as s:
+            row = s.get(Document, doc_id)
+            if row is not None:
+                s.delete(row)

@@ -1,0 +1,32 @@
+"""Clean text extracted from PDF pages so that chunks read well and tokenise consistently."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Han, Hiragana, Katakana, CJK punctuation and full-width forms.
+CJK = r"\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+
+_SOFT_BREAK = re.compile(r"[\u00ad\u0002]\s*\n\s*")  # soft hyphen / PDFium's break marker at line end
+_HYPHEN_BREAK = re.compile(r"(?<=[a-z])-\s*\n\s*(?=[a-z])")  # "informa-\ntion" -> "information"
+_CJK_GAP = re.compile(rf"(?<=[{CJK}])[ \t]+(?=[{CJK}])")  # justified Japanese lines: "文 書" -> "文書"
+_CJK_NEWLINE = re.compile(rf"(?<=[{CJK}])\n(?=[{CJK}])")  # a Japanese sentence wrapped over lines
+_SPACES = re.compile(r"[ \t\f\v]+")
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000e-\u001f\ufffe\uffff]")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def clean_page_text(text: str) -> str:
+    """Normalise one page: line ends, ligatures (NFKC), hyphenation, Japanese spacing, whitespace."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SOFT_BREAK.sub("", text)
+    text = _CONTROL.sub("", text)
+    text = unicodedata.normalize("NFKC", text)  # ﬁ -> fi, full-width ASCII -> ASCII
+    text = _HYPHEN_BREAK.sub("", text)
+    text = _SPACES.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    text = _CJK_GAP.sub("", text)
+    text = _CJK_NEWLINE.sub("", text)
+    text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()

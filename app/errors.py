@@ -1,0 +1,44 @@
+"""Domain errors. Each carries a message that is safe to show to a user (no paths to secrets,
+no stack traces); the edges (CLI, HTTP, UI) translate them, everything else lets them propagate."""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """Base class: `str(error)` is a user-facing, one-line explanation."""
+
+
+class ConfigError(AppError):
+    """The configuration is invalid or incomplete."""
+
+
+class IngestError(AppError):
+    """One file could not be ingested; `reason` is a short machine-friendly code."""
+
+    def __init__(self, message: str, reason: str = "failed") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class StoreLockedError(AppError):
+    """The embedded vector store is already opened by another process."""
+
+
+class ServiceUnavailable(AppError):
+    """A backing service (Qdrant, the LLM, the embedding API, the database) failed or timed out."""
+
+
+class LLMError(ServiceUnavailable):
+    """The language model could not produce an answer."""
+
+
+class NotFound(AppError):
+    """The object does not exist or does not belong to the caller (same message on purpose)."""
+
+
+class QuotaExceeded(AppError):
+    """The user has used up an allowance."""
+
+
+class AuthError(AppError):
+    """Login or user-management failure."""

@@ -1,0 +1,107 @@
+"""Retrieval evaluation: ingest a folder into a fresh workspace, retrieve for every question,
+score hit@k / MRR against the expected pages and abstention on unanswerable questions.
+
+Output lines ({"id", "retrieved": [{"file", "page", "score"}], "abstained"}) are a public format.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from app.answering.retrieval import Retriever
+from app.documents.ingestion import IngestionService
+
+EVAL_USER = "eval"
+RETRIEVED_PAGES = 10
+
+
+class Question(BaseModel):
+    id: str
+    question: str
+    pdf: str | None = None
+    pages: list[int] | None = None
+    lang: str | None = None
+
+
+class Metrics(BaseModel):
+    n: int = 0
+    hit1: float = 0.0
+    hit3: float = 0.0
+    hit5: float = 0.0
+    mrr: float = 0.0
+    unanswerable: int = 0
+    abstained_correctly: float = 0.0  # share of unanswerable questions abstained
+    false_abstentions: int = 0  # answerable questions wrongly abstained
+
+
+def load_questions(path: Path) -> list[Question]:
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                questions.append(Question.model_validate(json.loads(line)))
+            except ValueError as e:
+                raise ValueError(f"{path}:{number}: not a question line ({e})") from e
+    return questions
+
+
+def ingest_folder(ingestion: IngestionService, docs: Path) -> tuple[int, float]:
+    """(pages ingested, seconds)."""
+    pages, started = 0, time.perf_counter()
+    for pdf in sorted(p for p in docs.rglob("*") if p.suffix.lower() == ".pdf"):
+        result = ingestion.ingest_file(EVAL_USER, pdf)
+        pages += result.pages
+    return pages, time.perf_counter() - started
+
+
+def run_questions(retriever: Retriever, questions: Iterable[Question], mode: str | None = None) -> list[dict[str, Any]]:
+    rows = []
+    for q in questions:
+        retrieval = retriever.retrieve(EVAL_USER, q.question, limit=200, mode=mode)
+        pages = retrieval.pages()[:RETRIEVED_PAGES]
+        rows.append({
+            "id": q.id,
+            "retrieved": [{"file": p.file, "page": p.page, "score": round(p.score, 5)} for p in pages],
+            "abstained": retrieval.abstained,
+        })
+    return rows
+
+
+def score(questions: list[Question], rows: list[dict[str, Any]]) -> dict[str, Metrics]:
+    """Metrics overall ("all") and per language, for questions that carry pdf/pages."""
+    groups: dict[str, list[tuple[Question, dict[str, Any]]]] = defaultdict(list)
+    for q, row in zip(questions, rows, strict=True):
+        groups["all"].append((q, row))
+        if q.lang:
+            groups[q.lang].append((q, row))
+    return {name: _metrics(items) for name, items in groups.items()}
+
+
+def _metrics(items: list[tuple[Question, dict[str, Any]]]) -> Metrics:
+    m = Metrics()
+    abstained_ok = 0
+    for q, row in items:
+        if q.pdf is None or not q.pages:
+            m.unanswerable += 1
+            abstained_ok += bool(row["abstained"])
+            continue
+        m.n += 1
+        m.false_abstentions += bool(row["abstained"])
+        ranks = [i for i, r in enumerate(row["retrieved"], 1) if r["file"] == q.pdf and r["page"] in q.pages]
+        rank = ranks[0] if ranks else None
+        m.hit1 += rank is not None and rank <= 1
+        m.hit3 += rank is not None and rank <= 3
+        m.hit5 += rank is not None and rank <= 5
+        m.mrr += 1.0 / rank if rank else 0.0
+    if m.n:
+        m.hit1, m.hit3, m.hit5, m.mrr = (round(x / m.n, 4) for x in (m.hit1, m.hit3, m.hit5, m.mrr))
+    if m.unanswerable:
+        m.abstained_correctly = round(abstained_ok / m.unanswerable, 4)
+    return m

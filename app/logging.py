@@ -1,0 +1,42 @@
+"""loguru set-up, done once at start-up. Messages are key=value; never secrets or document text."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from loguru import logger
+
+_configured = False
+
+
+class _InterceptHandler(logging.Handler):
+    """Route stdlib logging (uvicorn, httpx, qdrant) through loguru so there is one log stream."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        logger.opt(depth=6, exception=record.exc_info).log(level, record.getMessage())
+
+
+def setup_logging(level: str = "INFO", json: bool = False, log_file: Path | None = None) -> None:
+    """Configure loguru once: stderr, optionally a rotating file with full tracebacks."""
+    global _configured
+    if _configured:
+        return
+    _configured = True
+    logger.remove()
+    fmt = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level:<7} | {name}:{function} | {message} | {extra}"
+    logger.add(sys.stderr, level=level.upper(), format=fmt, serialize=json, backtrace=False, diagnose=False)
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        # diagnose=False: variable values (which may hold keys or text) never reach the file.
+        logger.add(log_file, level="DEBUG", rotation="20 MB", retention=5, serialize=json, diagnose=False)
+    logging.basicConfig(handlers=[_InterceptHandler()], level=logging.WARNING, force=True)
+    for noisy in ("httpx", "httpcore", "openai", "urllib3", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # transformers warns about sequence length when we merely count tokens of long sentences.
+    logging.getLogger("transformers").setLevel(logging.ERROR)

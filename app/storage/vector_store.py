@@ -1,0 +1,148 @@
+"""Qdrant through llama-index's QdrantVectorStore: one collection, every point owned by a tenant.
+
+Embedded (local folder) by default, a server or Qdrant Cloud with qdrant.url. Dense and sparse
+vectors are always written, so retrieval.mode can switch between dense and hybrid without re-indexing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from llama_index.core.schema import BaseNode, TextNode
+from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQueryMode
+from llama_index.vector_stores.qdrant import QdrantVectorStore
+from llama_index.vector_stores.qdrant.base import DEFAULT_DENSE_VECTOR_NAME, DEFAULT_SPARSE_VECTOR_NAME
+from loguru import logger
+from qdrant_client import QdrantClient
+from qdrant_client import models as qm
+
+from app.answering import sparse
+from app.errors import ConfigError, ServiceUnavailable, StoreLockedError
+
+TENANT_KEY = "tenant"
+DOC_KEY = "doc_id"
+
+
+@dataclass(frozen=True)
+class ScoredNode:
+    node: TextNode
+    score: float
+
+
+def open_client(url: str | None, api_key: str | None, path: Path, timeout_s: float) -> QdrantClient:
+    if url:
+        return QdrantClient(url=url, api_key=api_key, timeout=int(timeout_s))
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        return QdrantClient(path=str(path))
+    except RuntimeError as e:
+        if "already accessed" in str(e):
+            raise StoreLockedError(
+                f"the embedded vector store at {path} is already open in another process "
+                "(is `python -m app serve` running?). Stop that process first, run this command through "
+                "it, or configure qdrant.url to use a Qdrant server that several processes can share."
+            ) from e
+        raise
+
+
+class VectorStore:
+    """Tenant-scoped writes and searches over one Qdrant collection."""
+
+    def __init__(self, client: QdrantClient, collection: str, dim: int, is_server: bool) -> None:
+        self.client = client
+        self.collection = collection
+        self._ensure_collection(dim, is_server)
+        self.store = QdrantVectorStore(
+            collection_name=collection,
+            client=client,
+            enable_hybrid=True,
+            sparse_doc_fn=sparse.encode_documents,
+            sparse_query_fn=sparse.encode_queries,
+            batch_size=128,
+        )
+
+    def _ensure_collection(self, dim: int, is_server: bool) -> None:
+        if self.client.collection_exists(self.collection):
+            info = self.client.get_collection(self.collection)
+            vectors = info.config.params.vectors
+            existing = vectors[DEFAULT_DENSE_VECTOR_NAME].size if isinstance(vectors, dict) else None
+            if existing != dim:
+                raise ConfigError(
+                    f"the Qdrant collection '{self.collection}' holds {existing}-dimensional vectors but the "
+                    f"embedding model makes {dim}-dimensional ones: the model was changed. Run "
+                    "`python -m app reindex` to re-embed every document, or set qdrant.collection to a new name."
+                )
+        else:
+            self.client.create_collection(
+                self.collection,
+                vectors_config={DEFAULT_DENSE_VECTOR_NAME: qm.VectorParams(size=dim, distance=qm.Distance.COSINE)},
+                sparse_vectors_config={DEFAULT_SPARSE_VECTOR_NAME: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
+            )
+            logger.info("qdrant collection created name={} dim={}", self.collection, dim)
+        if is_server:  # payload indexes are a no-op in embedded mode
+            self.client.create_payload_index(
+                self.collection,
+                TENANT_KEY,
+                field_schema=qm.KeywordIndexParams(type=qm.KeywordIndexType.KEYWORD, is_tenant=True),
+            )
+            self.client.create_payload_index(self.collection, DOC_KEY, field_schema=qm.PayloadSchemaType.KEYWORD)
+
+    def add(self, nodes: Sequence[BaseNode]) -> None:
+        try:
+            self.store.add(list(nodes))
+        except Exception as e:
+            raise ServiceUnavailable(f"the vector store failed to save ({type(e).__name__})") from e
+
+    def delete_document(self, tenant: str, doc_id: str) -> None:
+        try:
+            self.client.delete(
+                self.collection,
+                points_selector=qm.FilterSelector(filter=_filter(tenant, [doc_id])),
+            )
+        except Exception as e:
+            raise ServiceUnavailable(f"the vector store failed to delete ({type(e).__name__})") from e
+
+    def count(self, tenant: str, doc_ids: Sequence[str] | None = None) -> int:
+        return self.client.count(self.collection, count_filter=_filter(tenant, doc_ids), exact=True).count
+
+    def search(
+        self,
+        tenant: str,
+        doc_ids: Sequence[str],
+        query_text: str,
+        query_embedding: list[float] | None,
+        mode: VectorStoreQueryMode,
+        limit: int,
+    ) -> list[ScoredNode]:
+        """Dense (DEFAULT) or SPARSE search restricted to the tenant's listed documents."""
+        if not doc_ids:
+            return []
+        query = VectorStoreQuery(
+            query_embedding=query_embedding,
+            query_str=query_text,
+            similarity_top_k=limit,
+            sparse_top_k=limit,
+            mode=mode,
+        )
+        try:
+            result = self.store.query(query, qdrant_filters=_filter(tenant, doc_ids))
+        except Exception as e:
+            raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
+        nodes = result.nodes or []
+        scores = result.similarities or [0.0] * len(nodes)
+        return [ScoredNode(node=n, score=float(s)) for n, s in zip(nodes, scores, strict=False) if isinstance(n, TextNode)]
+
+    def ping(self) -> None:
+        self.client.get_collection(self.collection)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _filter(tenant: str, doc_ids: Sequence[str] | None) -> qm.Filter:
+    must: list[qm.Condition] = [qm.FieldCondition(key=TENANT_KEY, match=qm.MatchValue(value=tenant))]
+    if doc_ids is not None:
+        must.append(qm.FieldCondition(key=DOC_KEY, match=qm.MatchAny(any=list(doc_ids))))
+    return qm.Filter(must=must)
