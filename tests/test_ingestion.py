@@ -1,0 +1,121 @@
+"""Ingestion: idempotent by content, replacement without stale chunks, crash recovery, failures."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.container import Container
+from app.documents.ingestion import Progress, sha256_of
+from tests.conftest import DATA, container_for, make_settings
+from tests.fixtures import pdf_factory
+from tests.fixtures.llm_server import FakeOpenAIServer
+
+
+@pytest.fixture
+def api_container(tmp_path: Path, llm: FakeOpenAIServer):
+    """Embeddings through the OpenAI-compatible test server, so every request is counted."""
+    settings = make_settings(
+        tmp_path / "data",
+        embeddings={"provider": "openai", "model": "test-embedding", "api_base": llm.base_url,
+                    "batch_size": 16, "max_concurrency": 4},
+        documents={"chunk_size": 200},
+    )
+    settings.embeddings.api_key = None
+    c = container_for(settings)
+    yield c
+    c.close()
+
+
+def test_identical_bytes_make_zero_embedding_requests(api_container: Container, llm: FakeOpenAIServer,
+                                                      tmp_path: Path) -> None:
+    first = api_container.ingestion.ingest_file("alice", DATA / "natbib.pdf")
+    assert first.outcome == "ingested" and first.pages == 26 and first.chunks > 26
+    requests_after_first = llm.counts["embeddings"]
+    assert requests_after_first >= first.chunks // 16  # batched, not one request per chunk
+    copy = tmp_path / "renamed-copy.pdf"
+    shutil.copy(DATA / "natbib.pdf", copy)
+    assert api_container.ingestion.ingest_file("alice", DATA / "natbib.pdf").outcome == "unchanged"
+    assert api_container.ingestion.ingest_file("alice", copy).outcome == "unchanged"
+    assert llm.counts["embeddings"] == requests_after_first
+    # Another user's identical file is their own document.
+    assert api_container.ingestion.ingest_file("bob", DATA / "natbib.pdf").outcome == "ingested"
+
+
+def test_new_content_under_same_name_replaces_old_chunks(container: Container, tmp_path: Path) -> None:
+    v1 = pdf_factory.text_pdf(tmp_path / "v1", ["The launch code is ALPHA-ONE. Keep it secret."], name="memo.pdf")
+    v2 = pdf_factory.text_pdf(tmp_path / "v2", ["The launch code is BRAVO-TWO. Keep it secret."], name="memo.pdf")
+    first = container.ingestion.ingest_file("alice", v1)
+    second = container.ingestion.ingest_file("alice", v2)
+    assert (first.outcome, second.outcome) == ("ingested", "replaced")
+    docs = container.registry.list("alice")
+    assert [d.id for d in docs] == [second.doc_id]
+    assert container.vector_store.count("alice") == second.chunks
+    texts = [p.text for p in container.retriever.retrieve("alice", "launch code", limit=20).passages]
+    assert texts and all("BRAVO-TWO" in t for t in texts)
+    assert not container.files.exists("alice", sha256_of(v1))  # the old original is gone too
+
+
+def test_interrupted_ingestion_is_invisible_then_finished(container: Container, tmp_path: Path) -> None:
+    """Simulate a process killed mid-document: a row in 'indexing' with some points written."""
+    path = DATA / "natbib.pdf"
+    sha = sha256_of(path)
+    container.files.put("alice", sha, path)
+    doc = container.registry.create("alice", "natbib.pdf", sha, path.stat().st_size, None)
+    ingestion = container.ingestion
+    pages = __import__("app.documents.pdf_reader", fromlist=["read_pdf"]).read_pdf(path)[:3]
+    nodes = ingestion._nodes(doc, pages)
+    vectors = container.embedder.embed_documents([n.get_content() for n in nodes])
+    for node, vector in zip(nodes, vectors, strict=True):
+        node.embedding = vector
+    container.vector_store.add(nodes)  # ...and then the process "died"
+    assert container.vector_store.count("alice") == len(nodes)
+    assert container.retriever.retrieve("alice", "natbib citations").passages == []  # nothing half-visible
+
+    results = ingestion.resume("alice")
+    assert [r.outcome for r in results] == ["ingested"]
+    assert container.registry.get("alice", doc.id).status == "ready"
+    assert container.vector_store.count("alice") == results[0].chunks
+    assert container.retriever.retrieve("alice", "natbib citations").passages
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [(pdf_factory.encrypted_pdf, "encrypted"), (pdf_factory.truncated_pdf, "damaged"),
+     (pdf_factory.scanned_pdf, "no_text"), (pdf_factory.not_a_pdf, "damaged")],
+)
+def test_bad_file_fails_cleanly_and_loses_nothing(container: Container, tmp_path: Path, make, reason: str) -> None:
+    good = container.ingestion.ingest_file("alice", DATA / "natbib.pdf")
+    before = container.vector_store.count("alice")
+    events: list[Progress] = []
+    result = container.ingestion.ingest_file("alice", make(tmp_path), progress=events.append)
+    assert result.outcome == "failed" and result.reason == reason and result.message
+    assert events[-1].stage == "failed"
+    assert container.vector_store.count("alice") == before
+    assert container.registry.get("alice", good.doc_id).status == "ready"
+
+
+def test_embedding_service_failure_leaves_no_chunks(api_container: Container, llm: FakeOpenAIServer) -> None:
+    _ = api_container.vector_store  # opened (and the model's dimension probed) before the outage
+    llm.fail_next(10_000, 500, endpoint="embeddings")  # a lasting outage, beyond every retry
+    result = api_container.ingestion.ingest_file("alice", DATA / "natbib.pdf")
+    assert result.outcome == "failed" and "embedding" in (result.message or "")
+    assert api_container.vector_store.count("alice") == 0
+    llm.reset()
+    assert api_container.ingestion.ingest_file("alice", DATA / "natbib.pdf").outcome == "ingested"
+
+
+def test_too_large_file_is_refused_before_reading(tmp_path: Path, local_embedder) -> None:
+    c = container_for(make_settings(tmp_path / "data", documents={"max_file_mb": 0.1}), local_embedder)
+    result = c.ingestion.ingest_file("alice", DATA / "natbib.pdf")
+    assert result.outcome == "failed" and result.reason == "too_large" and "limit" in (result.message or "")
+    c.close()
+
+
+def test_delete_removes_points_row_and_file(container: Container) -> None:
+    result = container.ingestion.ingest_file("alice", DATA / "jbtxdoc.pdf")
+    doc = container.registry.get("alice", result.doc_id)
+    container.ingestion.delete("alice", doc.id)
+    assert container.vector_store.count("alice") == 0
+    assert container.registry.list("alice") == []
+    assert not container.files.exists("alice", doc.sha256)

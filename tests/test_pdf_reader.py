@@ -1,0 +1,87 @@
+"""Reading real and broken PDFs (the reader runs in its resource-limited child process)."""
+
+from pathlib import Path
+
+import pytest
+
+from app.documents.pdf_reader import ReadLimits, read_pdf
+from app.documents.text_clean import clean_page_text
+from app.errors import IngestError
+from tests.conftest import DATA
+from tests.fixtures import pdf_factory
+
+
+def test_japanese_dvipdfmx_pdf_without_tounicode_reads_correctly() -> None:
+    pages = read_pdf(DATA / "jbtxdoc.pdf")
+    assert len(pages) == 14
+    text = "\n".join(p.text for p in pages)
+    assert "文献" in text and "データベース" in text
+    assert pages[1].number == 2 and pages[1].label == "2"
+
+
+def test_pypdf_garbles_the_same_japanese_pdf() -> None:
+    """Why pypdfium2 is the default: pypdf returns no usable Japanese for this file."""
+    text = "\n".join(p.text for p in read_pdf(DATA / "jbtxdoc.pdf", parser="pypdf"))
+    assert "文献" not in text
+
+
+def test_pypdf_parser_reads_english(tmp_path: Path) -> None:
+    pages = read_pdf(DATA / "natbib.pdf", parser="pypdf")
+    assert len(pages) == 26 and "natbib" in pages[3].text
+
+
+def test_luatex_japanese_has_no_spaces_between_characters() -> None:
+    pages = read_pdf(DATA / "bxjscls-manual.pdf")
+    text = "\n".join(p.text for p in pages)
+    assert "文書クラス" in text
+    assert "文 書" not in text
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (pdf_factory.encrypted_pdf, "encrypted"),
+        (pdf_factory.truncated_pdf, "damaged"),
+        (pdf_factory.not_a_pdf, "damaged"),
+        (pdf_factory.scanned_pdf, "no_text"),
+    ],
+)
+def test_bad_pdfs_give_a_reason(tmp_path: Path, make, reason: str) -> None:
+    path = make(tmp_path)
+    with pytest.raises(IngestError) as caught:
+        read_pdf(path)
+    assert caught.value.reason == reason
+    assert "Traceback" not in str(caught.value)
+
+
+def test_page_limit(tmp_path: Path) -> None:
+    path = pdf_factory.big_pdf(tmp_path, 12)
+    with pytest.raises(IngestError) as caught:
+        read_pdf(path, limits=ReadLimits(max_pages=10))
+    assert caught.value.reason == "too_large"
+
+
+def test_memory_limit_kills_only_the_reader(tmp_path: Path) -> None:
+    """A reader that exceeds its address-space limit fails one file; this process carries on."""
+    with pytest.raises(IngestError) as caught:
+        read_pdf(DATA / "hyperref-doc.pdf", limits=ReadLimits(memory_mb=32))
+    assert caught.value.reason in ("damaged", "too_large")
+    assert read_pdf(DATA / "natbib.pdf")[0].text  # next file still works
+
+
+def test_generated_text_round_trips_with_hyphenation_and_ligatures(tmp_path: Path) -> None:
+    font = pdf_factory.unicode_font_path()
+    pages = ["The informa-\ntion retrieval system is ef\ufb01cient and \ufb02exible."]
+    path = pdf_factory.text_pdf(tmp_path, pages, font=font) if font else pdf_factory.text_pdf(tmp_path, pages)
+    text = read_pdf(path)[0].text
+    assert "information retrieval" in text
+    if font:
+        assert "efficient and flexible" in text
+
+
+def test_clean_text_rules() -> None:
+    assert clean_page_text("infor-\r\nmation") == "information"
+    assert clean_page_text("\ufb01nal") == "final"
+    assert clean_page_text("文 書 ク ラ ス を 使 う") == "文書クラスを使う"
+    assert clean_page_text("日本語の文章が\n続いている。") == "日本語の文章が続いている。"
+    assert clean_page_text("two  spaces\tand tab") == "two spaces and tab"
