@@ -13,7 +13,7 @@ import pytest
 from app.config import Settings, load_settings
 from app.container import Container
 from app.models.embeddings import EmbeddingModel, build_embedding_model
-from tests.fixtures.llm_server import FakeOpenAIServer
+from tests.fixtures.llm_server import FakeOpenAIServer, default_reply
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -44,10 +44,11 @@ def llm_server() -> Iterator[FakeOpenAIServer]:
 def llm(llm_server: FakeOpenAIServer) -> Iterator[FakeOpenAIServer]:
     """The session's LLM server, reset before and after each test."""
     llm_server.reset()
-    llm_server.reply_fn = None
+    llm_server.reply_fn = default_reply
     yield llm_server
     llm_server.reset()
-    llm_server.reply_fn = None
+    llm_server.reply_fn = default_reply
+    llm_server.timeout_sleep = 30.0
 
 
 def container_for(settings: Settings, embedder: EmbeddingModel | None = None) -> Container:
