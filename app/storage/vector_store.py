@@ -6,7 +6,9 @@ vectors are always written, so retrieval.mode can switch between dense and hybri
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,8 @@ class VectorStore:
     def __init__(self, client: QdrantClient, collection: str, dim: int, is_server: bool) -> None:
         self.client = client
         self.collection = collection
+        # The embedded engine keeps points in plain Python structures: one operation at a time.
+        self._lock: AbstractContextManager[object] = nullcontext() if is_server else threading.RLock()
         self._ensure_collection(dim, is_server)
         self.store = QdrantVectorStore(
             collection_name=collection,
@@ -91,21 +95,24 @@ class VectorStore:
 
     def add(self, nodes: Sequence[BaseNode]) -> None:
         try:
-            self.store.add(list(nodes))
+            with self._lock:
+                self.store.add(list(nodes))
         except Exception as e:
             raise ServiceUnavailable(f"the vector store failed to save ({type(e).__name__})") from e
 
     def delete_document(self, tenant: str, doc_id: str) -> None:
         try:
-            self.client.delete(
-                self.collection,
-                points_selector=qm.FilterSelector(filter=_filter(tenant, [doc_id])),
-            )
+            with self._lock:
+                self.client.delete(
+                    self.collection,
+                    points_selector=qm.FilterSelector(filter=_filter(tenant, [doc_id])),
+                )
         except Exception as e:
             raise ServiceUnavailable(f"the vector store failed to delete ({type(e).__name__})") from e
 
     def count(self, tenant: str, doc_ids: Sequence[str] | None = None) -> int:
-        return self.client.count(self.collection, count_filter=_filter(tenant, doc_ids), exact=True).count
+        with self._lock:
+            return self.client.count(self.collection, count_filter=_filter(tenant, doc_ids), exact=True).count
 
     def search(
         self,
@@ -127,7 +134,8 @@ class VectorStore:
             mode=mode,
         )
         try:
-            result = self.store.query(query, qdrant_filters=_filter(tenant, doc_ids))
+            with self._lock:
+                result = self.store.query(query, qdrant_filters=_filter(tenant, doc_ids))
         except Exception as e:
             raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
         nodes = result.nodes or []
@@ -135,7 +143,8 @@ class VectorStore:
         return [ScoredNode(node=n, score=float(s)) for n, s in zip(nodes, scores, strict=False) if isinstance(n, TextNode)]
 
     def ping(self) -> None:
-        self.client.get_collection(self.collection)
+        with self._lock:
+            self.client.get_collection(self.collection)
 
     def close(self) -> None:
         self.client.close()

@@ -1,0 +1,53 @@
+# The two commands a new machine needs (see README.md):
+#   make run    start the app on its embedded defaults (embedded Qdrant, SQLite, files on local disk)
+#   make test   run the whole test suite (installs everything it needs first)
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install system-deps lint format bench eval clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# CPU build of torch first: a plain `torch` requirement would pull a multi-GB CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Headless Chromium (browser tests) and a Japanese font for its screenshots, from Debian.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk\|ipagothic"; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-ipafont-gothic fonts-dejavu-core >/dev/null; \
+	fi
+
+run: $(STAMP)
+	$(PY) -m app serve
+
+test: $(STAMP) system-deps
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check app tests bench
+	$(PY) -m ruff format --check app tests bench
+	$(PY) -m mypy app
+
+format: $(STAMP)
+	$(PY) -m ruff format app tests bench
+	$(PY) -m ruff check --fix app tests bench
+
+eval: $(STAMP)
+	$(PY) -m app eval --qa tests/data/eval/qa.jsonl --docs tests/data --output test-artifacts/eval.jsonl
+
+bench: $(STAMP)
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) test-artifacts

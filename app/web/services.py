@@ -1,0 +1,37 @@
+"""The services the web UI may call, and nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.answering.conversations import ConversationService
+from app.answering.service import AnswerService
+from app.container import Container
+from app.documents.ingestion import IngestionService
+from app.documents.jobs import IngestionQueue
+from app.documents.pages import PageRenderer
+from app.documents.registry import DocumentRegistry
+from app.usage.accounting import UsageRecorder
+
+
+@dataclass(frozen=True)
+class WebServices:
+    answers: AnswerService
+    conversations: ConversationService
+    registry: DocumentRegistry
+    ingestion: IngestionService
+    ingest_queue: IngestionQueue
+    pages: PageRenderer
+    usage: UsageRecorder
+
+    @classmethod
+    def from_container(cls, c: Container) -> WebServices:
+        return cls(
+            answers=c.answers,
+            conversations=c.conversations,
+            registry=c.registry,
+            ingestion=c.ingestion,
+            ingest_queue=c.ingest_queue,
+            pages=c.pages,
+            usage=c.usage,
+        )

@@ -1,0 +1,324 @@
+"""Event handlers of the Gradio UI. Each reads the user from the request, calls one service, and
+turns domain errors into gr.Error. No LlamaIndex, Qdrant or SQL here."""
+
+from __future__ import annotations
+
+import functools
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import gradio as gr
+from loguru import logger
+from PIL import Image
+
+from app.answering.service import Answer, Citation
+from app.config import Settings
+from app.errors import AppError, AuthError, LLMError
+from app.web import metrics
+from app.web.identity import current_user
+from app.web.services import WebServices
+from app.web.ui.i18n import language, msg
+
+F = TypeVar("F", bound=Callable[..., Any])
+Session = dict[str, Any]
+
+DOC_HEADERS = ["name", "pages", "chunks", "size", "uploaded", "status", "id"]
+JOB_HEADERS = ["file", "status"]
+
+
+def new_session() -> Session:
+    """Per-browser-session state, kept server-side in gr.State (never sent to the browser)."""
+    return {"conversation_id": None, "api_key": None, "citations": []}
+
+
+def _find_request(args: tuple[Any, ...], kwargs: dict[str, Any]) -> gr.Request | None:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, gr.Request):
+            return value
+    return None
+
+
+def _to_gr_error(e: Exception, request: gr.Request | None) -> gr.Error:
+    lang = language(request)
+    if isinstance(e, AuthError):
+        return gr.Error(msg("not_signed_in", lang))
+    if isinstance(e, AppError):
+        return gr.Error(str(e))
+    ref = uuid.uuid4().hex[:8]
+    logger.opt(exception=e).error("ui handler failed ref={}", ref)
+    return gr.Error(msg("internal", lang, ref=ref))
+
+
+def ui_errors(fn: F) -> F:
+    """Domain errors become a readable gr.Error; anything else is logged with a reference."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as e:
+            raise _to_gr_error(e, _find_request(args, kwargs)) from e
+
+    return wrapper  # type: ignore[return-value]
+
+
+def ui_errors_stream(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        try:
+            yield from fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as e:
+            raise _to_gr_error(e, _find_request(args, kwargs)) from e
+
+    return wrapper  # type: ignore[return-value]
+
+
+def format_citations(citations: list[dict[str, Any]], lang: str) -> str:
+    if not citations:
+        return ""
+    lines = [f"\n\n---\n**{msg('sources', lang)}**"]
+    for c in citations:
+        quote = " ".join(str(c["text"]).split())
+        quote = quote if len(quote) <= 220 else quote[:219] + "…"
+        lines.append(
+            f"\n[{c['number']}] **{c['file']}** — {msg('page', lang)} {c['page']} "
+            f"· {msg('score', lang)} {float(c['score']):.3f}\n> {quote}"
+        )
+    return "\n".join(lines)
+
+
+def citation_choices(citations: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(f"[{c['number']}] {c['file']} p.{c['page']}", str(i)) for i, c in enumerate(citations)]
+
+
+class Handlers:
+    def __init__(self, services: WebServices, settings: Settings) -> None:
+        self.s = services
+        self.settings = settings
+        self.mode = settings.auth.mode
+
+    def user(self, request: gr.Request | None) -> str:
+        return current_user(request, self.mode)
+
+    # ---- chat -------------------------------------------------------------------------------
+
+    def _api_key(self, session: Session, lang: str) -> str | None:
+        policy = self.settings.llm.user_keys
+        if policy == "off":
+            return None
+        key = session.get("api_key")
+        if policy == "required" and not key:
+            raise gr.Error(msg("key_required", lang))
+        return key
+
+    @ui_errors_stream
+    def ask(self, message: str, chat: list[dict[str, Any]] | None, session: Session, scope: list[str] | None,
+            request: gr.Request) -> Iterator[tuple[list[dict[str, Any]], Session, Any, str]]:
+        """Stream an answer into the chat; then attach its citations and store the turn."""
+        owner = self.user(request)
+        lang = language(request)
+        question = (message or "").strip()
+        if not question:
+            raise gr.Error(msg("empty_question", lang))
+        api_key = self._api_key(session, lang)
+        chat = list(chat or [])
+        conversation_id = session.get("conversation_id")
+        history = self.s.conversations.history(owner, conversation_id) if conversation_id else []
+        chat.append({"role": "user", "content": question})
+        chat.append({"role": "assistant", "content": ""})
+        started = time.perf_counter()
+        first_token: float | None = None
+        answer: Answer | None = None
+        try:
+            for event in self.s.answers.stream(owner, question, history=history, doc_ids=scope or None,
+                                               api_key=api_key):
+                if event.answer is not None:
+                    answer = event.answer
+                    break
+                if first_token is None:
+                    first_token = time.perf_counter() - started
+                    metrics.FIRST_TOKEN_SECONDS.observe(first_token)
+                chat[-1] = {"role": "assistant", "content": chat[-1]["content"] + event.delta}
+                yield chat, session, gr.update(), ""
+        except LLMError:
+            metrics.ANSWER_ERRORS.labels("llm").inc()
+            raise
+        assert answer is not None
+        metrics.QUESTIONS.labels(answer.mode).inc()
+        metrics.ANSWER_SECONDS.observe(time.perf_counter() - started)
+        for kind, key in (("prompt", "prompt_tokens"), ("completion", "completion_tokens")):
+            metrics.TOKENS.labels(kind).inc(answer.usage.get(key, 0))
+        citations = [c.model_dump() for c in answer.citations]
+        if conversation_id is None:
+            conversation_id = self.s.conversations.create(owner, question).id
+        self.s.conversations.append(owner, conversation_id, question, answer.answer, citations)
+        session = {**session, "conversation_id": conversation_id, "citations": citations}
+        chat[-1] = {"role": "assistant", "content": answer.answer + format_citations(citations, lang)}
+        choices = citation_choices(citations)
+        yield chat, session, gr.update(choices=choices, value=choices[0][1] if choices else None), ""
+
+    @ui_errors
+    def show_citation(self, choice: str | None, session: Session,
+                      request: gr.Request) -> tuple[Image.Image | None, str]:
+        """The cited page as an image and the quoted passage beside it."""
+        owner = self.user(request)
+        citations = session.get("citations") or []
+        if choice is None or not str(choice).isdigit() or int(choice) >= len(citations):
+            return None, ""
+        c = Citation.model_validate(citations[int(choice)])
+        image = self.s.pages.render(owner, c.doc_id, c.page)
+        return image, f"**{c.file}** — p. {c.page}\n\n> {c.text}"
+
+    @ui_errors
+    def page_image(self, doc_id: str, page: float, request: gr.Request) -> Image.Image:
+        """API: render one page of one of the caller's documents."""
+        return self.s.pages.render(self.user(request), doc_id, int(page))
+
+    # ---- conversations ----------------------------------------------------------------------
+
+    @ui_errors
+    def conversation_choices(self, request: gr.Request) -> Any:
+        owner = self.user(request)
+        return gr.update(choices=[(c.title, c.id) for c in self.s.conversations.list(owner)])
+
+    @ui_errors
+    def open_conversation(self, conversation_id: str | None, session: Session,
+                          request: gr.Request) -> tuple[list[dict[str, Any]], Session, Any]:
+        owner = self.user(request)
+        lang = language(request)
+        if not conversation_id:
+            return [], {**session, "conversation_id": None, "citations": []}, gr.update(choices=[], value=None)
+        chat: list[dict[str, Any]] = []
+        citations: list[dict[str, Any]] = []
+        for m in self.s.conversations.messages(owner, conversation_id):
+            if m.role == "user":
+                chat.append({"role": "user", "content": m.content})
+            else:
+                citations = m.citations or []
+                chat.append({"role": "assistant", "content": m.content + format_citations(citations, lang)})
+        choices = citation_choices(citations)
+        return (chat, {**session, "conversation_id": conversation_id, "citations": citations},
+                gr.update(choices=choices, value=None))
+
+    @ui_errors
+    def new_conversation(self, session: Session, request: gr.Request) -> tuple[list[Any], Session, Any, Any]:
+        self.user(request)
+        return [], {**session, "conversation_id": None, "citations": []}, gr.update(value=None), \
+            gr.update(choices=[], value=None)
+
+    @ui_errors
+    def rename_conversation(self, conversation_id: str | None, title: str, request: gr.Request) -> tuple[Any, str]:
+        owner = self.user(request)
+        if conversation_id:
+            self.s.conversations.rename(owner, conversation_id, title)
+        choices = [(c.title, c.id) for c in self.s.conversations.list(owner)]
+        return gr.update(choices=choices, value=conversation_id), ""
+
+    @ui_errors
+    def delete_conversation(self, conversation_id: str | None, session: Session,
+                            request: gr.Request) -> tuple[Any, list[Any], Session]:
+        owner = self.user(request)
+        if conversation_id:
+            self.s.conversations.delete(owner, conversation_id)
+        choices = [(c.title, c.id) for c in self.s.conversations.list(owner)]
+        return gr.update(choices=choices, value=None), [], {**session, "conversation_id": None, "citations": []}
+
+    # ---- documents --------------------------------------------------------------------------
+
+    @ui_errors
+    def upload(self, files: list[str] | None, request: gr.Request) -> list[list[str]]:
+        """Queue uploaded PDFs for background ingestion; returns the progress table at once."""
+        owner = self.user(request)
+        lang = language(request)
+        if not files:
+            raise gr.Error(msg("no_files", lang))
+        for file in files:
+            path = Path(file)
+            if path.suffix.lower() != ".pdf":
+                gr.Warning(msg("not_pdf", lang, name=path.name))
+                continue
+            self.s.ingest_queue.submit(owner, path, path.name)
+        return self.jobs_table(owner, lang)
+
+    def jobs_table(self, owner: str, lang: str) -> list[list[str]]:
+        rows = []
+        for job in reversed(self.s.ingest_queue.jobs(owner)):
+            if job.stage == "failed":
+                status = msg("failed", lang, message=job.message)
+            elif job.stage == "done":
+                status = msg(job.message if job.message in ("unchanged", "replaced") else "done", lang)
+            elif job.stage == "embedding":
+                status = msg("embedding", lang, done=job.done, total=job.total)
+            else:
+                status = msg(job.stage, lang)
+            rows.append([job.file, status])
+        return rows
+
+    @ui_errors
+    def documents(self, request: gr.Request) -> list[list[Any]]:
+        """API: the caller's documents."""
+        owner = self.user(request)
+        return [
+            [d.name, d.pages, d.chunks, f"{d.size_bytes / 1048576:.1f} MB", f"{d.created_at:%Y-%m-%d %H:%M}",
+             d.status if d.status != "failed" else f"failed: {d.error}", d.id]
+            for d in self.s.registry.list(owner)
+        ]
+
+    @ui_errors
+    def refresh(self, request: gr.Request) -> tuple[list[list[str]], list[list[Any]], Any, Any]:
+        """Timer tick: upload progress, the documents table and the document pickers."""
+        owner = self.user(request)
+        docs = self.s.registry.list(owner)
+        ready = [(d.name, d.id) for d in docs if d.status == "ready"]
+        every = [(d.name, d.id) for d in docs]
+        return (self.jobs_table(owner, language(request)), self.documents(request),
+                gr.update(choices=ready), gr.update(choices=every))
+
+    @ui_errors
+    def delete_document(self, doc_id: str | None, request: gr.Request) -> list[list[Any]]:
+        """API: delete one of the caller's documents (another user's id is 'not found')."""
+        owner = self.user(request)
+        lang = language(request)
+        if not doc_id:
+            raise gr.Error(msg("select_document", lang))
+        name = self.s.registry.get(owner, doc_id).name
+        self.s.ingestion.delete(owner, doc_id)
+        gr.Info(msg("deleted", lang, name=name))
+        return self.documents(request)
+
+    # ---- settings ---------------------------------------------------------------------------
+
+    @ui_errors
+    def set_key(self, key: str, session: Session, request: gr.Request) -> tuple[str, Session, str]:
+        """Keep the key in this session's server-side state only; clear the input field."""
+        self.user(request)
+        lang = language(request)
+        if self.settings.llm.user_keys == "off":
+            raise gr.Error(msg("keys_off", lang))
+        key = (key or "").strip()
+        if not key:
+            return "", {**session, "api_key": None}, msg("key_none", lang)
+        return "", {**session, "api_key": key}, msg("key_saved", lang)
+
+    @ui_errors
+    def clear_key(self, session: Session, request: gr.Request) -> tuple[str, Session, str]:
+        self.user(request)
+        return "", {**session, "api_key": None}, msg("key_cleared", language(request))
+
+    @ui_errors
+    def usage(self, request: gr.Request) -> str:
+        owner = self.user(request)
+        totals = self.s.usage.totals(owner)
+        return msg("usage", language(request), prompt=totals.prompt_tokens, completion=totals.completion_tokens)
+
+    @ui_errors
+    def whoami(self, request: gr.Request) -> str:
+        return f"👤 **{self.user(request)}**"
+

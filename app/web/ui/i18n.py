@@ -1,0 +1,142 @@
+"""Interface text in English and Japanese. Labels go through gr.I18n (the browser's language);
+messages produced at run time pick the language from the request's Accept-Language header."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+EN: dict[str, str] = {
+    "title": "PDF Q&A",
+    "tab.chat": "Chat",
+    "tab.documents": "Documents",
+    "tab.settings": "Settings",
+    "chat.question": "Your question",
+    "chat.placeholder": "Ask about your documents…",
+    "chat.send": "Send",
+    "chat.new": "New chat",
+    "chat.conversations": "Conversations",
+    "chat.rename": "Rename",
+    "chat.new_title": "New title",
+    "chat.delete": "Delete chat",
+    "chat.scope": "Search only these documents (none selected = all)",
+    "chat.sources": "Sources",
+    "chat.citation": "Show a cited page",
+    "chat.page": "Cited page",
+    "chat.passage": "Quoted passage",
+    "docs.upload": "Upload PDFs",
+    "docs.upload_button": "Add to my documents",
+    "docs.progress": "Uploads",
+    "docs.table": "My documents",
+    "docs.select": "Document",
+    "docs.delete": "Delete document",
+    "docs.refresh": "Refresh",
+    "settings.key": "Your OpenAI API key (kept only in this browser session's server memory)",
+    "settings.key_save": "Use this key",
+    "settings.key_clear": "Forget my key",
+    "settings.usage": "Usage",
+    "logout": "Log out",
+}
+
+JA: dict[str, str] = {
+    "title": "PDF Q&A",
+    "tab.chat": "チャット",
+    "tab.documents": "文書",
+    "tab.settings": "設定",
+    "chat.question": "質問",
+    "chat.placeholder": "文書について質問してください…",
+    "chat.send": "送信",
+    "chat.new": "新しいチャット",
+    "chat.conversations": "会話",
+    "chat.rename": "名前を変更",
+    "chat.new_title": "新しい名前",
+    "chat.delete": "チャットを削除",
+    "chat.scope": "検索対象の文書（未選択ならすべて）",
+    "chat.sources": "出典",
+    "chat.citation": "引用ページを表示",
+    "chat.page": "引用ページ",
+    "chat.passage": "引用箇所",
+    "docs.upload": "PDF をアップロード",
+    "docs.upload_button": "文書に追加",
+    "docs.progress": "アップロード状況",
+    "docs.table": "自分の文書",
+    "docs.select": "文書",
+    "docs.delete": "文書を削除",
+    "docs.refresh": "更新",
+    "settings.key": "自分の OpenAI API キー（このセッションのサーバーメモリにのみ保持）",
+    "settings.key_save": "このキーを使う",
+    "settings.key_clear": "キーを消去",
+    "settings.usage": "利用状況",
+    "logout": "ログアウト",
+}
+
+# Messages built at run time, formatted with str.format.
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "not_signed_in": "Please sign in first.",
+        "empty_question": "Type a question first.",
+        "key_required": "Enter your OpenAI API key in Settings first.",
+        "keys_off": "Personal API keys are disabled on this server.",
+        "key_saved": "Your key is active for this session only. It is not saved anywhere.",
+        "key_cleared": "Your key was forgotten.",
+        "key_none": "No personal key is set; the server's key is used.",
+        "queued": "queued",
+        "reading": "reading",
+        "embedding": "embedding page {done}/{total}",
+        "done": "done",
+        "unchanged": "done (already uploaded)",
+        "replaced": "done (replaced the previous version)",
+        "failed": "failed: {message}",
+        "no_files": "Choose one or more PDF files first.",
+        "not_pdf": "{name} is not a PDF",
+        "deleted": "Deleted {name}.",
+        "select_document": "Select a document first.",
+        "usage": "Tokens used: {prompt} prompt + {completion} completion.",
+        "internal": "Something went wrong. Please try again; if it persists, tell the administrator (ref {ref}).",
+        "sources": "Sources",
+        "score": "score",
+        "page": "p.",
+    },
+    "ja": {
+        "not_signed_in": "先にログインしてください。",
+        "empty_question": "質問を入力してください。",
+        "key_required": "先に「設定」で OpenAI API キーを入力してください。",
+        "keys_off": "このサーバーでは個人の API キーは使えません。",
+        "key_saved": "キーはこのセッションでのみ使われ、どこにも保存されません。",
+        "key_cleared": "キーを消去しました。",
+        "key_none": "個人のキーは未設定です。サーバーのキーを使います。",
+        "queued": "待機中",
+        "reading": "読み込み中",
+        "embedding": "埋め込み中 {done}/{total} ページ",
+        "done": "完了",
+        "unchanged": "完了（アップロード済み）",
+        "replaced": "完了（以前の版を置き換え）",
+        "failed": "失敗: {message}",
+        "no_files": "PDF ファイルを選んでください。",
+        "not_pdf": "{name} は PDF ではありません",
+        "deleted": "{name} を削除しました。",
+        "select_document": "文書を選んでください。",
+        "usage": "使用トークン: プロンプト {prompt}、回答 {completion}。",
+        "internal": "エラーが発生しました。もう一度お試しください。続く場合は管理者に連絡してください（ref {ref}）。",
+        "sources": "出典",
+        "score": "スコア",
+        "page": "p.",
+    },
+}
+
+
+I18N = gr.I18n(en=EN, ja=JA)
+
+
+def language(request: gr.Request | None) -> str:
+    """'ja' when the browser prefers Japanese, else 'en'."""
+    header = ""
+    if request is not None:
+        try:
+            header = request.headers.get("accept-language", "") or ""
+        except AttributeError:
+            header = ""
+    return "ja" if header.lower().startswith("ja") else "en"
+
+
+def msg(key: str, lang: str, **values: object) -> str:
+    return MESSAGES.get(lang, MESSAGES["en"])[key].format(**values)
