@@ -6,22 +6,25 @@ Services are created on first use so that, e.g., `users list` never loads the em
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from app.answering.conversations import ConversationService
-from app.answering.retrieval import Reranker, Retriever
-from app.answering.service import AnswerService
 from app.auth.users import UserService
 from app.config import Settings
-from app.documents.ingestion import IngestionService
-from app.documents.jobs import IngestionQueue
-from app.documents.pages import PageRenderer
-from app.documents.registry import DocumentRegistry
-from app.models.embeddings import EmbeddingModel, build_embedding_model
-from app.models.llm import ChatModel
 from app.storage.db import Database
 from app.storage.files import FileStore
-from app.storage.vector_store import VectorStore, open_client
-from app.usage.accounting import UsageRecorder
+
+if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service is first used
+    from app.answering.conversations import ConversationService
+    from app.answering.retrieval import Reranker, Retriever
+    from app.answering.service import AnswerService
+    from app.documents.ingestion import IngestionService
+    from app.documents.jobs import IngestionQueue
+    from app.documents.pages import PageRenderer
+    from app.documents.registry import DocumentRegistry
+    from app.models.embeddings import EmbeddingModel
+    from app.models.llm import ChatModel
+    from app.storage.vector_store import VectorStore
+    from app.usage.accounting import UsageRecorder
 
 
 class Container:
@@ -37,6 +40,8 @@ class Container:
 
     @cached_property
     def registry(self) -> DocumentRegistry:
+        from app.documents.registry import DocumentRegistry
+
         return DocumentRegistry(self.db)
 
     @cached_property
@@ -45,6 +50,8 @@ class Container:
 
     @cached_property
     def usage(self) -> UsageRecorder:
+        from app.usage.accounting import UsageRecorder
+
         return UsageRecorder(self.db)
 
     @cached_property
@@ -53,10 +60,14 @@ class Container:
 
     @cached_property
     def embedder(self) -> EmbeddingModel:
+        from app.models.embeddings import build_embedding_model
+
         return build_embedding_model(self.settings.embeddings)
 
     @cached_property
     def vector_store(self) -> VectorStore:
+        from app.storage.vector_store import VectorStore, open_client
+
         q = self.settings.qdrant
         client = open_client(
             q.url, q.api_key.get_secret_value() if q.api_key else None, self.settings.qdrant_path, q.timeout_s
@@ -65,6 +76,8 @@ class Container:
 
     @cached_property
     def ingestion(self) -> IngestionService:
+        from app.documents.ingestion import IngestionService
+
         return IngestionService(self.settings.documents, self.registry, self.files, self.vector_store, self.embedder)
 
     @cached_property
@@ -78,26 +91,38 @@ class Container:
 
     @cached_property
     def retriever(self) -> Retriever:
+        from app.answering.retrieval import Retriever
+
         return Retriever(self.vector_store, self.embedder, self.registry, self.settings.retrieval, self.reranker)
 
     @cached_property
     def chat_model(self) -> ChatModel | None:
+        from app.models.llm import ChatModel
+
         return ChatModel(self.settings.llm) if self.settings.llm_enabled else None
 
     @cached_property
     def answers(self) -> AnswerService:
+        from app.answering.service import AnswerService
+
         return AnswerService(self.retriever, self.chat_model, self.settings.chat, self.usage)
 
     @cached_property
     def conversations(self) -> ConversationService:
+        from app.answering.conversations import ConversationService
+
         return ConversationService(self.db)
 
     @cached_property
     def pages(self) -> PageRenderer:
+        from app.documents.pages import PageRenderer
+
         return PageRenderer(self.registry, self.files)
 
     @cached_property
     def ingest_queue(self) -> IngestionQueue:
+        from app.documents.jobs import IngestionQueue
+
         return IngestionQueue(
             self.ingestion, self.settings.server.ingest_workers, self.settings.data_dir / "staging"
         )

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.answering.service import Answer
 from app.config import Settings
 from app.container import Container
+
+if TYPE_CHECKING:
+    from app.answering.service import Answer
 
 
 def register(sub: Any) -> None:

@@ -11,7 +11,6 @@ from typing import Any
 
 from app.config import Settings
 from app.container import Container
-from app.evaluation.runner import ingest_folder, load_questions, run_questions, score
 
 
 def register(sub: Any) -> None:
@@ -28,6 +27,8 @@ def register(sub: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    from app.evaluation.runner import ingest_folder, load_questions, run_questions, score
+
     questions = load_questions(args.qa)
     if not args.docs.is_dir():
         print(f"error: {args.docs} is not a folder", file=sys.stderr)

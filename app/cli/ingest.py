@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING, Any
 
 from app.config import Settings
 from app.container import Container
-from app.documents.ingestion import IngestResult, Progress
+
+if TYPE_CHECKING:
+    from app.documents.ingestion import IngestResult, Progress
 
 
 def register(sub: Any) -> None:
@@ -45,6 +45,8 @@ def describe(result: IngestResult) -> str:
 
 
 def ingest_paths(container: Container, user: str, files: list[Path], show_progress: bool = True) -> list[IngestResult]:
+    from tqdm import tqdm
+
     service = container.ingestion
     service.resume(user)
     results = []
