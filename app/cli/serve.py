@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from app.auth.login import bootstrap_admin
 from app.config import Settings
+from app.container import Container
 
 
 def register(sub: Any) -> None:
@@ -16,8 +18,13 @@ def register(sub: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    server = settings.server.model_copy(update={k: v for k, v in (("host", args.host), ("port", args.port)) if v})
+    settings = settings.model_copy(update={"server": server})
+    container = Container(settings)
+    if settings.auth.mode == "password":
+        bootstrap_admin(container.users, settings)  # before the slow imports: fail fast without users
+
     from app.web.server import serve
 
-    server = settings.server.model_copy(update={k: v for k, v in (("host", args.host), ("port", args.port)) if v})
-    serve(settings.model_copy(update={"server": server}))
+    serve(container)
     return 0

@@ -16,7 +16,6 @@ from prometheus_client import make_asgi_app
 
 from app.auth.login import ClientAddressMiddleware, bootstrap_admin, make_login
 from app.auth.throttle import LoginThrottle
-from app.config import Settings
 from app.container import Container
 from app.web import metrics
 from app.web.health import health_router
@@ -69,9 +68,9 @@ def create_app(container: Container) -> FastAPI:
     return app
 
 
-def serve(settings: Settings) -> None:
+def serve(container: Container) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no phoning home from a private server
-    container = Container(settings)
+    settings = container.settings
     app = create_app(container)
     host, port = settings.server.host, settings.server.port
     logger.info("serving host={} port={} data_dir={}", host, port, settings.data_dir)
