@@ -29,7 +29,8 @@ class Citation(BaseModel):
     page: int
     page_label: str
     score: float
-    text: str
+    text: str  # a short quote
+    passage: str = ""  # the whole retrieved passage, for the page view
     start: int
     end: int
 
@@ -174,7 +175,7 @@ def _citations(passages: list[Passage], answer: str | None) -> list[Citation]:
     chosen = [(n, p) for n, p in numbered if n in cited] or numbered
     return [
         Citation(number=n, doc_id=p.doc_id, file=p.file, page=p.page, page_label=p.page_label,
-                 score=round(p.score, 4), text=_quote(p.text), start=p.start, end=p.end)
+                 score=round(p.score, 4), text=_quote(p.text), passage=p.text, start=p.start, end=p.end)
         for n, p in chosen
     ]
 

@@ -174,7 +174,7 @@ class Handlers:
             return None, ""
         c = Citation.model_validate(citations[int(choice)])
         image = self.s.pages.render(owner, c.doc_id, c.page)
-        return image, f"**{c.file}** — p. {c.page}\n\n> {c.text}"
+        return image, f"**{c.file}** — p. {c.page}\n\n> {' '.join((c.passage or c.text).split())}"
 
     @ui_errors
     def page_image(self, doc_id: str, page: float, request: gr.Request) -> Image.Image:
@@ -320,5 +320,5 @@ class Handlers:
 
     @ui_errors
     def whoami(self, request: gr.Request) -> str:
-        return f"👤 **{self.user(request)}**"
+        return f"**{self.user(request)}**"
 

@@ -69,7 +69,7 @@ def _t(key: str) -> Any:
 def _layout(user_keys: str, hf_oauth: bool) -> Ui:
     session = gr.State(new_session())
     with gr.Row(equal_height=True):
-        gr.Markdown("## 📄 PDF Q&A")
+        gr.Markdown("## PDF Q&A")
         whoami = gr.Markdown(elem_id="whoami")
         if hf_oauth:
             gr.LoginButton()
@@ -88,7 +88,7 @@ def _layout(user_keys: str, hf_oauth: bool) -> Ui:
                     delete_chat = gr.Button(_t("chat.delete"), variant="stop", size="sm")
                     scope = gr.CheckboxGroup(label=_t("chat.scope"), choices=[], value=[])
                 with gr.Column(scale=3, elem_id="answer-col"):
-                    chatbot = gr.Chatbot(label="Chat", height=480, elem_id="chatbot", buttons=["copy"],
+                    chatbot = gr.Chatbot(label=_t("tab.chat"), height=480, elem_id="chatbot", buttons=["copy"],
                                          feedback_options=None)
                     with gr.Row():
                         question = gr.Textbox(label=_t("chat.question"), placeholder=_t("chat.placeholder"),

@@ -1,0 +1,13 @@
+"""Run every benchmark in turn and print their JSON lines (used by `make bench`)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+for script in ("pdf_extract.py", "ingest.py", "concurrency.py"):
+    print(f"# {script}", flush=True)
+    subprocess.run([sys.executable, str(HERE / script)], check=True)
