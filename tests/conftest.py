@@ -66,19 +66,6 @@ def container(tmp_path: Path, local_embedder: EmbeddingModel) -> Iterator[Contai
     c.close()
 
 
-@pytest.fixture
-def llm_container(tmp_path: Path, local_embedder: EmbeddingModel, llm: FakeOpenAIServer) -> Iterator[Container]:
-    """A fresh workspace whose answers come from the test LLM server."""
-    settings = make_settings(
-        tmp_path / "data",
-        llm={"api_base": llm.base_url, "api_key": "sk-test-server", "model": "test-chat", "max_retries": 0,
-             "timeout_s": 5},
-    )
-    c = container_for(settings, local_embedder)
-    yield c
-    c.close()
-
-
 @pytest.fixture(scope="session")
 def library(tmp_path_factory: pytest.TempPathFactory, local_embedder: EmbeddingModel) -> Iterator[Container]:
     """One workspace, shared by read-only tests: alice owns the four real PDFs, bob owns natbib only."""

@@ -1,22 +1,36 @@
 """Answering through the OpenAI-compatible test server (real HTTP, streaming, usage, failures)."""
 
+from collections.abc import Iterator
+
 import pytest
 
 from app.container import Container
 from app.errors import LLMError
-from tests.conftest import DATA
+from app.models.embeddings import EmbeddingModel
+from tests.conftest import DATA, container_for, make_settings
 from tests.fixtures.llm_server import FakeOpenAIServer
 
 QUESTION = "Which natbib option gives superscript numbers for citations, like Nature?"
 
 
-@pytest.fixture
-def ready(llm_container: Container) -> Container:
-    assert llm_container.ingestion.ingest_file("alice", DATA / "natbib.pdf").outcome == "ingested"
-    return llm_container
+@pytest.fixture(scope="module")
+def ready(tmp_path_factory: pytest.TempPathFactory, local_embedder: EmbeddingModel,
+          llm_server: FakeOpenAIServer) -> Iterator[Container]:
+    """alice has natbib.pdf and jbtxdoc.pdf; answers come from the test LLM server."""
+    settings = make_settings(
+        tmp_path_factory.mktemp("answering") / "data",
+        llm={"api_base": llm_server.base_url, "api_key": "sk-test-server", "model": "test-chat", "max_retries": 0,
+             "timeout_s": 5},
+    )
+    c = container_for(settings, local_embedder)
+    for name in ("natbib.pdf", "jbtxdoc.pdf"):
+        assert c.ingestion.ingest_file("alice", DATA / name).outcome == "ingested"
+    yield c
+    c.close()
 
 
 def test_streamed_answer_with_citations_and_usage(ready: Container, llm: FakeOpenAIServer) -> None:
+    before = ready.usage.totals("alice").prompt_tokens
     llm.reply_fn = lambda messages: "Use the super option [1]. It prints superscript numbers [2]."
     events = list(ready.answers.stream("alice", QUESTION))
     deltas = [e.delta for e in events if e.answer is None]
@@ -27,7 +41,7 @@ def test_streamed_answer_with_citations_and_usage(ready: Container, llm: FakeOpe
     assert [c.number for c in answer.citations] == [1, 2]
     assert all(c.file == "natbib.pdf" and c.page >= 1 and c.text for c in answer.citations)
     assert answer.usage["prompt_tokens"] > 0 and answer.usage["completion_tokens"] > 0
-    assert ready.usage.totals("alice").prompt_tokens == answer.usage["prompt_tokens"]
+    assert ready.usage.totals("alice").prompt_tokens - before == answer.usage["prompt_tokens"]
     # The prompt carried the retrieved sources with their pages.
     endpoint, body = llm.requests[-1]
     prompt = body["messages"][-1]["content"]
@@ -35,7 +49,6 @@ def test_streamed_answer_with_citations_and_usage(ready: Container, llm: FakeOpe
 
 
 def test_japanese_question_gets_japanese_instructions(ready: Container, llm: FakeOpenAIServer) -> None:
-    ready.ingestion.ingest_file("alice", DATA / "jbtxdoc.pdf")
     answer = ready.answers.ask("alice", "crossref で参照される側のエントリは bib ファイルのどこに書く必要がありますか？")
     body = llm.requests[-1][1]
     assert "jbtxdoc.pdf (p. " in body["messages"][-1]["content"]
@@ -78,15 +91,13 @@ def test_follow_up_is_condensed_before_retrieval(ready: Container, llm: FakeOpen
     assert any(m["content"] == "What does natbib do?" for m in final_messages)  # history within budget
 
 
-def test_no_llm_configured_gives_passages_with_citations(container: Container) -> None:
-    container.ingestion.ingest_file("alice", DATA / "natbib.pdf")
-    answer = container.answers.ask("alice", QUESTION)
+def test_no_llm_configured_gives_passages_with_citations(library: Container) -> None:
+    answer = library.answers.ask("bob", QUESTION)
     assert answer.mode == "retrieval_only"
     assert "Answer generation is off" in answer.answer
-    assert answer.citations and answer.citations[0].file == "natbib.pdf"
+    assert answer.citations and {c.file for c in answer.citations} == {"natbib.pdf"}
 
 
-def test_no_documents_is_said_plainly_without_calling_the_llm(llm_container: Container,
-                                                               llm: FakeOpenAIServer) -> None:
-    answer = llm_container.answers.ask("carol", QUESTION)
+def test_no_documents_is_said_plainly_without_calling_the_llm(ready: Container, llm: FakeOpenAIServer) -> None:
+    answer = ready.answers.ask("carol", QUESTION)
     assert answer.mode == "no_documents" and llm.counts["chat"] == 0

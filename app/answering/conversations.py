@@ -27,11 +27,17 @@ class StoredMessage(BaseModel):
     citations: list[dict[str, Any]] | None = None
 
 
+ConversationList = list[ConversationInfo]
+CitationList = list[dict[str, Any]]
+MessageList = list[StoredMessage]
+TurnList = list[Turn]
+
+
 class ConversationService:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def list(self, owner: str) -> list[ConversationInfo]:
+    def list(self, owner: str) -> ConversationList:
         with self._db.session() as s:
             rows = s.scalars(
                 select(Conversation).where(Conversation.owner == owner).order_by(Conversation.updated_at.desc())
@@ -61,7 +67,7 @@ class ConversationService:
                 s.delete(message)
             s.delete(row)
 
-    def messages(self, owner: str, conversation_id: str) -> list[StoredMessage]:
+    def messages(self, owner: str, conversation_id: str) -> MessageList:
         with self._db.session() as s:
             self._get(s, owner, conversation_id)
             rows = s.scalars(
@@ -69,12 +75,12 @@ class ConversationService:
             )
             return [StoredMessage(role=r.role, content=r.content, citations=r.citations) for r in rows]
 
-    def history(self, owner: str, conversation_id: str) -> list[Turn]:
+    def history(self, owner: str, conversation_id: str) -> TurnList:
         return [Turn(role="user" if m.role == "user" else "assistant", content=m.content)
                 for m in self.messages(owner, conversation_id)]
 
     def append(self, owner: str, conversation_id: str, question: str, answer: str,
-               citations: list[dict[str, Any]]) -> None:
+               citations: CitationList) -> None:
         with self._db.session() as s:
             row = self._get(s, owner, conversation_id)
             s.add(Message(conversation_id=row.id, role="user", content=question))

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 
 from app.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from app.errors import AuthError, NotFound
+from sqlalchemy.orm import Session
+
 from app.storage.db import Database, User
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -20,6 +22,9 @@ class UserInfo(BaseModel):
     is_admin: bool
     disabled: bool
     created_at: datetime
+
+
+UserList = list[UserInfo]
 
 
 class UserService:
@@ -43,7 +48,7 @@ class UserService:
             s.flush()
             return UserInfo.model_validate(user, from_attributes=True)
 
-    def list(self) -> list[UserInfo]:
+    def list(self) -> UserList:
         with self._db.session() as s:
             return [UserInfo.model_validate(u, from_attributes=True)
                     for u in s.scalars(select(User).order_by(User.username))]
@@ -82,7 +87,7 @@ class UserService:
             return user is not None and not user.disabled
 
     @staticmethod
-    def _get(s, username: str) -> User:  # type: ignore[no-untyped-def]
+    def _get(s: Session, username: str) -> User:
         user = s.scalar(select(User).where(User.username == username))
         if user is None:
             raise NotFound(f"no user named {username!r}")

@@ -15,7 +15,7 @@ from loguru import logger
 
 from app.cli import ask, evaluate, ingest, serve, users
 from app.config import Settings, load_settings
-from app.errors import AppError, StoreLockedError
+from app.errors import AppError, ConfigError, StoreLockedError
 from app.logging import setup_logging
 
 COMMANDS = (serve, ingest, ask, evaluate, users)
@@ -44,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreLockedError as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except AppError as e:
         logger.opt(exception=e).debug("command failed")
         print(f"error: {e}", file=sys.stderr)

@@ -38,6 +38,10 @@ class DocumentInfo(BaseModel):
         return cls.model_validate(row, from_attributes=True)
 
 
+DocumentList = list[DocumentInfo]
+IdList = list[str]
+
+
 class DocumentRegistry:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -67,14 +71,14 @@ class DocumentRegistry:
                 raise NotFound("document not found")
             return DocumentInfo.of(row)
 
-    def list(self, owner: str) -> list[DocumentInfo]:
+    def list(self, owner: str) -> DocumentList:
         with self._db.session() as s:
             rows = s.scalars(select(Document).where(Document.owner == owner).order_by(Document.created_at.desc()))
             return [DocumentInfo.of(r) for r in rows]
 
     def find(self, owner: str, *, sha256: str | None = None, name: str | None = None,
-             statuses: Iterable[str] = (READY,)) -> list[DocumentInfo]:
-        query = select(Document).where(Document.owner == owner, Document.status.in_(list(statuses)))
+             statuses: Iterable[str] = (READY,)) -> DocumentList:
+        query = select(Document).where(Document.owner == owner, Document.status.in_([*statuses]))
         if sha256 is not None:
             query = query.where(Document.sha256 == sha256)
         if name is not None:
@@ -82,18 +86,18 @@ class DocumentRegistry:
         with self._db.session() as s:
             return [DocumentInfo.of(r) for r in s.scalars(query.order_by(Document.created_at))]
 
-    def in_flight(self, owner: str | None = None) -> list[DocumentInfo]:
+    def in_flight(self, owner: str | None = None) -> DocumentList:
         query = select(Document).where(Document.status.in_(IN_FLIGHT))
         if owner is not None:
             query = query.where(Document.owner == owner)
         with self._db.session() as s:
             return [DocumentInfo.of(r) for r in s.scalars(query.order_by(Document.created_at))]
 
-    def ready_ids(self, owner: str, only: Iterable[str] | None = None) -> list[str]:
+    def ready_ids(self, owner: str, only: Iterable[str] | None = None) -> IdList:
         """Ids of the owner's searchable documents, optionally intersected with `only`."""
         query = select(Document.id).where(Document.owner == owner, Document.status == READY)
         if only is not None:
-            query = query.where(Document.id.in_(list(only)))
+            query = query.where(Document.id.in_([*only]))
         with self._db.session() as s:
             return list(s.scalars(query))
 

@@ -31,7 +31,8 @@ def create_app(container: Container) -> FastAPI:
     hf_oauth = settings.auth.mode == "hf_oauth"
     if not hf_oauth:
         bootstrap_admin(container.users, settings)
-    _ = container.vector_store, container.answers  # open stores and load models before serving
+    # Open the stores, load the models and validate chunking before serving anyone.
+    _ = container.vector_store, container.ingestion, container.answers
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

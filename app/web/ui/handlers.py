@@ -20,13 +20,13 @@ from app.errors import AppError, AuthError, LLMError
 from app.web import metrics
 from app.web.identity import current_user
 from app.web.services import WebServices
-from app.web.ui.i18n import language, msg
+from app.web.ui.i18n import MESSAGES, language, msg
 
 F = TypeVar("F", bound=Callable[..., Any])
 Session = dict[str, Any]
 
-DOC_HEADERS = ["name", "pages", "chunks", "size", "uploaded", "status", "id"]
-JOB_HEADERS = ["file", "status"]
+DOC_HEADERS = MESSAGES["en"]["doc_headers"].split("|")
+JOB_HEADERS = MESSAGES["en"]["job_headers"].split("|")
 
 
 def new_session() -> Session:
@@ -233,7 +233,7 @@ class Handlers:
     # ---- documents --------------------------------------------------------------------------
 
     @ui_errors
-    def upload(self, files: list[str] | None, request: gr.Request) -> list[list[str]]:
+    def upload(self, files: list[str] | None, request: gr.Request) -> dict[str, Any]:
         """Queue uploaded PDFs for background ingestion; returns the progress table at once."""
         owner = self.user(request)
         lang = language(request)
@@ -247,7 +247,7 @@ class Handlers:
             self.s.ingest_queue.submit(owner, path, path.name)
         return self.jobs_table(owner, lang)
 
-    def jobs_table(self, owner: str, lang: str) -> list[list[str]]:
+    def jobs_table(self, owner: str, lang: str) -> dict[str, Any]:
         rows = []
         for job in reversed(self.s.ingest_queue.jobs(owner)):
             if job.stage == "failed":
@@ -259,20 +259,22 @@ class Handlers:
             else:
                 status = msg(job.stage, lang)
             rows.append([job.file, status])
-        return rows
+        return {"headers": msg("job_headers", lang).split("|"), "data": rows}
 
     @ui_errors
-    def documents(self, request: gr.Request) -> list[list[Any]]:
-        """API: the caller's documents."""
+    def documents(self, request: gr.Request) -> dict[str, Any]:
+        """API: the caller's documents (column names and statuses in the browser's language)."""
         owner = self.user(request)
-        return [
+        lang = language(request)
+        rows = [
             [d.name, d.pages, d.chunks, f"{d.size_bytes / 1048576:.1f} MB", f"{d.created_at:%Y-%m-%d %H:%M}",
-             d.status if d.status != "failed" else f"failed: {d.error}", d.id]
+             msg(f"status.{d.status}", lang, error=d.error or ""), d.id]
             for d in self.s.registry.list(owner)
         ]
+        return {"headers": msg("doc_headers", lang).split("|"), "data": rows}
 
     @ui_errors
-    def refresh(self, request: gr.Request) -> tuple[list[list[str]], list[list[Any]], Any, Any]:
+    def refresh(self, request: gr.Request) -> tuple[dict[str, Any], dict[str, Any], Any, Any]:
         """Timer tick: upload progress, the documents table and the document pickers."""
         owner = self.user(request)
         docs = self.s.registry.list(owner)
@@ -282,7 +284,7 @@ class Handlers:
                 gr.update(choices=ready), gr.update(choices=every))
 
     @ui_errors
-    def delete_document(self, doc_id: str | None, request: gr.Request) -> list[list[Any]]:
+    def delete_document(self, doc_id: str | None, request: gr.Request) -> dict[str, Any]:
         """API: delete one of the caller's documents (another user's id is 'not found')."""
         owner = self.user(request)
         lang = language(request)

@@ -95,6 +95,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sources": "Sources",
         "score": "score",
         "page": "p.",
+        "doc_headers": "name|pages|chunks|size|uploaded|status|id",
+        "job_headers": "file|status",
+        "status.ready": "ready",
+        "status.indexing": "indexing",
+        "status.queued": "queued",
+        "status.failed": "failed: {error}",
     },
     "ja": {
         "not_signed_in": "先にログインしてください。",
@@ -120,6 +126,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sources": "出典",
         "score": "スコア",
         "page": "p.",
+        "doc_headers": "名前|ページ|チャンク|サイズ|アップロード日時|状態|ID",
+        "job_headers": "ファイル|状態",
+        "status.ready": "利用可能",
+        "status.indexing": "索引作成中",
+        "status.queued": "待機中",
+        "status.failed": "失敗: {error}",
     },
 }
 

@@ -148,10 +148,9 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers) -> None:
 
     ask_inputs = [ui.question, ui.chatbot, ui.session, ui.scope]
     ask_outputs = [ui.chatbot, ui.session, ui.citation, ui.question]
-    for trigger in (ui.send.click, ui.question.submit):
-        trigger(h.ask, ask_inputs, ask_outputs, api_name="ask" if trigger == ui.send.click else False,
-                show_progress="minimal").then(h.conversation_choices, None, ui.conversations, **private).then(
-            h.usage, None, ui.usage, **private)
+    for trigger, api in ((ui.send.click, {"api_name": "ask"}), (ui.question.submit, private)):
+        trigger(h.ask, ask_inputs, ask_outputs, show_progress="minimal", **api).then(
+            h.conversation_choices, None, ui.conversations, **private).then(h.usage, None, ui.usage, **private)
     ui.citation.change(h.show_citation, [ui.citation, ui.session], [ui.page_image, ui.passage], **private)
     ui.conversations.input(h.open_conversation, [ui.conversations, ui.session],
                            [ui.chatbot, ui.session, ui.citation], **private)

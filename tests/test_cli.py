@@ -1,0 +1,108 @@
+"""The command line as a user runs it: real subprocesses, real PDFs, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA, ROOT
+from tests.fixtures import pdf_factory
+from tests.fixtures.llm_server import FakeOpenAIServer
+
+
+def app(data_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300
+        ) -> subprocess.CompletedProcess[str]:
+    base = {"APP_DATA_DIR": str(data_dir), "APP_CONFIG": str(ROOT / "config.yaml"), "PATH": "/usr/bin:/bin",
+            "HF_HUB_OFFLINE": "1", "APP_SECRETS_DIR": str(data_dir / "none")}
+    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, cwd=ROOT,
+                          env={**base, **(env or {})}, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """natbib.pdf plus a broken file ingested for alice through the CLI."""
+    data_dir = tmp_path_factory.mktemp("cli") / "data"
+    docs = tmp_path_factory.mktemp("docs")
+    (docs / "natbib.pdf").write_bytes((DATA / "natbib.pdf").read_bytes())
+    pdf_factory.truncated_pdf(docs, name="broken.pdf")
+    result = app(data_dir, "ingest", str(docs), "--user", "alice")
+    assert result.returncode == 1, result.stderr  # one file failed
+    lines = result.stdout.strip().splitlines()
+    assert any(line.startswith("ingested") and "natbib.pdf: 26 pages" in line and "pages/s" in line for line in lines)
+    assert any(line.startswith("failed") and "broken.pdf" in line and "damaged" in line for line in lines)
+    assert "Traceback" not in result.stderr and "page/s" in result.stderr  # the progress bar
+    return data_dir
+
+
+def test_reingest_is_unchanged(workspace: Path) -> None:
+    result = app(workspace, "ingest", str(DATA / "natbib.pdf"), "--user", "alice")
+    assert result.returncode == 0 and result.stdout.startswith("unchanged")
+
+
+def test_ask_json_in_retrieval_only_mode(workspace: Path) -> None:
+    result = app(workspace, "ask", "How do I get superscript citation numbers?", "--user", "alice", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert set(out) >= {"answer", "citations", "usage"}
+    assert "Answer generation is off" in out["answer"]
+    first = out["citations"][0]
+    assert first["file"] == "natbib.pdf" and isinstance(first["page"], int) and 1 <= first["page"] <= 26
+    assert isinstance(first["score"], float) and first["text"]
+
+
+def test_ask_streams_an_answer_from_the_llm(workspace: Path) -> None:
+    with FakeOpenAIServer() as llm:
+        llm.reply_fn = lambda messages: "Use the super option [1]."
+        env = {"APP_LLM__API_BASE": llm.base_url, "APP_LLM__API_KEY": "sk-cli-test", "APP_LLM__MODEL": "t"}
+        result = app(workspace, "ask", "How do I get superscript citation numbers?", "--user", "alice", env=env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("Use the super option [1].")
+        assert "Sources:" in result.stdout and "natbib.pdf, page" in result.stdout
+        out = json.loads(app(workspace, "ask", "superscripts?", "--user", "alice", "--json", env=env).stdout)
+        assert out["usage"]["prompt_tokens"] > 0 and out["usage"]["completion_tokens"] > 0
+        assert llm.api_keys and set(llm.api_keys) == {"sk-cli-test"}
+
+
+def test_failing_llm_gives_one_line_and_exit_1(workspace: Path) -> None:
+    with FakeOpenAIServer() as llm:
+        llm.fail_next(10, 500, endpoint="chat")
+        env = {"APP_LLM__API_BASE": llm.base_url, "APP_LLM__API_KEY": "sk-cli-test", "APP_LLM__MAX_RETRIES": "0"}
+        result = app(workspace, "ask", "How do I get superscript citation numbers?", "--user", "alice", env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == "error: the language model service failed (HTTP 500)"
+    assert "Traceback" not in result.stderr and "sk-cli-test" not in result.stderr
+
+
+def test_other_user_sees_nothing(workspace: Path) -> None:
+    result = app(workspace, "ask", "superscript citations", "--user", "bob", "--json")
+    out = json.loads(result.stdout)
+    assert out["citations"] == [] and "no ready documents" in out["answer"]
+
+
+def test_second_process_on_the_embedded_store_is_told_what_to_do(workspace: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys,time; from qdrant_client import QdrantClient; "
+         "c = QdrantClient(path=sys.argv[1]); print('locked', flush=True); time.sleep(60)",
+         str(workspace / "qdrant")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        result = app(workspace, "ask", "superscripts", "--user", "alice")
+        assert result.returncode == 3
+        assert "already open in another process" in result.stderr and "qdrant.url" in result.stderr
+        assert "Traceback" not in result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_missing_path_and_bad_config(workspace: Path, tmp_path: Path) -> None:
+    result = app(workspace, "ingest", str(tmp_path / "nope.pdf"), "--user", "alice")
+    assert result.returncode == 1 and "no such file" in result.stdout
+    bad = tmp_path / "config.yaml"
+    bad.write_text("documents:\n  chunk_size: 600\n")
+    result = app(workspace, "--config", str(bad), "ingest", str(DATA / "natbib.pdf"), "--user", "alice")
+    assert result.returncode == 2 and "chunk_size is 600" in result.stderr and "Traceback" not in result.stderr
