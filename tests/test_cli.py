@@ -106,3 +106,20 @@ def test_missing_path_and_bad_config(workspace: Path, tmp_path: Path) -> None:
     bad.write_text("documents:\n  chunk_size: 600\n")
     result = app(workspace, "--config", str(bad), "ingest", str(DATA / "natbib.pdf"), "--user", "alice")
     assert result.returncode == 2 and "chunk_size is 600" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_switching_embedding_models_is_refused_until_reindexed(workspace: Path, tmp_path: Path) -> None:
+    import shutil
+
+    data_dir = tmp_path / "copy"
+    shutil.copytree(workspace, data_dir)
+    with FakeOpenAIServer() as llm:
+        env = {"APP_EMBEDDINGS__PROVIDER": "openai", "APP_EMBEDDINGS__MODEL": "test-embedding",
+               "APP_EMBEDDINGS__API_BASE": llm.base_url}
+        refused = app(data_dir, "ask", "superscripts", "--user", "alice", env=env)
+        assert refused.returncode == 2 and "reindex" in refused.stderr and "Traceback" not in refused.stderr
+        done = app(data_dir, "reindex", "--yes", env=env)
+        assert done.returncode == 0, done.stderr
+        assert "reindexed 1 documents" in done.stdout and llm.embedded_texts > 26
+        out = json.loads(app(data_dir, "ask", "superscript citations", "--user", "alice", "--json", env=env).stdout)
+        assert out["citations"] and out["citations"][0]["file"] == "natbib.pdf"

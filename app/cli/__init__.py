@@ -13,12 +13,12 @@ from pathlib import Path
 
 from loguru import logger
 
-from app.cli import ask, evaluate, ingest, serve, users
+from app.cli import ask, evaluate, ingest, reindex, serve, users
 from app.config import Settings, load_settings
 from app.errors import AppError, ConfigError, StoreLockedError
 from app.logging import setup_logging
 
-COMMANDS = (serve, ingest, ask, evaluate, users)
+COMMANDS = (serve, ingest, ask, evaluate, users, reindex)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -101,6 +101,14 @@ class DocumentRegistry:
         with self._db.session() as s:
             return list(s.scalars(query))
 
+    def requeue_ready(self) -> int:
+        """Mark every ready document for re-indexing (all owners); returns how many."""
+        with self._db.session() as s:
+            rows = list(s.scalars(select(Document).where(Document.status == READY)))
+            for row in rows:
+                row.status = "indexing"
+            return len(rows)
+
     def sha_in_use(self, owner: str, sha256: str) -> bool:
         with self._db.session() as s:
             return s.scalar(select(Document.id).where(Document.owner == owner, Document.sha256 == sha256)) is not None
