@@ -173,7 +173,7 @@ class Handlers:
         if choice is None or not str(choice).isdigit() or int(choice) >= len(citations):
             return None, ""
         c = Citation.model_validate(citations[int(choice)])
-        image = self.s.pages.render(owner, c.doc_id, c.page)
+        image = self.s.pages.render(owner, c.doc_id, c.page, passage=c.passage or c.text)
         return image, f"**{c.file}** — p. {c.page}\n\n> {' '.join((c.passage or c.text).split())}"
 
     @ui_errors
