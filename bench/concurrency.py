@@ -28,8 +28,12 @@ QUESTIONS = 20
 
 
 def run(concurrency: int, llm: FakeOpenAIServer) -> float:
-    env = {"APP_LLM__API_BASE": llm.base_url, "APP_LLM__API_KEY": "sk-bench", "APP_LLM__MODEL": "bench",
-           "APP_SERVER__CONCURRENCY": str(concurrency)}
+    env = {
+        "APP_LLM__API_BASE": llm.base_url,
+        "APP_LLM__API_KEY": "sk-bench",
+        "APP_LLM__MODEL": "bench",
+        "APP_SERVER__CONCURRENCY": str(concurrency),
+    }
     with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp) / "data", env=env) as server:
         c = Client(server.url, auth=ADMIN, verbose=False)
         c.predict([handle_file(str(ROOT / "tests" / "data" / "natbib.pdf"))], api_name="/upload")
@@ -38,8 +42,12 @@ def run(concurrency: int, llm: FakeOpenAIServer) -> float:
         clients = [Client(server.url, auth=ADMIN, verbose=False) for _ in range(QUESTIONS)]
         started = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(QUESTIONS) as pool:
-            list(pool.map(lambda cl: cl.predict("Which option gives superscripts?", [], [], api_name="/ask"),
-                          clients))
+            list(
+                pool.map(
+                    lambda cl: cl.predict("Which option gives superscripts?", [], [], api_name="/ask"),
+                    clients,
+                )
+            )
         return time.perf_counter() - started
 
 
@@ -48,8 +56,17 @@ def main() -> None:
         llm.latency = 1.0
         baseline = run(1, llm)
         ours = run(16, llm)
-    print(json.dumps({"questions": QUESTIONS, "llm_latency_s": 1.0, "baseline_concurrency_1_s": round(baseline, 2),
-                      "ours_concurrency_16_s": round(ours, 2), "speedup": round(baseline / ours, 1)}))
+    print(
+        json.dumps(
+            {
+                "questions": QUESTIONS,
+                "llm_latency_s": 1.0,
+                "baseline_concurrency_1_s": round(baseline, 2),
+                "ours_concurrency_16_s": round(ours, 2),
+                "speedup": round(baseline / ours, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -41,8 +41,13 @@ def ours(pdf: Path, embedder: object, tmp: Path) -> dict[str, float]:
     result = container.ingestion.ingest_file("bench", pdf)
     seconds = time.perf_counter() - started
     container.close()
-    return {"pages": result.pages, "chunks": result.chunks, "seconds": round(seconds, 2),
-            "pages_per_s": round(result.pages / seconds, 2), "peak_rss_growth_mb": round(rss_mb() - before, 1)}
+    return {
+        "pages": result.pages,
+        "chunks": result.chunks,
+        "seconds": round(seconds, 2),
+        "pages_per_s": round(result.pages / seconds, 2),
+        "peak_rss_growth_mb": round(rss_mb() - before, 1),
+    }
 
 
 def baseline(pdf: Path, embedder: object, tmp: Path) -> dict[str, float]:
@@ -55,16 +60,24 @@ def baseline(pdf: Path, embedder: object, tmp: Path) -> dict[str, float]:
     before = rss_mb()
     started = time.perf_counter()
     reader = PdfReader(str(pdf))
-    docs = [Document(text=p.extract_text() or "", metadata={"page": i + 1}) for i, p in enumerate(reader.pages)]
+    docs = [
+        Document(text=p.extract_text() or "", metadata={"page": i + 1}) for i, p in enumerate(reader.pages)
+    ]
     nodes = SentenceSplitter().get_nodes_from_documents(docs)
     client = QdrantClient(path=str(tmp / "baseline"))
     store = QdrantVectorStore(collection_name="baseline", client=client)
-    VectorStoreIndex(nodes, storage_context=StorageContext.from_defaults(vector_store=store),
-                     embed_model=embedder.embed)  # type: ignore[attr-defined]
+    VectorStoreIndex(
+        nodes, storage_context=StorageContext.from_defaults(vector_store=store), embed_model=embedder.embed
+    )  # type: ignore[attr-defined]
     seconds = time.perf_counter() - started
     client.close()
-    return {"pages": len(docs), "chunks": len(nodes), "seconds": round(seconds, 2),
-            "pages_per_s": round(len(docs) / seconds, 2), "peak_rss_growth_mb": round(rss_mb() - before, 1)}
+    return {
+        "pages": len(docs),
+        "chunks": len(nodes),
+        "seconds": round(seconds, 2),
+        "pages_per_s": round(len(docs) / seconds, 2),
+        "peak_rss_growth_mb": round(rss_mb() - before, 1),
+    }
 
 
 def variant(name: str, pdf: Path) -> dict[str, float]:
@@ -85,14 +98,28 @@ def main() -> None:
     pdf = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "data" / "bashref.pdf"
     runs = {}
     for name in ("baseline", "ours"):
-        out = subprocess.run([sys.executable, __file__, "--variant", name, str(pdf)], check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--variant", name, str(pdf)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         runs[name] = json.loads(out.strip().splitlines()[-1])
     base, mine = runs["baseline"], runs["ours"]
-    print(json.dumps({"file": pdf.name, "baseline": base, "ours": mine,
-                      "throughput_ratio": round(mine["pages_per_s"] / base["pages_per_s"], 2),
-                      "seconds_per_chunk": {"baseline": round(base["seconds"] / base["chunks"], 3),
-                                            "ours": round(mine["seconds"] / mine["chunks"], 3)}}))
+    print(
+        json.dumps(
+            {
+                "file": pdf.name,
+                "baseline": base,
+                "ours": mine,
+                "throughput_ratio": round(mine["pages_per_s"] / base["pages_per_s"], 2),
+                "seconds_per_chunk": {
+                    "baseline": round(base["seconds"] / base["chunks"], 3),
+                    "ours": round(mine["seconds"] / mine["chunks"], 3),
+                },
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -14,13 +14,19 @@ QUESTION = "Which natbib option gives superscript numbers for citations, like Na
 
 
 @pytest.fixture(scope="module")
-def ready(tmp_path_factory: pytest.TempPathFactory, local_embedder: EmbeddingModel,
-          llm_server: FakeOpenAIServer) -> Iterator[Container]:
+def ready(
+    tmp_path_factory: pytest.TempPathFactory, local_embedder: EmbeddingModel, llm_server: FakeOpenAIServer
+) -> Iterator[Container]:
     """alice has natbib.pdf and jbtxdoc.pdf; answers come from the test LLM server."""
     settings = make_settings(
         tmp_path_factory.mktemp("answering") / "data",
-        llm={"api_base": llm_server.base_url, "api_key": "sk-test-server", "model": "test-chat", "max_retries": 0,
-             "timeout_s": 5},
+        llm={
+            "api_base": llm_server.base_url,
+            "api_key": "sk-test-server",
+            "model": "test-chat",
+            "max_retries": 0,
+            "timeout_s": 5,
+        },
     )
     c = container_for(settings, local_embedder)
     for name in ("natbib.pdf", "jbtxdoc.pdf"):
@@ -49,7 +55,9 @@ def test_streamed_answer_with_citations_and_usage(ready: Container, llm: FakeOpe
 
 
 def test_japanese_question_gets_japanese_instructions(ready: Container, llm: FakeOpenAIServer) -> None:
-    answer = ready.answers.ask("alice", "crossref で参照される側のエントリは bib ファイルのどこに書く必要がありますか？")
+    answer = ready.answers.ask(
+        "alice", "crossref で参照される側のエントリは bib ファイルのどこに書く必要がありますか？"
+    )
     body = llm.requests[-1][1]
     assert "jbtxdoc.pdf (p. " in body["messages"][-1]["content"]
     assert "same language as the question" in body["messages"][0]["content"]
@@ -83,7 +91,10 @@ def test_follow_up_is_condensed_before_retrieval(ready: Container, llm: FakeOpen
         return "Use the super option [1]."
 
     llm.reply_fn = reply
-    history = [Turn("user", "What does natbib do?"), Turn("assistant", "It handles author-year citations [1].")]
+    history = [
+        Turn("user", "What does natbib do?"),
+        Turn("assistant", "It handles author-year citations [1]."),
+    ]
     answer = ready.answers.ask("alice", "and superscripts?", history=history)
     assert answer.question == "How do I get superscript citation numbers with natbib?"
     assert llm.counts["chat"] == 2
@@ -98,6 +109,8 @@ def test_no_llm_configured_gives_passages_with_citations(library: Container) -> 
     assert answer.citations and {c.file for c in answer.citations} == {"natbib.pdf"}
 
 
-def test_no_documents_is_said_plainly_without_calling_the_llm(ready: Container, llm: FakeOpenAIServer) -> None:
+def test_no_documents_is_said_plainly_without_calling_the_llm(
+    ready: Container, llm: FakeOpenAIServer
+) -> None:
     answer = ready.answers.ask("carol", QUESTION)
     assert answer.mode == "no_documents" and llm.counts["chat"] == 0

@@ -6,9 +6,13 @@ from tests.conftest import DATA
 def test_japanese_and_english_sentence_ends() -> None:
     text = "これは一文目です。これは二文目！三文目？ The end. Next one."
     sentences = [text[s:e].strip() for s, e in split_sentences(text)]
-    assert sentences == ["これは一文目です。", "これは二文目!", "三文目?", "The end.", "Next one."] or sentences[:1] == [
-        "これは一文目です。"
-    ]
+    assert sentences == [
+        "これは一文目です。",
+        "これは二文目!",
+        "三文目?",
+        "The end.",
+        "Next one.",
+    ] or sentences[:1] == ["これは一文目です。"]
     assert sentences[0] == "これは一文目です。"
     assert "これは二文目" in sentences[1]
 

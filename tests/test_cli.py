@@ -14,12 +14,24 @@ from tests.fixtures import pdf_factory
 from tests.fixtures.llm_server import FakeOpenAIServer
 
 
-def app(data_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300
-        ) -> subprocess.CompletedProcess[str]:
-    base = {"APP_DATA_DIR": str(data_dir), "APP_CONFIG": str(ROOT / "config.yaml"), "PATH": "/usr/bin:/bin",
-            "HF_HUB_OFFLINE": "1", "APP_SECRETS_DIR": str(data_dir / "none")}
-    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, cwd=ROOT,
-                          env={**base, **(env or {})}, timeout=timeout)
+def app(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    base = {
+        "APP_DATA_DIR": str(data_dir),
+        "APP_CONFIG": str(ROOT / "config.yaml"),
+        "PATH": "/usr/bin:/bin",
+        "HF_HUB_OFFLINE": "1",
+        "APP_SECRETS_DIR": str(data_dir / "none"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**base, **(env or {})},
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +44,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = app(data_dir, "ingest", str(docs), "--user", "alice")
     assert result.returncode == 1, result.stderr  # one file failed
     lines = result.stdout.strip().splitlines()
-    assert any(line.startswith("ingested") and "natbib.pdf: 26 pages" in line and "pages/s" in line for line in lines)
+    assert any(
+        line.startswith("ingested") and "natbib.pdf: 26 pages" in line and "pages/s" in line for line in lines
+    )
     assert any(line.startswith("failed") and "broken.pdf" in line and "damaged" in line for line in lines)
     assert "Traceback" not in result.stderr and "page/s" in result.stderr  # the progress bar
     return data_dir
@@ -58,7 +72,9 @@ def test_ask_streams_an_answer_from_the_llm(workspace: Path) -> None:
     with FakeOpenAIServer() as llm:
         llm.reply_fn = lambda messages: "Use the super option [1]."
         env = {"APP_LLM__API_BASE": llm.base_url, "APP_LLM__API_KEY": "sk-cli-test", "APP_LLM__MODEL": "t"}
-        result = app(workspace, "ask", "How do I get superscript citation numbers?", "--user", "alice", env=env)
+        result = app(
+            workspace, "ask", "How do I get superscript citation numbers?", "--user", "alice", env=env
+        )
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("Use the super option [1].")
         assert "Sources:" in result.stdout and "natbib.pdf, page" in result.stdout
@@ -70,8 +86,14 @@ def test_ask_streams_an_answer_from_the_llm(workspace: Path) -> None:
 def test_failing_llm_gives_one_line_and_exit_1(workspace: Path) -> None:
     with FakeOpenAIServer() as llm:
         llm.fail_next(10, 500, endpoint="chat")
-        env = {"APP_LLM__API_BASE": llm.base_url, "APP_LLM__API_KEY": "sk-cli-test", "APP_LLM__MAX_RETRIES": "0"}
-        result = app(workspace, "ask", "How do I get superscript citation numbers?", "--user", "alice", env=env)
+        env = {
+            "APP_LLM__API_BASE": llm.base_url,
+            "APP_LLM__API_KEY": "sk-cli-test",
+            "APP_LLM__MAX_RETRIES": "0",
+        }
+        result = app(
+            workspace, "ask", "How do I get superscript citation numbers?", "--user", "alice", env=env
+        )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == "error: the language model service failed (HTTP 500)"
     assert "Traceback" not in result.stderr and "sk-cli-test" not in result.stderr
@@ -85,9 +107,16 @@ def test_other_user_sees_nothing(workspace: Path) -> None:
 
 def test_second_process_on_the_embedded_store_is_told_what_to_do(workspace: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys,time; from qdrant_client import QdrantClient; "
-         "c = QdrantClient(path=sys.argv[1]); print('locked', flush=True); time.sleep(60)",
-         str(workspace / "qdrant")], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys,time; from qdrant_client import QdrantClient; "
+            "c = QdrantClient(path=sys.argv[1]); print('locked', flush=True); time.sleep(60)",
+            str(workspace / "qdrant"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         result = app(workspace, "ask", "superscripts", "--user", "alice")
@@ -105,7 +134,9 @@ def test_missing_path_and_bad_config(workspace: Path, tmp_path: Path) -> None:
     bad = tmp_path / "config.yaml"
     bad.write_text("documents:\n  chunk_size: 600\n")
     result = app(workspace, "--config", str(bad), "ingest", str(DATA / "natbib.pdf"), "--user", "alice")
-    assert result.returncode == 2 and "chunk_size is 600" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.returncode == 2 and "chunk_size is 600" in result.stderr and "Traceback" not in result.stderr
+    )
 
 
 def test_switching_embedding_models_is_refused_until_reindexed(workspace: Path, tmp_path: Path) -> None:
@@ -114,12 +145,17 @@ def test_switching_embedding_models_is_refused_until_reindexed(workspace: Path, 
     data_dir = tmp_path / "copy"
     shutil.copytree(workspace, data_dir)
     with FakeOpenAIServer() as llm:
-        env = {"APP_EMBEDDINGS__PROVIDER": "openai", "APP_EMBEDDINGS__MODEL": "test-embedding",
-               "APP_EMBEDDINGS__API_BASE": llm.base_url}
+        env = {
+            "APP_EMBEDDINGS__PROVIDER": "openai",
+            "APP_EMBEDDINGS__MODEL": "test-embedding",
+            "APP_EMBEDDINGS__API_BASE": llm.base_url,
+        }
         refused = app(data_dir, "ask", "superscripts", "--user", "alice", env=env)
         assert refused.returncode == 2 and "reindex" in refused.stderr and "Traceback" not in refused.stderr
         done = app(data_dir, "reindex", "--yes", env=env)
         assert done.returncode == 0, done.stderr
         assert "reindexed 1 documents" in done.stdout and llm.embedded_texts > 26
-        out = json.loads(app(data_dir, "ask", "superscript citations", "--user", "alice", "--json", env=env).stdout)
+        out = json.loads(
+            app(data_dir, "ask", "superscript citations", "--user", "alice", "--json", env=env).stdout
+        )
         assert out["citations"] and out["citations"][0]["file"] == "natbib.pdf"

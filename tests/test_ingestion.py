@@ -17,8 +17,13 @@ def api_container(tmp_path: Path, llm: FakeOpenAIServer):
     """Embeddings through the OpenAI-compatible test server, so every request is counted."""
     settings = make_settings(
         tmp_path / "data",
-        embeddings={"provider": "openai", "model": "test-embedding", "api_base": llm.base_url,
-                    "batch_size": 16, "max_concurrency": 4},
+        embeddings={
+            "provider": "openai",
+            "model": "test-embedding",
+            "api_base": llm.base_url,
+            "batch_size": 16,
+            "max_concurrency": 4,
+        },
         documents={"chunk_size": 200},
     )
     settings.embeddings.api_key = None
@@ -27,8 +32,9 @@ def api_container(tmp_path: Path, llm: FakeOpenAIServer):
     c.close()
 
 
-def test_identical_bytes_make_zero_embedding_requests(api_container: Container, llm: FakeOpenAIServer,
-                                                      tmp_path: Path) -> None:
+def test_identical_bytes_make_zero_embedding_requests(
+    api_container: Container, llm: FakeOpenAIServer, tmp_path: Path
+) -> None:
     first = api_container.ingestion.ingest_file("alice", DATA / "natbib.pdf")
     assert first.outcome == "ingested" and first.pages == 26 and first.chunks > 26
     requests_after_first = llm.counts["embeddings"]
@@ -43,8 +49,12 @@ def test_identical_bytes_make_zero_embedding_requests(api_container: Container, 
 
 
 def test_new_content_under_same_name_replaces_old_chunks(container: Container, tmp_path: Path) -> None:
-    v1 = pdf_factory.text_pdf(tmp_path / "v1", ["The launch code is ALPHA-ONE. Keep it secret."], name="memo.pdf")
-    v2 = pdf_factory.text_pdf(tmp_path / "v2", ["The launch code is BRAVO-TWO. Keep it secret."], name="memo.pdf")
+    v1 = pdf_factory.text_pdf(
+        tmp_path / "v1", ["The launch code is ALPHA-ONE. Keep it secret."], name="memo.pdf"
+    )
+    v2 = pdf_factory.text_pdf(
+        tmp_path / "v2", ["The launch code is BRAVO-TWO. Keep it secret."], name="memo.pdf"
+    )
     first = container.ingestion.ingest_file("alice", v1)
     second = container.ingestion.ingest_file("alice", v2)
     assert (first.outcome, second.outcome) == ("ingested", "replaced")
@@ -81,10 +91,16 @@ def test_interrupted_ingestion_is_invisible_then_finished(container: Container, 
 
 @pytest.mark.parametrize(
     ("make", "reason"),
-    [(pdf_factory.encrypted_pdf, "encrypted"), (pdf_factory.truncated_pdf, "damaged"),
-     (pdf_factory.scanned_pdf, "no_text"), (pdf_factory.not_a_pdf, "damaged")],
+    [
+        (pdf_factory.encrypted_pdf, "encrypted"),
+        (pdf_factory.truncated_pdf, "damaged"),
+        (pdf_factory.scanned_pdf, "no_text"),
+        (pdf_factory.not_a_pdf, "damaged"),
+    ],
 )
-def test_bad_file_fails_cleanly_and_loses_nothing(container: Container, tmp_path: Path, make, reason: str) -> None:
+def test_bad_file_fails_cleanly_and_loses_nothing(
+    container: Container, tmp_path: Path, make, reason: str
+) -> None:
     good = container.ingestion.ingest_file("alice", DATA / "natbib.pdf")
     before = container.vector_store.count("alice")
     events: list[Progress] = []

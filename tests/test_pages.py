@@ -14,12 +14,17 @@ def yellow_pixels(image: Image.Image) -> int:
     return sum(1 for r, g, b in image.getdata() if r > 230 and g > 200 and b < 150)
 
 
-@pytest.mark.parametrize(("question", "file"), [
-    ("How do I reduce the blank space between entries in my reference list?", "natbib.pdf"),
-    ("著者が多すぎるとき、途中から「et al.」と表示させるにはどう書けばいいですか？", "jbtxdoc.pdf"),
-])
+@pytest.mark.parametrize(
+    ("question", "file"),
+    [
+        ("How do I reduce the blank space between entries in my reference list?", "natbib.pdf"),
+        ("著者が多すぎるとき、途中から「et al.」と表示させるにはどう書けばいいですか？", "jbtxdoc.pdf"),
+    ],
+)
 def test_cited_passage_is_highlighted_on_its_page(library: Container, question: str, file: str) -> None:
-    passage = next(p for p in library.retriever.retrieve("alice", question, limit=10).passages if p.file == file)
+    passage = next(
+        p for p in library.retriever.retrieve("alice", question, limit=10).passages if p.file == file
+    )
     renderer = PageRenderer(library.registry, library.files)
     plain = renderer.render("alice", passage.doc_id, passage.page)
     marked = renderer.render("alice", passage.doc_id, passage.page, passage=passage.text)

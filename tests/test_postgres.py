@@ -21,8 +21,9 @@ ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 def pg_db() -> Iterator[Database]:
     psycopg = pytest.importorskip("psycopg")
     try:
-        admin = psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True,
-                                connect_timeout=3)
+        admin = psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3
+        )
     except psycopg.OperationalError as e:
         pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({e.__class__.__name__})")
     name = f"pdfqa_test_{uuid.uuid4().hex[:8]}"
@@ -47,7 +48,9 @@ def test_services_work_on_postgresql(pg_db: Database) -> None:
     assert registry.ready_ids("alice") == [doc.id] and registry.ready_ids("bob") == []
     conversations = ConversationService(pg_db)
     chat = conversations.create("alice", "What is natbib?")
-    conversations.append("alice", chat.id, "What is natbib?", "A package [1].", [{"file": "a.pdf", "page": 1}])
+    conversations.append(
+        "alice", chat.id, "What is natbib?", "A package [1].", [{"file": "a.pdf", "page": 1}]
+    )
     assert [m.role for m in conversations.messages("alice", chat.id)] == ["user", "assistant"]
     UsageRecorder(pg_db).record("alice", "chat", "m", Usage(10, 5))
     assert UsageRecorder(pg_db).totals("alice").prompt_tokens == 10

@@ -35,8 +35,12 @@ def llm_srv() -> Iterator[FakeOpenAIServer]:
 def server(tmp_path_factory: pytest.TempPathFactory, llm_srv: FakeOpenAIServer) -> Iterator[RunningServer]:
     data_dir = tmp_path_factory.mktemp("web") / "data"
     env = {
-        "APP_LLM__API_BASE": llm_srv.base_url, "APP_LLM__API_KEY": "sk-server-key", "APP_LLM__MODEL": "test-chat",
-        "APP_LLM__USER_KEYS": "optional", "APP_LLM__MAX_RETRIES": "0", "APP_SERVER__CONCURRENCY": "32",
+        "APP_LLM__API_BASE": llm_srv.base_url,
+        "APP_LLM__API_KEY": "sk-server-key",
+        "APP_LLM__MODEL": "test-chat",
+        "APP_LLM__USER_KEYS": "optional",
+        "APP_LLM__MAX_RETRIES": "0",
+        "APP_SERVER__CONCURRENCY": "32",
     }
     with running_server(data_dir, env=env) as srv:
         add_user(data_dir, *BOB)
@@ -45,8 +49,15 @@ def server(tmp_path_factory: pytest.TempPathFactory, llm_srv: FakeOpenAIServer) 
 
 def add_user(data_dir: Path, name: str, password: str) -> None:
     env = {"APP_DATA_DIR": str(data_dir), "APP_CONFIG": str(ROOT / "config.yaml"), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "app", "users", "add", name], input=password + "\n",
-                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "users", "add", name],
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -96,8 +107,9 @@ def test_login_is_required(server: RunningServer) -> None:
         Client(server.url, auth=("admin", "wrong-password"), verbose=False)
 
 
-def test_upload_and_streamed_answer_with_citations(server: RunningServer, llm_srv: FakeOpenAIServer,
-                                                   alice_doc: list[Any]) -> None:
+def test_upload_and_streamed_answer_with_citations(
+    server: RunningServer, llm_srv: FakeOpenAIServer, alice_doc: list[Any]
+) -> None:
     assert alice_doc[1] == 26 and alice_doc[2] > 26
     llm_srv.reply_fn = lambda messages: "Load natbib with the super option for superscript numbers [1]."
     llm_srv.stream_chunk_delay = 0.02
@@ -128,11 +140,13 @@ def test_user_b_gets_nothing_of_a(server: RunningServer, alice_doc: list[Any]) -
     out = bob.predict("How do I get superscript citation numbers?", [], [], api_name="/ask")
     assert "natbib.pdf" not in answer_text(out) and "no ready documents" in answer_text(out)
     # alice's document id sent by hand: refused (by Gradio's choice check or by the service), nothing leaks.
-    for call in (lambda: bob.predict("superscript citation numbers?", [], [alice_id], api_name="/ask"),
-                 lambda: bob.predict(alice_id, api_name="/delete_document")):
+    for call in (
+        lambda: bob.predict("superscript citation numbers?", [], [alice_id], api_name="/ask"),
+        lambda: bob.predict(alice_id, api_name="/delete_document"),
+    ):
         try:
             leaked = json.dumps(call(), ensure_ascii=False)
-        except Exception as e:  # noqa: BLE001 - a refusal is the expected outcome
+        except Exception as e:
             leaked = str(e)
         assert "natbib.pdf" not in leaked and "Sources" not in leaked
     with pytest.raises(Exception, match="not found"):
@@ -140,28 +154,34 @@ def test_user_b_gets_nothing_of_a(server: RunningServer, alice_doc: list[Any]) -
     assert wait_ready(client(server, ADMIN), "natbib.pdf")  # still there for alice
 
 
-def test_twenty_simultaneous_questions_are_served_in_parallel(server: RunningServer, llm_srv: FakeOpenAIServer,
-                                                              alice_doc: list[Any]) -> None:
+def test_twenty_simultaneous_questions_are_served_in_parallel(
+    server: RunningServer, llm_srv: FakeOpenAIServer, alice_doc: list[Any]
+) -> None:
     llm_srv.latency = 1.0
     llm_srv.reply_fn = lambda messages: "Use the super option [1]."
     clients = [client(server, ADMIN) for _ in range(20)]
     try:
         started = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(20) as pool:
-            outs = list(pool.map(lambda c: c.predict("Which option gives superscripts?", [], [], api_name="/ask"),
-                                 clients))
+            outs = list(
+                pool.map(
+                    lambda c: c.predict("Which option gives superscripts?", [], [], api_name="/ask"), clients
+                )
+            )
         elapsed = time.perf_counter() - started
     finally:
         llm_srv.latency = 0.0
     assert all(answer_text(o).startswith("Use the super option") for o in outs)
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "concurrency.json").write_text(json.dumps({"questions": 20, "llm_latency_s": 1.0,
-                                                            "seconds": round(elapsed, 2)}))
+    (ARTIFACTS / "concurrency.json").write_text(
+        json.dumps({"questions": 20, "llm_latency_s": 1.0, "seconds": round(elapsed, 2)})
+    )
     assert elapsed < 8, f"20 questions took {elapsed:.1f} s: they were not served in parallel"
 
 
-def test_ingestion_runs_in_the_background(server: RunningServer, llm_srv: FakeOpenAIServer,
-                                          alice_doc: list[Any]) -> None:
+def test_ingestion_runs_in_the_background(
+    server: RunningServer, llm_srv: FakeOpenAIServer, alice_doc: list[Any]
+) -> None:
     """A long upload by bob does not hold up alice's chat."""
     llm_srv.reply_fn = lambda messages: "Fine [1]."
     bob = client(server, BOB)
@@ -188,8 +208,9 @@ def test_bad_upload_is_reported_per_file(server: RunningServer, tmp_path: Path) 
     assert rows[bad.name][5].startswith("failed") and "damaged" in rows[bad.name][5]
 
 
-def test_personal_api_key_is_used_and_never_stored(server: RunningServer, llm_srv: FakeOpenAIServer,
-                                                   alice_doc: list[Any]) -> None:
+def test_personal_api_key_is_used_and_never_stored(
+    server: RunningServer, llm_srv: FakeOpenAIServer, alice_doc: list[Any]
+) -> None:
     llm_srv.reset()
     llm_srv.reply_fn = lambda messages: "Answer with the user's key [1]."
     c = client(server, ADMIN)
@@ -202,13 +223,16 @@ def test_personal_api_key_is_used_and_never_stored(server: RunningServer, llm_sr
     other.predict("Anything about hyperref?", [], [], api_name="/ask")
     assert llm_srv.api_keys[-1] == "sk-server-key"  # ...and nobody else's do
     time.sleep(1.0)  # let the server flush its logs
-    leaks = [str(p) for p in server.data_dir.rglob("*") if p.is_file() and USER_KEY.encode() in p.read_bytes()]
+    leaks = [
+        str(p) for p in server.data_dir.rglob("*") if p.is_file() and USER_KEY.encode() in p.read_bytes()
+    ]
     assert leaks == []
     assert USER_KEY not in server.log()
 
 
-def test_answer_error_is_a_message_not_a_trace(server: RunningServer, llm_srv: FakeOpenAIServer,
-                                               alice_doc: list[Any]) -> None:
+def test_answer_error_is_a_message_not_a_trace(
+    server: RunningServer, llm_srv: FakeOpenAIServer, alice_doc: list[Any]
+) -> None:
     llm_srv.fail_next(3, 500, endpoint="chat")
     c = client(server, BOB)
     c.predict([handle_file(str(DATA / "natbib.pdf"))], api_name="/upload")

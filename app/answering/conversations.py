@@ -40,7 +40,9 @@ class ConversationService:
     def list(self, owner: str) -> ConversationList:
         with self._db.session() as s:
             rows = s.scalars(
-                select(Conversation).where(Conversation.owner == owner).order_by(Conversation.updated_at.desc())
+                select(Conversation)
+                .where(Conversation.owner == owner)
+                .order_by(Conversation.updated_at.desc())
             )
             return [ConversationInfo(id=r.id, title=r.title, updated_at=r.updated_at) for r in rows]
 
@@ -76,11 +78,14 @@ class ConversationService:
             return [StoredMessage(role=r.role, content=r.content, citations=r.citations) for r in rows]
 
     def history(self, owner: str, conversation_id: str) -> TurnList:
-        return [Turn(role="user" if m.role == "user" else "assistant", content=m.content)
-                for m in self.messages(owner, conversation_id)]
+        return [
+            Turn(role="user" if m.role == "user" else "assistant", content=m.content)
+            for m in self.messages(owner, conversation_id)
+        ]
 
-    def append(self, owner: str, conversation_id: str, question: str, answer: str,
-               citations: CitationList) -> None:
+    def append(
+        self, owner: str, conversation_id: str, question: str, answer: str, citations: CitationList
+    ) -> None:
         with self._db.session() as s:
             row = self._get(s, owner, conversation_id)
             s.add(Message(conversation_id=row.id, role="user", content=question))

@@ -103,22 +103,32 @@ class AnswerService:
             yield from self._fixed(standalone, prompts.NOT_FOUND[lang], [], usage, "abstained")
             return
         if llm is None:
-            yield from self._fixed(standalone, prompts.RETRIEVAL_ONLY[lang], _citations(passages, None), usage,
-                                   "retrieval_only")
+            yield from self._fixed(
+                standalone, prompts.RETRIEVAL_ONLY[lang], _citations(passages, None), usage, "retrieval_only"
+            )
             return
         result = StreamResult()
-        for delta in llm.stream(self._answer_messages(recent, question, standalone, passages), result, api_key):
+        for delta in llm.stream(
+            self._answer_messages(recent, question, standalone, passages), result, api_key
+        ):
             yield AnswerEvent(delta=delta)
         usage.add(result.usage)
         self._usage.record(owner, "chat", llm.model, result.usage)
         logger.bind(user=owner).info(
             "answered passages={} prompt_tokens={} completion_tokens={}",
-            len(passages), result.usage.prompt_tokens, result.usage.completion_tokens,
+            len(passages),
+            result.usage.prompt_tokens,
+            result.usage.completion_tokens,
         )
-        yield AnswerEvent(answer=Answer(
-            question=standalone, answer=result.text, citations=_citations(passages, result.text),
-            usage=_usage_dict(usage), mode="generated",
-        ))
+        yield AnswerEvent(
+            answer=Answer(
+                question=standalone,
+                answer=result.text,
+                citations=_citations(passages, result.text),
+                usage=_usage_dict(usage),
+                mode="generated",
+            )
+        )
 
     def ask(self, owner: str, question: str, **kwargs: object) -> Answer:
         """Non-streaming convenience: the final Answer."""
@@ -127,11 +137,20 @@ class AnswerService:
                 return event.answer
         raise RuntimeError("answer stream ended without an answer")
 
-    def _fixed(self, question: str, text: str, citations: list[Citation], usage: Usage,
-               mode: Literal["retrieval_only", "abstained", "no_documents"]) -> Iterator[AnswerEvent]:
+    def _fixed(
+        self,
+        question: str,
+        text: str,
+        citations: list[Citation],
+        usage: Usage,
+        mode: Literal["retrieval_only", "abstained", "no_documents"],
+    ) -> Iterator[AnswerEvent]:
         yield AnswerEvent(delta=text)
-        yield AnswerEvent(answer=Answer(question=question, answer=text, citations=citations,
-                                        usage=_usage_dict(usage), mode=mode))
+        yield AnswerEvent(
+            answer=Answer(
+                question=question, answer=text, citations=citations, usage=_usage_dict(usage), mode=mode
+            )
+        )
 
     def _recent(self, history: Sequence[Turn]) -> list[Turn]:
         """The most recent turns that fit in chat.history_tokens."""
@@ -148,11 +167,16 @@ class AnswerService:
     @staticmethod
     def _condense_messages(recent: list[Turn], question: str) -> list[ChatMessage]:
         history = "\n".join(f"{t.role}: {t.content}" for t in recent)
-        return [ChatMessage(role=MessageRole.USER, content=prompts.CONDENSE.format(history=history, question=question))]
+        return [
+            ChatMessage(
+                role=MessageRole.USER, content=prompts.CONDENSE.format(history=history, question=question)
+            )
+        ]
 
     @staticmethod
-    def _answer_messages(recent: list[Turn], question: str, standalone: str,
-                         passages: list[Passage]) -> list[ChatMessage]:
+    def _answer_messages(
+        recent: list[Turn], question: str, standalone: str, passages: list[Passage]
+    ) -> list[ChatMessage]:
         sources = prompts.format_sources([(i, p.file, p.page, p.text) for i, p in enumerate(passages, 1)])
         messages = [ChatMessage(role=MessageRole.SYSTEM, content=prompts.SYSTEM)]
         for turn in recent:
@@ -174,8 +198,18 @@ def _citations(passages: list[Passage], answer: str | None) -> list[Citation]:
     numbered = list(enumerate(passages, 1))
     chosen = [(n, p) for n, p in numbered if n in cited] or numbered
     return [
-        Citation(number=n, doc_id=p.doc_id, file=p.file, page=p.page, page_label=p.page_label,
-                 score=round(p.score, 4), text=_quote(p.text), passage=p.text, start=p.start, end=p.end)
+        Citation(
+            number=n,
+            doc_id=p.doc_id,
+            file=p.file,
+            page=p.page,
+            page_label=p.page_label,
+            score=round(p.score, 4),
+            text=_quote(p.text),
+            passage=p.text,
+            start=p.start,
+            end=p.end,
+        )
         for n, p in chosen
     ]
 

@@ -37,8 +37,9 @@ class ClientAddressMiddleware:
             client_address.reset(token)
 
 
-def make_login(users: UserService, throttle: LoginThrottle,
-               on_result: Callable[[bool], None] | None = None) -> Callable[[str, str], Awaitable[bool]]:
+def make_login(
+    users: UserService, throttle: LoginThrottle, on_result: Callable[[bool], None] | None = None
+) -> Callable[[str, str], Awaitable[bool]]:
     """An async (username, password) -> bool for gr.mount_gradio_app(auth=...).
 
     Password hashing runs on a worker thread so logins never stall the event loop."""

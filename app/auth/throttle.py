@@ -20,8 +20,13 @@ class _State:
 
 
 class LoginThrottle:
-    def __init__(self, max_failures: int, lockout_s: float, hard_lock_failures: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        max_failures: int,
+        lockout_s: float,
+        hard_lock_failures: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._max = max_failures
         self._lockout = lockout_s
         self._hard = hard_lock_failures

@@ -7,11 +7,10 @@ from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from app.errors import AuthError, NotFound
-from sqlalchemy.orm import Session
-
 from app.storage.db import Database, User
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -50,8 +49,10 @@ class UserService:
 
     def list(self) -> UserList:
         with self._db.session() as s:
-            return [UserInfo.model_validate(u, from_attributes=True)
-                    for u in s.scalars(select(User).order_by(User.username))]
+            return [
+                UserInfo.model_validate(u, from_attributes=True)
+                for u in s.scalars(select(User).order_by(User.username))
+            ]
 
     def count(self) -> int:
         with self._db.session() as s:

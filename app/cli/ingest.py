@@ -40,11 +40,15 @@ def describe(result: IngestResult) -> str:
     if result.outcome == "unchanged":
         return f"unchanged  {result.file}"
     rate = result.pages / result.seconds if result.seconds else 0.0
-    return (f"{result.outcome:<10} {result.file}: {result.pages} pages, {result.chunks} chunks, "
-            f"{result.seconds:.1f} s ({rate:.1f} pages/s)")
+    return (
+        f"{result.outcome:<10} {result.file}: {result.pages} pages, {result.chunks} chunks, "
+        f"{result.seconds:.1f} s ({rate:.1f} pages/s)"
+    )
 
 
-def ingest_paths(container: Container, user: str, files: list[Path], show_progress: bool = True) -> list[IngestResult]:
+def ingest_paths(
+    container: Container, user: str, files: list[Path], show_progress: bool = True
+) -> list[IngestResult]:
     from tqdm import tqdm
 
     service = container.ingestion

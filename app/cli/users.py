@@ -18,8 +18,12 @@ def register(sub: Any) -> None:
     add.add_argument("name")
     add.add_argument("--admin", action="store_true")
     actions.add_parser("list", help="list users")
-    for action, text in (("set-password", "change a password"), ("disable", "block a user from logging in"),
-                         ("enable", "allow a disabled user again"), ("remove", "delete a user account")):
+    for action, text in (
+        ("set-password", "change a password"),
+        ("disable", "block a user from logging in"),
+        ("enable", "allow a disabled user again"),
+        ("remove", "delete a user account"),
+    ):
         a = actions.add_parser(action, help=text)
         a.add_argument("name")
     p.set_defaults(handler=run)

@@ -17,7 +17,9 @@ from app.documents.text_clean import CJK
 
 # A sentence ends after 。！？!? (NFKC has turned ．！？ into ASCII), after a "." followed by
 # whitespace or a Japanese character, or at a blank line / line break before a list item.
-_SENTENCE_END = re.compile(rf"(?<=[。!?])\s*|(?<=\.)(?=\s|[{CJK}])\s*|\n\s*\n\s*|\n(?=\s*(?:[-•*·]|\d+[.)]) )")
+_SENTENCE_END = re.compile(
+    rf"(?<=[。!?])\s*|(?<=\.)(?=\s|[{CJK}])\s*|\n\s*\n\s*|\n(?=\s*(?:[-•*·]|\d+[.)]) )"
+)
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 TokenSplitter = Callable[[str, int], list[tuple[int, int]]]
@@ -37,7 +39,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     start = 0
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
-        if end > start and text[start:match.start()].strip():
+        if end > start and text[start : match.start()].strip():
             spans.append((start, end))
             start = end
     if start < len(text) and text[start:].strip():

@@ -100,8 +100,9 @@ class IngestionService:
             isolate=settings.isolate_parser,
         )
 
-    def ingest_file(self, owner: str, path: Path, name: str | None = None,
-                    progress: ProgressFn | None = None) -> IngestResult:
+    def ingest_file(
+        self, owner: str, path: Path, name: str | None = None, progress: ProgressFn | None = None
+    ) -> IngestResult:
         """Ingest one PDF for `owner`. Never raises for a bad file: the result says what happened."""
         name = name or path.name
         report = progress or (lambda _p: None)
@@ -119,7 +120,9 @@ class IngestionService:
                     self._registry.remove(failed.id)  # a retry supersedes the earlier failure
                 older = self._registry.find(owner, name=name)
                 self._files.put(owner, sha, path)
-                doc = self._registry.create(owner, name, sha, path.stat().st_size, older[-1].id if older else None)
+                doc = self._registry.create(
+                    owner, name, sha, path.stat().st_size, older[-1].id if older else None
+                )
             pages, chunks = self._index(doc, path, report)
             for old in older:
                 self.delete(owner, old.id)
@@ -127,13 +130,22 @@ class IngestionService:
             reason = e.reason if isinstance(e, IngestError) else "service"
             report(Progress(name, "failed", message=str(e)))
             log.warning("ingest failed reason={} error={}", reason, e)
-            return IngestResult(file=name, outcome="failed", reason=reason, message=str(e),
-                                seconds=time.perf_counter() - started)
+            return IngestResult(
+                file=name,
+                outcome="failed",
+                reason=reason,
+                message=str(e),
+                seconds=time.perf_counter() - started,
+            )
         seconds = time.perf_counter() - started
         log.info("ingest done doc={} pages={} chunks={} seconds={:.2f}", doc.id, pages, chunks, seconds)
         return IngestResult(
-            file=name, outcome="replaced" if older else "ingested", doc_id=doc.id,
-            pages=pages, chunks=chunks, seconds=seconds,
+            file=name,
+            outcome="replaced" if older else "ingested",
+            doc_id=doc.id,
+            pages=pages,
+            chunks=chunks,
+            seconds=seconds,
         )
 
     def _check_size(self, path: Path) -> None:
@@ -190,7 +202,9 @@ class IngestionService:
             raise IngestError("the PDF has no extractable text", reason="no_text")
         return nodes
 
-    def _embed_and_store(self, doc: DocumentInfo, nodes: list[TextNode], n_pages: int, report: ProgressFn) -> None:
+    def _embed_and_store(
+        self, doc: DocumentInfo, nodes: list[TextNode], n_pages: int, report: ProgressFn
+    ) -> None:
         report(Progress(doc.name, "embedding", done=0, total=n_pages))
         for i in range(0, len(nodes), EMBED_BATCH):
             batch = nodes[i : i + EMBED_BATCH]
@@ -215,10 +229,20 @@ class IngestionService:
                     pages, chunks = self._index(doc, local, lambda _p: None)
                 if doc.replaces:
                     self.delete(doc.owner, doc.replaces, missing_ok=True)
-                results.append(IngestResult(file=doc.name, outcome="ingested", doc_id=doc.id, pages=pages,
-                                            chunks=chunks, seconds=time.perf_counter() - started))
+                results.append(
+                    IngestResult(
+                        file=doc.name,
+                        outcome="ingested",
+                        doc_id=doc.id,
+                        pages=pages,
+                        chunks=chunks,
+                        seconds=time.perf_counter() - started,
+                    )
+                )
             except AppError as e:
-                results.append(IngestResult(file=doc.name, outcome="failed", reason="service", message=str(e)))
+                results.append(
+                    IngestResult(file=doc.name, outcome="failed", reason="service", message=str(e))
+                )
         return results
 
     def delete(self, owner: str, doc_id: str, missing_ok: bool = False) -> None:

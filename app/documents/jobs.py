@@ -62,8 +62,12 @@ class IngestionQueue:
 
     def jobs(self, owner: str) -> list[FileJob]:
         with self._lock:
-            return [FileJob(**{k: getattr(j, k) for k in ("id", "owner", "file", "stage", "done", "total", "message")})
-                    for j in self._jobs.get(owner, [])]
+            return [
+                FileJob(
+                    **{k: getattr(j, k) for k in ("id", "owner", "file", "stage", "done", "total", "message")}
+                )
+                for j in self._jobs.get(owner, [])
+            ]
 
     def busy(self, owner: str) -> bool:
         return any(not j.finished for j in self.jobs(owner))

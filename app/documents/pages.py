@@ -74,15 +74,21 @@ def _passage_rects(textpage: Any, passage: str) -> list[tuple[float, float, floa
     return [textpage.get_rect(i) for i in range(count)]
 
 
-def _highlight(image: Image.Image, rects: list[tuple[float, float, float, float]], height: float) -> Image.Image:
+def _highlight(
+    image: Image.Image, rects: list[tuple[float, float, float, float]], height: float
+) -> Image.Image:
     if not rects:
         return image
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     for left, bottom, right, top in rects:
         draw.rectangle(
-            [left * RENDER_SCALE - 2, (height - top) * RENDER_SCALE - 2,
-             right * RENDER_SCALE + 2, (height - bottom) * RENDER_SCALE + 2],
+            [
+                left * RENDER_SCALE - 2,
+                (height - top) * RENDER_SCALE - 2,
+                right * RENDER_SCALE + 2,
+                (height - bottom) * RENDER_SCALE + 2,
+            ],
             fill=HIGHLIGHT,
         )
     return Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")

@@ -52,7 +52,10 @@ def read_pdf(path: Path, parser: Parser = "pypdfium2", limits: ReadLimits | None
 
 def _extract(path: Path, parser: Parser, max_pages: int) -> list[PageText]:
     raw = _extract_pdfium(path, max_pages) if parser == "pypdfium2" else _extract_pypdf(path, max_pages)
-    return [PageText(number=i + 1, label=label or str(i + 1), text=clean_page_text(text)) for i, (label, text) in enumerate(raw)]
+    return [
+        PageText(number=i + 1, label=label or str(i + 1), text=clean_page_text(text))
+        for i, (label, text) in enumerate(raw)
+    ]
 
 
 def _too_large(n_pages: int, max_pages: int) -> IngestError:
@@ -102,7 +105,10 @@ def _extract_pypdf(path: Path, max_pages: int) -> list[tuple[str, str]]:
         if n > max_pages:
             raise _too_large(n, max_pages)
         labels = list(reader.page_labels)
-        return [(labels[i] if i < len(labels) else "", page.extract_text() or "") for i, page in enumerate(reader.pages)]
+        return [
+            (labels[i] if i < len(labels) else "", page.extract_text() or "")
+            for i, page in enumerate(reader.pages)
+        ]
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, OSError) as e:
@@ -118,7 +124,7 @@ def _child(conn: Connection, path: str, parser: Parser, max_pages: int, memory_m
         conn.send(("error", (str(e), e.reason)))
     except MemoryError:
         conn.send(("error", ("the PDF needs too much memory to read", "too_large")))
-    except Exception as e:  # noqa: BLE001 - anything else from the parser means a damaged file
+    except Exception as e:
         conn.send(("error", (f"the file is damaged or not a PDF ({type(e).__name__})", "damaged")))
     finally:
         conn.close()
@@ -136,9 +142,7 @@ def _extract_in_child(path: Path, parser: Parser, limits: ReadLimits) -> list[Pa
     sender.close()
     try:
         if not receiver.poll(limits.timeout_s):
-            raise IngestError(
-                f"reading the PDF took longer than {limits.timeout_s:.0f} s", reason="timeout"
-            )
+            raise IngestError(f"reading the PDF took longer than {limits.timeout_s:.0f} s", reason="timeout")
         status, payload = receiver.recv()
     except EOFError as e:  # the child died (memory limit, crash) without answering
         raise IngestError("the PDF could not be read (the reader crashed)", reason="damaged") from e

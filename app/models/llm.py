@@ -84,8 +84,9 @@ class ChatModel:
         usage = Usage(int(extra.get("prompt_tokens", 0)), int(extra.get("completion_tokens", 0)))
         return (response.message.content or "").strip(), usage
 
-    def stream(self, messages: Sequence[ChatMessage], result: StreamResult,
-               api_key: str | None = None) -> Iterator[str]:
+    def stream(
+        self, messages: Sequence[ChatMessage], result: StreamResult, api_key: str | None = None
+    ) -> Iterator[str]:
         """Yield text deltas; `result` holds the full text and the provider-reported usage."""
         llm = self._for(api_key)
         try:
@@ -93,7 +94,9 @@ class ChatModel:
                 delta = chunk.delta or ""
                 extra = chunk.additional_kwargs or {}
                 if extra.get("prompt_tokens") or extra.get("completion_tokens"):
-                    result.usage = Usage(int(extra.get("prompt_tokens", 0)), int(extra.get("completion_tokens", 0)))
+                    result.usage = Usage(
+                        int(extra.get("prompt_tokens", 0)), int(extra.get("completion_tokens", 0))
+                    )
                 if delta:
                     result.text += delta
                     yield delta

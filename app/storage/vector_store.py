@@ -81,8 +81,12 @@ class VectorStore:
         else:
             self.client.create_collection(
                 self.collection,
-                vectors_config={DEFAULT_DENSE_VECTOR_NAME: qm.VectorParams(size=dim, distance=qm.Distance.COSINE)},
-                sparse_vectors_config={DEFAULT_SPARSE_VECTOR_NAME: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
+                vectors_config={
+                    DEFAULT_DENSE_VECTOR_NAME: qm.VectorParams(size=dim, distance=qm.Distance.COSINE)
+                },
+                sparse_vectors_config={
+                    DEFAULT_SPARSE_VECTOR_NAME: qm.SparseVectorParams(modifier=qm.Modifier.IDF)
+                },
             )
             logger.info("qdrant collection created name={} dim={}", self.collection, dim)
         if is_server:  # payload indexes are a no-op in embedded mode
@@ -91,7 +95,9 @@ class VectorStore:
                 TENANT_KEY,
                 field_schema=qm.KeywordIndexParams(type=qm.KeywordIndexType.KEYWORD, is_tenant=True),
             )
-            self.client.create_payload_index(self.collection, DOC_KEY, field_schema=qm.PayloadSchemaType.KEYWORD)
+            self.client.create_payload_index(
+                self.collection, DOC_KEY, field_schema=qm.PayloadSchemaType.KEYWORD
+            )
 
     def add(self, nodes: Sequence[BaseNode]) -> None:
         try:
@@ -140,7 +146,11 @@ class VectorStore:
             raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
         nodes = result.nodes or []
         scores = result.similarities or [0.0] * len(nodes)
-        return [ScoredNode(node=n, score=float(s)) for n, s in zip(nodes, scores, strict=False) if isinstance(n, TextNode)]
+        return [
+            ScoredNode(node=n, score=float(s))
+            for n, s in zip(nodes, scores, strict=False)
+            if isinstance(n, TextNode)
+        ]
 
     def ping(self) -> None:
         with self._lock:

@@ -16,12 +16,21 @@ class UsageRecorder:
 
     def record(self, owner: str, kind: str, model: str, usage: Usage) -> None:
         with self._db.session() as s:
-            s.add(UsageRecord(owner=owner, kind=kind, model=model,
-                              prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens))
+            s.add(
+                UsageRecord(
+                    owner=owner,
+                    kind=kind,
+                    model=model,
+                    prompt_tokens=usage.prompt_tokens,
+                    completion_tokens=usage.completion_tokens,
+                )
+            )
 
     def totals(self, owner: str, since: datetime | None = None) -> Usage:
-        query = select(func.coalesce(func.sum(UsageRecord.prompt_tokens), 0),
-                       func.coalesce(func.sum(UsageRecord.completion_tokens), 0)).where(UsageRecord.owner == owner)
+        query = select(
+            func.coalesce(func.sum(UsageRecord.prompt_tokens), 0),
+            func.coalesce(func.sum(UsageRecord.completion_tokens), 0),
+        ).where(UsageRecord.owner == owner)
         if since is not None:
             query = query.where(UsageRecord.created_at >= since)
         with self._db.session() as s:

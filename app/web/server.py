@@ -50,9 +50,14 @@ def create_app(container: Container) -> FastAPI:
     blocks.queue(default_concurrency_limit=settings.server.concurrency)
     auth = None
     if not hf_oauth:
-        throttle = LoginThrottle(settings.auth.max_failures, settings.auth.lockout_s, settings.auth.hard_lock_failures)
-        auth = make_login(container.users, throttle,
-                          on_result=lambda ok: metrics.LOGINS.labels("ok" if ok else "refused").inc())
+        throttle = LoginThrottle(
+            settings.auth.max_failures, settings.auth.lockout_s, settings.auth.hard_lock_failures
+        )
+        auth = make_login(
+            container.users,
+            throttle,
+            on_result=lambda ok: metrics.LOGINS.labels("ok" if ok else "refused").inc(),
+        )
     app = gr.mount_gradio_app(
         app,
         blocks,

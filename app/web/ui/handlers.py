@@ -119,8 +119,14 @@ class Handlers:
         return key
 
     @ui_errors_stream
-    def ask(self, message: str, chat: list[dict[str, Any]] | None, session: Session, scope: list[str] | None,
-            request: gr.Request) -> Iterator[tuple[list[dict[str, Any]], Session, Any, str]]:
+    def ask(
+        self,
+        message: str,
+        chat: list[dict[str, Any]] | None,
+        session: Session,
+        scope: list[str] | None,
+        request: gr.Request,
+    ) -> Iterator[tuple[list[dict[str, Any]], Session, Any, str]]:
         """Stream an answer into the chat; then attach its citations and store the turn."""
         owner = self.user(request)
         lang = language(request)
@@ -137,8 +143,9 @@ class Handlers:
         first_token: float | None = None
         answer: Answer | None = None
         try:
-            for event in self.s.answers.stream(owner, question, history=history, doc_ids=scope or None,
-                                               api_key=api_key):
+            for event in self.s.answers.stream(
+                owner, question, history=history, doc_ids=scope or None, api_key=api_key
+            ):
                 if event.answer is not None:
                     answer = event.answer
                     break
@@ -165,8 +172,9 @@ class Handlers:
         yield chat, session, gr.update(choices=choices, value=choices[0][1] if choices else None), ""
 
     @ui_errors
-    def show_citation(self, choice: str | None, session: Session,
-                      request: gr.Request) -> tuple[Image.Image | None, str]:
+    def show_citation(
+        self, choice: str | None, session: Session, request: gr.Request
+    ) -> tuple[Image.Image | None, str]:
         """The cited page as an image and the quoted passage beside it."""
         owner = self.user(request)
         citations = session.get("citations") or []
@@ -189,12 +197,17 @@ class Handlers:
         return gr.update(choices=[(c.title, c.id) for c in self.s.conversations.list(owner)])
 
     @ui_errors
-    def open_conversation(self, conversation_id: str | None, session: Session,
-                          request: gr.Request) -> tuple[list[dict[str, Any]], Session, Any]:
+    def open_conversation(
+        self, conversation_id: str | None, session: Session, request: gr.Request
+    ) -> tuple[list[dict[str, Any]], Session, Any]:
         owner = self.user(request)
         lang = language(request)
         if not conversation_id:
-            return [], {**session, "conversation_id": None, "citations": []}, gr.update(choices=[], value=None)
+            return (
+                [],
+                {**session, "conversation_id": None, "citations": []},
+                gr.update(choices=[], value=None),
+            )
         chat: list[dict[str, Any]] = []
         citations: list[dict[str, Any]] = []
         for m in self.s.conversations.messages(owner, conversation_id):
@@ -204,17 +217,26 @@ class Handlers:
                 citations = m.citations or []
                 chat.append({"role": "assistant", "content": m.content + format_citations(citations, lang)})
         choices = citation_choices(citations)
-        return (chat, {**session, "conversation_id": conversation_id, "citations": citations},
-                gr.update(choices=choices, value=None))
+        return (
+            chat,
+            {**session, "conversation_id": conversation_id, "citations": citations},
+            gr.update(choices=choices, value=None),
+        )
 
     @ui_errors
     def new_conversation(self, session: Session, request: gr.Request) -> tuple[list[Any], Session, Any, Any]:
         self.user(request)
-        return [], {**session, "conversation_id": None, "citations": []}, gr.update(value=None), \
-            gr.update(choices=[], value=None)
+        return (
+            [],
+            {**session, "conversation_id": None, "citations": []},
+            gr.update(value=None),
+            gr.update(choices=[], value=None),
+        )
 
     @ui_errors
-    def rename_conversation(self, conversation_id: str | None, title: str, request: gr.Request) -> tuple[Any, str]:
+    def rename_conversation(
+        self, conversation_id: str | None, title: str, request: gr.Request
+    ) -> tuple[Any, str]:
         owner = self.user(request)
         if conversation_id:
             self.s.conversations.rename(owner, conversation_id, title)
@@ -222,13 +244,18 @@ class Handlers:
         return gr.update(choices=choices, value=conversation_id), ""
 
     @ui_errors
-    def delete_conversation(self, conversation_id: str | None, session: Session,
-                            request: gr.Request) -> tuple[Any, list[Any], Session]:
+    def delete_conversation(
+        self, conversation_id: str | None, session: Session, request: gr.Request
+    ) -> tuple[Any, list[Any], Session]:
         owner = self.user(request)
         if conversation_id:
             self.s.conversations.delete(owner, conversation_id)
         choices = [(c.title, c.id) for c in self.s.conversations.list(owner)]
-        return gr.update(choices=choices, value=None), [], {**session, "conversation_id": None, "citations": []}
+        return (
+            gr.update(choices=choices, value=None),
+            [],
+            {**session, "conversation_id": None, "citations": []},
+        )
 
     # ---- documents --------------------------------------------------------------------------
 
@@ -267,8 +294,15 @@ class Handlers:
         owner = self.user(request)
         lang = language(request)
         rows = [
-            [d.name, d.pages, d.chunks, f"{d.size_bytes / 1048576:.1f} MB", f"{d.created_at:%Y-%m-%d %H:%M}",
-             msg(f"status.{d.status}", lang, error=d.error or ""), d.id]
+            [
+                d.name,
+                d.pages,
+                d.chunks,
+                f"{d.size_bytes / 1048576:.1f} MB",
+                f"{d.created_at:%Y-%m-%d %H:%M}",
+                msg(f"status.{d.status}", lang, error=d.error or ""),
+                d.id,
+            ]
             for d in self.s.registry.list(owner)
         ]
         return {"headers": msg("doc_headers", lang).split("|"), "data": rows}
@@ -280,8 +314,12 @@ class Handlers:
         docs = self.s.registry.list(owner)
         ready = [(d.name, d.id) for d in docs if d.status == "ready"]
         every = [(d.name, d.id) for d in docs]
-        return (self.jobs_table(owner, language(request)), self.documents(request),
-                gr.update(choices=ready), gr.update(choices=every))
+        return (
+            self.jobs_table(owner, language(request)),
+            self.documents(request),
+            gr.update(choices=ready),
+            gr.update(choices=every),
+        )
 
     @ui_errors
     def delete_document(self, doc_id: str | None, request: gr.Request) -> dict[str, Any]:
@@ -318,9 +356,10 @@ class Handlers:
     def usage(self, request: gr.Request) -> str:
         owner = self.user(request)
         totals = self.s.usage.totals(owner)
-        return msg("usage", language(request), prompt=totals.prompt_tokens, completion=totals.completion_tokens)
+        return msg(
+            "usage", language(request), prompt=totals.prompt_tokens, completion=totals.completion_tokens
+        )
 
     @ui_errors
     def whoami(self, request: gr.Request) -> str:
         return f"**{self.user(request)}**"
-

@@ -80,34 +80,58 @@ def _layout(user_keys: str, hf_oauth: bool) -> Ui:
             with gr.Row():
                 with gr.Column(scale=1, min_width=240):
                     new_chat = gr.Button(_t("chat.new"), variant="secondary")
-                    conversations = gr.Dropdown(label=_t("chat.conversations"), choices=[], value=None,
-                                                interactive=True)
+                    conversations = gr.Dropdown(
+                        label=_t("chat.conversations"), choices=[], value=None, interactive=True
+                    )
                     with gr.Row():
                         new_title = gr.Textbox(label=_t("chat.new_title"), scale=3)
                         rename = gr.Button(_t("chat.rename"), scale=1, size="sm")
                     delete_chat = gr.Button(_t("chat.delete"), variant="stop", size="sm")
                     scope = gr.CheckboxGroup(label=_t("chat.scope"), choices=[], value=[])
                 with gr.Column(scale=3, elem_id="answer-col"):
-                    chatbot = gr.Chatbot(label=_t("tab.chat"), height=480, elem_id="chatbot", buttons=["copy"],
-                                         feedback_options=None)
+                    chatbot = gr.Chatbot(
+                        label=_t("tab.chat"),
+                        height=480,
+                        elem_id="chatbot",
+                        buttons=["copy"],
+                        feedback_options=None,
+                    )
                     with gr.Row():
-                        question = gr.Textbox(label=_t("chat.question"), placeholder=_t("chat.placeholder"),
-                                              scale=5, lines=1, max_lines=6, elem_id="question", autofocus=True)
+                        question = gr.Textbox(
+                            label=_t("chat.question"),
+                            placeholder=_t("chat.placeholder"),
+                            scale=5,
+                            lines=1,
+                            max_lines=6,
+                            elem_id="question",
+                            autofocus=True,
+                        )
                         send = gr.Button(_t("chat.send"), variant="primary", scale=1, elem_id="send")
             with gr.Row():
                 citation = gr.Dropdown(label=_t("chat.citation"), choices=[], value=None, elem_id="citation")
             with gr.Row():
-                page_image = gr.Image(label=_t("chat.page"), type="pil", interactive=False, height=640,
-                                      elem_id="page-image", buttons=["download", "fullscreen"])
-                passage = gr.Markdown(label=_t("chat.passage"), elem_classes=["citation-passage"],
-                                      elem_id="passage")
+                page_image = gr.Image(
+                    label=_t("chat.page"),
+                    type="pil",
+                    interactive=False,
+                    height=640,
+                    elem_id="page-image",
+                    buttons=["download", "fullscreen"],
+                )
+                passage = gr.Markdown(
+                    label=_t("chat.passage"), elem_classes=["citation-passage"], elem_id="passage"
+                )
         with gr.Tab(_t("tab.documents"), id="documents"):
-            files = gr.File(label=_t("docs.upload"), file_count="multiple", file_types=[".pdf"], elem_id="files")
+            files = gr.File(
+                label=_t("docs.upload"), file_count="multiple", file_types=[".pdf"], elem_id="files"
+            )
             upload = gr.Button(_t("docs.upload_button"), variant="primary", elem_id="upload")
-            jobs = gr.Dataframe(label=_t("docs.progress"), headers=JOB_HEADERS, value=[], interactive=False,
-                                elem_id="jobs")
-            documents = gr.Dataframe(label=_t("docs.table"), headers=DOC_HEADERS, value=[], interactive=False,
-                                     elem_id="documents")
+            jobs = gr.Dataframe(
+                label=_t("docs.progress"), headers=JOB_HEADERS, value=[], interactive=False, elem_id="jobs"
+            )
+            documents = gr.Dataframe(
+                label=_t("docs.table"), headers=DOC_HEADERS, value=[], interactive=False, elem_id="documents"
+            )
             with gr.Row():
                 doc_select = gr.Dropdown(label=_t("docs.select"), choices=[], value=None, scale=3)
                 delete_doc = gr.Button(_t("docs.delete"), variant="stop", scale=1)
@@ -128,13 +152,39 @@ def _layout(user_keys: str, hf_oauth: bool) -> Ui:
         api_image = gr.Image(type="pil")
         api_trigger = gr.Button()
     timer = gr.Timer(1.0)
-    return Ui(session=session, whoami=whoami, chatbot=chatbot, question=question, send=send,
-              conversations=conversations, new_chat=new_chat, new_title=new_title, rename=rename,
-              delete_chat=delete_chat, scope=scope, citation=citation, page_image=page_image, passage=passage,
-              files=files, upload=upload, jobs=jobs, documents=documents, doc_select=doc_select,
-              delete_doc=delete_doc, refresh=refresh, timer=timer, api_key=api_key, key_save=key_save,
-              key_clear=key_clear, key_status=key_status, usage=usage, api_doc_id=api_doc_id, api_page=api_page,
-              api_image=api_image, api_trigger=api_trigger)
+    return Ui(
+        session=session,
+        whoami=whoami,
+        chatbot=chatbot,
+        question=question,
+        send=send,
+        conversations=conversations,
+        new_chat=new_chat,
+        new_title=new_title,
+        rename=rename,
+        delete_chat=delete_chat,
+        scope=scope,
+        citation=citation,
+        page_image=page_image,
+        passage=passage,
+        files=files,
+        upload=upload,
+        jobs=jobs,
+        documents=documents,
+        doc_select=doc_select,
+        delete_doc=delete_doc,
+        refresh=refresh,
+        timer=timer,
+        api_key=api_key,
+        key_save=key_save,
+        key_clear=key_clear,
+        key_status=key_status,
+        usage=usage,
+        api_doc_id=api_doc_id,
+        api_page=api_page,
+        api_image=api_image,
+        api_trigger=api_trigger,
+    )
 
 
 def _wire(demo: gr.Blocks, ui: Ui, h: Handlers) -> None:
@@ -150,26 +200,38 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers) -> None:
     ask_outputs = [ui.chatbot, ui.session, ui.citation, ui.question]
     for trigger, api in ((ui.send.click, {"api_name": "ask"}), (ui.question.submit, private)):
         trigger(h.ask, ask_inputs, ask_outputs, show_progress="minimal", **api).then(
-            h.conversation_choices, None, ui.conversations, **private).then(h.usage, None, ui.usage, **private)
+            h.conversation_choices, None, ui.conversations, **private
+        ).then(h.usage, None, ui.usage, **private)
     ui.citation.change(h.show_citation, [ui.citation, ui.session], [ui.page_image, ui.passage], **private)
-    ui.conversations.input(h.open_conversation, [ui.conversations, ui.session],
-                           [ui.chatbot, ui.session, ui.citation], **private)
-    ui.new_chat.click(h.new_conversation, [ui.session], [ui.chatbot, ui.session, ui.conversations, ui.citation],
-                      **private)
-    ui.rename.click(h.rename_conversation, [ui.conversations, ui.new_title], [ui.conversations, ui.new_title],
-                    **private)
-    ui.delete_chat.click(h.delete_conversation, [ui.conversations, ui.session],
-                         [ui.conversations, ui.chatbot, ui.session], **private)
+    ui.conversations.input(
+        h.open_conversation, [ui.conversations, ui.session], [ui.chatbot, ui.session, ui.citation], **private
+    )
+    ui.new_chat.click(
+        h.new_conversation, [ui.session], [ui.chatbot, ui.session, ui.conversations, ui.citation], **private
+    )
+    ui.rename.click(
+        h.rename_conversation, [ui.conversations, ui.new_title], [ui.conversations, ui.new_title], **private
+    )
+    ui.delete_chat.click(
+        h.delete_conversation,
+        [ui.conversations, ui.session],
+        [ui.conversations, ui.chatbot, ui.session],
+        **private,
+    )
 
     ui.upload.click(h.upload, [ui.files], [ui.jobs], api_name="upload").then(
-        lambda: None, None, ui.files, **private)
+        lambda: None, None, ui.files, **private
+    )
     ui.refresh.click(h.refresh, None, refresh_outputs, **private)
     ui.delete_doc.click(h.delete_document, [ui.doc_select], [ui.documents], api_name="delete_document")
     # API-only endpoints for scripted clients.
     ui.api_trigger.click(h.documents, None, ui.documents, api_name="documents")
     ui.api_trigger.click(h.page_image, [ui.api_doc_id, ui.api_page], ui.api_image, api_name="page")
     if ui.api_key is not None and ui.key_save is not None and ui.key_clear is not None:
-        ui.key_save.click(h.set_key, [ui.api_key, ui.session], [ui.api_key, ui.session, ui.key_status],
-                          api_name="set_key")
-        ui.api_key.submit(h.set_key, [ui.api_key, ui.session], [ui.api_key, ui.session, ui.key_status], **private)
+        ui.key_save.click(
+            h.set_key, [ui.api_key, ui.session], [ui.api_key, ui.session, ui.key_status], api_name="set_key"
+        )
+        ui.api_key.submit(
+            h.set_key, [ui.api_key, ui.session], [ui.api_key, ui.session, ui.key_status], **private
+        )
         ui.key_clear.click(h.clear_key, [ui.session], [ui.api_key, ui.session, ui.key_status], **private)
