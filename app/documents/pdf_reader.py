@@ -1,16 +1,17 @@
 """Read a PDF into one cleaned text per page, in a resource-limited child process.
 
 PDFs are untrusted input: a crafted content stream can make PDFium allocate gigabytes or loop.
-Parsing therefore happens in a forkserver child with an address-space limit and a wall-clock
+Parsing therefore happens in a child interpreter with an address-space limit and a wall-clock
 timeout; if the child dies, the file is reported as damaged and the app carries on.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import json
 import resource
+import subprocess
+import sys
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Literal
 
@@ -115,43 +116,48 @@ def _extract_pypdf(path: Path, max_pages: int) -> list[tuple[str, str]]:
         raise IngestError("the file is damaged or not a PDF", reason="damaged") from e
 
 
-def _child(conn: Connection, path: str, parser: Parser, max_pages: int, memory_mb: int) -> None:
+def _run_child(path: str, parser: Parser, max_pages: int, memory_mb: int) -> tuple[str, object]:
+    """Body of the child process: limit memory, extract, report ("ok", pages) or ("error", ...)."""
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
-        conn.send(("ok", _extract(Path(path), parser, max_pages)))
+        return "ok", [(p.number, p.label, p.text) for p in _extract(Path(path), parser, max_pages)]
     except IngestError as e:
-        conn.send(("error", (str(e), e.reason)))
+        return "error", (str(e), e.reason)
     except MemoryError:
-        conn.send(("error", ("the PDF needs too much memory to read", "too_large")))
-    except Exception as e:
-        conn.send(("error", (f"the file is damaged or not a PDF ({type(e).__name__})", "damaged")))
-    finally:
-        conn.close()
-
-
-_CTX = mp.get_context("forkserver")
+        return "error", ("the PDF needs too much memory to read", "too_large")
+    except Exception as e:  # anything else from the parser means a damaged file
+        return "error", (f"the file is damaged or not a PDF ({type(e).__name__})", "damaged")
 
 
 def _extract_in_child(path: Path, parser: Parser, limits: ReadLimits) -> list[PageText]:
-    receiver, sender = _CTX.Pipe(duplex=False)
-    proc = _CTX.Process(
-        target=_child, args=(sender, str(path), parser, limits.max_pages, limits.memory_mb), daemon=True
-    )
-    proc.start()
-    sender.close()
+    # A fresh interpreter (not multiprocessing): nothing of the caller's process or __main__ is
+    # inherited or re-imported, and killing it on timeout cannot leave locks behind.
+    command = [
+        sys.executable,
+        "-m",
+        __name__,
+        str(path),
+        parser,
+        str(limits.max_pages),
+        str(limits.memory_mb),
+    ]
     try:
-        if not receiver.poll(limits.timeout_s):
-            raise IngestError(f"reading the PDF took longer than {limits.timeout_s:.0f} s", reason="timeout")
-        status, payload = receiver.recv()
-    except EOFError as e:  # the child died (memory limit, crash) without answering
-        raise IngestError("the PDF could not be read (the reader crashed)", reason="damaged") from e
-    finally:
-        receiver.close()
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
+        done = subprocess.run(command, capture_output=True, timeout=limits.timeout_s, check=False)
+    except subprocess.TimeoutExpired as e:
+        raise IngestError(
+            f"reading the PDF took longer than {limits.timeout_s:.0f} s", reason="timeout"
+        ) from e
+    if done.returncode != 0 or not done.stdout:
+        raise IngestError("the PDF could not be read (the reader crashed)", reason="damaged")
+    status, payload = json.loads(done.stdout)
     if status == "error":
         message, reason = payload
         raise IngestError(message, reason=reason)
-    return list(payload)
+    return [PageText(number=int(n), label=str(label), text=str(text)) for n, label, text in payload]
+
+
+if __name__ == "__main__":
+    _path, _parser, _max_pages, _memory_mb = sys.argv[1:5]
+    _result = _run_child(_path, _parser, int(_max_pages), int(_memory_mb))  # type: ignore[arg-type]
+    sys.stdout.write(json.dumps(_result))  # ASCII-only: safe whatever the locale
