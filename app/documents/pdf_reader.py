@@ -40,10 +40,7 @@ def read_pdf(path: Path, parser: Parser = "pypdfium2", limits: ReadLimits | None
     """Return the cleaned text of every page. Raises IngestError with a reason code:
     encrypted, damaged, too_large, no_text, timeout."""
     limits = limits or ReadLimits()
-    if not limits.isolate:
-        pages = _extract(path, parser, limits.max_pages)
-    else:
-        pages = _extract_in_child(path, parser, limits)
+    pages = _extract_in_child(path, parser, limits) if limits.isolate else _extract(path, parser, limits.max_pages)
     if not any(page.text for page in pages):
         raise IngestError(
             "the PDF has no text layer (a scanned document?); run OCR on it first", reason="no_text"
