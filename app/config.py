@@ -90,19 +90,47 @@ class LLMSettings(BaseModel):
     )
 
 
+class RerankSettings(BaseModel):
+    provider: Literal["off", "cross-encoder", "api"] = Field(
+        "off", description="off | cross-encoder (a local CrossEncoder folder) | api (POST <api_base>/rerank)"
+    )
+    model: str | None = Field(None, description="Cross-encoder folder, or the model name sent to the API")
+    api_base: str | None = Field(None, description="provider=api: base URL; requests go to <api_base>/rerank")
+    api_key: SecretStr | None = Field(None, description="Secret: env APP_RETRIEVAL__RERANK__API_KEY only")
+    candidates: int = Field(20, ge=2, le=200, description="Fused passages given to the reranker")
+    min_score: float | None = Field(
+        None, description="Abstain when the reranker's best score is below this (replaces the other rule)"
+    )
+    timeout_s: float = Field(30, gt=0, description="provider=api: request timeout")
+
+    @model_validator(mode="after")
+    def _complete(self) -> RerankSettings:
+        if self.provider == "cross-encoder" and not self.model:
+            raise ValueError("retrieval.rerank.provider is cross-encoder: set retrieval.rerank.model")
+        if self.provider == "api" and not self.api_base:
+            raise ValueError("retrieval.rerank.provider is api: set retrieval.rerank.api_base")
+        return self
+
+
 class RetrievalSettings(BaseModel):
-    mode: Literal["dense", "hybrid"] = Field("hybrid", description="dense vectors, or dense + sparse (RRF)")
+    mode: Literal["dense", "hybrid"] = Field("hybrid", description="dense vectors, or dense + sparse fused")
     top_k: int = Field(6, ge=1, le=50, description="Chunks given to the LLM")
     candidates: int = Field(40, ge=5, le=500, description="Candidates per retriever before fusion")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant")
+    fusion: Literal["score", "rrf"] = Field(
+        "score", description="score: weighted sum of normalised scores; rrf: weighted reciprocal rank fusion"
+    )
+    dense_weight: float = Field(0.6, ge=0, le=1, description="Weight of the dense ranking (sparse: the rest)")
+    dense_weight_cjk: float = Field(
+        0.2, ge=0, le=1, description="Weight of the dense ranking for Japanese/Chinese questions"
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (fusion=rrf)")
     abstain_min_dense: float = Field(
-        0.35, description="Abstain when the best dense similarity is below this ..."
+        0.49, description="Abstain when the best dense similarity is below this ..."
     )
     abstain_min_sparse: float = Field(
-        0.5, description="... and fewer than this share of the query's terms occur in the best chunk"
+        0.63, description="... and fewer than this share of the query's terms occur in the best chunk"
     )
-    rerank: Literal["off", "cross-encoder"] = Field("off", description="Optional reranking stage")
-    rerank_model: str | None = Field(None, description="Cross-encoder model name or folder")
+    rerank: RerankSettings = RerankSettings()
 
 
 class ChatSettings(BaseModel):

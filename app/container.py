@@ -82,12 +82,11 @@ class Container:
 
     @cached_property
     def reranker(self) -> Reranker | None:
-        r = self.settings.retrieval
-        if r.rerank == "off":
+        if self.settings.retrieval.rerank.provider == "off":
             return None
-        from app.answering.rerank import CrossEncoderReranker
+        from app.answering.rerank import build_reranker
 
-        return CrossEncoderReranker(r.rerank_model)
+        return build_reranker(self.settings.retrieval.rerank)
 
     @cached_property
     def retriever(self) -> Retriever:

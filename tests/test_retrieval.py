@@ -1,8 +1,21 @@
 """Retrieval with the real local model and embedded Qdrant, on real PDFs."""
 
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
 import pytest
 
+from app.answering.rerank import build_reranker
+from app.answering.retrieval import Retrieval, Retriever
+from app.answering.sparse import is_cjk, tokenize
+from app.config import RerankSettings
 from app.container import Container
+from app.errors import ConfigError, ServiceUnavailable
+from app.evaluation.calibration import calibrate
+from app.evaluation.runner import Question
 
 
 def top_pages(container: Container, user: str, question: str, k: int = 3) -> list[tuple[str, int]]:
@@ -17,10 +30,16 @@ def top_pages(container: Container, user: str, question: str, k: int = 3) -> lis
         ("I want to cite a reference as 'Paper I' instead of by its authors. How?", "natbib.pdf", {10}),
         ("著者が多すぎるとき、途中から「et al.」と表示させるにはどう書けばいいですか？", "jbtxdoc.pdf", {10}),
         ("新しい版の abbrv スタイルでは、3 月と 9 月の略記はどう変わりましたか？", "jbtxdoc.pdf", {5}),
-        ("pdfLaTeX で、PDF の文書情報のタイトルに日本語を入れることはできますか？", "bxjscls-manual.pdf", {7}),
+        (
+            "pdfLaTeX で、PDF の文書情報のタイトルに日本語を入れることはできますか？",
+            "bxjscls-manual.pdf",
+            {7},
+        ),
     ],
 )
-def test_question_finds_its_page_in_top_3(library: Container, question: str, file: str, pages: set[int]) -> None:
+def test_question_finds_its_page_in_top_3(
+    library: Container, question: str, file: str, pages: set[int]
+) -> None:
     """English and Japanese (dvipdfmx and LuaTeX) questions about one specific page."""
     found = top_pages(library, "alice", question)
     assert {(file, p) for p in pages} & set(found), found
@@ -48,3 +67,149 @@ def test_restricting_to_selected_documents(library: Container) -> None:
     natbib = next(d for d in library.registry.list("alice") if d.name == "natbib.pdf")
     retrieval = library.retriever.retrieve("alice", "link colours", doc_ids=[natbib.id], limit=30)
     assert retrieval.passages and {p.file for p in retrieval.passages} == {"natbib.pdf"}
+
+
+# --- sparse encoding, fusion, reranking, calibration -------------------------------------------
+
+
+def test_japanese_terms_are_kanji_and_katakana_ngrams_without_particles() -> None:
+    terms = tokenize("修士論文のフィールドは何ですか")
+    assert {"修士", "論文", "士論", "修", "文"} <= set(terms)  # kanji unigrams and bigrams
+    assert {"フィ", "ール", "ルド"} <= set(terms)  # katakana bigrams
+    assert not {"の", "は", "です", "すか"} & set(terms)  # hiragana particles and endings are dropped
+    assert tokenize("The entries were citing") == ["entri", "cite"]  # stemmed, stop-worded English
+
+
+def test_language_of_a_question_for_fusion() -> None:
+    assert is_cjk("BXJS クラスで用紙サイズを何も指定しなかった場合、何判になりますか？")
+    assert not is_cjk("How do I use \\citet with natbib?")
+
+
+def test_japanese_question_weights_the_sparse_ranking(library: Container) -> None:
+    """A Japanese question's best passage comes from the Japanese manuals, with the default weights."""
+    retrieval = library.retriever.retrieve("alice", "用紙サイズを指定しないと何判になりますか", limit=5)
+    assert retrieval.passages[0].file in {"bxjscls-manual.pdf", "jbtxdoc.pdf"}
+
+
+def test_rrf_fusion_is_still_available(library: Container) -> None:
+    retriever = Retriever(
+        library.vector_store,
+        library.embedder,
+        library.registry,
+        library.settings.retrieval.model_copy(update={"fusion": "rrf"}),
+    )
+    found = [(p.file, p.page) for p in retriever.retrieve("alice", QUESTION_EN, limit=40).pages()[:3]]
+    assert ("natbib.pdf", 16) in found
+
+
+def test_unanswerable_question_is_abstained_and_answerable_one_is_not(library: Container) -> None:
+    assert library.retriever.retrieve(
+        "alice", "What port does a PostgreSQL server listen on by default?"
+    ).abstained
+    assert not library.retriever.retrieve("alice", QUESTION_EN).abstained
+
+
+QUESTION_EN = "How do I reduce the blank space between entries in my reference list?"
+
+
+class _OverlapRerankHandler(BaseHTTPRequestHandler):
+    """A Cohere-style /rerank endpoint scoring passages by shared words (deterministic)."""
+
+    requests: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
+        if self.path != "/v1/rerank":
+            self.send_response(404)
+            self.end_headers()
+            return
+        query = set(body["query"].lower().split())
+        results = [
+            {"index": i, "relevance_score": len(query & set(doc.lower().split())) / len(query)}
+            for i, doc in enumerate(body["documents"])
+        ]
+        payload = json.dumps({"results": sorted(results, key=lambda r: -r["relevance_score"])}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def rerank_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OverlapRerankHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _OverlapRerankHandler.requests.clear()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def _api_retriever(library: Container, api_base: str, min_score: float | None) -> Retriever:
+    rerank = RerankSettings(
+        provider="api",
+        api_base=api_base,
+        model="test-reranker",
+        api_key="sk-rerank",
+        candidates=10,
+        min_score=min_score,
+    )
+    settings = library.settings.retrieval.model_copy(update={"rerank": rerank})
+    reranker = build_reranker(rerank)
+    return Retriever(library.vector_store, library.embedder, library.registry, settings, reranker)
+
+
+def test_api_reranker_reorders_and_scores(library: Container, rerank_server: str) -> None:
+    question = "natbib superscript citations"
+    retrieval = _api_retriever(library, rerank_server, None).retrieve("alice", question, limit=30)
+    sent = _OverlapRerankHandler.requests[-1]
+    assert (
+        sent["path"] == "/v1/rerank"
+        and sent["auth"] == "Bearer sk-rerank"
+        and sent["model"] == "test-reranker"
+    )
+    assert sent["query"] == question and len(sent["documents"]) == 10
+    head = [p.score for p in retrieval.passages[:10]]
+    assert head == sorted(head, reverse=True) and retrieval.rerank_score == head[0]
+    assert len(retrieval.passages) > 10  # the fused passages beyond the reranked ones follow
+
+
+def test_api_reranker_threshold_decides_abstention(library: Container, rerank_server: str) -> None:
+    strict = _api_retriever(library, rerank_server, min_score=1.01).retrieve("alice", QUESTION_EN)
+    assert strict.abstained and strict.rerank_score is not None
+    lenient = _api_retriever(library, rerank_server, min_score=0.0).retrieve("alice", QUESTION_EN)
+    assert not lenient.abstained
+
+
+def test_api_reranker_failure_is_a_domain_error(library: Container, rerank_server: str) -> None:
+    with pytest.raises(ServiceUnavailable, match="rerank API failed"):
+        _api_retriever(library, rerank_server + "/missing", None).retrieve("alice", QUESTION_EN)
+
+
+def test_rerank_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="api_base"):
+        RerankSettings(provider="api")
+    with pytest.raises(ValueError, match=r"rerank\.model"):
+        RerankSettings(provider="cross-encoder")
+    with pytest.raises(ConfigError, match="not a folder"):
+        build_reranker(RerankSettings(provider="cross-encoder", model="/nonexistent/cross-encoder"))
+
+
+def test_calibration_proposes_thresholds_that_refuse_no_answerable_question() -> None:
+    questions = [
+        Question(id="a1", question="q", pdf="x.pdf", pages=[1]),
+        Question(id="a2", question="q", pdf="x.pdf", pages=[2]),
+        Question(id="u1", question="q"),
+        Question(id="u2", question="q"),
+    ]
+    signals = [(0.70, 0.30), (0.40, 0.80), (0.30, 0.20), (0.60, 0.90)]
+    retrievals = [Retrieval(passages=[], abstained=False, best_dense=d, coverage=c) for d, c in signals]
+    found = calibrate(questions, retrievals)
+    assert (found.abstained, found.unanswerable) == (1, 2)  # u2 looks answerable on both signals
+    assert 0.30 < found.abstain_min_dense <= 0.70 and 0.20 < found.abstain_min_sparse <= 0.80

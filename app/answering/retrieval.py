@@ -1,5 +1,10 @@
-"""Retrieval: dense or hybrid (dense + BM25-style sparse, reciprocal rank fusion), scoped to one
-user's ready documents, with an abstention decision when nothing relevant comes back."""
+"""Retrieval: dense or hybrid (dense + BM25-style sparse, fused), scoped to one user's ready
+documents, optionally reranked, with an abstention decision when nothing relevant comes back.
+
+Fusion is language-aware: the default embedding model (all-MiniLM-L6-v2) is English-only, so for a
+Japanese question its similarities are close to noise and the sparse ranking gets most of the weight.
+The numbers behind every default are in README.md ("Retrieval quality") and bench/retrieval_sweep.py.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from llama_index.core.vector_stores.types import VectorStoreQueryMode
 from loguru import logger
 from pydantic import BaseModel
 
-from app.answering.sparse import term_coverage
+from app.answering.sparse import is_cjk, term_coverage
 from app.config import RetrievalSettings
 from app.documents.registry import DocumentRegistry
 from app.models.embeddings import EmbeddingModel
@@ -30,8 +35,9 @@ class Passage(BaseModel):
 class Retrieval(BaseModel):
     passages: list[Passage]
     abstained: bool
-    best_dense: float
-    coverage: float
+    best_dense: float  # highest cosine similarity among the dense candidates
+    coverage: float  # best share of the question's terms found in one of the top passages
+    rerank_score: float | None = None  # the reranker's score of the best passage, when one ran
 
     def pages(self) -> list[Passage]:
         """Passages collapsed to distinct (file, page), best first: what a citation points at."""
@@ -45,21 +51,50 @@ class Retrieval(BaseModel):
 
 
 class Reranker:
-    """Interface of the optional rerank stage: reorder passages for a question."""
+    """Interface of the optional rerank stage: reorder passages for a question.
+
+    Returns the passages best first, each `score` replaced by the reranker's relevance score."""
 
     def rerank(self, question: str, passages: list[Passage]) -> list[Passage]:  # pragma: no cover - interface
         raise NotImplementedError
 
 
-def rrf(rankings: Sequence[Sequence[ScoredNode]], k: int) -> list[tuple[ScoredNode, float]]:
-    """Reciprocal rank fusion: score = sum over rankings of 1 / (k + rank)."""
+def rrf(
+    rankings: Sequence[Sequence[ScoredNode]], k: int, weights: Sequence[float] | None = None
+) -> list[tuple[ScoredNode, float]]:
+    """Reciprocal rank fusion: score = sum over rankings of weight / (k + rank)."""
     fused: dict[str, float] = {}
     first: dict[str, ScoredNode] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, item in enumerate(ranking, start=1):
             key = item.node.node_id
-            fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank)
+            fused[key] = fused.get(key, 0.0) + weight / (k + rank)
             first.setdefault(key, item)
+    order = sorted(fused, key=lambda key: fused[key], reverse=True)
+    return [(first[key], fused[key]) for key in order]
+
+
+def score_fusion(
+    dense: Sequence[ScoredNode], sparse: Sequence[ScoredNode], dense_weight: float
+) -> list[tuple[ScoredNode, float]]:
+    """Convex combination of normalised scores: w * dense + (1 - w) * sparse, each in 0..1.
+
+    Dense similarities are min-max scaled over the dense candidates, BM25 scores divided by the
+    best one; a candidate that only one retriever found gets 0 from the other. Unlike RRF this
+    keeps how far apart the candidates are, which measured better on the evaluation set."""
+    fused: dict[str, float] = {}
+    first: dict[str, ScoredNode] = {}
+    if dense:
+        top, low = dense[0].score, dense[-1].score
+        for item in dense:
+            key = item.node.node_id
+            fused[key] = dense_weight * (item.score - low) / (top - low or 1.0)
+            first[key] = item
+    best_sparse = sparse[0].score if sparse else 0.0
+    for item in sparse:
+        key = item.node.node_id
+        fused[key] = fused.get(key, 0.0) + (1 - dense_weight) * item.score / (best_sparse or 1.0)
+        first.setdefault(key, item)
     order = sorted(fused, key=lambda key: fused[key], reverse=True)
     return [(first[key], fused[key]) for key in order]
 
@@ -93,29 +128,63 @@ class Retriever:
         select nothing."""
         settings = self._settings
         limit = limit or settings.top_k
+        mode = mode or settings.mode
         allowed = self._registry.ready_ids(owner, doc_ids)
         if not allowed or not question.strip():
             return Retrieval(passages=[], abstained=True, best_dense=0.0, coverage=0.0)
         embedding = self._embedder.embed_query(question)
-        dense = self._store.search(owner, allowed, question, embedding, VectorStoreQueryMode.DEFAULT,
-                                   settings.candidates)
+        dense = self._store.search(
+            owner, allowed, question, embedding, VectorStoreQueryMode.DEFAULT, settings.candidates
+        )
         best_dense = max((d.score for d in dense), default=0.0)
-        if (mode or settings.mode) == "hybrid":
-            lexical = self._store.search(owner, allowed, question, None, VectorStoreQueryMode.SPARSE,
-                                         settings.candidates)
-            ranked = rrf([dense, lexical], settings.rrf_k)
+        if mode == "hybrid":
+            lexical = self._store.search(
+                owner, allowed, question, None, VectorStoreQueryMode.SPARSE, settings.candidates
+            )
+            ranked = self._fuse(question, dense, lexical)
         else:
             ranked = [(d, d.score) for d in dense]
         passages = [_passage(item, score) for item, score in ranked]
-        if self._reranker is not None:
-            passages = self._reranker.rerank(question, passages[: max(limit * 3, 20)])
+        rerank_score = None
+        if self._reranker is not None and passages:
+            head = self._reranker.rerank(question, passages[: settings.rerank.candidates])
+            rerank_score = head[0].score if head else None
+            passages = head + passages[settings.rerank.candidates :]
         coverage = max((term_coverage(question, p.text) for p in passages[:3]), default=0.0)
-        abstained = best_dense < settings.abstain_min_dense and coverage < settings.abstain_min_sparse
+        abstained = self._abstains(best_dense, coverage, rerank_score)
         logger.bind(user=owner).debug(
-            "retrieval mode={} candidates={} best_dense={:.3f} coverage={:.2f} abstained={}",
-            mode or settings.mode, len(passages), best_dense, coverage, abstained,
+            "retrieval mode={} candidates={} best_dense={:.3f} coverage={:.2f} rerank={} abstained={}",
+            mode,
+            len(passages),
+            best_dense,
+            coverage,
+            rerank_score,
+            abstained,
         )
-        return Retrieval(passages=passages[:limit], abstained=abstained, best_dense=best_dense, coverage=coverage)
+        return Retrieval(
+            passages=passages[:limit],
+            abstained=abstained,
+            best_dense=best_dense,
+            coverage=coverage,
+            rerank_score=rerank_score,
+        )
+
+    def _fuse(
+        self, question: str, dense: list[ScoredNode], lexical: list[ScoredNode]
+    ) -> list[tuple[ScoredNode, float]]:
+        settings = self._settings
+        weight = settings.dense_weight_cjk if is_cjk(question) else settings.dense_weight
+        if settings.fusion == "rrf":
+            return rrf([dense, lexical], settings.rrf_k, [2 * weight, 2 * (1 - weight)])
+        return score_fusion(dense, lexical, weight)
+
+    def _abstains(self, best_dense: float, coverage: float, rerank_score: float | None) -> bool:
+        """Nothing relevant: the embedding finds nothing close AND few of the question's terms occur
+        in the best passages; or, with a reranker that has a threshold, its best score is too low."""
+        settings = self._settings
+        if rerank_score is not None and settings.rerank.min_score is not None:
+            return rerank_score < settings.rerank.min_score
+        return best_dense < settings.abstain_min_dense and coverage < settings.abstain_min_sparse
 
 
 def _passage(item: ScoredNode, score: float) -> Passage:

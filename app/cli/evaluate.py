@@ -1,4 +1,8 @@
-"""`eval --qa QUESTIONS.jsonl --docs DIR --output OUT.jsonl`: retrieval quality in a fresh workspace."""
+"""`eval --qa QUESTIONS.jsonl --docs DIR --output OUT.jsonl`: retrieval quality in a fresh workspace.
+
+Exits 1 when a floor (--min-hit5, --min-mrr, --min-abstention, --max-false-abstentions) is missed,
+so CI fails when retrieval regresses.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from typing import Any
 
 from app.config import Settings
 from app.container import Container
+from app.evaluation.calibration import calibrate
+from app.evaluation.runner import Metrics, ingest_folder, load_questions, retrieve_all, score
 
 
 def register(sub: Any) -> None:
@@ -19,60 +25,126 @@ def register(sub: Any) -> None:
     p.add_argument("--docs", required=True, type=Path, help="folder of PDFs to ingest")
     p.add_argument("--output", required=True, type=Path, help="JSONL with the ranked pages per question")
     p.add_argument("--mode", choices=["dense", "hybrid"], help="override retrieval.mode")
-    p.add_argument("--rerank", choices=["off", "cross-encoder"], help="override retrieval.rerank")
+    p.add_argument(
+        "--rerank", choices=["off", "cross-encoder", "api"], help="override retrieval.rerank.provider"
+    )
+    p.add_argument(
+        "--rerank-model", help="override retrieval.rerank.model (cross-encoder folder or API model)"
+    )
     p.add_argument("--summary", type=Path, help="also write the metrics as JSON here")
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="also propose abstention thresholds calibrated on this question set",
+    )
     p.add_argument("--min-hit5", type=float, help="exit 1 when hit@5 (all questions) is below this")
     p.add_argument("--min-mrr", type=float, help="exit 1 when MRR (all questions) is below this")
+    p.add_argument(
+        "--min-abstention",
+        type=float,
+        help="exit 1 when a smaller share of the unanswerable questions is abstained",
+    )
+    p.add_argument(
+        "--max-false-abstentions",
+        type=int,
+        help="exit 1 when more answerable questions are wrongly abstained",
+    )
     p.set_defaults(handler=run)
 
 
-def run(settings: Settings, args: argparse.Namespace) -> int:
-    from app.evaluation.runner import ingest_folder, load_questions, run_questions, score
+def _retrieval_settings(settings: Settings, args: argparse.Namespace) -> Any:
+    rerank = settings.retrieval.rerank.model_copy(
+        update={k: v for k, v in (("provider", args.rerank), ("model", args.rerank_model)) if v}
+    )
+    # Validate the combination now (e.g. cross-encoder without a model) rather than mid-run.
+    rerank = type(rerank).model_validate(rerank.model_dump())
+    update: dict[str, Any] = {"rerank": rerank}
+    if args.mode:
+        update["mode"] = args.mode
+    return settings.retrieval.model_copy(update=update)
 
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
     questions = load_questions(args.qa)
     if not args.docs.is_dir():
         print(f"error: {args.docs} is not a folder", file=sys.stderr)
         return 2
+    retrieval = _retrieval_settings(settings, args)
     with tempfile.TemporaryDirectory(prefix="pdfqa-eval-") as tmp:
-        retrieval = settings.retrieval.model_copy(
-            update={k: v for k, v in (("mode", args.mode), ("rerank", args.rerank)) if v}
-        )
         # A fresh, private workspace: never the user's data, never a running server's embedded store.
-        workspace = settings.model_copy(update={
-            "data_dir": Path(tmp), "qdrant": settings.qdrant.model_copy(update={"url": None, "path": None}),
-            "database": settings.database.model_copy(update={"url": None}), "retrieval": retrieval,
-        })
+        workspace = settings.model_copy(
+            update={
+                "data_dir": Path(tmp),
+                "qdrant": settings.qdrant.model_copy(update={"url": None, "path": None}),
+                "database": settings.database.model_copy(update={"url": None}),
+                "retrieval": retrieval,
+            }
+        )
         container = Container(workspace)
         try:
             pages, seconds = ingest_folder(container.ingestion, args.docs)
-            rows = run_questions(container.retriever, questions)
+            results = retrieve_all(container.retriever, questions)
         finally:
             container.close()
+    rows = [row for row, _ in results]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with open(args.output, "w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     metrics = score(questions, rows)
     rate = pages / seconds if seconds else 0.0
-    print(f"ingested {pages} pages in {seconds:.1f} s ({rate:.1f} pages/s); mode={retrieval.mode} rerank={retrieval.rerank}")
+    print(
+        f"ingested {pages} pages in {seconds:.1f} s ({rate:.1f} pages/s); mode={retrieval.mode} "
+        f"fusion={retrieval.fusion} rerank={retrieval.rerank.provider}"
+    )
     for name, m in metrics.items():
-        line = f"{name:>4}: questions={m.n} hit@1={m.hit1:.3f} hit@3={m.hit3:.3f} hit@5={m.hit5:.3f} mrr={m.mrr:.3f}"
-        if m.unanswerable:
-            line += f" unanswerable={m.unanswerable} abstained={m.abstained_correctly:.3f}"
-        line += f" false_abstentions={m.false_abstentions}"
-        print(line)
+        print(_line(name, m))
+    summary: dict[str, Any] = {
+        "pages": pages,
+        "seconds": round(seconds, 2),
+        "pages_per_s": round(rate, 2),
+        "mode": retrieval.mode,
+        "fusion": retrieval.fusion,
+        "rerank": retrieval.rerank.provider,
+        "metrics": {k: v.model_dump() for k, v in metrics.items()},
+    }
+    if args.calibrate:
+        found = calibrate(questions, [r for _, r in results])
+        summary["calibration"] = found.model_dump()
+        print(
+            f"calibration: abstain_min_dense={found.abstain_min_dense} (works from {found.dense_range[0]} to "
+            f"{found.dense_range[1]}) abstain_min_sparse={found.abstain_min_sparse} (works from "
+            f"{found.coverage_range[0]} to {found.coverage_range[1]}): abstains {found.abstained}/"
+            f"{found.unanswerable} unanswerable, 0 answerable"
+        )
     if args.summary:
-        summary = {"pages": pages, "seconds": round(seconds, 2), "pages_per_s": round(rate, 2),
-                   "mode": retrieval.mode, "rerank": retrieval.rerank,
-                   "metrics": {k: v.model_dump() for k, v in metrics.items()}}
         args.summary.write_text(json.dumps(summary, indent=2))
-    overall = metrics["all"]
+    failed = _floors(metrics["all"], args)
+    if failed:
+        print("retrieval quality below the floor: " + "; ".join(failed), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _line(name: str, m: Metrics) -> str:
+    line = (
+        f"{name:>4}: questions={m.n} hit@1={m.hit1:.3f} hit@3={m.hit3:.3f} hit@5={m.hit5:.3f} mrr={m.mrr:.3f}"
+    )
+    if m.unanswerable:
+        line += f" unanswerable={m.unanswerable} abstained={m.abstained_correctly:.3f}"
+    return line + f" false_abstentions={m.false_abstentions}"
+
+
+def _floors(overall: Metrics, args: argparse.Namespace) -> list[str]:
     failed = []
     if args.min_hit5 is not None and overall.hit5 < args.min_hit5:
         failed.append(f"hit@5 {overall.hit5:.3f} < {args.min_hit5}")
     if args.min_mrr is not None and overall.mrr < args.min_mrr:
         failed.append(f"MRR {overall.mrr:.3f} < {args.min_mrr}")
-    if failed:
-        print("retrieval quality below the floor: " + "; ".join(failed), file=sys.stderr)
-        return 1
-    return 0
+    if args.min_abstention is not None and overall.abstained_correctly < args.min_abstention:
+        failed.append(
+            f"abstained on {overall.abstained_correctly:.3f} of unanswerable < {args.min_abstention}"
+        )
+    if args.max_false_abstentions is not None and overall.false_abstentions > args.max_false_abstentions:
+        failed.append(f"false abstentions {overall.false_abstentions} > {args.max_false_abstentions}")
+    return failed

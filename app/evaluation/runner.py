@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.answering.retrieval import Retriever
+from app.answering.retrieval import Retrieval, Retriever
 from app.documents.ingestion import IngestionService
 
 EVAL_USER = "eval"
@@ -61,17 +61,27 @@ def ingest_folder(ingestion: IngestionService, docs: Path) -> tuple[int, float]:
     return pages, time.perf_counter() - started
 
 
-def run_questions(retriever: Retriever, questions: Iterable[Question], mode: str | None = None) -> list[dict[str, Any]]:
-    rows = []
+def retrieve_all(
+    retriever: Retriever, questions: Iterable[Question], mode: str | None = None
+) -> list[tuple[dict[str, Any], Retrieval]]:
+    """(output row, full retrieval) per question; the row is the public output format."""
+    results = []
     for q in questions:
         retrieval = retriever.retrieve(EVAL_USER, q.question, limit=200, mode=mode)
         pages = retrieval.pages()[:RETRIEVED_PAGES]
-        rows.append({
+        row = {
             "id": q.id,
             "retrieved": [{"file": p.file, "page": p.page, "score": round(p.score, 5)} for p in pages],
             "abstained": retrieval.abstained,
-        })
-    return rows
+        }
+        results.append((row, retrieval))
+    return results
+
+
+def run_questions(
+    retriever: Retriever, questions: Iterable[Question], mode: str | None = None
+) -> list[dict[str, Any]]:
+    return [row for row, _ in retrieve_all(retriever, questions, mode)]
 
 
 def score(questions: list[Question], rows: list[dict[str, Any]]) -> dict[str, Metrics]:

@@ -1,0 +1,61 @@
+"""Calibrate the abstention thresholds on an evaluation set.
+
+The rule (see `Retriever._abstains`) abstains when best dense similarity < `abstain_min_dense`
+AND term coverage < `abstain_min_sparse`. Calibration searches a grid for the pairs that abstain
+on the most unanswerable questions while wrongly abstaining on no answerable one, and proposes the
+pair in the middle of that region (the largest margin to both kinds of mistake).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
+from app.answering.retrieval import Retrieval
+from app.evaluation.runner import Question
+
+DENSE_GRID = [round(0.20 + 0.01 * i, 2) for i in range(61)]  # 0.20 .. 0.80
+COVERAGE_GRID = [round(0.05 + 0.01 * i, 2) for i in range(91)]  # 0.05 .. 0.95
+
+
+class Calibration(BaseModel):
+    abstain_min_dense: float
+    abstain_min_sparse: float
+    abstained: int  # unanswerable questions abstained with these thresholds
+    unanswerable: int
+    false_abstentions: int  # always 0: a pair that refuses an answerable question is never proposed
+    dense_range: tuple[float, float]  # thresholds that achieve the same, for judging the margin
+    coverage_range: tuple[float, float]
+
+
+def calibrate(questions: Sequence[Question], retrievals: Sequence[Retrieval]) -> Calibration:
+    signals = [
+        (r.best_dense, r.coverage, q.pdf is not None and bool(q.pages))
+        for q, r in zip(questions, retrievals, strict=True)
+    ]
+    unanswerable = sum(not answerable for _, _, answerable in signals)
+    best = -1
+    feasible: list[tuple[float, float]] = []
+    for dense in DENSE_GRID:
+        for coverage in COVERAGE_GRID:
+            refused = [d < dense and c < coverage for d, c, _ in signals]
+            if any(r and answerable for r, (_, _, answerable) in zip(refused, signals, strict=True)):
+                continue
+            hits = sum(r and not answerable for r, (_, _, answerable) in zip(refused, signals, strict=True))
+            if hits > best:
+                best, feasible = hits, []
+            if hits == best:
+                feasible.append((dense, coverage))
+    dense_values = sorted({d for d, _ in feasible})
+    mid_dense = dense_values[len(dense_values) // 2]
+    coverages = sorted(c for d, c in feasible if d == mid_dense)
+    return Calibration(
+        abstain_min_dense=mid_dense,
+        abstain_min_sparse=coverages[len(coverages) // 2],
+        abstained=max(best, 0),
+        unanswerable=unanswerable,
+        false_abstentions=0,
+        dense_range=(dense_values[0], dense_values[-1]),
+        coverage_range=(coverages[0], coverages[-1]),
+    )
