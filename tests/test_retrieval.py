@@ -37,9 +37,7 @@ def top_pages(container: Container, user: str, question: str, k: int = 3) -> lis
         ),
     ],
 )
-def test_question_finds_its_page_in_top_3(
-    library: Container, question: str, file: str, pages: set[int]
-) -> None:
+def test_question_finds_its_page_in_top_3(library: Container, question: str, file: str, pages: set[int]) -> None:
     """English and Japanese (dvipdfmx and LuaTeX) questions about one specific page."""
     found = top_pages(library, "alice", question)
     assert {(file, p) for p in pages} & set(found), found
@@ -103,9 +101,7 @@ def test_rrf_fusion_is_still_available(library: Container) -> None:
 
 
 def test_unanswerable_question_is_abstained_and_answerable_one_is_not(library: Container) -> None:
-    assert library.retriever.retrieve(
-        "alice", "What port does a PostgreSQL server listen on by default?"
-    ).abstained
+    assert library.retriever.retrieve("alice", "What port does a PostgreSQL server listen on by default?").abstained
     assert not library.retriever.retrieve("alice", QUESTION_EN).abstained
 
 
@@ -169,11 +165,7 @@ def test_api_reranker_reorders_and_scores(library: Container, rerank_server: str
     question = "natbib superscript citations"
     retrieval = _api_retriever(library, rerank_server, None).retrieve("alice", question, limit=30)
     sent = _OverlapRerankHandler.requests[-1]
-    assert (
-        sent["path"] == "/v1/rerank"
-        and sent["auth"] == "Bearer sk-rerank"
-        and sent["model"] == "test-reranker"
-    )
+    assert sent["path"] == "/v1/rerank" and sent["auth"] == "Bearer sk-rerank" and sent["model"] == "test-reranker"
     assert sent["query"] == question and len(sent["documents"]) == 10
     head = [p.score for p in retrieval.passages[:10]]
     assert head == sorted(head, reverse=True) and retrieval.rerank_score == head[0]

@@ -40,9 +40,7 @@ class CrossEncoderReranker(Reranker):
         from sentence_transformers import CrossEncoder
 
         try:
-            self._model = CrossEncoder(
-                str(folder), device="cpu", max_length=max_length, local_files_only=True
-            )
+            self._model = CrossEncoder(str(folder), device="cpu", max_length=max_length, local_files_only=True)
         except Exception as e:
             raise ConfigError(f"cannot load the cross-encoder in {folder}: {type(e).__name__}") from e
         self.name = folder.name
@@ -53,9 +51,7 @@ class CrossEncoderReranker(Reranker):
         started = time.perf_counter()
         # A one-label cross-encoder ends in a sigmoid: scores are 0..1, so min_score is portable.
         scores = self._model.predict([(question, p.text) for p in passages], show_progress_bar=False)
-        logger.debug(
-            "rerank cross-encoder passages={} seconds={:.2f}", len(passages), time.perf_counter() - started
-        )
+        logger.debug("rerank cross-encoder passages={} seconds={:.2f}", len(passages), time.perf_counter() - started)
         return _reordered(passages, [float(s) for s in scores])
 
 
@@ -87,9 +83,7 @@ class ApiReranker(Reranker):
             response.raise_for_status()
             scores = _scores(response.json(), len(passages))
         except (ValueError, KeyError, TypeError) as e:
-            raise ServiceUnavailable(
-                f"the rerank API answered in an unknown format ({type(e).__name__})"
-            ) from e
+            raise ServiceUnavailable(f"the rerank API answered in an unknown format ({type(e).__name__})") from e
         except Exception as e:
             raise ServiceUnavailable(f"the rerank API failed ({type(e).__name__})") from e
         logger.debug("rerank api passages={} seconds={:.2f}", len(passages), time.perf_counter() - started)

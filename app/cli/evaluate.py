@@ -25,12 +25,8 @@ def register(sub: Any) -> None:
     p.add_argument("--docs", required=True, type=Path, help="folder of PDFs to ingest")
     p.add_argument("--output", required=True, type=Path, help="JSONL with the ranked pages per question")
     p.add_argument("--mode", choices=["dense", "hybrid"], help="override retrieval.mode")
-    p.add_argument(
-        "--rerank", choices=["off", "cross-encoder", "api"], help="override retrieval.rerank.provider"
-    )
-    p.add_argument(
-        "--rerank-model", help="override retrieval.rerank.model (cross-encoder folder or API model)"
-    )
+    p.add_argument("--rerank", choices=["off", "cross-encoder", "api"], help="override retrieval.rerank.provider")
+    p.add_argument("--rerank-model", help="override retrieval.rerank.model (cross-encoder folder or API model)")
     p.add_argument("--summary", type=Path, help="also write the metrics as JSON here")
     p.add_argument(
         "--calibrate",
@@ -127,9 +123,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _line(name: str, m: Metrics) -> str:
-    line = (
-        f"{name:>4}: questions={m.n} hit@1={m.hit1:.3f} hit@3={m.hit3:.3f} hit@5={m.hit5:.3f} mrr={m.mrr:.3f}"
-    )
+    line = f"{name:>4}: questions={m.n} hit@1={m.hit1:.3f} hit@3={m.hit3:.3f} hit@5={m.hit5:.3f} mrr={m.mrr:.3f}"
     if m.unanswerable:
         line += f" unanswerable={m.unanswerable} abstained={m.abstained_correctly:.3f}"
     return line + f" false_abstentions={m.false_abstentions}"
@@ -142,9 +136,7 @@ def _floors(overall: Metrics, args: argparse.Namespace) -> list[str]:
     if args.min_mrr is not None and overall.mrr < args.min_mrr:
         failed.append(f"MRR {overall.mrr:.3f} < {args.min_mrr}")
     if args.min_abstention is not None and overall.abstained_correctly < args.min_abstention:
-        failed.append(
-            f"abstained on {overall.abstained_correctly:.3f} of unanswerable < {args.min_abstention}"
-        )
+        failed.append(f"abstained on {overall.abstained_correctly:.3f} of unanswerable < {args.min_abstention}")
     if args.max_false_abstentions is not None and overall.false_abstentions > args.max_false_abstentions:
         failed.append(f"false abstentions {overall.false_abstentions} > {args.max_false_abstentions}")
     return failed

@@ -78,9 +78,7 @@ def retrieve_all(
     return results
 
 
-def run_questions(
-    retriever: Retriever, questions: Iterable[Question], mode: str | None = None
-) -> list[dict[str, Any]]:
+def run_questions(retriever: Retriever, questions: Iterable[Question], mode: str | None = None) -> list[dict[str, Any]]:
     return [row for row, _ in retrieve_all(retriever, questions, mode)]
 
 
