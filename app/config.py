@@ -189,7 +189,7 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         path = _config_file.get()
         secrets = NestedSecretsSettingsSource(
-            settings_cls,
+            settings_cls,  # type: ignore[arg-type]  # documented first-argument form
             secrets_dir=os.environ.get("APP_SECRETS_DIR", "/run/secrets"),
             secrets_dir_missing="ok",
             secrets_nested_delimiter="__",
