@@ -127,6 +127,9 @@ class Container:
         )
 
     def close(self) -> None:
+        reranker = self.__dict__.get("reranker")
+        if reranker is not None and hasattr(reranker, "close"):
+            reranker.close()
         if "ingest_queue" in self.__dict__:
             self.ingest_queue.close()
         if "vector_store" in self.__dict__:
