@@ -143,7 +143,7 @@ class DatabaseSettings(BaseModel):
 class ServerSettings(BaseModel):
     host: str = "0.0.0.0"
     port: int = Field(7860, ge=1, le=65535)
-    concurrency: int = Field(16, ge=1, description="Requests served in parallel per event")
+    concurrency: int = Field(32, ge=1, description="Requests served in parallel per event")
     ingest_workers: int = Field(1, ge=1, description="Background ingestion threads")
 
 
