@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +15,8 @@ from app.auth.throttle import LoginThrottle
 from app.auth.users import UserService
 from app.errors import AuthError, ConfigError
 from app.storage.db import Database
-from tests.conftest import ROOT, make_settings
+from tests.conftest import make_settings
+from tests.fixtures.cli import run_app as run_cli
 
 
 @pytest.fixture
@@ -103,30 +103,12 @@ def test_unknown_users_take_as_long_as_wrong_passwords(users: UserService) -> No
 def test_first_start_needs_admin_from_environment(users: UserService, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="APP_ADMIN_USERNAME"):
         bootstrap_admin(users, make_settings(tmp_path))
-    bootstrap_admin(
-        users, make_settings(tmp_path, admin_username="root", admin_password="root-long-password")
-    )
+    bootstrap_admin(users, make_settings(tmp_path, admin_username="root", admin_password="root-long-password"))
     assert [(u.username, u.is_admin) for u in users.list()] == [("root", True)]
 
 
-def run_app(
-    tmp_path: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    base = {
-        "APP_DATA_DIR": str(tmp_path / "data"),
-        "APP_CONFIG": str(ROOT / "config.yaml"),
-        "PATH": "/usr/bin:/bin",
-        "APP_SECRETS_DIR": str(tmp_path / "none"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**base, **(env or {})},
-        timeout=120,
-    )
+def run_app(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return run_cli(tmp_path / "data", *args, stdin=stdin)
 
 
 def test_serve_refuses_to_start_without_any_user(tmp_path: Path) -> None:
@@ -136,9 +118,7 @@ def test_serve_refuses_to_start_without_any_user(tmp_path: Path) -> None:
 
 
 def test_users_cli_reads_passwords_from_stdin(tmp_path: Path) -> None:
-    assert (
-        run_app(tmp_path, "users", "add", "alice", "--admin", stdin="alice-long-password\n").returncode == 0
-    )
+    assert run_app(tmp_path, "users", "add", "alice", "--admin", stdin="alice-long-password\n").returncode == 0
     assert run_app(tmp_path, "users", "add", "bob", stdin="bob-long-password\n").returncode == 0
     listed = run_app(tmp_path, "users", "list").stdout
     assert "alice\tadmin" in listed and "bob\t-" in listed
@@ -160,9 +140,7 @@ def test_identity_comes_from_the_session_not_the_browser() -> None:
     assert current_user(SimpleNamespace(username="alice"), "password") == "alice"  # type: ignore[arg-type]
     with pytest.raises(AuthError):
         current_user(SimpleNamespace(username=None), "password")  # type: ignore[arg-type]
-    oauth = SimpleNamespace(
-        session={"oauth_info": {"userinfo": {"preferred_username": "hf-user"}}}, username=None
-    )
+    oauth = SimpleNamespace(session={"oauth_info": {"userinfo": {"preferred_username": "hf-user"}}}, username=None)
     assert current_user(oauth, "hf_oauth") == "hf:hf-user"  # type: ignore[arg-type]
     with pytest.raises(AuthError):
         current_user(SimpleNamespace(session={}, username="alice"), "hf_oauth")  # type: ignore[arg-type]

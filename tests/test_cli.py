@@ -9,29 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA
 from tests.fixtures import pdf_factory
+from tests.fixtures.cli import run_app
 from tests.fixtures.llm_server import FakeOpenAIServer
 
 
-def app(
-    data_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    base = {
-        "APP_DATA_DIR": str(data_dir),
-        "APP_CONFIG": str(ROOT / "config.yaml"),
-        "PATH": "/usr/bin:/bin",
-        "HF_HUB_OFFLINE": "1",
-        "APP_SECRETS_DIR": str(data_dir / "none"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**base, **(env or {})},
-        timeout=timeout,
-    )
+def app(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return run_app(data_dir, *args, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +29,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = app(data_dir, "ingest", str(docs), "--user", "alice")
     assert result.returncode == 1, result.stderr  # one file failed
     lines = result.stdout.strip().splitlines()
-    assert any(
-        line.startswith("ingested") and "natbib.pdf: 26 pages" in line and "pages/s" in line for line in lines
-    )
+    assert any(line.startswith("ingested") and "natbib.pdf: 26 pages" in line and "pages/s" in line for line in lines)
     assert any(line.startswith("failed") and "broken.pdf" in line and "damaged" in line for line in lines)
     assert "Traceback" not in result.stderr and "page/s" in result.stderr  # the progress bar
     return data_dir
@@ -72,9 +55,7 @@ def test_ask_streams_an_answer_from_the_llm(workspace: Path) -> None:
     with FakeOpenAIServer() as llm:
         llm.reply_fn = lambda messages: "Use the super option [1]."
         env = {"APP_LLM__API_BASE": llm.base_url, "APP_LLM__API_KEY": "sk-cli-test", "APP_LLM__MODEL": "t"}
-        result = app(
-            workspace, "ask", "How do I get superscript citation numbers?", "--user", "alice", env=env
-        )
+        result = app(workspace, "ask", "How do I get superscript citation numbers?", "--user", "alice", env=env)
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("Use the super option [1].")
         assert "Sources:" in result.stdout and "natbib.pdf, page" in result.stdout
@@ -91,9 +72,7 @@ def test_failing_llm_gives_one_line_and_exit_1(workspace: Path) -> None:
             "APP_LLM__API_KEY": "sk-cli-test",
             "APP_LLM__MAX_RETRIES": "0",
         }
-        result = app(
-            workspace, "ask", "How do I get superscript citation numbers?", "--user", "alice", env=env
-        )
+        result = app(workspace, "ask", "How do I get superscript citation numbers?", "--user", "alice", env=env)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == "error: the language model service failed (HTTP 500)"
     assert "Traceback" not in result.stderr and "sk-cli-test" not in result.stderr
@@ -134,9 +113,7 @@ def test_missing_path_and_bad_config(workspace: Path, tmp_path: Path) -> None:
     bad = tmp_path / "config.yaml"
     bad.write_text("documents:\n  chunk_size: 600\n")
     result = app(workspace, "--config", str(bad), "ingest", str(DATA / "natbib.pdf"), "--user", "alice")
-    assert (
-        result.returncode == 2 and "chunk_size is 600" in result.stderr and "Traceback" not in result.stderr
-    )
+    assert result.returncode == 2 and "chunk_size is 600" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_switching_embedding_models_is_refused_until_reindexed(workspace: Path, tmp_path: Path) -> None:
@@ -155,7 +132,5 @@ def test_switching_embedding_models_is_refused_until_reindexed(workspace: Path, 
         done = app(data_dir, "reindex", "--yes", env=env)
         assert done.returncode == 0, done.stderr
         assert "reindexed 1 documents" in done.stdout and llm.embedded_texts > 26
-        out = json.loads(
-            app(data_dir, "ask", "superscript citations", "--user", "alice", "--json", env=env).stdout
-        )
+        out = json.loads(app(data_dir, "ask", "superscript citations", "--user", "alice", "--json", env=env).stdout)
         assert out["citations"] and out["citations"][0]["file"] == "natbib.pdf"
