@@ -109,8 +109,6 @@ def test_no_llm_configured_gives_passages_with_citations(library: Container) -> 
     assert answer.citations and {c.file for c in answer.citations} == {"natbib.pdf"}
 
 
-def test_no_documents_is_said_plainly_without_calling_the_llm(
-    ready: Container, llm: FakeOpenAIServer
-) -> None:
+def test_no_documents_is_said_plainly_without_calling_the_llm(ready: Container, llm: FakeOpenAIServer) -> None:
     answer = ready.answers.ask("carol", QUESTION)
     assert answer.mode == "no_documents" and llm.counts["chat"] == 0

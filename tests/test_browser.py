@@ -65,9 +65,7 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def _context(
-    browser: Browser, request: pytest.FixtureRequest, server: RunningServer, locale: str
-) -> Iterator[Page]:
+def _context(browser: Browser, request: pytest.FixtureRequest, server: RunningServer, locale: str) -> Iterator[Page]:
     """A fresh browser context; on failure, keep a screenshot and the server log next to the others."""
     context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 1000})
     context.set_default_timeout(UI_TIMEOUT_MS)
@@ -94,9 +92,7 @@ LOGIN_EN = ("username", "password", "Login")
 LOGIN_JA = ("ユーザー名", "パスワード", "ログイン")
 
 
-def fill_login(
-    page: Page, url: str, username: str, password: str, labels: tuple[str, str, str] = LOGIN_EN
-) -> None:
+def fill_login(page: Page, url: str, username: str, password: str, labels: tuple[str, str, str] = LOGIN_EN) -> None:
     """Sign in through Gradio's own login form, found by its labels (they follow the browser's language)."""
     page.goto(url)
     page.get_by_label(labels[0], exact=True).fill(username)

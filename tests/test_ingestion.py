@@ -49,12 +49,8 @@ def test_identical_bytes_make_zero_embedding_requests(
 
 
 def test_new_content_under_same_name_replaces_old_chunks(container: Container, tmp_path: Path) -> None:
-    v1 = pdf_factory.text_pdf(
-        tmp_path / "v1", ["The launch code is ALPHA-ONE. Keep it secret."], name="memo.pdf"
-    )
-    v2 = pdf_factory.text_pdf(
-        tmp_path / "v2", ["The launch code is BRAVO-TWO. Keep it secret."], name="memo.pdf"
-    )
+    v1 = pdf_factory.text_pdf(tmp_path / "v1", ["The launch code is ALPHA-ONE. Keep it secret."], name="memo.pdf")
+    v2 = pdf_factory.text_pdf(tmp_path / "v2", ["The launch code is BRAVO-TWO. Keep it secret."], name="memo.pdf")
     first = container.ingestion.ingest_file("alice", v1)
     second = container.ingestion.ingest_file("alice", v2)
     assert (first.outcome, second.outcome) == ("ingested", "replaced")
@@ -91,16 +87,9 @@ def test_interrupted_ingestion_is_invisible_then_finished(container: Container, 
 
 @pytest.mark.parametrize(
     ("make", "reason"),
-    [
-        (pdf_factory.encrypted_pdf, "encrypted"),
-        (pdf_factory.truncated_pdf, "damaged"),
-        (pdf_factory.scanned_pdf, "no_text"),
-        (pdf_factory.not_a_pdf, "damaged"),
-    ],
+    pdf_factory.BAD_PDFS,
 )
-def test_bad_file_fails_cleanly_and_loses_nothing(
-    container: Container, tmp_path: Path, make, reason: str
-) -> None:
+def test_bad_file_fails_cleanly_and_loses_nothing(container: Container, tmp_path: Path, make, reason: str) -> None:
     good = container.ingestion.ingest_file("alice", DATA / "natbib.pdf")
     before = container.vector_store.count("alice")
     events: list[Progress] = []

@@ -101,10 +101,7 @@ def test_chat_non_streaming_returns_reply_and_usage(srv: FakeOpenAIServer) -> No
 
 
 def test_default_reply_echoes_question_and_finds_page_markers() -> None:
-    assert (
-        default_reply([{"role": "user", "content": "What is RAG?"}])
-        == "According to the documents, What is RAG?"
-    )
+    assert default_reply([{"role": "user", "content": "What is RAG?"}]) == "According to the documents, What is RAG?"
     reply = default_reply(
         [
             {"role": "system", "content": "Context:\n東京は日本の首都です。人口が多い。 (p. 12)"},
@@ -172,9 +169,7 @@ def test_chat_streaming_without_usage_and_chunk_delay(srv: FakeOpenAIServer) -> 
 
 
 def test_chat_rejects_missing_messages(srv: FakeOpenAIServer) -> None:
-    resp = httpx.post(
-        f"{srv.base_url}/chat/completions", json={"model": "m"}, headers={"Authorization": "Bearer t"}
-    )
+    resp = httpx.post(f"{srv.base_url}/chat/completions", json={"model": "m"}, headers={"Authorization": "Bearer t"})
     assert resp.status_code == 400
     assert resp.json()["error"]["type"] == "invalid_request_error"
 
@@ -369,9 +364,7 @@ def test_concurrent_requests_are_served_in_parallel(srv: FakeOpenAIServer) -> No
     client = make_client(srv)
 
     def ask(i: int) -> str:
-        resp = client.chat.completions.create(
-            model="m", messages=[{"role": "user", "content": f"question {i}"}]
-        )
+        resp = client.chat.completions.create(model="m", messages=[{"role": "user", "content": f"question {i}"}])
         return resp.choices[0].message.content or ""
 
     start = time.monotonic()

@@ -22,9 +22,7 @@ def yellow_pixels(image: Image.Image) -> int:
     ],
 )
 def test_cited_passage_is_highlighted_on_its_page(library: Container, question: str, file: str) -> None:
-    passage = next(
-        p for p in library.retriever.retrieve("alice", question, limit=10).passages if p.file == file
-    )
+    passage = next(p for p in library.retriever.retrieve("alice", question, limit=10).passages if p.file == file)
     renderer = PageRenderer(library.registry, library.files)
     plain = renderer.render("alice", passage.doc_id, passage.page)
     marked = renderer.render("alice", passage.doc_id, passage.page, passage=passage.text)

@@ -39,12 +39,7 @@ def test_luatex_japanese_has_no_spaces_between_characters() -> None:
 
 @pytest.mark.parametrize(
     ("make", "reason"),
-    [
-        (pdf_factory.encrypted_pdf, "encrypted"),
-        (pdf_factory.truncated_pdf, "damaged"),
-        (pdf_factory.not_a_pdf, "damaged"),
-        (pdf_factory.scanned_pdf, "no_text"),
-    ],
+    pdf_factory.BAD_PDFS,
 )
 def test_bad_pdfs_give_a_reason(tmp_path: Path, make, reason: str) -> None:
     path = make(tmp_path)

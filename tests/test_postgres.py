@@ -48,9 +48,7 @@ def test_services_work_on_postgresql(pg_db: Database) -> None:
     assert registry.ready_ids("alice") == [doc.id] and registry.ready_ids("bob") == []
     conversations = ConversationService(pg_db)
     chat = conversations.create("alice", "What is natbib?")
-    conversations.append(
-        "alice", chat.id, "What is natbib?", "A package [1].", [{"file": "a.pdf", "page": 1}]
-    )
+    conversations.append("alice", chat.id, "What is natbib?", "A package [1].", [{"file": "a.pdf", "page": 1}])
     assert [m.role for m in conversations.messages("alice", chat.id)] == ["user", "assistant"]
     UsageRecorder(pg_db).record("alice", "chat", "m", Usage(10, 5))
     assert UsageRecorder(pg_db).totals("alice").prompt_tokens == 10

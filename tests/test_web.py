@@ -164,9 +164,7 @@ def test_twenty_simultaneous_questions_are_served_in_parallel(
         started = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(20) as pool:
             outs = list(
-                pool.map(
-                    lambda c: c.predict("Which option gives superscripts?", [], [], api_name="/ask"), clients
-                )
+                pool.map(lambda c: c.predict("Which option gives superscripts?", [], [], api_name="/ask"), clients)
             )
         elapsed = time.perf_counter() - started
     finally:
@@ -223,9 +221,7 @@ def test_personal_api_key_is_used_and_never_stored(
     other.predict("Anything about hyperref?", [], [], api_name="/ask")
     assert llm_srv.api_keys[-1] == "sk-server-key"  # ...and nobody else's do
     time.sleep(1.0)  # let the server flush its logs
-    leaks = [
-        str(p) for p in server.data_dir.rglob("*") if p.is_file() and USER_KEY.encode() in p.read_bytes()
-    ]
+    leaks = [str(p) for p in server.data_dir.rglob("*") if p.is_file() and USER_KEY.encode() in p.read_bytes()]
     assert leaks == []
     assert USER_KEY not in server.log()
 

@@ -40,9 +40,7 @@ class ConversationService:
     def list(self, owner: str) -> ConversationList:
         with self._db.session() as s:
             rows = s.scalars(
-                select(Conversation)
-                .where(Conversation.owner == owner)
-                .order_by(Conversation.updated_at.desc())
+                select(Conversation).where(Conversation.owner == owner).order_by(Conversation.updated_at.desc())
             )
             return [ConversationInfo(id=r.id, title=r.title, updated_at=r.updated_at) for r in rows]
 
@@ -72,9 +70,7 @@ class ConversationService:
     def messages(self, owner: str, conversation_id: str) -> MessageList:
         with self._db.session() as s:
             self._get(s, owner, conversation_id)
-            rows = s.scalars(
-                select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
-            )
+            rows = s.scalars(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))
             return [StoredMessage(role=r.role, content=r.content, citations=r.citations) for r in rows]
 
     def history(self, owner: str, conversation_id: str) -> TurnList:
@@ -83,9 +79,7 @@ class ConversationService:
             for m in self.messages(owner, conversation_id)
         ]
 
-    def append(
-        self, owner: str, conversation_id: str, question: str, answer: str, citations: CitationList
-    ) -> None:
+    def append(self, owner: str, conversation_id: str, question: str, answer: str, citations: CitationList) -> None:
         with self._db.session() as s:
             row = self._get(s, owner, conversation_id)
             s.add(Message(conversation_id=row.id, role="user", content=question))

@@ -108,9 +108,7 @@ class AnswerService:
             )
             return
         result = StreamResult()
-        for delta in llm.stream(
-            self._answer_messages(recent, question, standalone, passages), result, api_key
-        ):
+        for delta in llm.stream(self._answer_messages(recent, question, standalone, passages), result, api_key):
             yield AnswerEvent(delta=delta)
         usage.add(result.usage)
         self._usage.record(owner, "chat", llm.model, result.usage)
@@ -147,9 +145,7 @@ class AnswerService:
     ) -> Iterator[AnswerEvent]:
         yield AnswerEvent(delta=text)
         yield AnswerEvent(
-            answer=Answer(
-                question=question, answer=text, citations=citations, usage=_usage_dict(usage), mode=mode
-            )
+            answer=Answer(question=question, answer=text, citations=citations, usage=_usage_dict(usage), mode=mode)
         )
 
     def _recent(self, history: Sequence[Turn]) -> list[Turn]:
@@ -167,11 +163,7 @@ class AnswerService:
     @staticmethod
     def _condense_messages(recent: list[Turn], question: str) -> list[ChatMessage]:
         history = "\n".join(f"{t.role}: {t.content}" for t in recent)
-        return [
-            ChatMessage(
-                role=MessageRole.USER, content=prompts.CONDENSE.format(history=history, question=question)
-            )
-        ]
+        return [ChatMessage(role=MessageRole.USER, content=prompts.CONDENSE.format(history=history, question=question))]
 
     @staticmethod
     def _answer_messages(

@@ -22,9 +22,7 @@ COMMANDS = (serve, ingest, ask, evaluate, users, reindex)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m app", description="PDF question answering with citations"
-    )
+    parser = argparse.ArgumentParser(prog="python -m app", description="PDF question answering with citations")
     parser.add_argument("--config", type=Path, help="config file (default: $APP_CONFIG or ./config.yaml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to the terminal at INFO level")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

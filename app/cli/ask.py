@@ -18,9 +18,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("ask", help="ask a question about a user's documents")
     p.add_argument("question")
     p.add_argument("--user", required=True, help="workspace owner")
-    p.add_argument(
-        "--doc", action="append", dest="docs", metavar="ID", help="only this document (repeatable)"
-    )
+    p.add_argument("--doc", action="append", dest="docs", metavar="ID", help="only this document (repeatable)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
     p.set_defaults(handler=run)
 

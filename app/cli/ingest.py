@@ -46,9 +46,7 @@ def describe(result: IngestResult) -> str:
     )
 
 
-def ingest_paths(
-    container: Container, user: str, files: list[Path], show_progress: bool = True
-) -> list[IngestResult]:
+def ingest_paths(container: Container, user: str, files: list[Path], show_progress: bool = True) -> list[IngestResult]:
     from tqdm import tqdm
 
     service = container.ingestion

@@ -18,16 +18,11 @@ def register(sub: Any) -> None:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     from app.storage.vector_store import open_client
 
-    if (
-        not args.yes
-        and input(f"Drop collection '{settings.qdrant.collection}' and re-embed everything? [y/N] ") != "y"
-    ):
+    if not args.yes and input(f"Drop collection '{settings.qdrant.collection}' and re-embed everything? [y/N] ") != "y":
         print("cancelled")
         return 1
     q = settings.qdrant
-    client = open_client(
-        q.url, q.api_key.get_secret_value() if q.api_key else None, settings.qdrant_path, q.timeout_s
-    )
+    client = open_client(q.url, q.api_key.get_secret_value() if q.api_key else None, settings.qdrant_path, q.timeout_s)
     try:
         if client.collection_exists(q.collection):
             client.delete_collection(q.collection)

@@ -17,9 +17,7 @@ from app.documents.text_clean import CJK
 
 # A sentence ends after 。！？!? (NFKC has turned ．！？ into ASCII), after a "." followed by
 # whitespace or a Japanese character, or at a blank line / line break before a list item.
-_SENTENCE_END = re.compile(
-    rf"(?<=[。!?])\s*|(?<=\.)(?=\s|[{CJK}])\s*|\n\s*\n\s*|\n(?=\s*(?:[-•*·]|\d+[.)]) )"
-)
+_SENTENCE_END = re.compile(rf"(?<=[。!?])\s*|(?<=\.)(?=\s|[{CJK}])\s*|\n\s*\n\s*|\n(?=\s*(?:[-•*·]|\d+[.)]) )")
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 TokenSplitter = Callable[[str, int], list[tuple[int, int]]]
@@ -50,9 +48,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 class Chunker:
     """Packs sentences into chunks of at most `chunk_size` tokens with about `overlap` tokens shared."""
 
-    def __init__(
-        self, count_tokens: TokenCounter, split_tokens: TokenSplitter, chunk_size: int, overlap: int
-    ) -> None:
+    def __init__(self, count_tokens: TokenCounter, split_tokens: TokenSplitter, chunk_size: int, overlap: int) -> None:
         self._count = count_tokens
         self._split = split_tokens
         self.chunk_size = chunk_size

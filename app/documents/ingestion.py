@@ -120,9 +120,7 @@ class IngestionService:
                     self._registry.remove(failed.id)  # a retry supersedes the earlier failure
                 older = self._registry.find(owner, name=name)
                 self._files.put(owner, sha, path)
-                doc = self._registry.create(
-                    owner, name, sha, path.stat().st_size, older[-1].id if older else None
-                )
+                doc = self._registry.create(owner, name, sha, path.stat().st_size, older[-1].id if older else None)
             pages, chunks = self._index(doc, path, report)
             for old in older:
                 self.delete(owner, old.id)
@@ -202,9 +200,7 @@ class IngestionService:
             raise IngestError("the PDF has no extractable text", reason="no_text")
         return nodes
 
-    def _embed_and_store(
-        self, doc: DocumentInfo, nodes: list[TextNode], n_pages: int, report: ProgressFn
-    ) -> None:
+    def _embed_and_store(self, doc: DocumentInfo, nodes: list[TextNode], n_pages: int, report: ProgressFn) -> None:
         report(Progress(doc.name, "embedding", done=0, total=n_pages))
         for i in range(0, len(nodes), EMBED_BATCH):
             batch = nodes[i : i + EMBED_BATCH]
@@ -240,9 +236,7 @@ class IngestionService:
                     )
                 )
             except AppError as e:
-                results.append(
-                    IngestResult(file=doc.name, outcome="failed", reason="service", message=str(e))
-                )
+                results.append(IngestResult(file=doc.name, outcome="failed", reason="service", message=str(e)))
         return results
 
     def delete(self, owner: str, doc_id: str, missing_ok: bool = False) -> None:

@@ -63,9 +63,7 @@ class IngestionQueue:
     def jobs(self, owner: str) -> list[FileJob]:
         with self._lock:
             return [
-                FileJob(
-                    **{k: getattr(j, k) for k in ("id", "owner", "file", "stage", "done", "total", "message")}
-                )
+                FileJob(**{k: getattr(j, k) for k in ("id", "owner", "file", "stage", "done", "total", "message")})
                 for j in self._jobs.get(owner, [])
             ]
 

@@ -74,9 +74,7 @@ def _passage_rects(textpage: Any, passage: str) -> list[tuple[float, float, floa
     return [textpage.get_rect(i) for i in range(count)]
 
 
-def _highlight(
-    image: Image.Image, rects: list[tuple[float, float, float, float]], height: float
-) -> Image.Image:
+def _highlight(image: Image.Image, rects: list[tuple[float, float, float, float]], height: float) -> Image.Image:
     if not rects:
         return image
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))

@@ -42,9 +42,7 @@ def read_pdf(path: Path, parser: Parser = "pypdfium2", limits: ReadLimits | None
     limits = limits or ReadLimits()
     pages = _extract_in_child(path, parser, limits) if limits.isolate else _extract(path, parser, limits.max_pages)
     if not any(page.text for page in pages):
-        raise IngestError(
-            "the PDF has no text layer (a scanned document?); run OCR on it first", reason="no_text"
-        )
+        raise IngestError("the PDF has no text layer (a scanned document?); run OCR on it first", reason="no_text")
     return pages
 
 
@@ -104,8 +102,7 @@ def _extract_pypdf(path: Path, max_pages: int) -> list[tuple[str, str]]:
             raise _too_large(n, max_pages)
         labels = list(reader.page_labels)
         return [
-            (labels[i] if i < len(labels) else "", page.extract_text() or "")
-            for i, page in enumerate(reader.pages)
+            (labels[i] if i < len(labels) else "", page.extract_text() or "") for i, page in enumerate(reader.pages)
         ]
     except IngestError:
         raise
@@ -142,9 +139,7 @@ def _extract_in_child(path: Path, parser: Parser, limits: ReadLimits) -> list[Pa
     try:
         done = subprocess.run(command, capture_output=True, timeout=limits.timeout_s, check=False)
     except subprocess.TimeoutExpired as e:
-        raise IngestError(
-            f"reading the PDF took longer than {limits.timeout_s:.0f} s", reason="timeout"
-        ) from e
+        raise IngestError(f"reading the PDF took longer than {limits.timeout_s:.0f} s", reason="timeout") from e
     if done.returncode != 0 or not done.stdout:
         raise IngestError("the PDF could not be read (the reader crashed)", reason="damaged")
     status, payload = json.loads(done.stdout)

@@ -46,9 +46,7 @@ class DocumentRegistry:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def create(
-        self, owner: str, name: str, sha256: str, size_bytes: int, replaces: str | None
-    ) -> DocumentInfo:
+    def create(self, owner: str, name: str, sha256: str, size_bytes: int, replaces: str | None) -> DocumentInfo:
         with self._db.session() as s:
             row = Document(
                 owner=owner,
@@ -80,9 +78,7 @@ class DocumentRegistry:
 
     def list(self, owner: str) -> DocumentList:
         with self._db.session() as s:
-            rows = s.scalars(
-                select(Document).where(Document.owner == owner).order_by(Document.created_at.desc())
-            )
+            rows = s.scalars(select(Document).where(Document.owner == owner).order_by(Document.created_at.desc()))
             return [DocumentInfo.of(r) for r in rows]
 
     def find(
@@ -126,10 +122,7 @@ class DocumentRegistry:
 
     def sha_in_use(self, owner: str, sha256: str) -> bool:
         with self._db.session() as s:
-            return (
-                s.scalar(select(Document.id).where(Document.owner == owner, Document.sha256 == sha256))
-                is not None
-            )
+            return s.scalar(select(Document.id).where(Document.owner == owner, Document.sha256 == sha256)) is not None
 
     def remove(self, doc_id: str) -> None:
         with self._db.session() as s:

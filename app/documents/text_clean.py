@@ -8,9 +8,7 @@ import unicodedata
 # Han, Hiragana, Katakana, CJK punctuation and full-width forms.
 CJK = r"\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 
-_SOFT_BREAK = re.compile(
-    r"[\u00ad\u0002](?:[ \t]*\n[ \t]*)?"
-)  # soft hyphen / PDFium's break marker at line end
+_SOFT_BREAK = re.compile(r"[\u00ad\u0002](?:[ \t]*\n[ \t]*)?")  # soft hyphen / PDFium's break marker at line end
 _HYPHEN_BREAK = re.compile(r"(?<=[a-z])-\s*\n\s*(?=[a-z])")  # "informa-\ntion" -> "information"
 _CJK_GAP = re.compile(rf"(?<=[{CJK}])[ \t]+(?=[{CJK}])")  # justified Japanese lines: "文 書" -> "文書"
 _CJK_NEWLINE = re.compile(rf"(?<=[{CJK}])\n(?=[{CJK}])")  # a Japanese sentence wrapped over lines

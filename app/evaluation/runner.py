@@ -78,10 +78,6 @@ def retrieve_all(
     return results
 
 
-def run_questions(retriever: Retriever, questions: Iterable[Question], mode: str | None = None) -> list[dict[str, Any]]:
-    return [row for row, _ in retrieve_all(retriever, questions, mode)]
-
-
 def score(questions: list[Question], rows: list[dict[str, Any]]) -> dict[str, Metrics]:
     """Metrics overall ("all") and per language, for questions that carry pdf/pages."""
     groups: dict[str, list[tuple[Question, dict[str, Any]]]] = defaultdict(list)

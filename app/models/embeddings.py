@@ -26,9 +26,7 @@ OPENAI_MAX_INPUT_TOKENS = 8191
 class EmbeddingModel:
     """A LlamaIndex embedding plus the tokenizer that measures its input."""
 
-    def __init__(
-        self, embed: BaseEmbedding, name: str, max_tokens: int, tokenizer: Any, batch_size: int
-    ) -> None:
+    def __init__(self, embed: BaseEmbedding, name: str, max_tokens: int, tokenizer: Any, batch_size: int) -> None:
         self.embed = embed
         self.name = name
         self.max_tokens = max_tokens
@@ -74,9 +72,7 @@ class EmbeddingModel:
                 spans.append((pos, min(len(text), pos + len(piece))))
                 pos += len(piece)
             return spans
-        offsets = self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)[
-            "offset_mapping"
-        ]
+        offsets = self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
         spans = []
         for i in range(0, len(offsets), size):
             window = offsets[i : i + size]

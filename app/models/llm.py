@@ -94,9 +94,7 @@ class ChatModel:
                 delta = chunk.delta or ""
                 extra = chunk.additional_kwargs or {}
                 if extra.get("prompt_tokens") or extra.get("completion_tokens"):
-                    result.usage = Usage(
-                        int(extra.get("prompt_tokens", 0)), int(extra.get("completion_tokens", 0))
-                    )
+                    result.usage = Usage(int(extra.get("prompt_tokens", 0)), int(extra.get("completion_tokens", 0)))
                 if delta:
                     result.text += delta
                     yield delta

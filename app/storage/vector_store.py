@@ -81,12 +81,8 @@ class VectorStore:
         else:
             self.client.create_collection(
                 self.collection,
-                vectors_config={
-                    DEFAULT_DENSE_VECTOR_NAME: qm.VectorParams(size=dim, distance=qm.Distance.COSINE)
-                },
-                sparse_vectors_config={
-                    DEFAULT_SPARSE_VECTOR_NAME: qm.SparseVectorParams(modifier=qm.Modifier.IDF)
-                },
+                vectors_config={DEFAULT_DENSE_VECTOR_NAME: qm.VectorParams(size=dim, distance=qm.Distance.COSINE)},
+                sparse_vectors_config={DEFAULT_SPARSE_VECTOR_NAME: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
             )
             logger.info("qdrant collection created name={} dim={}", self.collection, dim)
         if is_server:  # payload indexes are a no-op in embedded mode
@@ -95,9 +91,7 @@ class VectorStore:
                 TENANT_KEY,
                 field_schema=qm.KeywordIndexParams(type=qm.KeywordIndexType.KEYWORD, is_tenant=True),
             )
-            self.client.create_payload_index(
-                self.collection, DOC_KEY, field_schema=qm.PayloadSchemaType.KEYWORD
-            )
+            self.client.create_payload_index(self.collection, DOC_KEY, field_schema=qm.PayloadSchemaType.KEYWORD)
 
     def add(self, nodes: Sequence[BaseNode]) -> None:
         try:
@@ -147,9 +141,7 @@ class VectorStore:
         nodes = result.nodes or []
         scores = result.similarities or [0.0] * len(nodes)
         return [
-            ScoredNode(node=n, score=float(s))
-            for n, s in zip(nodes, scores, strict=False)
-            if isinstance(n, TextNode)
+            ScoredNode(node=n, score=float(s)) for n, s in zip(nodes, scores, strict=False) if isinstance(n, TextNode)
         ]
 
     def ping(self) -> None:

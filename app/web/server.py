@@ -50,9 +50,7 @@ def create_app(container: Container) -> FastAPI:
     blocks.queue(default_concurrency_limit=settings.server.concurrency)
     auth = None
     if not hf_oauth:
-        throttle = LoginThrottle(
-            settings.auth.max_failures, settings.auth.lockout_s, settings.auth.hard_lock_failures
-        )
+        throttle = LoginThrottle(settings.auth.max_failures, settings.auth.lockout_s, settings.auth.hard_lock_failures)
         auth = make_login(
             container.users,
             throttle,

@@ -234,9 +234,7 @@ class Handlers:
         )
 
     @ui_errors
-    def rename_conversation(
-        self, conversation_id: str | None, title: str, request: gr.Request
-    ) -> tuple[Any, str]:
+    def rename_conversation(self, conversation_id: str | None, title: str, request: gr.Request) -> tuple[Any, str]:
         owner = self.user(request)
         if conversation_id:
             self.s.conversations.rename(owner, conversation_id, title)
@@ -356,9 +354,7 @@ class Handlers:
     def usage(self, request: gr.Request) -> str:
         owner = self.user(request)
         totals = self.s.usage.totals(owner)
-        return msg(
-            "usage", language(request), prompt=totals.prompt_tokens, completion=totals.completion_tokens
-        )
+        return msg("usage", language(request), prompt=totals.prompt_tokens, completion=totals.completion_tokens)
 
     @ui_errors
     def whoami(self, request: gr.Request) -> str:

@@ -118,13 +118,9 @@ def _layout(user_keys: str, hf_oauth: bool) -> Ui:
                     elem_id="page-image",
                     buttons=["download", "fullscreen"],
                 )
-                passage = gr.Markdown(
-                    label=_t("chat.passage"), elem_classes=["citation-passage"], elem_id="passage"
-                )
+                passage = gr.Markdown(label=_t("chat.passage"), elem_classes=["citation-passage"], elem_id="passage")
         with gr.Tab(_t("tab.documents"), id="documents"):
-            files = gr.File(
-                label=_t("docs.upload"), file_count="multiple", file_types=[".pdf"], elem_id="files"
-            )
+            files = gr.File(label=_t("docs.upload"), file_count="multiple", file_types=[".pdf"], elem_id="files")
             upload = gr.Button(_t("docs.upload_button"), variant="primary", elem_id="upload")
             jobs = gr.Dataframe(
                 label=_t("docs.progress"), headers=JOB_HEADERS, value=[], interactive=False, elem_id="jobs"
@@ -219,9 +215,7 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers) -> None:
         **private,
     )
 
-    ui.upload.click(h.upload, [ui.files], [ui.jobs], api_name="upload").then(
-        lambda: None, None, ui.files, **private
-    )
+    ui.upload.click(h.upload, [ui.files], [ui.jobs], api_name="upload").then(lambda: None, None, ui.files, **private)
     ui.refresh.click(h.refresh, None, refresh_outputs, **private)
     ui.delete_doc.click(h.delete_document, [ui.doc_select], [ui.documents], api_name="delete_document")
     # API-only endpoints for scripted clients.
@@ -231,7 +225,5 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers) -> None:
         ui.key_save.click(
             h.set_key, [ui.api_key, ui.session], [ui.api_key, ui.session, ui.key_status], api_name="set_key"
         )
-        ui.api_key.submit(
-            h.set_key, [ui.api_key, ui.session], [ui.api_key, ui.session, ui.key_status], **private
-        )
+        ui.api_key.submit(h.set_key, [ui.api_key, ui.session], [ui.api_key, ui.session, ui.key_status], **private)
         ui.key_clear.click(h.clear_key, [ui.session], [ui.api_key, ui.session, ui.key_status], **private)
