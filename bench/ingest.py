@@ -60,9 +60,7 @@ def baseline(pdf: Path, embedder: object, tmp: Path) -> dict[str, float]:
     before = rss_mb()
     started = time.perf_counter()
     reader = PdfReader(str(pdf))
-    docs = [
-        Document(text=p.extract_text() or "", metadata={"page": i + 1}) for i, p in enumerate(reader.pages)
-    ]
+    docs = [Document(text=p.extract_text() or "", metadata={"page": i + 1}) for i, p in enumerate(reader.pages)]
     nodes = SentenceSplitter().get_nodes_from_documents(docs)
     client = QdrantClient(path=str(tmp / "baseline"))
     store = QdrantVectorStore(collection_name="baseline", client=client)
