@@ -7,7 +7,7 @@ import shutil
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from loguru import logger
@@ -62,13 +62,7 @@ class IngestionQueue:
 
     def jobs(self, owner: str) -> list[FileJob]:
         with self._lock:
-            return [
-                FileJob(**{k: getattr(j, k) for k in ("id", "owner", "file", "stage", "done", "total", "message")})
-                for j in self._jobs.get(owner, [])
-            ]
-
-    def busy(self, owner: str) -> bool:
-        return any(not j.finished for j in self.jobs(owner))
+            return [replace(j) for j in self._jobs.get(owner, [])]  # snapshots, safe to read unlocked
 
     def _run(self, job: FileJob, staged: Path) -> None:
         def update(p: Progress) -> None:

@@ -16,6 +16,7 @@ from PIL import Image
 
 from app.answering.service import Answer, Citation
 from app.config import Settings
+from app.documents.registry import DocumentInfo
 from app.errors import AppError, AuthError, LLMError
 from app.web import metrics
 from app.web.identity import current_user
@@ -92,6 +93,22 @@ def format_citations(citations: list[dict[str, Any]], lang: str) -> str:
             f"· {msg('score', lang)} {float(c['score']):.3f}\n> {quote}"
         )
     return "\n".join(lines)
+
+
+def documents_table(docs: list[DocumentInfo], lang: str) -> dict[str, Any]:
+    rows = [
+        [
+            d.name,
+            d.pages,
+            d.chunks,
+            f"{d.size_bytes / 1048576:.1f} MB",
+            f"{d.created_at:%Y-%m-%d %H:%M}",
+            msg(f"status.{d.status}", lang, error=d.error or ""),
+            d.id,
+        ]
+        for d in docs
+    ]
+    return {"headers": msg("doc_headers", lang).split("|"), "data": rows}
 
 
 def citation_choices(citations: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -289,21 +306,7 @@ class Handlers:
     @ui_errors
     def documents(self, request: gr.Request) -> dict[str, Any]:
         """API: the caller's documents (column names and statuses in the browser's language)."""
-        owner = self.user(request)
-        lang = language(request)
-        rows = [
-            [
-                d.name,
-                d.pages,
-                d.chunks,
-                f"{d.size_bytes / 1048576:.1f} MB",
-                f"{d.created_at:%Y-%m-%d %H:%M}",
-                msg(f"status.{d.status}", lang, error=d.error or ""),
-                d.id,
-            ]
-            for d in self.s.registry.list(owner)
-        ]
-        return {"headers": msg("doc_headers", lang).split("|"), "data": rows}
+        return documents_table(self.s.registry.list(self.user(request)), language(request))
 
     @ui_errors
     def refresh(self, request: gr.Request) -> tuple[dict[str, Any], dict[str, Any], Any, Any]:
@@ -312,9 +315,10 @@ class Handlers:
         docs = self.s.registry.list(owner)
         ready = [(d.name, d.id) for d in docs if d.status == "ready"]
         every = [(d.name, d.id) for d in docs]
+        lang = language(request)
         return (
-            self.jobs_table(owner, language(request)),
-            self.documents(request),
+            self.jobs_table(owner, lang),
+            documents_table(docs, lang),
             gr.update(choices=ready),
             gr.update(choices=every),
         )
