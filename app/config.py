@@ -55,6 +55,10 @@ class DocumentSettings(BaseModel):
     pdf_parser: Literal["pypdfium2", "pypdf"] = Field("pypdfium2", description="PDF text extractor")
     chunk_size: int = Field(200, ge=32, description="Chunk size in embedding-model tokens")
     chunk_overlap: int = Field(32, ge=0, description="Overlap between chunks in tokens")
+    section_context: bool = Field(
+        True,
+        description="Index each chunk with its section path from the PDF outline (re-ingest or reindex after a change)",
+    )
     max_file_mb: float = Field(50, gt=0, description="Largest accepted upload")
     max_pages: int = Field(2000, ge=1, description="Largest accepted page count")
     parse_timeout_s: float = Field(120, gt=0, description="Time limit for reading one PDF")

@@ -1,7 +1,9 @@
 """BM25-style sparse vectors that work offline for English and Japanese.
 
-English words are lower-cased, stop-worded and Porter-stemmed. Japanese has no spaces, so text is
-cut into runs of one script: kanji runs give every character and every pair of neighbours
+English words are lower-cased, stop-worded and Porter-stemmed; identifiers written in camel case
+(`FullScreen`, `TextField`) also give their parts, so "full screen" or "text field" find them.
+Japanese has no spaces, so text is cut into runs of one script: kanji runs give every character
+and every pair of neighbours
 (unigrams catch one-kanji words such as 書 or 表, bigrams most two-kanji words), katakana runs give
 character pairs (ignoring a loanword's spelling variants), and hiragana runs, which are mostly
 particles and inflections, give nothing. No dictionary, no download, robust to unknown technical
@@ -26,11 +28,13 @@ B = 0.75
 AVG_TOKENS = 150.0  # typical chunk length in sparse tokens; only shapes length normalisation
 
 _HIRAGANA = "\u3040-\u309f"
-_KATAKANA = "\u30a0-\u30ff\uff66-\uff9f"
+_KATAKANA = "\u30a0-\u30fa\u30fc-\u30ff\uff66-\uff9f"  # without the middle dot U+30FB
 _KANJI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005"  # U+3005 is the repetition mark 々
 _TOKEN = re.compile(
-    rf"(?P<kanji>[{_KANJI}]+)|(?P<katakana>[{_KATAKANA}]+)|(?P<hiragana>[{_HIRAGANA}]+)|[a-z0-9]+(?:[_'][a-z0-9]+)*"
+    rf"(?P<kanji>[{_KANJI}]+)|(?P<katakana>[{_KATAKANA}]+)|(?P<hiragana>[{_HIRAGANA}]+)"
+    r"|[A-Za-z0-9]+(?:[_'][A-Za-z0-9]+)*"
 )
+_CAMEL_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _CJK_CHAR = re.compile(rf"[{_KANJI}{_KATAKANA}{_HIRAGANA}]")
 
 STOPWORDS = frozenset(
@@ -62,7 +66,7 @@ def _pairs(run: str) -> list[str]:
 
 def tokenize(text: str) -> list[str]:
     """Terms for sparse matching: stemmed English words, Japanese kanji/katakana n-grams."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = unicodedata.normalize("NFKC", text)
     terms: list[str] = []
     for match in _TOKEN.finditer(text):
         token = match.group()
@@ -73,9 +77,18 @@ def tokenize(text: str) -> list[str]:
             terms.extend(_pairs(token))
         elif match.lastgroup == "katakana":
             terms.extend(_pairs(token) if len(token) > 1 else [token])
-        elif token not in STOPWORDS and (len(token) > 1 or token.isdigit()):
-            terms.append(_stem(token))
+        else:
+            _add_word(token.lower().removesuffix("'s"), terms)
+            parts = _CAMEL_PART.findall(token) if not token.islower() and not token.isupper() else []
+            if len(parts) > 1:
+                for part in parts:
+                    _add_word(part.lower(), terms)
     return terms
+
+
+def _add_word(word: str, terms: list[str]) -> None:
+    if word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
+        terms.append(_stem(word))
 
 
 def is_cjk(text: str) -> bool:

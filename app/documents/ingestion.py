@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
 from loguru import logger
 from pydantic import BaseModel
 
@@ -26,6 +26,7 @@ from app.config import DocumentSettings
 from app.documents.chunking import Chunker
 from app.documents.pdf_reader import PageText, ReadLimits, read_pdf
 from app.documents.registry import DocumentInfo, DocumentRegistry
+from app.documents.sections import SEPARATOR, SectionTracker
 from app.errors import AppError, ConfigError, IngestError
 from app.models.embeddings import EmbeddingModel
 from app.storage.files import FileStore
@@ -34,6 +35,7 @@ from app.storage.vector_store import TENANT_KEY, VectorStore
 NODE_NAMESPACE = uuid.UUID("6f1c2b1e-9a55-4c2b-8f0e-3d7c1e0b9a11")
 EMBED_BATCH = 64
 META_KEYS = [TENANT_KEY, "file_name", "page", "page_label", "start", "end"]
+SECTION_KEY = "section"  # the only metadata in the embedded (and sparse-encoded) text
 
 Outcome = Literal["ingested", "unchanged", "replaced", "failed"]
 
@@ -176,21 +178,29 @@ class IngestionService:
 
     def _nodes(self, doc: DocumentInfo, pages: list[PageText]) -> list[TextNode]:
         nodes = []
+        sections = SectionTracker()
         for page in pages:
+            sections.start_page(page)
             for i, chunk in enumerate(self._chunker.split(page.text)):
+                metadata: dict[str, str | int] = {
+                    TENANT_KEY: doc.owner,
+                    "file_name": doc.name,
+                    "page": page.number,
+                    "page_label": page.label,
+                    "start": chunk.start,
+                    "end": chunk.end,
+                }
+                if self._settings.section_context:
+                    section = self._section_header(sections.path(chunk.start, chunk.end), chunk.tokens)
+                    if section:
+                        metadata[SECTION_KEY] = section
                 node = TextNode(
                     id_=str(uuid.uuid5(NODE_NAMESPACE, f"{doc.id}:{page.number}:{i}")),
                     text=chunk.text,
-                    metadata={
-                        TENANT_KEY: doc.owner,
-                        "file_name": doc.name,
-                        "page": page.number,
-                        "page_label": page.label,
-                        "start": chunk.start,
-                        "end": chunk.end,
-                    },
+                    metadata=metadata,
                     excluded_embed_metadata_keys=META_KEYS,
-                    excluded_llm_metadata_keys=META_KEYS,
+                    excluded_llm_metadata_keys=[*META_KEYS, SECTION_KEY],
+                    metadata_template="{value}",
                     start_char_idx=chunk.start,
                     end_char_idx=chunk.end,
                 )
@@ -200,11 +210,22 @@ class IngestionService:
             raise IngestError("the PDF has no extractable text", reason="no_text")
         return nodes
 
+    def _section_header(self, titles: list[str], chunk_tokens: int) -> str:
+        """The section path, outermost levels dropped until it fits beside the chunk in the
+        embedding model's input (the model would silently cut the chunk's tail otherwise)."""
+        budget = self._embedder.max_tokens - chunk_tokens - 4  # separators and special tokens
+        while titles:
+            header = SEPARATOR.join(titles)
+            if self._embedder.count_tokens([header])[0] <= budget:
+                return header
+            titles = titles[1:]
+        return ""
+
     def _embed_and_store(self, doc: DocumentInfo, nodes: list[TextNode], n_pages: int, report: ProgressFn) -> None:
         report(Progress(doc.name, "embedding", done=0, total=n_pages))
         for i in range(0, len(nodes), EMBED_BATCH):
             batch = nodes[i : i + EMBED_BATCH]
-            vectors = self._embedder.embed_documents([n.get_content() for n in batch])
+            vectors = self._embedder.embed_documents([n.get_content(MetadataMode.EMBED) for n in batch])
             for node, vector in zip(batch, vectors, strict=True):
                 node.embedding = vector
             self._store.add(batch)

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from app.documents.text_clean import clean_page_text
 from app.errors import IngestError
@@ -26,6 +26,8 @@ class PageText:
     number: int  # 1-based physical page
     label: str  # printed page label ("iv", "12"); the physical number when the PDF has none
     text: str
+    # Outline (bookmark) entries pointing at this page, in document order: (depth, title).
+    headings: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,19 @@ def read_pdf(path: Path, parser: Parser = "pypdfium2", limits: ReadLimits | None
 
 
 def _extract(path: Path, parser: Parser, max_pages: int) -> list[PageText]:
-    raw = _extract_pdfium(path, max_pages) if parser == "pypdfium2" else _extract_pypdf(path, max_pages)
+    raw, outline = _extract_pdfium(path, max_pages) if parser == "pypdfium2" else _extract_pypdf(path, max_pages)
+    headings: dict[int, list[tuple[int, str]]] = {}
+    for depth, index, title in outline:
+        title = " ".join(title.split())
+        if title and 0 <= index < len(raw):
+            headings.setdefault(index, []).append((depth, title))
     return [
-        PageText(number=i + 1, label=label or str(i + 1), text=clean_page_text(text))
+        PageText(
+            number=i + 1,
+            label=label or str(i + 1),
+            text=clean_page_text(text),
+            headings=tuple(headings.get(i, ())),
+        )
         for i, (label, text) in enumerate(raw)
     ]
 
@@ -58,7 +70,11 @@ def _too_large(n_pages: int, max_pages: int) -> IngestError:
     return IngestError(f"the PDF has {n_pages} pages; the limit is {max_pages}", reason="too_large")
 
 
-def _extract_pdfium(path: Path, max_pages: int) -> list[tuple[str, str]]:
+Outline = list[tuple[int, int, str]]  # (depth, 0-based page index, title)
+MAX_OUTLINE = 5000
+
+
+def _extract_pdfium(path: Path, max_pages: int) -> tuple[list[tuple[str, str]], Outline]:
     import pypdfium2 as pdfium
 
     try:
@@ -82,12 +98,49 @@ def _extract_pdfium(path: Path, max_pages: int) -> list[tuple[str, str]]:
             finally:
                 textpage.close()
                 page.close()
-        return out
+        return out, _outline_pdfium(pdf)
     finally:
         pdf.close()
 
 
-def _extract_pypdf(path: Path, max_pages: int) -> list[tuple[str, str]]:
+def _outline_pdfium(pdf: Any) -> Outline:
+    """The PDF's bookmarks; a broken outline is ignored (it only adds context)."""
+    outline: Outline = []
+    try:
+        for item in pdf.get_toc(max_depth=8):
+            dest = item.get_dest()
+            index = dest.get_index() if dest is not None else None
+            if index is not None:
+                outline.append((int(item.level), int(index), str(item.get_title() or "")))
+            if len(outline) >= MAX_OUTLINE:
+                break
+    except Exception:
+        return []
+    return outline
+
+
+def _outline_pypdf(reader: Any) -> Outline:
+    outline: Outline = []
+
+    def walk(items: list[Any], depth: int) -> None:
+        for item in items:
+            if len(outline) >= MAX_OUTLINE:
+                return
+            if isinstance(item, list):
+                walk(item, depth + 1)
+                continue
+            index = reader.get_destination_page_number(item)
+            if index is not None and index >= 0:
+                outline.append((depth, int(index), str(item.title or "")))
+
+    try:
+        walk(reader.outline, 0)
+    except Exception:
+        return []
+    return outline
+
+
+def _extract_pypdf(path: Path, max_pages: int) -> tuple[list[tuple[str, str]], Outline]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -101,9 +154,10 @@ def _extract_pypdf(path: Path, max_pages: int) -> list[tuple[str, str]]:
         if n > max_pages:
             raise _too_large(n, max_pages)
         labels = list(reader.page_labels)
-        return [
+        pages = [
             (labels[i] if i < len(labels) else "", page.extract_text() or "") for i, page in enumerate(reader.pages)
         ]
+        return pages, _outline_pypdf(reader)
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, OSError) as e:
@@ -115,7 +169,7 @@ def _run_child(path: str, parser: Parser, max_pages: int, memory_mb: int) -> tup
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
-        return "ok", [(p.number, p.label, p.text) for p in _extract(Path(path), parser, max_pages)]
+        return "ok", [(p.number, p.label, p.text, p.headings) for p in _extract(Path(path), parser, max_pages)]
     except IngestError as e:
         return "error", (str(e), e.reason)
     except MemoryError:
@@ -146,7 +200,15 @@ def _extract_in_child(path: Path, parser: Parser, limits: ReadLimits) -> list[Pa
     if status == "error":
         message, reason = payload
         raise IngestError(message, reason=reason)
-    return [PageText(number=int(n), label=str(label), text=str(text)) for n, label, text in payload]
+    return [
+        PageText(
+            number=int(n),
+            label=str(label),
+            text=str(text),
+            headings=tuple((int(depth), str(title)) for depth, title in headings),
+        )
+        for n, label, text, headings in payload
+    ]
 
 
 if __name__ == "__main__":
