@@ -128,7 +128,7 @@ class RetrievalSettings(BaseModel):
         0.2, ge=0, le=1, description="Weight of the dense ranking for Japanese/Chinese questions"
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (fusion=rrf)")
-    abstain_min_dense: float = Field(0.49, description="Abstain when the best dense similarity is below this ...")
+    abstain_min_dense: float = Field(0.45, description="Abstain when the best dense similarity is below this ...")
     abstain_min_sparse: float = Field(
         0.63, description="... and fewer than this share of the query's terms occur in the best chunk"
     )

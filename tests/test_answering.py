@@ -112,3 +112,16 @@ def test_no_llm_configured_gives_passages_with_citations(library: Container) -> 
 def test_no_documents_is_said_plainly_without_calling_the_llm(ready: Container, llm: FakeOpenAIServer) -> None:
     answer = ready.answers.ask("carol", QUESTION)
     assert answer.mode == "no_documents" and llm.counts["chat"] == 0
+
+
+def test_sources_in_the_prompt_name_their_section_when_the_pdf_has_an_outline() -> None:
+    from app.answering.prompts import format_sources
+
+    block = format_sources(
+        [
+            (1, "bashref.pdf", 111, "Bash Features > Controlling the Prompt", "\\W the basename of $PWD"),
+            (2, "a.pdf", 3, "", "x"),
+        ]
+    )
+    assert block.startswith("[1] bashref.pdf (p. 111, Bash Features > Controlling the Prompt)\n\\W the basename")
+    assert "[2] a.pdf (p. 3)\nx" in block

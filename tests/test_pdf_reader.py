@@ -80,3 +80,11 @@ def test_clean_text_rules() -> None:
     assert clean_page_text("文 書 ク ラ ス を 使 う") == "文書クラスを使う"
     assert clean_page_text("日本語の文章が\n続いている。") == "日本語の文章が続いている。"
     assert clean_page_text("two  spaces\tand tab") == "two spaces and tab"
+
+
+@pytest.mark.parametrize("parser", ["pypdfium2", "pypdf"])
+def test_outline_headings_are_attached_to_their_pages(parser: str) -> None:
+    pages = read_pdf(DATA / "bashref.pdf", parser=parser)  # type: ignore[arg-type]
+    assert (1, "Controlling the Prompt") in pages[109].headings  # physical page 110
+    assert sum(len(p.headings) for p in pages) > 100
+    assert read_pdf(DATA / "natbib.pdf")[0].headings == ()  # no outline: nothing invented

@@ -78,6 +78,23 @@ def test_japanese_terms_are_kanji_and_katakana_ngrams_without_particles() -> Non
     assert tokenize("The entries were citing") == ["entri", "cite"]  # stemmed, stop-worded English
 
 
+def test_camel_case_identifiers_also_give_their_parts() -> None:
+    terms = tokenize("pdfpagemode=FullScreen, \\TextField and HTTPServer")
+    assert {"fullscreen", "full", "screen", "textfield", "text", "field", "http", "server"} <= set(terms)
+    assert "pdfpagemod" in terms and "pdf" not in terms  # all lower case: no way to tell the parts
+    assert "・" not in tokenize("片面・両面")  # the katakana middle dot is punctuation
+
+
+def test_passages_carry_their_outline_section_within_the_model_limit(library: Container) -> None:
+    retrieval = library.retriever.retrieve("alice", "Which option makes the PDF open in full screen mode?", limit=20)
+    by_file = {p.file: p for p in retrieval.passages}
+    assert by_file["hyperref-doc.pdf"].section  # hyperref-doc.pdf has an outline
+    assert all(not p.section for p in retrieval.passages if p.file == "natbib.pdf")  # natbib.pdf has none
+    embedder = library.embedder
+    for p in retrieval.passages:
+        assert embedder.count_tokens([f"{p.section}\n\n{p.text}"])[0] <= embedder.max_tokens
+
+
 def test_language_of_a_question_for_fusion() -> None:
     assert is_cjk("BXJS クラスで用紙サイズを何も指定しなかった場合、何判になりますか？")
     assert not is_cjk("How do I use \\citet with natbib?")

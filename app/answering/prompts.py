@@ -45,9 +45,12 @@ def language_of(text: str) -> str:
     return "ja" if _JAPANESE.search(text) else "en"
 
 
-def format_sources(passages: list[tuple[int, str, int, str]]) -> str:
-    """passages: (number, file, page, text) -> the context block of the prompt."""
-    return "\n\n".join(f"[{n}] {file} (p. {page})\n{text}" for n, file, page, text in passages)
+def format_sources(passages: list[tuple[int, str, int, str, str]]) -> str:
+    """passages: (number, file, page, section, text) -> the context block of the prompt."""
+    return "\n\n".join(
+        f"[{n}] {file} (p. {page}{', ' + section if section else ''})\n{text}"
+        for n, file, page, section, text in passages
+    )
 
 
 def user_message(question: str, sources: str) -> str:

@@ -30,6 +30,7 @@ class Passage(BaseModel):
     score: float
     start: int
     end: int
+    section: str = ""  # heading path from the PDF outline, when it has one
 
 
 class Retrieval(BaseModel):
@@ -198,4 +199,5 @@ def _passage(item: ScoredNode, score: float) -> Passage:
         score=float(score),
         start=int(meta.get("start", 0)),
         end=int(meta.get("end", 0)),
+        section=str(meta.get("section", "")),
     )

@@ -33,6 +33,7 @@ class Citation(BaseModel):
     passage: str = ""  # the whole retrieved passage, for the page view
     start: int
     end: int
+    section: str = ""  # heading path from the PDF outline, when it has one
 
 
 class Answer(BaseModel):
@@ -169,7 +170,7 @@ class AnswerService:
     def _answer_messages(
         recent: list[Turn], question: str, standalone: str, passages: list[Passage]
     ) -> list[ChatMessage]:
-        sources = prompts.format_sources([(i, p.file, p.page, p.text) for i, p in enumerate(passages, 1)])
+        sources = prompts.format_sources([(i, p.file, p.page, p.section, p.text) for i, p in enumerate(passages, 1)])
         messages = [ChatMessage(role=MessageRole.SYSTEM, content=prompts.SYSTEM)]
         for turn in recent:
             role = MessageRole.USER if turn.role == "user" else MessageRole.ASSISTANT
@@ -201,6 +202,7 @@ def _citations(passages: list[Passage], answer: str | None) -> list[Citation]:
             passage=p.text,
             start=p.start,
             end=p.end,
+            section=p.section,
         )
         for n, p in chosen
     ]

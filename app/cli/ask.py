@@ -27,7 +27,14 @@ def to_json(answer: Answer) -> dict[str, Any]:
     return {
         "answer": answer.answer,
         "citations": [
-            {"file": c.file, "page": c.page, "score": c.score, "text": c.text, "page_label": c.page_label}
+            {
+                "file": c.file,
+                "page": c.page,
+                "score": c.score,
+                "text": c.text,
+                "page_label": c.page_label,
+                "section": c.section,
+            }
             for c in answer.citations
         ],
         "usage": answer.usage,

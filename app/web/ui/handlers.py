@@ -88,8 +88,9 @@ def format_citations(citations: list[dict[str, Any]], lang: str) -> str:
     for c in citations:
         quote = " ".join(str(c["text"]).split())
         quote = quote if len(quote) <= 220 else quote[:219] + "…"
+        section = f" · {c['section']}" if c.get("section") else ""
         lines.append(
-            f"\n[{c['number']}] **{c['file']}** — {msg('page', lang)} {c['page']} "
+            f"\n[{c['number']}] **{c['file']}** — {msg('page', lang)} {c['page']}{section} "
             f"· {msg('score', lang)} {float(c['score']):.3f}\n> {quote}"
         )
     return "\n".join(lines)
@@ -199,7 +200,8 @@ class Handlers:
             return None, ""
         c = Citation.model_validate(citations[int(choice)])
         image = self.s.pages.render(owner, c.doc_id, c.page, passage=c.passage or c.text)
-        return image, f"**{c.file}** — p. {c.page}\n\n> {' '.join((c.passage or c.text).split())}"
+        section = f" · {c.section}" if c.section else ""
+        return image, f"**{c.file}** — p. {c.page}{section}\n\n> {' '.join((c.passage or c.text).split())}"
 
     @ui_errors
     def page_image(self, doc_id: str, page: float, request: gr.Request) -> Image.Image:
