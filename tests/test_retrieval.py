@@ -82,6 +82,7 @@ def test_camel_case_identifiers_also_give_their_parts() -> None:
     terms = tokenize("pdfpagemode=FullScreen, \\TextField and HTTPServer")
     assert {"fullscreen", "full", "screen", "textfield", "text", "field", "http", "server"} <= set(terms)
     assert "pdfpagemod" in terms and "pdf" not in terms  # all lower case: no way to tell the parts
+    assert tokenize("LaTeX and MiKTeX") == ["latex", "miktex"]  # no two-letter pieces
     assert "・" not in tokenize("片面・両面")  # the katakana middle dot is punctuation
 
 

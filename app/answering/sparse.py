@@ -82,7 +82,8 @@ def tokenize(text: str) -> list[str]:
             parts = _CAMEL_PART.findall(token) if not token.islower() and not token.isupper() else []
             if len(parts) > 1:
                 for part in parts:
-                    _add_word(part.lower(), terms)
+                    if len(part) >= 3:  # LaTeX, MiKTeX: two-letter pieces are not words
+                        _add_word(part.lower(), terms)
     return terms
 
 
