@@ -174,7 +174,8 @@ def test_twenty_simultaneous_questions_are_served_in_parallel(
     (ARTIFACTS / "concurrency.json").write_text(
         json.dumps({"questions": 20, "llm_latency_s": 1.0, "seconds": round(elapsed, 2)})
     )
-    assert elapsed < 8, f"20 questions took {elapsed:.1f} s: they were not served in parallel"
+    # One at a time, 20 one-second answers take over 20 s; in parallel 4-9 s were seen on 2 shared cores.
+    assert elapsed < 12, f"20 questions took {elapsed:.1f} s: they were not served in parallel"
 
 
 def test_ingestion_runs_in_the_background(
