@@ -88,3 +88,16 @@ def test_outline_headings_are_attached_to_their_pages(parser: str) -> None:
     assert (1, "Controlling the Prompt") in pages[109].headings  # physical page 110
     assert sum(len(p.headings) for p in pages) > 100
     assert read_pdf(DATA / "natbib.pdf")[0].headings == ()  # no outline: nothing invented
+
+
+def test_outline_titles_are_bounded(tmp_path: Path) -> None:
+    """A crafted outline cannot push megabytes of heading text into the index."""
+    path = pdf_factory.outline_pdf(
+        tmp_path,
+        [(0, "Introduction", "Some text."), (1, "x" * 50_000, "More text."), (1, "Usage", "Even more.")],
+    )
+    pages = read_pdf(path)
+    assert pages[0].headings == ((0, "Introduction"),)
+    ((depth, title),) = pages[1].headings
+    assert depth == 1 and title == "x" * 200
+    assert pages[2].headings == ((1, "Usage"),)

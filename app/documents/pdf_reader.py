@@ -19,6 +19,9 @@ from app.documents.text_clean import clean_page_text
 from app.errors import IngestError
 
 Parser = Literal["pypdfium2", "pypdf"]
+Outline = list[tuple[int, int, str]]  # (depth, 0-based page index, title)
+MAX_OUTLINE = 5000  # entries kept from a PDF outline
+MAX_TITLE = 200  # characters kept of one heading
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def _extract(path: Path, parser: Parser, max_pages: int) -> list[PageText]:
     raw, outline = _extract_pdfium(path, max_pages) if parser == "pypdfium2" else _extract_pypdf(path, max_pages)
     headings: dict[int, list[tuple[int, str]]] = {}
     for depth, index, title in outline:
-        title = " ".join(title.split())
+        title = " ".join(title.split())[:MAX_TITLE]  # a crafted outline can hold megabytes
         if title and 0 <= index < len(raw):
             headings.setdefault(index, []).append((depth, title))
     return [
@@ -68,10 +71,6 @@ def _extract(path: Path, parser: Parser, max_pages: int) -> list[PageText]:
 
 def _too_large(n_pages: int, max_pages: int) -> IngestError:
     return IngestError(f"the PDF has {n_pages} pages; the limit is {max_pages}", reason="too_large")
-
-
-Outline = list[tuple[int, int, str]]  # (depth, 0-based page index, title)
-MAX_OUTLINE = 5000
 
 
 def _extract_pdfium(path: Path, max_pages: int) -> tuple[list[tuple[str, str]], Outline]:
