@@ -207,3 +207,26 @@ def test_japanese_browser_gets_japanese_labels(page_ja: Page, app_server: Runnin
     page_ja.get_by_role("tab", name="文書").click()
     expect(page_ja.locator("#upload")).to_have_text("文書に追加")
     shot(page_ja, "08-japanese-documents.png")
+
+
+def test_sources_name_the_section_of_a_pdf_with_an_outline(page: Page, app_server: RunningServer) -> None:
+    """hyperref-doc.pdf has bookmarks: the cited passage is shown with its chapter and section."""
+    outlined = PDF.parent / "hyperref-doc.pdf"
+    login(page, app_server.url)
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#files input[type=file]").set_input_files(outlined)
+    expect(page.locator("#files")).to_contain_text(outlined.name)
+    page.locator("#upload").click()
+    status = page.locator("#documents tr", has_text=outlined.name).locator("td").nth(5)
+    expect(status).to_have_text("ready", timeout=INGEST_TIMEOUT_MS)
+
+    page.get_by_role("tab", name="Chat").click()
+    page.locator("#question textarea").fill("Which hyperref option makes the PDF open in full screen mode?")
+    page.locator("#send").click()
+    chat = page.locator("#chatbot")
+    expect(chat).to_contain_text("Sources", timeout=UI_TIMEOUT_MS)
+    sources = chat.inner_text().split("Sources", 1)[1]
+    # "[1] hyperref-doc.pdf — p. 16 · 5 Package options > 5.7 PDF display ... · score 0.9"
+    assert re.search(r"hyperref-doc\.pdf — p\. \d+ · \d+ [^·\n]+ · score", sources), sources
+    expect(page.locator("#passage")).to_contain_text(re.compile(r"hyperref-doc\.pdf — p\. \d+ · \d+ "))
+    shot(page, "09-sources-with-section.png")
