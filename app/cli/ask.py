@@ -63,7 +63,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print("\nSources:")
         for c in final.citations:
             quote = c.text if len(c.text) <= 160 else c.text[:159] + "…"
-            print(f"  [{c.number}] {c.file}, page {c.page} (score {c.score:.3f}): {quote}")
+            section = f", {c.section}" if c.section else ""
+            print(f"  [{c.number}] {c.file}, page {c.page}{section} (score {c.score:.3f}): {quote}")
     if final.mode == "retrieval_only":
         print("\n(answer generation is off: set APP_LLM__API_KEY to enable it)", file=sys.stderr)
     return 0
