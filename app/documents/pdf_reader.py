@@ -55,7 +55,7 @@ def _extract(path: Path, parser: Parser, max_pages: int) -> list[PageText]:
     raw, outline = _extract_pdfium(path, max_pages) if parser == "pypdfium2" else _extract_pypdf(path, max_pages)
     headings: dict[int, list[tuple[int, str]]] = {}
     for depth, index, title in outline:
-        title = " ".join(title.split())[:MAX_TITLE]  # a crafted outline can hold megabytes
+        title = " ".join(clean_page_text(title[: 4 * MAX_TITLE]).split())[:MAX_TITLE]  # outlines can hold megabytes
         if title and 0 <= index < len(raw):
             headings.setdefault(index, []).append((depth, title))
     return [
