@@ -49,6 +49,8 @@ class EmbeddingSettings(BaseModel):
     max_input_tokens: int | None = Field(
         None, description="Token limit of the model; read from the model when local, 8191 for openai"
     )
+    query_prefix: str = Field("", description="provider=local: text put before each question ('query: ' for E5)")
+    document_prefix: str = Field("", description="provider=local: text put before each chunk ('passage: ' for E5)")
 
 
 class DocumentSettings(BaseModel):

