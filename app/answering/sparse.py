@@ -3,11 +3,11 @@
 English words are lower-cased, stop-worded and Porter-stemmed; identifiers written in camel case
 (`FullScreen`, `TextField`) also give their parts, so "full screen" or "text field" find them.
 Japanese has no spaces, so text is cut into runs of one script: kanji runs give every character
-and every pair of neighbours
-(unigrams catch one-kanji words such as 書 or 表, bigrams most two-kanji words), katakana runs give
-character pairs (ignoring a loanword's spelling variants), and hiragana runs, which are mostly
-particles and inflections, give nothing. No dictionary, no download, robust to unknown technical
-terms; measured against plain character bigrams in bench/retrieval_sweep.py.
+and every pair of neighbours (unigrams catch one-kanji words such as 書 or 表, bigrams most
+two-kanji words), katakana runs give character pairs (ignoring a loanword's spelling variants),
+and hiragana runs, which are mostly particles and inflections, give nothing. No dictionary, no
+download, robust to unknown technical terms; measured against plain character bigrams and against
+Sudachi words in README.md ("Retrieval quality", bench/retrieval_alternatives.py).
 
 Documents carry the BM25 term-frequency part; Qdrant multiplies in the IDF (`Modifier.IDF`) from
 the collection at query time.

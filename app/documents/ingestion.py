@@ -213,7 +213,9 @@ class IngestionService:
     def _section_header(self, titles: list[str], chunk_tokens: int) -> str:
         """The section path, outermost levels dropped until it fits beside the chunk in the
         embedding model's input (the model would silently cut the chunk's tail otherwise)."""
-        budget = self._embedder.max_tokens - chunk_tokens - 4  # separators and special tokens
+        # max_tokens already leaves out the model's special tokens; 4 spare for the blank line
+        # between header and chunk and for word-pieces that merge differently at the joint.
+        budget = self._embedder.max_tokens - chunk_tokens - 4
         while titles:
             header = SEPARATOR.join(titles)
             if self._embedder.count_tokens([header])[0] <= budget:
