@@ -146,6 +146,44 @@ class DatabaseSettings(BaseModel):
     url: Secret = Field(None, description="SQLAlchemy URL (default: sqlite:///<data_dir>/app.db)")
 
 
+FILE_STORE_SCHEMES = {"file": None, "s3": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure"}
+
+
+class FilesSettings(BaseModel):
+    """Where the original PDFs live. Credentials never come from here: for S3 the usual
+    AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or APP_FILES__ACCESS_KEY / APP_FILES__SECRET_KEY),
+    GOOGLE_APPLICATION_CREDENTIALS for gs://, AZURE_STORAGE_* for az://, as env or secret files."""
+
+    url: str | None = Field(
+        None,
+        description="A folder (default <data_dir>/files) or s3://bucket/prefix, gs://bucket/prefix, az://container/prefix",
+    )
+    endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, R2, Ceph); null = AWS")
+    region: str | None = Field(None, description="S3 region; null = from the AWS environment/config")
+    access_key: str | None = Field(None, description="S3 access key id (default: AWS_ACCESS_KEY_ID)")
+    secret_key: Secret = Field(None, description="Secret: env APP_FILES__SECRET_KEY or AWS_SECRET_ACCESS_KEY")
+    cache_mb: int = Field(
+        1024, ge=0, description="Object stores: local cache of recently used originals, in MB (LRU; 0 = keep none)"
+    )
+    cache_dir: Path | None = Field(None, description="Folder of that cache (default <data_dir>/cache/files)")
+    timeout_s: float = Field(30, gt=0, description="Object stores: read timeout per request")
+
+    @model_validator(mode="after")
+    def _known_scheme(self) -> FilesSettings:
+        scheme = self.scheme
+        if scheme not in FILE_STORE_SCHEMES:
+            raise ValueError(f"files.url: unsupported scheme '{scheme}://' (use a folder, s3://, gs:// or az://)")
+        if self.endpoint_url and scheme != "s3":
+            raise ValueError("files.endpoint_url is only used with an s3:// files.url")
+        if scheme != "file" and not (self.url or "").split("://", 1)[1].strip("/"):
+            raise ValueError(f"files.url: name the bucket, e.g. {scheme}://my-bucket/pdfqa")
+        return self
+
+    @property
+    def scheme(self) -> str:
+        return self.url.split("://", 1)[0].lower() if self.url and "://" in self.url else "file"
+
+
 class ServerSettings(BaseModel):
     host: str = "0.0.0.0"
     port: int = Field(7860, ge=1, le=65535)
@@ -181,6 +219,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     chat: ChatSettings = ChatSettings()
     database: DatabaseSettings = DatabaseSettings()
+    files: FilesSettings = FilesSettings()
     server: ServerSettings = ServerSettings()
     auth: AuthSettings = AuthSettings()
 
@@ -218,7 +257,16 @@ class Settings(BaseSettings):
 
     @property
     def files_dir(self) -> Path:
+        """The local folder of originals when files.url is not set."""
         return self.data_dir / "files"
+
+    @property
+    def files_url(self) -> str:
+        return self.files.url or str(self.files_dir)
+
+    @property
+    def files_cache_dir(self) -> Path:
+        return self.files.cache_dir or self.data_dir / "cache" / "files"
 
     @property
     def llm_enabled(self) -> bool:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from app.auth.users import UserService
 from app.config import Settings
 from app.storage.db import Database
-from app.storage.files import FileStore
+from app.storage.files import FileStore, open_file_store
 
 if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service is first used
     from app.answering.conversations import ConversationService
@@ -46,7 +46,7 @@ class Container:
 
     @cached_property
     def files(self) -> FileStore:
-        return FileStore(self.settings.files_dir)
+        return open_file_store(self.settings)
 
     @cached_property
     def usage(self) -> UsageRecorder:

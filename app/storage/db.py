@@ -5,6 +5,7 @@ SQLite in the data dir by default; any SQLAlchemy URL (e.g. postgresql+psycopg:/
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -112,6 +113,7 @@ class Database:
             pool_pre_ping=not is_sqlite,
         )
         if is_sqlite:
+            _private_sqlite_file(self.engine.url.database)
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -139,6 +141,14 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _private_sqlite_file(path: str | None) -> None:
+    """Create the database file owner-only (0600); SQLite gives its -wal/-shm files the same mode."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
