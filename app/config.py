@@ -142,6 +142,51 @@ class ChatSettings(BaseModel):
     condense: bool = Field(True, description="Rewrite follow-ups into standalone questions")
 
 
+class QuotaSettings(BaseModel):
+    """Per-user allowances (null = unlimited); an admin overrides them per user (`python -m app quotas`)."""
+
+    questions_per_day: int | None = Field(None, ge=0, description="Questions a user may ask per day")
+    tokens_per_day: int | None = Field(None, ge=0, description="Prompt + completion tokens per day")
+    cost_per_month: float | None = Field(None, ge=0, description="Estimated cost per month (price-table currency)")
+    pages_per_day: int | None = Field(None, ge=0, description="PDF pages a user may ingest per day")
+    storage_mb: float | None = Field(None, ge=0, description="Size of the originals a user may keep")
+    documents: int | None = Field(None, ge=0, description="Documents a user may keep")
+    reset_timezone: str = Field("UTC", description="Days and months start at midnight in this time zone")
+
+    @model_validator(mode="after")
+    def _known_zone(self) -> QuotaSettings:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.reset_timezone)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"quotas.reset_timezone: unknown time zone {self.reset_timezone!r}") from e
+        return self
+
+
+class ModelPrice(BaseModel):
+    input_per_mtok: float = Field(ge=0, description="Price of one million prompt tokens")
+    output_per_mtok: float = Field(0.0, ge=0, description="Price of one million completion tokens")
+
+
+# OpenAI list prices in USD (platform.openai.com/docs/pricing); update config.yaml when they change.
+DEFAULT_PRICES: dict[str, ModelPrice] = {
+    "gpt-4o-mini": ModelPrice(input_per_mtok=0.15, output_per_mtok=0.60),
+    "gpt-4o": ModelPrice(input_per_mtok=2.50, output_per_mtok=10.00),
+    "gpt-4.1-mini": ModelPrice(input_per_mtok=0.40, output_per_mtok=1.60),
+    "gpt-4.1": ModelPrice(input_per_mtok=2.00, output_per_mtok=8.00),
+    "text-embedding-3-small": ModelPrice(input_per_mtok=0.02),
+    "text-embedding-3-large": ModelPrice(input_per_mtok=0.13),
+}
+
+
+class CacheSettings(BaseModel):
+    answer_ttl_s: float = Field(
+        86_400, ge=0, description="Answer a repeated question from the cache for this long (0 = off)"
+    )
+    embedding_entries: int = Field(1024, ge=0, description="Question embeddings kept in memory (0 = off)")
+
+
 class DatabaseSettings(BaseModel):
     url: Secret = Field(None, description="SQLAlchemy URL (default: sqlite:///<data_dir>/app.db)")
 
@@ -222,6 +267,11 @@ class Settings(BaseSettings):
     files: FilesSettings = FilesSettings()
     server: ServerSettings = ServerSettings()
     auth: AuthSettings = AuthSettings()
+    quotas: QuotaSettings = QuotaSettings()
+    pricing: dict[str, ModelPrice] = Field(
+        default_factory=lambda: dict(DEFAULT_PRICES), description="Price per million tokens, by model name"
+    )
+    cache: CacheSettings = CacheSettings()
 
     @classmethod
     def settings_customise_sources(

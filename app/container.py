@@ -5,6 +5,7 @@ Services are created on first use so that, e.g., `users list` never loads the em
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,8 @@ from app.storage.db import Database
 from app.storage.files import FileStore, open_file_store
 
 if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service is first used
+    from app.answering.cache import AnswerCache
+    from app.answering.chat import ChatService
     from app.answering.conversations import ConversationService
     from app.answering.retrieval import Reranker, Retriever
     from app.answering.service import AnswerService
@@ -25,6 +28,8 @@ if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service 
     from app.models.llm import ChatModel
     from app.storage.vector_store import VectorStore
     from app.usage.accounting import UsageRecorder
+    from app.usage.pricing import Pricing
+    from app.usage.quotas import QuotaService
 
 
 class Container:
@@ -52,7 +57,19 @@ class Container:
     def usage(self) -> UsageRecorder:
         from app.usage.accounting import UsageRecorder
 
-        return UsageRecorder(self.db)
+        return UsageRecorder(self.db, self.pricing, self.settings.quotas.reset_timezone)
+
+    @cached_property
+    def pricing(self) -> Pricing:
+        from app.usage.pricing import Pricing
+
+        return Pricing(self.settings.pricing)
+
+    @cached_property
+    def quotas(self) -> QuotaService:
+        from app.usage.quotas import QuotaService
+
+        return QuotaService(self.db, self.settings.quotas)
 
     @cached_property
     def users(self) -> UserService:
@@ -62,7 +79,18 @@ class Container:
     def embedder(self) -> EmbeddingModel:
         from app.models.embeddings import build_embedding_model
 
-        return build_embedding_model(self.settings.embeddings)
+        model = build_embedding_model(self.settings.embeddings)
+        model.cache_queries(self.settings.cache.embedding_entries)
+        if self.settings.embeddings.provider == "openai":  # a paid API: account its tokens per user
+            from app.domain import Usage
+
+            def meter(owner: str, tokens: int) -> None:
+                used = Usage(tokens, 0)
+                self.usage.record(owner, "embed", model.name, used)
+                self.quotas.add(owner, cost_micro=self.pricing.cost_micro(model.name, used))
+
+            model.meter = meter
+        return model
 
     @cached_property
     def vector_store(self) -> VectorStore:
@@ -104,7 +132,47 @@ class Container:
     def answers(self) -> AnswerService:
         from app.answering.service import AnswerService
 
-        return AnswerService(self.retriever, self.chat_model, self.settings.chat, self.usage)
+        llm = self.settings.llm
+        return AnswerService(
+            self.retriever, self.chat_model, self.settings.chat, self.usage, llm.context_window - llm.max_tokens
+        )
+
+    @cached_property
+    def answer_cache(self) -> AnswerCache | None:
+        if self.settings.cache.answer_ttl_s <= 0:
+            return None
+        from app.answering.cache import AnswerCache
+
+        s = self.settings
+        # Everything that shapes an answer; a change starts a fresh cache.
+        tag = json.dumps(
+            [
+                s.llm.model,
+                s.llm.api_base,
+                s.llm.temperature,
+                s.llm.max_tokens,
+                s.retrieval.model_dump(),
+                s.embeddings.model,
+                s.chat.model_dump(),
+                self.chat_model is not None,
+            ],
+            sort_keys=True,
+            default=str,
+        )
+        return AnswerCache(self.db, self.registry, s.cache.answer_ttl_s, tag)
+
+    @cached_property
+    def chat(self) -> ChatService:
+        """The one question flow used by the web UI and the CLI."""
+        from app.answering.chat import ChatService, TokenEstimate
+
+        s = self.settings
+        estimate = TokenEstimate(
+            passages_tokens=s.retrieval.top_k * s.documents.chunk_size * 2,
+            max_tokens=s.llm.max_tokens,
+            context_budget=s.llm.context_window - s.llm.max_tokens,
+        )
+        return ChatService(self.answers, self.conversations, self.quotas, self.pricing, estimate, self.answer_cache)
 
     @cached_property
     def conversations(self) -> ConversationService:

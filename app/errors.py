@@ -3,6 +3,8 @@ no stack traces); the edges (CLI, HTTP, UI) translate them, everything else lets
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class AppError(Exception):
     """Base class: `str(error)` is a user-facing, one-line explanation."""
@@ -37,7 +39,22 @@ class NotFound(AppError):
 
 
 class QuotaExceeded(AppError):
-    """The user has used up an allowance."""
+    """The user has used up an allowance: `limit` names it (a `quotas:` key), `value` is its size,
+    `resets_at` (UTC, None for limits that never reset) when it frees up, `timezone` the reset zone."""
+
+    def __init__(
+        self,
+        message: str,
+        limit: str = "",
+        value: float | None = None,
+        resets_at: datetime | None = None,
+        timezone: str = "UTC",
+    ) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.value = value
+        self.resets_at = resets_at
+        self.timezone = timezone
 
 
 class AuthError(AppError):

@@ -133,7 +133,7 @@ class Retriever:
         allowed = self._registry.ready_ids(owner, doc_ids)
         if not allowed or not question.strip():
             return Retrieval(passages=[], abstained=True, best_dense=0.0, coverage=0.0)
-        embedding = self._embedder.embed_query(question)
+        embedding = self._embedder.embed_query(question, owner)
         dense = self._store.search(
             owner, allowed, question, embedding, VectorStoreQueryMode.DEFAULT, settings.candidates
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -14,7 +14,9 @@ from pydantic import BaseModel
 from app.answering import prompts
 from app.answering.retrieval import Passage, Retriever
 from app.config import ChatSettings
-from app.models.llm import ChatModel, StreamResult, Usage
+from app.domain import Usage
+from app.errors import LLMError
+from app.models.llm import ChatModel, StreamResult
 from app.models.tokens import cl100k
 from app.usage.accounting import UsageRecorder
 
@@ -42,6 +44,7 @@ class Answer(BaseModel):
     citations: list[Citation]
     usage: dict[str, int]
     mode: Literal["generated", "retrieval_only", "abstained", "no_documents"]
+    cached: bool = False  # served from the answer cache, without calling the LLM
 
 
 @dataclass(frozen=True)
@@ -65,12 +68,22 @@ class AnswerService:
         llm: ChatModel | None,
         settings: ChatSettings,
         usage: UsageRecorder,
+        context_budget: int | None = None,
     ) -> None:
         self._retriever = retriever
         self._llm = llm
         self._settings = settings
         self._usage = usage
-        self._tokens = cl100k()  # only for the history budget; usage comes from the API
+        # Prompt tokens a request may use: the model's context window less the answer's max_tokens.
+        self._context_budget = context_budget
+        self._tokens = cl100k()  # budgets and estimates; recorded usage comes from the API when it reports it
+
+    @property
+    def model(self) -> str | None:
+        return self._llm.model if self._llm is not None else None
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokens.encode(text, disallowed_special=()))
 
     @property
     def generation_enabled(self) -> bool:
@@ -83,10 +96,15 @@ class AnswerService:
         history: Sequence[Turn] = (),
         doc_ids: Sequence[str] | None = None,
         api_key: str | None = None,
-    ) -> Iterator[AnswerEvent]:
-        """Stream an answer grounded in `owner`'s documents (all, or only `doc_ids`)."""
+        spent: Usage | None = None,
+    ) -> Generator[AnswerEvent, None, None]:
+        """Stream an answer grounded in `owner`'s documents (all, or only `doc_ids`).
+
+        Every LLM call is recorded, and added to `spent` as it happens, so that a caller can settle a
+        quota even when the stream fails or is closed early (then the tokens are estimated)."""
         lang = prompts.language_of(question)
         usage = Usage()
+        spent = spent if spent is not None else Usage()
         llm = self._llm
         recent = self._recent(history)
         standalone = question
@@ -94,6 +112,7 @@ class AnswerService:
             standalone, used = llm.complete(self._condense_messages(recent, question), api_key)
             standalone = standalone or question
             usage.add(used)
+            spent.add(used)
             self._usage.record(owner, "condense", llm.model, used)
         retrieval = self._retriever.retrieve(owner, standalone, doc_ids)
         passages = retrieval.passages
@@ -108,10 +127,26 @@ class AnswerService:
                 standalone, prompts.RETRIEVAL_ONLY[lang], _citations(passages, None), usage, "retrieval_only"
             )
             return
+        passages = self._fit(passages, recent, question, standalone)
+        messages = self._answer_messages(recent, question, standalone, passages)
         result = StreamResult()
-        for delta in llm.stream(self._answer_messages(recent, question, standalone, passages), result, api_key):
-            yield AnswerEvent(delta=delta)
+        deltas = llm.stream(messages, result, api_key)
+        try:
+            for delta in deltas:
+                yield AnswerEvent(delta=delta)
+        except GeneratorExit:  # the reader went away mid-answer (browser closed, CLI interrupted)
+            self._record_cut(owner, llm.model, messages, result, spent)
+            raise
+        except LLMError:
+            if result.text:  # the provider had started answering, so the prompt was billed
+                self._record_cut(owner, llm.model, messages, result, spent)
+            raise
+        finally:
+            deltas.close()
+        if not result.usage.total:  # a provider that reports no usage: estimate it
+            result.usage = self._estimate(messages, result.text)
         usage.add(result.usage)
+        spent.add(result.usage)
         self._usage.record(owner, "chat", llm.model, result.usage)
         logger.bind(user=owner).info(
             "answered passages={} prompt_tokens={} completion_tokens={}",
@@ -128,6 +163,41 @@ class AnswerService:
                 mode="generated",
             )
         )
+
+    def _estimate(self, messages: Sequence[ChatMessage], completion: str) -> Usage:
+        """Tokens by our tokenizer, for providers (or cut streams) that report none."""
+        prompt = sum(self.count_tokens(str(m.content or "")) + 4 for m in messages)
+        return Usage(prompt, self.count_tokens(completion))
+
+    def _record_cut(
+        self, owner: str, model: str, messages: Sequence[ChatMessage], result: StreamResult, spent: Usage
+    ) -> None:
+        used = result.usage if result.usage.total else self._estimate(messages, result.text)
+        spent.add(used)
+        self._usage.record(owner, "chat", model, used)
+        logger.bind(user=owner).info(
+            "answer cut short prompt_tokens={} completion_tokens={}", used.prompt_tokens, used.completion_tokens
+        )
+
+    def _fit(self, passages: list[Passage], recent: list[Turn], question: str, standalone: str) -> list[Passage]:
+        """The best passages whose prompt fits the context budget (at least one, cut if need be)."""
+        if self._context_budget is None:
+            return passages
+        fixed = self.count_tokens(prompts.SYSTEM) + self.count_tokens(question) + self.count_tokens(standalone) + 64
+        budget = self._context_budget - fixed - sum(self.count_tokens(t.content) + 4 for t in recent)
+        kept: list[Passage] = []
+        for p in passages:
+            cost = self.count_tokens(p.text) + self.count_tokens(p.file) + self.count_tokens(p.section) + 16
+            if cost > budget:
+                if not kept and budget > 32:  # a single over-long passage: keep its beginning
+                    ids = self._tokens.encode(p.text, disallowed_special=())[: budget - 32]
+                    kept.append(p.model_copy(update={"text": self._tokens.decode(ids)}))
+                break
+            kept.append(p)
+            budget -= cost
+        if len(kept) < len(passages):
+            logger.info("context trimmed passages={} kept={}", len(passages), len(kept))
+        return kept
 
     def ask(self, owner: str, question: str, **kwargs: object) -> Answer:
         """Non-streaming convenience: the final Answer."""

@@ -1,4 +1,4 @@
-"""Command line: serve, ingest, ask, eval, users, reindex.
+"""Command line: serve, ingest, ask, eval, users, quotas, reindex.
 
 Errors are translated here: a domain error prints one line and exits non-zero; anything else is
 logged with its traceback to the log file and reported as one line.
@@ -13,12 +13,12 @@ from pathlib import Path
 
 from loguru import logger
 
-from app.cli import ask, evaluate, ingest, reindex, serve, users
+from app.cli import ask, evaluate, ingest, quotas, reindex, serve, users
 from app.config import Settings, load_settings
 from app.errors import AppError, ConfigError, StoreLockedError
 from app.logging import setup_logging
 
-COMMANDS = (serve, ingest, ask, evaluate, users, reindex)
+COMMANDS = (serve, ingest, ask, evaluate, users, quotas, reindex)
 
 
 def build_parser() -> argparse.ArgumentParser:

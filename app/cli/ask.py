@@ -1,4 +1,8 @@
-"""`ask "question" --user NAME [--json]`: a streamed answer with its citations."""
+"""`ask "question" --user NAME [--json]`: a streamed answer with its citations, through the same
+question service as the web app (quotas, cache, accounting, conversation history).
+
+Exit code 4 when a quota refuses the question (the message on stderr; with --json also an
+{"error": {...}} object on stdout)."""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from app.config import Settings
 from app.container import Container
+from app.errors import QuotaExceeded
+
+QUOTA_EXIT = 4
 
 if TYPE_CHECKING:
     from app.answering.service import Answer
@@ -39,6 +46,19 @@ def to_json(answer: Answer) -> dict[str, Any]:
         ],
         "usage": answer.usage,
         "mode": answer.mode,
+        "cached": answer.cached,
+    }
+
+
+def quota_json(e: QuotaExceeded) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": "quota_exceeded",
+            "limit": e.limit,
+            "value": e.value,
+            "resets_at": e.resets_at.isoformat() if e.resets_at else None,
+            "message": str(e),
+        }
     }
 
 
@@ -46,12 +66,17 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     container = Container(settings)
     try:
         final: Answer | None = None
-        for event in container.answers.stream(args.user, args.question, doc_ids=args.docs):
+        for event in container.chat.stream(args.user, args.question, doc_ids=args.docs):
             if event.answer is not None:
                 final = event.answer
             elif not args.json:
                 sys.stdout.write(event.delta)
                 sys.stdout.flush()
+    except QuotaExceeded as e:
+        if args.json:
+            print(json.dumps(quota_json(e), ensure_ascii=False))
+        print(f"error: {e}", file=sys.stderr)
+        return QUOTA_EXIT
     finally:
         container.close()
     assert final is not None

@@ -227,7 +227,7 @@ class IngestionService:
         report(Progress(doc.name, "embedding", done=0, total=n_pages))
         for i in range(0, len(nodes), EMBED_BATCH):
             batch = nodes[i : i + EMBED_BATCH]
-            vectors = self._embedder.embed_documents([n.get_content(MetadataMode.EMBED) for n in batch])
+            vectors = self._embedder.embed_documents([n.get_content(MetadataMode.EMBED) for n in batch], doc.owner)
             for node, vector in zip(batch, vectors, strict=True):
                 node.embedding = vector
             self._store.add(batch)

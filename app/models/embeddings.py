@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,15 @@ class EmbeddingModel:
         self._tokenizer = tokenizer
         self._batch_size = batch_size
         self._dim: int | None = None
+        # Paid providers: called with (owner, tokens) after each call, for accounting.
+        self.meter: Callable[[str, int], None] | None = None
+        self._queries: OrderedDict[str, list[float]] = OrderedDict()  # bounded LRU of question vectors
+        self._queries_max = 0
+        self._queries_lock = threading.Lock()
+
+    def cache_queries(self, entries: int) -> None:
+        """Keep the vectors of the last `entries` questions, so a repeated question is not re-embedded."""
+        self._queries_max = entries
 
     @property
     def dim(self) -> int:
@@ -40,19 +51,38 @@ class EmbeddingModel:
             self._dim = len(self.embed_query("dimension probe"))
         return self._dim
 
-    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+    def embed_documents(self, texts: Sequence[str], owner: str | None = None) -> list[list[float]]:
         try:
             if self.embed.num_workers and self.embed.num_workers > 1:
-                return asyncio.run(self.embed.aget_text_embedding_batch(list(texts)))
-            return self.embed.get_text_embedding_batch(list(texts))
+                vectors = asyncio.run(self.embed.aget_text_embedding_batch(list(texts)))
+            else:
+                vectors = self.embed.get_text_embedding_batch(list(texts))
         except Exception as e:
             raise ServiceUnavailable(f"the embedding model failed: {_short(e)}") from e
+        self._account(owner, texts)
+        return vectors
 
-    def embed_query(self, text: str) -> list[float]:
+    def embed_query(self, text: str, owner: str | None = None) -> list[float]:
+        with self._queries_lock:
+            if text in self._queries:
+                self._queries.move_to_end(text)
+                return self._queries[text]
         try:
-            return self.embed.get_query_embedding(text)
+            vector = self.embed.get_query_embedding(text)
         except Exception as e:
             raise ServiceUnavailable(f"the embedding model failed: {_short(e)}") from e
+        self._account(owner, [text])
+        if self._queries_max:
+            with self._queries_lock:
+                self._queries[text] = vector
+                while len(self._queries) > self._queries_max:
+                    self._queries.popitem(last=False)
+        return vector
+
+    def _account(self, owner: str | None, texts: Sequence[str]) -> None:
+        """LlamaIndex drops the provider's usage figure, so count the tokens with the model's tokenizer."""
+        if self.meter is not None and owner is not None and texts:
+            self.meter(owner, sum(self.count_tokens(texts)))
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:

@@ -6,7 +6,7 @@ shared object, in the environment, or in logs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 
 import openai
@@ -14,17 +14,10 @@ from llama_index.core.llms import ChatMessage
 from llama_index.llms.openai_like import OpenAILike
 
 from app.config import LLMSettings
+from app.domain import Usage
 from app.errors import LLMError
 
-
-@dataclass
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    def add(self, other: Usage) -> None:
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
+__all__ = ["ChatModel", "StreamResult", "Usage", "describe"]
 
 
 @dataclass
@@ -86,7 +79,7 @@ class ChatModel:
 
     def stream(
         self, messages: Sequence[ChatMessage], result: StreamResult, api_key: str | None = None
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         """Yield text deltas; `result` holds the full text and the provider-reported usage."""
         llm = self._for(api_key)
         try:

@@ -1,4 +1,4 @@
-"""The app database (users, documents, conversations, usage) through SQLAlchemy.
+"""The app database (users, documents, conversations, usage, quotas, answer cache) through SQLAlchemy.
 
 SQLite in the data dir by default; any SQLAlchemy URL (e.g. postgresql+psycopg://) via database.url.
 """
@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -99,6 +100,38 @@ class UsageRecord(Base):
     model: Mapped[str] = mapped_column(String(128))
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class QuotaCounter(Base):
+    """What a user has used (and reserved) of one allowance in one period ('2026-01-31' or '2026-01').
+
+    Reservations are conditional UPDATEs of `used` on this row, so two processes sharing the
+    database can never both take the last unit."""
+
+    __tablename__ = "quota_counters"
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)  # questions | tokens | cost_micro | pages
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    used: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UserQuota(Base):
+    """An admin's per-user limits: a key present overrides the config (null there = unlimited)."""
+
+    __tablename__ = "user_quotas"
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class CachedAnswer(Base):
+    """An answer kept for a repeated question; the key covers the question, documents and model."""
+
+    __tablename__ = "answer_cache"
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.answering.chat import ChatService
 from app.answering.conversations import ConversationService
 from app.answering.service import AnswerService
 from app.container import Container
@@ -12,6 +13,7 @@ from app.documents.jobs import IngestionQueue
 from app.documents.pages import PageRenderer
 from app.documents.registry import DocumentRegistry
 from app.usage.accounting import UsageRecorder
+from app.usage.quotas import QuotaService
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class WebServices:
     ingest_queue: IngestionQueue
     pages: PageRenderer
     usage: UsageRecorder
+    chat: ChatService
+    quotas: QuotaService
 
     @classmethod
     def from_container(cls, c: Container) -> WebServices:
@@ -34,4 +38,6 @@ class WebServices:
             ingest_queue=c.ingest_queue,
             pages=c.pages,
             usage=c.usage,
+            chat=c.chat,
+            quotas=c.quotas,
         )

@@ -17,11 +17,11 @@ from PIL import Image
 from app.answering.service import Answer, Citation
 from app.config import Settings
 from app.documents.registry import DocumentInfo
-from app.errors import AppError, AuthError, LLMError
+from app.errors import AppError, AuthError, LLMError, QuotaExceeded
 from app.web import metrics
 from app.web.identity import current_user
 from app.web.services import WebServices
-from app.web.ui.i18n import MESSAGES, language, msg
+from app.web.ui.i18n import MESSAGES, language, msg, quota_message
 
 F = TypeVar("F", bound=Callable[..., Any])
 Session = dict[str, Any]
@@ -145,7 +145,8 @@ class Handlers:
         scope: list[str] | None,
         request: gr.Request,
     ) -> Iterator[tuple[list[dict[str, Any]], Session, Any, str]]:
-        """Stream an answer into the chat; then attach its citations and store the turn."""
+        """Stream an answer into the chat, then attach its citations. The question service does the
+        rest (quota, cache, accounting, storing the turn); a refused question makes no LLM call."""
         owner = self.user(request)
         lang = language(request)
         question = (message or "").strip()
@@ -154,38 +155,41 @@ class Handlers:
         api_key = self._api_key(session, lang)
         chat = list(chat or [])
         conversation_id = session.get("conversation_id")
-        history = self.s.conversations.history(owner, conversation_id) if conversation_id else []
         chat.append({"role": "user", "content": question})
         chat.append({"role": "assistant", "content": ""})
         started = time.perf_counter()
         first_token: float | None = None
         answer: Answer | None = None
         try:
-            for event in self.s.answers.stream(
-                owner, question, history=history, doc_ids=scope or None, api_key=api_key
+            for event in self.s.chat.stream(
+                owner, question, conversation_id=conversation_id, doc_ids=scope or None, api_key=api_key
             ):
                 if event.answer is not None:
-                    answer = event.answer
-                    break
+                    answer, conversation_id = event.answer, event.conversation_id
+                    continue
                 if first_token is None:
                     first_token = time.perf_counter() - started
                     metrics.FIRST_TOKEN_SECONDS.observe(first_token)
                 chat[-1] = {"role": "assistant", "content": chat[-1]["content"] + event.delta}
                 yield chat, session, gr.update(), ""
+        except QuotaExceeded as e:
+            metrics.ANSWER_ERRORS.labels("quota").inc()
+            raise gr.Error(quota_message(e, lang), title=msg("quota_title", lang)) from e
         except LLMError:
             metrics.ANSWER_ERRORS.labels("llm").inc()
             raise
         assert answer is not None
-        metrics.QUESTIONS.labels(answer.mode).inc()
+        metrics.QUESTIONS.labels("cached" if answer.cached else answer.mode).inc()
         metrics.ANSWER_SECONDS.observe(time.perf_counter() - started)
         for kind, key in (("prompt", "prompt_tokens"), ("completion", "completion_tokens")):
             metrics.TOKENS.labels(kind).inc(answer.usage.get(key, 0))
         citations = [c.model_dump() for c in answer.citations]
-        if conversation_id is None:
-            conversation_id = self.s.conversations.create(owner, question).id
-        self.s.conversations.append(owner, conversation_id, question, answer.answer, citations)
         session = {**session, "conversation_id": conversation_id, "citations": citations}
-        chat[-1] = {"role": "assistant", "content": answer.answer + format_citations(citations, lang)}
+        cached = f"\n\n*{msg('cached', lang)}*" if answer.cached else ""
+        chat[-1] = {
+            "role": "assistant",
+            "content": answer.answer + format_citations(citations, lang) + cached,
+        }
         choices = citation_choices(citations)
         yield chat, session, gr.update(choices=choices, value=choices[0][1] if choices else None), ""
 

@@ -3,7 +3,11 @@ messages produced at run time pick the language from the request's Accept-Langua
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import gradio as gr
+
+from app.errors import QuotaExceeded
 
 EN: dict[str, str] = {
     "title": "PDF Q&A",
@@ -91,6 +95,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "deleted": "Deleted {name}.",
         "select_document": "Select a document first.",
         "usage": "Tokens used: {prompt} prompt + {completion} completion.",
+        "quota_title": "Limit reached",
+        "quota": "You have reached your limit of {limit}: {value}. It resets on {resets}.",
+        "quota_never": "You have reached your limit of {limit}: {value}. Ask the administrator to raise it.",
+        "quota.questions_per_day": "questions per day",
+        "quota.tokens_per_day": "tokens per day",
+        "quota.cost_per_month": "estimated cost per month",
+        "quota.pages_per_day": "pages uploaded per day",
+        "quota.storage_mb": "storage (MB)",
+        "quota.documents": "documents",
+        "unlimited": "unlimited",
+        "cached": "Answered from the cache (no new model call).",
         "internal": "Something went wrong. Please try again; if it persists, tell the administrator (ref {ref}).",
         "sources": "Sources",
         "score": "score",
@@ -122,6 +137,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "deleted": "{name} を削除しました。",
         "select_document": "文書を選んでください。",
         "usage": "使用トークン: プロンプト {prompt}、回答 {completion}。",
+        "quota_title": "利用上限",
+        "quota": "{limit}の上限（{value}）に達しました。{resets} にリセットされます。",
+        "quota_never": "{limit}の上限（{value}）に達しました。管理者に引き上げを依頼してください。",
+        "quota.questions_per_day": "1日の質問数",
+        "quota.tokens_per_day": "1日のトークン数",
+        "quota.cost_per_month": "1か月の推定費用",
+        "quota.pages_per_day": "1日のアップロードページ数",
+        "quota.storage_mb": "保存容量（MB）",
+        "quota.documents": "文書数",
+        "unlimited": "無制限",
+        "cached": "キャッシュから回答しました（モデルは呼び出していません）。",
         "internal": "エラーが発生しました。もう一度お試しください。続く場合は管理者に連絡してください（ref {ref}）。",
         "sources": "出典",
         "score": "スコア",
@@ -152,3 +178,13 @@ def language(request: gr.Request | None) -> str:
 
 def msg(key: str, lang: str, **values: object) -> str:
     return MESSAGES.get(lang, MESSAGES["en"])[key].format(**values)
+
+
+def quota_message(error: QuotaExceeded, lang: str) -> str:
+    """Which limit, its value and when it resets (in the reset time zone), in the user's language."""
+    limit = msg(f"quota.{error.limit}", lang) if error.limit else error.limit
+    value = msg("unlimited", lang) if error.value is None else f"{error.value:g}"
+    if error.resets_at is None:
+        return msg("quota_never", lang, limit=limit, value=value)
+    local = error.resets_at.astimezone(ZoneInfo(error.timezone))
+    return msg("quota", lang, limit=limit, value=value, resets=f"{local:%Y-%m-%d %H:%M} ({error.timezone})")

@@ -1,0 +1,148 @@
+"""The one path for every question, whichever door it comes through (web UI, CLI, any future API):
+quota, cache, condense, retrieve, answer, account, persist the conversation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+
+from loguru import logger
+
+from app.answering.cache import AnswerCache
+from app.answering.conversations import ConversationService
+from app.answering.service import Answer, AnswerService
+from app.domain import Usage
+from app.usage.pricing import Pricing
+from app.usage.quotas import QuotaService, Reservation
+
+CACHED_MODES = ("generated", "abstained")  # answers worth keeping (the others cost nothing to redo)
+
+
+@dataclass(frozen=True)
+class ChatEvent:
+    """A text delta while streaming; the last event carries the Answer and its conversation."""
+
+    delta: str = ""
+    answer: Answer | None = None
+    conversation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TokenEstimate:
+    """What a question may cost at most, reserved before the first LLM call."""
+
+    passages_tokens: int  # retrieval.top_k passages in the LLM's tokens
+    max_tokens: int  # llm.max_tokens
+    context_budget: int  # llm.context_window - llm.max_tokens
+
+
+class ChatService:
+    def __init__(
+        self,
+        answers: AnswerService,
+        conversations: ConversationService,
+        quotas: QuotaService,
+        pricing: Pricing,
+        estimate: TokenEstimate,
+        cache: AnswerCache | None = None,
+    ) -> None:
+        self._answers = answers
+        self._conversations = conversations
+        self._quotas = quotas
+        self._pricing = pricing
+        self._estimate = estimate
+        self._cache = cache
+
+    @property
+    def generation_enabled(self) -> bool:
+        return self._answers.generation_enabled
+
+    def stream(
+        self,
+        owner: str,
+        question: str,
+        conversation_id: str | None = None,
+        doc_ids: Sequence[str] | None = None,
+        api_key: str | None = None,
+    ) -> Iterator[ChatEvent]:
+        """Answer `question` for `owner`, continuing `conversation_id` when given.
+
+        Raises QuotaExceeded before any LLM call when an allowance would be overdrawn."""
+        history = self._conversations.history(owner, conversation_id) if conversation_id else []
+        cache_key = None
+        if self._cache is not None and not history:  # a follow-up depends on its conversation
+            cache_key = self._cache.key(owner, question, doc_ids)
+            hit = self._cache.get(owner, cache_key)
+            if hit is not None:
+                yield from self._cached(owner, question, conversation_id, Answer.model_validate(hit))
+                return
+        reservation = self._reserve(owner, question, history)
+        spent = Usage()
+        answer: Answer | None = None
+        cut = False
+        try:
+            events = self._answers.stream(
+                owner, question, history=history, doc_ids=doc_ids, api_key=api_key, spent=spent
+            )
+            with closing(events):
+                for event in events:
+                    if event.answer is not None:
+                        answer = event.answer
+                    else:
+                        yield ChatEvent(delta=event.delta)
+        except GeneratorExit:
+            cut = True
+            raise
+        finally:
+            self._settle(reservation, spent, counted=answer is not None or cut)
+        if answer is None:
+            raise RuntimeError("answer stream ended without an answer")
+        if cache_key is not None and self._cache is not None and answer.mode in CACHED_MODES:
+            self._cache.put(owner, cache_key, answer.model_dump())
+        yield self._persist(owner, question, conversation_id, answer)
+
+    def ask(self, owner: str, question: str, **kwargs: object) -> tuple[Answer, str]:
+        """Non-streaming: the final Answer and its conversation id."""
+        for event in self.stream(owner, question, **kwargs):  # type: ignore[arg-type]
+            if event.answer is not None and event.conversation_id is not None:
+                return event.answer, event.conversation_id
+        raise RuntimeError("answer stream ended without an answer")
+
+    def _cached(self, owner: str, question: str, conversation_id: str | None, answer: Answer) -> Iterator[ChatEvent]:
+        """A cached answer counts as a question but costs no tokens."""
+        self._quotas.settle(self._quotas.reserve(owner, questions=1))
+        answer = answer.model_copy(
+            update={"cached": True, "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
+        )
+        logger.bind(user=owner).info("answer from cache mode={} citations={}", answer.mode, len(answer.citations))
+        yield ChatEvent(delta=answer.answer)
+        yield self._persist(owner, question, conversation_id, answer)
+
+    def _reserve(self, owner: str, question: str, history: Sequence[object]) -> Reservation:
+        model = self._answers.model
+        if model is None:  # retrieval only: no tokens to reserve
+            return self._quotas.reserve(owner, questions=1)
+        e = self._estimate
+        asked = self._answers.count_tokens(question)
+        past = sum(self._answers.count_tokens(str(getattr(t, "content", ""))) for t in history)
+        prompt = min(e.context_budget, 600 + 2 * asked + past + e.passages_tokens)
+        worst = Usage(prompt, e.max_tokens)
+        if history:  # the condensing call comes first
+            worst.add(Usage(min(e.context_budget, 200 + asked + past), 200))
+        return self._quotas.reserve(
+            owner, questions=1, tokens=worst.total, cost_micro=self._pricing.cost_micro(model, worst)
+        )
+
+    def _settle(self, reservation: Reservation, spent: Usage, counted: bool) -> None:
+        """Replace the reservation by what the LLM really used; a failed question is not counted."""
+        model = self._answers.model
+        cost = self._pricing.cost_micro(model, spent) if model is not None else 0
+        self._quotas.settle(reservation, questions=1 if counted else 0, tokens=spent.total, cost_micro=cost)
+
+    def _persist(self, owner: str, question: str, conversation_id: str | None, answer: Answer) -> ChatEvent:
+        citations = [c.model_dump() for c in answer.citations]
+        if conversation_id is None:
+            conversation_id = self._conversations.create(owner, question).id
+        self._conversations.append(owner, conversation_id, question, answer.answer, citations)
+        return ChatEvent(answer=answer, conversation_id=conversation_id)

@@ -1,0 +1,72 @@
+"""`quotas set USER --questions-per-day N ...` and `quotas show USER`: per-user limits that override
+the `quotas:` section of the configuration."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from app.config import Settings
+from app.container import Container
+from app.errors import ConfigError
+from app.usage.quotas import LIMIT_KEYS, UNSET
+
+INTEGER_KEYS = {"questions_per_day", "tokens_per_day", "pages_per_day", "documents"}
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("quotas", help="show or change a user's quotas")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    show = actions.add_parser("show", help="a user's limits and what is used of them")
+    show.add_argument("name")
+    change = actions.add_parser(
+        "set", help="override limits for a user: a number, 'unlimited', or 'default' (the config value)"
+    )
+    change.add_argument("name")
+    for key in LIMIT_KEYS:
+        change.add_argument(f"--{key.replace('_', '-')}", dest=key, metavar="N")
+    p.set_defaults(handler=run)
+
+
+def parse_limit(key: str, raw: str) -> object:
+    text = raw.strip().lower()
+    if text in ("unlimited", "none", "null"):
+        return None
+    if text == "default":
+        return UNSET
+    try:
+        value = int(text) if key in INTEGER_KEYS else float(text)
+    except ValueError as e:
+        raise ConfigError(f"--{key.replace('_', '-')}: expected a number, 'unlimited' or 'default', not {raw!r}") from e
+    if value < 0:
+        raise ConfigError(f"--{key.replace('_', '-')}: must not be negative")
+    return value
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    container = Container(settings)
+    quotas = container.quotas
+    try:
+        if args.action == "set":
+            changes = {k: parse_limit(k, getattr(args, k)) for k in LIMIT_KEYS if getattr(args, k) is not None}
+            if not changes:
+                raise ConfigError("nothing to change: give at least one limit, e.g. --questions-per-day 50")
+            quotas.set_limits(args.name, **changes)
+        overrides = quotas.overrides(args.name)
+        limits = quotas.limits(args.name)
+        used = {s.key: s for s in quotas.status(args.name)}
+        print(f"quotas of {args.name} (days reset at midnight {quotas.timezone})")
+        for key in LIMIT_KEYS:
+            limit = limits[key]
+            shown = "unlimited" if limit is None else f"{limit:g}"
+            source = "user" if key in overrides else "config"
+            line = f"  {key:<18} {shown:>12}  ({source})"
+            if key in used:
+                status = used[key]
+                line += f"  used {status.used:g}"
+                if status.resets_at is not None:
+                    line += f", resets {status.resets_at:%Y-%m-%d %H:%M} UTC"
+            print(line)
+    finally:
+        container.close()
+    return 0

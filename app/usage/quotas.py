@@ -1,0 +1,260 @@
+"""Per-user quotas, enforced by reservation.
+
+A reservation adds the amount a call may use to the user's counter for the period with one
+conditional UPDATE (`used + n <= limit`), in the same transaction that creates the counter row
+(`INSERT ... ON CONFLICT DO NOTHING`). The database serialises concurrent UPDATEs of one row, and
+both SQLite and PostgreSQL re-check the condition on the latest value, so simultaneous requests, in
+one process or several, can never take more than the limit between them. When the call ends, the
+reservation is settled with what was really used (or released when the call failed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from loguru import logger
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.config import QuotaSettings
+from app.errors import NotFound, QuotaExceeded
+from app.storage.db import Database, QuotaCounter, UserQuota
+from app.usage.pricing import MICRO
+
+# quota key -> (counter metric, period, scale from the key's unit to the counter's integer unit)
+COUNTED: dict[str, tuple[str, str, int]] = {
+    "questions_per_day": ("questions", "day", 1),
+    "tokens_per_day": ("tokens", "day", 1),
+    "cost_per_month": ("cost_micro", "month", MICRO),
+    "pages_per_day": ("pages", "day", 1),
+}
+LIMIT_KEYS = ("questions_per_day", "tokens_per_day", "cost_per_month", "pages_per_day", "storage_mb", "documents")
+UNSET = object()  # `set_limits(key=UNSET)`: drop the override, back to the config value
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Periods:
+    day: str
+    month: str
+    day_resets_at: datetime  # UTC
+    month_resets_at: datetime
+
+    @classmethod
+    def at(cls, now: datetime, zone: ZoneInfo) -> Periods:
+        local = now.astimezone(zone)
+        midnight = datetime(local.year, local.month, local.day, tzinfo=zone)
+        next_day = midnight + timedelta(days=1)  # wall-clock arithmetic: the next local midnight
+        first = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=zone)
+        return cls(
+            day=local.strftime("%Y-%m-%d"),
+            month=local.strftime("%Y-%m"),
+            day_resets_at=next_day.astimezone(UTC),
+            month_resets_at=first.astimezone(UTC),
+        )
+
+    def of(self, period: str) -> tuple[str, datetime]:
+        return (self.day, self.day_resets_at) if period == "day" else (self.month, self.month_resets_at)
+
+
+@dataclass
+class Reservation:
+    """What one call holds: metric -> (period key, amount reserved)."""
+
+    owner: str
+    held: dict[str, tuple[str, int]] = field(default_factory=dict)
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    key: str  # a quotas: key
+    used: float
+    limit: float | None
+    resets_at: datetime | None
+
+
+class QuotaService:
+    def __init__(self, db: Database, settings: QuotaSettings, clock: Callable[[], datetime] = utc_now) -> None:
+        self._db = db
+        self._settings = settings
+        self._zone = ZoneInfo(settings.reset_timezone)
+        self._clock = clock
+
+    @property
+    def timezone(self) -> str:
+        return self._settings.reset_timezone
+
+    def periods(self) -> Periods:
+        return Periods.at(self._clock(), self._zone)
+
+    # ---- limits -------------------------------------------------------------------------------
+
+    def overrides(self, owner: str) -> dict[str, Any]:
+        with self._db.session() as s:
+            row = s.get(UserQuota, owner)
+            return dict(row.limits or {}) if row is not None else {}
+
+    def limits(self, owner: str) -> dict[str, float | None]:
+        """The user's effective limits: the config, overridden by the admin's per-user values."""
+        effective: dict[str, float | None] = {k: getattr(self._settings, k) for k in LIMIT_KEYS}
+        effective.update(self.overrides(owner))
+        return effective
+
+    def set_limits(self, owner: str, **changes: Any) -> dict[str, Any]:
+        """Override limits for one user: a number, None (unlimited) or UNSET (back to the config)."""
+        unknown = set(changes) - set(LIMIT_KEYS)
+        if unknown:
+            raise NotFound(f"unknown quota {', '.join(sorted(unknown))}")
+        with self._db.session() as s:
+            row = s.get(UserQuota, owner)
+            if row is None:
+                row = UserQuota(owner=owner, limits={})
+                s.add(row)
+            limits = dict(row.limits or {})
+            for key, value in changes.items():
+                if value is UNSET:
+                    limits.pop(key, None)
+                else:
+                    limits[key] = value
+            row.limits = limits
+        logger.info("quota limits changed user={} keys={}", owner, ",".join(sorted(changes)))
+        return limits
+
+    # ---- reservations -------------------------------------------------------------------------
+
+    def reserve(self, owner: str, **amounts: int) -> Reservation:
+        """Take `amounts` (questions=, tokens=, cost_micro=, pages=) from the user's allowances, all or
+        nothing; raise QuotaExceeded, naming the first limit that does not fit, without taking any."""
+        limits = self.limits(owner)
+        periods = self.periods()
+        reservation = Reservation(owner)
+        with self._db.session() as s:
+            for key, (metric, period, scale) in COUNTED.items():
+                if metric not in amounts:
+                    continue
+                amount = amounts[metric]
+                period_key, resets_at = periods.of(period)
+                limit = limits.get(key)
+                ceiling = None if limit is None else round(float(limit) * scale)
+                if not self._take(s, owner, metric, period_key, amount, ceiling):
+                    s.rollback()
+                    logger.info("quota refused user={} limit={} value={}", owner, key, limit)
+                    raise QuotaExceeded(
+                        f"quota reached: {key.replace('_', ' ')} is {_number(limit)}; it resets at "
+                        f"{resets_at.astimezone(self._zone):%Y-%m-%d %H:%M} {self.timezone}",
+                        limit=key,
+                        value=limit,
+                        resets_at=resets_at,
+                        timezone=self.timezone,
+                    )
+                reservation.held[metric] = (period_key, amount)
+        return reservation
+
+    def settle(self, reservation: Reservation, **actual: int) -> None:
+        """Replace reserved amounts by what was really used; metrics not named keep their reservation."""
+        if reservation.done:
+            return
+        reservation.done = True
+        with self._db.session() as s:
+            for metric, (period_key, held) in reservation.held.items():
+                delta = actual.get(metric, held) - held
+                if delta:
+                    s.execute(
+                        update(QuotaCounter)
+                        .where(*_row(reservation.owner, metric, period_key))
+                        .values(used=QuotaCounter.used + delta)
+                        .execution_options(synchronize_session=False)
+                    )
+
+    def release(self, reservation: Reservation, **spent: int) -> None:
+        """Give back a failed call's reservation, keeping only what it had already `spent`."""
+        self.settle(reservation, **{metric: spent.get(metric, 0) for metric in reservation.held})
+
+    def add(self, owner: str, **amounts: int) -> None:
+        """Count usage that needs no permission (e.g. an embedding call during ingestion)."""
+        self.settle(self.reserve_unchecked(owner, **amounts))
+
+    def reserve_unchecked(self, owner: str, **amounts: int) -> Reservation:
+        periods = self.periods()
+        reservation = Reservation(owner)
+        with self._db.session() as s:
+            for metric, period, _ in COUNTED.values():
+                if metric in amounts:
+                    period_key, _resets = periods.of(period)
+                    self._take(s, owner, metric, period_key, amounts[metric], None)
+                    reservation.held[metric] = (period_key, amounts[metric])
+        return reservation
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def status(self, owner: str) -> list[QuotaStatus]:
+        """Today's (and this month's) use of each counted allowance, against the user's limits."""
+        limits = self.limits(owner)
+        periods = self.periods()
+        with self._db.session() as s:
+            used = {
+                (r.metric, r.period): r.used
+                for r in s.scalars(
+                    select(QuotaCounter).where(
+                        QuotaCounter.owner == owner, QuotaCounter.period.in_([periods.day, periods.month])
+                    )
+                )
+            }
+        out = []
+        for key, (metric, period, scale) in COUNTED.items():
+            period_key, resets_at = periods.of(period)
+            out.append(QuotaStatus(key, used.get((metric, period_key), 0) / scale, limits.get(key), resets_at))
+        return out
+
+    def daily(self, owner: str | None, first_day: str) -> list[tuple[str, str, str, int]]:
+        """(owner, metric, day, used) of daily counters from `first_day` on; all users when owner is None."""
+        query = select(QuotaCounter).where(QuotaCounter.period >= first_day, QuotaCounter.period.like("____-__-__"))
+        if owner is not None:
+            query = query.where(QuotaCounter.owner == owner)
+        with self._db.session() as s:
+            return [(r.owner, r.metric, r.period, r.used) for r in s.scalars(query)]
+
+    @staticmethod
+    def _take(s: Session, owner: str, metric: str, period: str, amount: int, ceiling: int | None) -> bool:
+        s.execute(_insert_ignore(s, owner, metric, period))
+        statement = update(QuotaCounter).where(*_row(owner, metric, period))
+        if ceiling is not None:
+            statement = statement.where(QuotaCounter.used + amount <= ceiling)
+        result = s.execute(
+            statement.values(used=QuotaCounter.used + amount).execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0)) == 1
+
+
+def _row(owner: str, metric: str, period: str) -> tuple[Any, ...]:
+    return (QuotaCounter.owner == owner, QuotaCounter.metric == metric, QuotaCounter.period == period)
+
+
+def _insert_ignore(s: Session, owner: str, metric: str, period: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING in the dialect of the database."""
+    dialect = s.get_bind().dialect.name
+    values = {"owner": owner, "metric": metric, "period": period, "used": 0}
+    keys = ["owner", "metric", "period"]
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(QuotaCounter).values(**values).on_conflict_do_nothing(index_elements=keys)
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(QuotaCounter).values(**values).on_conflict_do_nothing(index_elements=keys)
+    raise NotImplementedError(f"quotas need SQLite or PostgreSQL, not {dialect}")  # pragma: no cover
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "unlimited"
+    return f"{value:g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,135 @@
+"""Quota reservations on real databases: atomic under concurrency (SQLite and PostgreSQL), settled
+and released, per-user overrides, and daily resets in the configured time zone."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from app.config import QuotaSettings
+from app.errors import QuotaExceeded
+from app.storage.db import Database
+from app.usage.quotas import UNSET, QuotaService
+from tests.fixtures.postgres import fresh_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'app.db'}")
+        database.create_all()
+        yield database
+        database.close()
+        return
+    with fresh_database() as url:
+        database = Database(url)
+        database.create_all()
+        yield database
+        database.close()
+
+
+def hammer(quotas: QuotaService, owner: str, n: int, **amounts: int) -> tuple[int, int]:
+    """`n` threads reserve at the same moment; returns (granted, refused)."""
+    barrier = threading.Barrier(n)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        barrier.wait()
+        try:
+            quotas.reserve(owner, **amounts)
+            ok = True
+        except QuotaExceeded:
+            ok = False
+        with lock:
+            results.append(ok)
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results.count(True), results.count(False)
+
+
+def test_simultaneous_reservations_never_overshoot(db: Database) -> None:
+    quotas = QuotaService(db, QuotaSettings(questions_per_day=10, tokens_per_day=1000))
+    assert hammer(quotas, "alice", 20, questions=1) == (10, 10)
+    # Tokens: 30 requests of 70 against 1000 -> exactly 14 fit.
+    assert hammer(quotas, "bob", 30, tokens=70) == (14, 16)
+    used = {s.key: s.used for s in quotas.status("bob")}
+    assert used["tokens_per_day"] == 980
+
+
+def test_refusal_names_the_limit_and_takes_nothing(db: Database) -> None:
+    quotas = QuotaService(db, QuotaSettings(questions_per_day=5, tokens_per_day=100))
+    with pytest.raises(QuotaExceeded) as caught:
+        quotas.reserve("alice", questions=1, tokens=101)
+    e = caught.value
+    assert e.limit == "tokens_per_day" and e.value == 100 and e.resets_at is not None
+    assert "tokens per day is 100" in str(e)
+    # All or nothing: the question reserved before the token check was not kept.
+    assert {s.key: s.used for s in quotas.status("alice")}["questions_per_day"] == 0
+
+
+def test_settle_and_release(db: Database) -> None:
+    quotas = QuotaService(db, QuotaSettings(tokens_per_day=1000))
+    held = quotas.reserve("alice", questions=1, tokens=800)
+    quotas.settle(held, tokens=120)  # the call used less than it reserved
+    failed = quotas.reserve("alice", questions=1, tokens=800)
+    quotas.release(failed, tokens=30)  # a failed call that had spent 30 tokens
+    quotas.settle(failed, tokens=999)  # settling twice changes nothing
+    used = {s.key: s.used for s in quotas.status("alice")}
+    assert used["tokens_per_day"] == 150 and used["questions_per_day"] == 1
+
+
+def test_per_user_overrides(db: Database) -> None:
+    quotas = QuotaService(db, QuotaSettings(questions_per_day=1))
+    quotas.set_limits("alice", questions_per_day=3, documents=None)
+    assert quotas.limits("alice")["questions_per_day"] == 3 and quotas.limits("bob")["questions_per_day"] == 1
+    assert hammer(quotas, "alice", 5, questions=1) == (3, 2)
+    quotas.set_limits("alice", questions_per_day=None)  # unlimited for alice
+    quotas.reserve("alice", questions=50)
+    quotas.set_limits("alice", questions_per_day=UNSET)  # back to the config's 1 (already used up)
+    with pytest.raises(QuotaExceeded):
+        quotas.reserve("alice", questions=1)
+
+
+def test_daily_reset_follows_the_configured_time_zone(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'app.db'}")
+    db.create_all()
+    now = [datetime(2026, 3, 10, 14, 59, tzinfo=UTC)]  # 23:59 in Tokyo, 14:59 in London
+    tokyo = QuotaService(db, QuotaSettings(questions_per_day=1, reset_timezone="Asia/Tokyo"), clock=lambda: now[0])
+    utc = QuotaService(db, QuotaSettings(questions_per_day=1), clock=lambda: now[0])
+    tokyo.reserve("tokyo-user", questions=1)
+    utc.reserve("utc-user", questions=1)
+    with pytest.raises(QuotaExceeded) as caught:
+        tokyo.reserve("tokyo-user", questions=1)
+    assert caught.value.resets_at == datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # midnight in Tokyo
+    assert "2026-03-11 00:00 Asia/Tokyo" in str(caught.value)
+    now[0] = datetime(2026, 3, 10, 15, 1, tzinfo=UTC)  # a new day in Tokyo, not yet in UTC
+    tokyo.reserve("tokyo-user", questions=1)
+    with pytest.raises(QuotaExceeded) as caught:
+        utc.reserve("utc-user", questions=1)
+    assert caught.value.resets_at == datetime(2026, 3, 11, 0, 0, tzinfo=UTC)
+    now[0] = datetime(2026, 3, 11, 0, 0, 1, tzinfo=UTC)
+    utc.reserve("utc-user", questions=1)
+    db.close()
+
+
+def test_monthly_cost_limit(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'app.db'}")
+    db.create_all()
+    now = [datetime(2026, 1, 31, 23, 0, tzinfo=UTC)]
+    quotas = QuotaService(db, QuotaSettings(cost_per_month=0.5), clock=lambda: now[0])
+    quotas.reserve("alice", cost_micro=400_000)
+    with pytest.raises(QuotaExceeded) as caught:
+        quotas.reserve("alice", cost_micro=200_000)
+    assert caught.value.limit == "cost_per_month" and caught.value.resets_at == datetime(2026, 2, 1, tzinfo=UTC)
+    now[0] = datetime(2026, 2, 1, 0, 1, tzinfo=UTC)
+    quotas.reserve("alice", cost_micro=200_000)
+    db.close()
