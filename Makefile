@@ -6,6 +6,11 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The CPU build of torch, by name: PyPI's plain `torch` wheel for Linux is a multi-GB CUDA build.
+# `+cpu` builds live on PyTorch's own index; pip also finds them in a local wheel folder
+# (find-links), which is how offline machines get it. For a GPU build: make TORCH=torch==2.13.0 TORCH_INDEX=
+TORCH       ?= torch==2.13.0+cpu
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: run test install system-deps lint format bench eval clean
 
@@ -13,8 +18,8 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# CPU build of torch first: a plain `torch` requirement would pull a multi-GB CUDA build.
-	$(PY) -m pip install --quiet torch==2.13.0
+	# torch first, so that the app's `torch>=2.4` is already satisfied by the build chosen here.
+	$(PY) -m pip install --quiet --retries 2 --timeout 30 '$(TORCH)' $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
