@@ -191,6 +191,7 @@ class DatabaseSettings(BaseModel):
     url: Secret = Field(None, description="SQLAlchemy URL (default: sqlite:///<data_dir>/app.db)")
 
 
+_Blank = Annotated[str | None, BeforeValidator(lambda v: None if v == "" else v)]  # compose's ${X:-}
 FILE_STORE_SCHEMES = {"file": None, "s3": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure"}
 
 
@@ -199,13 +200,13 @@ class FilesSettings(BaseModel):
     AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or APP_FILES__ACCESS_KEY / APP_FILES__SECRET_KEY),
     GOOGLE_APPLICATION_CREDENTIALS for gs://, AZURE_STORAGE_* for az://, as env or secret files."""
 
-    url: str | None = Field(
+    url: _Blank = Field(
         None,
         description="A folder (default <data_dir>/files) or s3://bucket/prefix, gs://bucket/prefix, az://container/prefix",
     )
-    endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, R2, Ceph); null = AWS")
-    region: str | None = Field(None, description="S3 region; null = from the AWS environment/config")
-    access_key: str | None = Field(None, description="S3 access key id (default: AWS_ACCESS_KEY_ID)")
+    endpoint_url: _Blank = Field(None, description="S3-compatible endpoint (MinIO, R2, Ceph); null = AWS")
+    region: _Blank = Field(None, description="S3 region; null = from the AWS environment/config")
+    access_key: _Blank = Field(None, description="S3 access key id (default: AWS_ACCESS_KEY_ID)")
     secret_key: Secret = Field(None, description="Secret: env APP_FILES__SECRET_KEY or AWS_SECRET_ACCESS_KEY")
     cache_mb: int = Field(
         1024, ge=0, description="Object stores: local cache of recently used originals, in MB (LRU; 0 = keep none)"
