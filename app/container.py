@@ -6,8 +6,12 @@ Services are created on first use so that, e.g., `users list` never loads the em
 from __future__ import annotations
 
 import json
+import os
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from loguru import logger
 
 from app.auth.users import UserService
 from app.config import Settings
@@ -20,6 +24,8 @@ if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service 
     from app.answering.conversations import ConversationService
     from app.answering.retrieval import Reranker, Retriever
     from app.answering.service import AnswerService
+    from app.auth.sessions import SessionStore
+    from app.auth.throttle import LoginThrottle
     from app.documents.ingestion import IngestionService
     from app.documents.jobs import IngestionQueue
     from app.documents.pages import PageRenderer
@@ -36,6 +42,7 @@ class Container:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _private(settings.data_dir)
 
     @cached_property
     def db(self) -> Database:
@@ -74,6 +81,18 @@ class Container:
     @cached_property
     def users(self) -> UserService:
         return UserService(self.db)
+
+    @cached_property
+    def sessions(self) -> SessionStore:
+        from app.auth.sessions import SessionStore
+
+        return SessionStore(self.db, self.settings.auth.session_idle_minutes, self.settings.auth.session_max_hours)
+
+    @cached_property
+    def login_throttle(self) -> LoginThrottle:
+        from app.auth.throttle import LoginThrottle
+
+        return LoginThrottle(self.db, self.settings.auth)
 
     @cached_property
     def embedder(self) -> EmbeddingModel:
@@ -202,3 +221,12 @@ class Container:
             self.vector_store.close()
         if "db" in self.__dict__:
             self.db.close()
+
+
+def _private(folder: Path) -> None:
+    """Data dirs made by older versions (or another umask) were world-readable: close them."""
+    try:
+        if folder.stat().st_uid == os.getuid() and folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)
+    except OSError as e:  # a mounted volume may refuse; the files inside are still created 0600
+        logger.warning("cannot restrict the data dir's permissions path={} error={}", folder, type(e).__name__)

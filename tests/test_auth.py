@@ -6,13 +6,16 @@ import asyncio
 import statistics
 import subprocess
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from app.auth.login import bootstrap_admin, client_address, make_login
+from app.auth.login import LoginService, bootstrap_admin
+from app.auth.sessions import SessionStore
 from app.auth.throttle import LoginThrottle
 from app.auth.users import UserService
+from app.config import AuthSettings
 from app.errors import AuthError, ConfigError
 from app.storage.db import Database
 from tests.conftest import make_settings
@@ -28,10 +31,13 @@ def users(tmp_path: Path) -> UserService:
 
 class FakeClock:
     def __init__(self) -> None:
-        self.now = 1000.0
+        self.now = datetime(2026, 1, 1, 12, 0, 0)
 
-    def __call__(self) -> float:
+    def __call__(self) -> datetime:
         return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
 
 
 def test_passwords_are_argon2_hashed(users: UserService, tmp_path: Path) -> None:
@@ -55,35 +61,85 @@ def test_disabled_and_removed_users_cannot_log_in(users: UserService) -> None:
     assert not users.authenticate("alice", "a-new-long-password")
 
 
-def test_throttle_cools_down_and_hard_locks() -> None:
+def _throttle(users: UserService, clock: FakeClock, **overrides: object) -> LoginThrottle:
+    settings = AuthSettings(**{"max_failures": 5, "lockout_s": 60, "max_failures_per_address": 20, **overrides})
+    return LoginThrottle(users._db, settings, clock=clock)
+
+
+def test_throttle_locks_the_pair_not_the_user(users: UserService) -> None:
     clock = FakeClock()
-    throttle = LoginThrottle(max_failures=5, lockout_s=60, hard_lock_failures=20, clock=clock)
+    throttle = _throttle(users, clock)
     for _ in range(5):
-        assert not throttle.blocked("alice", "10.0.0.1")
+        assert throttle.check("alice", "10.0.0.1").allowed
         throttle.failure("alice", "10.0.0.1")
-    assert throttle.blocked("alice", "10.0.0.1")
-    assert throttle.blocked("alice", "10.0.0.2")  # per user...
-    assert throttle.blocked("mallory", "10.0.0.1")  # ...and per address
-    assert not throttle.blocked("carol", "10.0.0.3")
-    clock.now += 61
-    assert not throttle.blocked("alice", "10.0.0.9")
-    throttle.success("alice", "10.0.0.9")
-    assert not throttle.blocked("alice", "10.0.0.9")
+    verdict = throttle.check("alice", "10.0.0.1")
+    assert not verdict.allowed and 59 <= verdict.retry_after_s <= 60
+    assert throttle.check("alice", "10.0.0.2").allowed  # alice from elsewhere
+    assert throttle.check("mallory", "10.0.0.1").allowed  # others from the same address
+    clock.advance(61)
+    assert throttle.check("alice", "10.0.0.1").allowed
+    throttle.failure("alice", "10.0.0.1")  # a sixth failure doubles the cool-down
+    clock.advance(61)
+    assert not throttle.check("alice", "10.0.0.1").allowed
+    clock.advance(60)
+    assert throttle.check("alice", "10.0.0.1").allowed
+    throttle.success("alice", "10.0.0.1")
+    throttle.failure("alice", "10.0.0.1")
+    assert throttle.check("alice", "10.0.0.1").allowed  # a success cleared the count
 
 
-def test_login_callback_refuses_even_the_right_password_after_20_failures(users: UserService) -> None:
+def test_throttle_failures_decay_after_the_window(users: UserService) -> None:
+    clock = FakeClock()
+    throttle = _throttle(users, clock, failure_window_s=300)
+    for _ in range(4):
+        throttle.failure("alice", "10.0.0.1")
+    clock.advance(301)
+    throttle.failure("alice", "10.0.0.1")
+    assert throttle.check("alice", "10.0.0.1").allowed  # the four old ones are forgotten
+
+
+def test_throttle_per_address_and_global_slow_down(users: UserService) -> None:
+    clock = FakeClock()
+    throttle = _throttle(users, clock, max_failures_per_address=20, global_failures_per_minute=30)
+    for i in range(20):  # spraying one password over many accounts
+        throttle.failure(f"user{i}", "10.0.0.9")
+    assert not throttle.check("someone", "10.0.0.9").allowed
+    assert throttle.check("someone", "10.0.0.8").allowed
+    for i in range(10):
+        throttle.failure(f"user{i}", f"10.1.0.{i}")  # 30 failures within a minute in all
+    verdict = throttle.check("someone", "10.0.0.8")
+    assert verdict.allowed and verdict.delay_s > 0  # slowed down, not refused
+
+
+def test_login_service_counts_only_checked_attempts(users: UserService) -> None:
     users.add("alice", "alice-long-password")
     clock = FakeClock()
-    login = make_login(users, LoginThrottle(5, 60, 20, clock=clock))
-    token = client_address.set("192.0.2.7")
-    try:
-        for _ in range(20):
-            assert not asyncio.run(login("alice", "guess"))
-        assert not asyncio.run(login("alice", "alice-long-password"))  # locked out
-        clock.now += 60 * 2 + 1  # a hard lock lasts twice the cool-down
-        assert asyncio.run(login("alice", "alice-long-password"))
-    finally:
-        client_address.reset(token)
+    db = users._db
+    sessions = SessionStore(db, idle_minutes=60, max_hours=24)
+    service = LoginService(users, _throttle(users, clock), sessions)
+    for _ in range(5):
+        assert asyncio.run(service.login("alice", "guess", "192.0.2.7")).result == "failed"
+    for _ in range(10):  # refused unchecked: not counted, the cool-down does not restart
+        assert asyncio.run(service.login("alice", "alice-long-password", "192.0.2.7")).result == "throttled"
+        clock.advance(5)
+    clock.advance(11)  # 61 s after the fifth failure
+    outcome = asyncio.run(service.login("alice", "alice-long-password", "192.0.2.7"))
+    assert outcome.ok and sessions.resolve(outcome.token) == "alice"
+
+
+def test_sessions_expire_and_end_with_their_user(users: UserService) -> None:
+    users.add("alice", "alice-long-password")
+    sessions = SessionStore(users._db, idle_minutes=30, max_hours=2)
+    token = sessions.create("alice")
+    assert sessions.resolve(token) == "alice"
+    assert sessions.resolve("not-a-token") is None
+    users.set_disabled("alice", True)
+    assert sessions.resolve(token) is None
+    users.set_disabled("alice", False)
+    assert sessions.resolve(token) is None  # gone, not just paused
+    token = sessions.create("alice")
+    users.set_password("alice", "another-long-password")
+    assert sessions.resolve(token) is None
 
 
 def test_unknown_users_take_as_long_as_wrong_passwords(users: UserService) -> None:

@@ -1,76 +1,84 @@
-"""The login callback given to Gradio, and the first-start admin bootstrap."""
+"""Signing in: throttle, check the password, open a session. Used by the web app's /login route.
+
+Also the first-start admin bootstrap."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from loguru import logger
 
+from app.auth.sessions import SessionStore
 from app.auth.throttle import LoginThrottle
 from app.auth.users import UserService
 from app.config import Settings
 from app.errors import ConfigError
 
-# Set by ClientAddressMiddleware for the duration of each HTTP request: Gradio's auth callback
-# only receives (username, password).
-client_address: ContextVar[str | None] = ContextVar("client_address", default=None)
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    result: str  # ok | failed | throttled
+    token: str | None = None
+    retry_after_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.result == "ok"
 
 
-class ClientAddressMiddleware:
-    """Pure ASGI middleware (same task as the endpoint, so the context variable is visible)."""
+class LoginService:
+    def __init__(
+        self,
+        users: UserService,
+        throttle: LoginThrottle,
+        sessions: SessionStore,
+        on_result: Callable[[str], None] | None = None,
+    ) -> None:
+        self._users = users
+        self._throttle = throttle
+        self._sessions = sessions
+        self._on_result = on_result
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        client = scope.get("client")
-        token = client_address.set(client[0] if client else None)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            client_address.reset(token)
-
-
-def make_login(
-    users: UserService, throttle: LoginThrottle, on_result: Callable[[bool], None] | None = None
-) -> Callable[[str, str], Awaitable[bool]]:
-    """An async (username, password) -> bool for gr.mount_gradio_app(auth=...).
-
-    Password hashing runs on a worker thread so logins never stall the event loop."""
-
-    async def login(username: str, password: str) -> bool:
-        address = client_address.get()
+    async def login(self, username: str, password: str, address: str | None) -> LoginOutcome:
+        """Blocking work (database, argon2) runs on worker threads so logins never stall the event loop."""
+        username = username.strip()
         log = logger.bind(user=username[:64], client=address)
-        if throttle.blocked(username, address):
-            throttle.failure(username, address)
-            log.warning("login refused reason=throttled")
-            ok = False
+        verdict = await asyncio.to_thread(self._throttle.check, username, address)
+        if not verdict.allowed:
+            log.warning(
+                "login refused reason=throttled scope={} retry_after_s={:.0f}", verdict.reason, verdict.retry_after_s
+            )
+            outcome = LoginOutcome("throttled", retry_after_s=verdict.retry_after_s)
         else:
-            ok = await asyncio.to_thread(users.authenticate, username, password)
+            if verdict.delay_s:
+                await asyncio.sleep(verdict.delay_s)
+            ok = await asyncio.to_thread(self._users.authenticate, username, password)
             if ok:
-                throttle.success(username, address)
+                await asyncio.to_thread(self._throttle.success, username, address)
+                token = await asyncio.to_thread(self._sessions.create, username)
                 log.info("login ok")
+                outcome = LoginOutcome("ok", token=token)
             else:
-                throttle.failure(username, address)
+                await asyncio.to_thread(self._throttle.failure, username, address)
                 log.warning("login failed")
-        if on_result is not None:
-            on_result(ok)
-        return ok
-
-    return login
+                outcome = LoginOutcome("failed")
+        if self._on_result is not None:
+            self._on_result(outcome.result)
+        return outcome
 
 
 def bootstrap_admin(users: UserService, settings: Settings) -> None:
     """No default credentials: the first start creates the admin from the environment, or stops."""
-    if users.count() > 0:
-        return
     name, password = settings.admin_username, settings.admin_password
+    if users.count() > 0:
+        if name or password is not None:
+            logger.warning(
+                "APP_ADMIN_USERNAME / APP_ADMIN_PASSWORD are ignored: users already exist "
+                "(they only create the first admin; use `python -m app users` to manage accounts)"
+            )
+        return
     if not name or password is None:
         raise ConfigError(
             "no user exists yet. For the first start set APP_ADMIN_USERNAME and APP_ADMIN_PASSWORD "

@@ -1,67 +1,98 @@
-"""Login throttling per username and per client address.
+"""Login throttling, kept in the app database so every instance applies the same counts.
 
-After `max_failures` consecutive failures a key is cooling down for `lockout_s`: every attempt is
-refused unchecked (and counted), so after `hard_lock_failures` failures in a row even the right
-password waits until the cool-down has passed. A success resets the user's and the address's count.
+Rules (README "Login throttling" says the same):
+- Only attempts whose password was actually checked count; failures older than
+  `auth.failure_window_s` are forgotten.
+- One user from one address: after `auth.max_failures` failures that pair cools down for
+  `auth.lockout_s`, doubled with each further failure (at most the window). The same user from
+  another address is not affected, so an attacker cannot keep someone else out.
+- One address, any user: after `auth.max_failures_per_address` failures the address cools down
+  the same way (password spraying).
+- A user failing from many addresses, or more than `auth.global_failures_per_minute` failures in
+  all: every check is slowed down by a second, nobody is refused.
+- A successful login clears that pair's failures.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, delete, func, select
+
+from app.config import AuthSettings
+from app.storage.db import Database, LoginFailure, utcnow
+
+SLOW_DOWN_S = 1.0
 
 
-@dataclass
-class _State:
-    failures: int = 0
-    last: float = 0.0
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after_s: float = 0.0
+    delay_s: float = 0.0
+    reason: str = ""
+
+
+def _norm_user(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
+def _norm_addr(address: str | None) -> str:
+    return (address or "unknown")[:64]
 
 
 class LoginThrottle:
-    def __init__(
-        self,
-        max_failures: int,
-        lockout_s: float,
-        hard_lock_failures: int,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._max = max_failures
-        self._lockout = lockout_s
-        self._hard = hard_lock_failures
+    def __init__(self, db: Database, settings: AuthSettings, clock: Callable[[], datetime] = utcnow) -> None:
+        self._db = db
+        self._s = settings
         self._clock = clock
-        self._states: dict[str, _State] = {}
-        self._lock = threading.Lock()
+        self._window = timedelta(seconds=settings.failure_window_s)
 
-    def _keys(self, username: str, address: str | None) -> list[str]:
-        return [f"user:{username.lower()}"] + ([f"addr:{address}"] if address else [])
+    def _cooldown(self, failures: int, threshold: int) -> float:
+        extra = min(failures - threshold, 20)
+        return min(self._s.lockout_s * 2**extra, self._s.failure_window_s)
 
-    def blocked(self, username: str, address: str | None) -> bool:
-        now = self._clock()
-        with self._lock:
-            for key in self._keys(username, address):
-                state = self._states.get(key)
-                if state and state.failures >= self._max and now - state.last < self._cooldown(state):
-                    return True
-        return False
+    def check(self, username: str, address: str | None) -> Verdict:
+        """May this attempt be checked now? Never counts anything itself."""
+        user, addr, now = _norm_user(username), _norm_addr(address), self._clock()
+        since = now - self._window
+        with self._db.session() as s:
 
-    def _cooldown(self, state: _State) -> float:
-        # A long run of failures (hard lock) doubles the cool-down.
-        return self._lockout * (2 if state.failures >= self._hard else 1)
+            def stats(*conds: ColumnElement[bool]) -> tuple[int, datetime | None]:
+                count, last = s.execute(
+                    select(func.count(LoginFailure.id), func.max(LoginFailure.at)).where(
+                        LoginFailure.at > since, *conds
+                    )
+                ).one()
+                return int(count or 0), last
+
+            pair_n, pair_last = stats(LoginFailure.username == user, LoginFailure.address == addr)
+            addr_n, addr_last = stats(LoginFailure.address == addr)
+            user_n, _ = stats(LoginFailure.username == user)
+            recent_n, _ = stats(LoginFailure.at > now - timedelta(seconds=60))
+        for n, last, threshold, reason in (
+            (pair_n, pair_last, self._s.max_failures, "user_address"),
+            (addr_n, addr_last, self._s.max_failures_per_address, "address"),
+        ):
+            if n >= threshold and last is not None:
+                wait = self._cooldown(n, threshold) - (now - last).total_seconds()
+                if wait > 0:
+                    return Verdict(False, retry_after_s=wait, reason=reason)
+        slow = user_n >= self._s.max_failures_per_address or recent_n >= self._s.global_failures_per_minute
+        return Verdict(True, delay_s=SLOW_DOWN_S if slow else 0.0)
 
     def failure(self, username: str, address: str | None) -> None:
         now = self._clock()
-        with self._lock:
-            for key in self._keys(username, address):
-                state = self._states.setdefault(key, _State())
-                state.failures += 1
-                state.last = now
-            if len(self._states) > 100_000:  # bound memory under a spray of random names
-                cutoff = now - 2 * self._lockout
-                self._states = {k: s for k, s in self._states.items() if s.last >= cutoff}
+        with self._db.session() as s:
+            s.add(LoginFailure(username=_norm_user(username), address=_norm_addr(address), at=now))
+            s.execute(delete(LoginFailure).where(LoginFailure.at < now - self._window))
 
     def success(self, username: str, address: str | None) -> None:
-        with self._lock:
-            for key in self._keys(username, address):
-                self._states.pop(key, None)
+        with self._db.session() as s:
+            s.execute(
+                delete(LoginFailure).where(
+                    LoginFailure.username == _norm_user(username), LoginFailure.address == _norm_addr(address)
+                )
+            )

@@ -6,12 +6,12 @@ import re
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from app.errors import AuthError, NotFound
-from app.storage.db import Database, User
+from app.storage.db import Database, LoginSession, User
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
@@ -59,16 +59,21 @@ class UserService:
             return int(s.scalar(select(func.count(User.id))) or 0)
 
     def set_password(self, username: str, password: str) -> None:
+        """A new password also ends every open session of the user."""
         self._check_password(password)
         with self._db.session() as s:
             self._get(s, username).password_hash = hash_password(password)
+            _end_sessions(s, username)
 
     def set_disabled(self, username: str, disabled: bool) -> None:
         with self._db.session() as s:
             self._get(s, username).disabled = disabled
+            if disabled:
+                _end_sessions(s, username)
 
     def remove(self, username: str) -> None:
         with self._db.session() as s:
+            _end_sessions(s, username)
             s.delete(self._get(s, username))
 
     def authenticate(self, username: str, password: str) -> bool:
@@ -93,3 +98,7 @@ class UserService:
         if user is None:
             raise NotFound(f"no user named {username!r}")
         return user
+
+
+def _end_sessions(s: Session, username: str) -> None:
+    s.execute(delete(LoginSession).where(LoginSession.username == username))

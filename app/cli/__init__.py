@@ -7,6 +7,7 @@ logged with its traceback to the log file and reported as one line.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Everything the app writes (database, originals, vectors, logs) is for this user only.
+    os.umask(0o077)
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(args.config)

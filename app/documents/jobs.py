@@ -39,6 +39,9 @@ class IngestionQueue:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest")
         self._staging = staging
         staging.mkdir(parents=True, exist_ok=True)
+        # Jobs live in this process only: copies staged by an earlier run have no job any more.
+        for orphan in staging.glob("*.pdf"):
+            orphan.unlink(missing_ok=True)
         self._jobs: dict[str, list[FileJob]] = {}
         self._lock = threading.Lock()
         self._next_id = 0
@@ -47,8 +50,12 @@ class IngestionQueue:
         """Copy the upload aside (the web framework may delete its temp file) and queue it."""
         fd, staged_name = tempfile.mkstemp(suffix=".pdf", dir=self._staging)
         staged = Path(staged_name)
-        with open(fd, "wb") as out, open(path, "rb") as src:
-            shutil.copyfileobj(src, out)
+        try:
+            with open(fd, "wb") as out, open(path, "rb") as src:
+                shutil.copyfileobj(src, out)
+        except BaseException:
+            staged.unlink(missing_ok=True)  # never leave a half-copied file behind
+            raise
         with self._lock:
             self._next_id += 1
             job = FileJob(id=self._next_id, owner=owner, file=name)

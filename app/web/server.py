@@ -3,34 +3,43 @@ behind the login callback."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import Response
 from loguru import logger
-from prometheus_client import make_asgi_app
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, make_asgi_app
+from starlette.routing import Mount
 
-from app.auth.login import ClientAddressMiddleware, bootstrap_admin, make_login
-from app.auth.throttle import LoginThrottle
+from app.auth.login import LoginService, bootstrap_admin
+from app.auth.sessions import GradioTokens
+from app.config import Settings
 from app.container import Container
 from app.web import metrics
+from app.web.auth_routes import COOKIE_ID, COOKIE_NAME, auth_router
+from app.web.edge import EdgeMiddleware, EdgePolicy, SessionBindings, origin_of
 from app.web.health import health_router
 from app.web.services import WebServices
 from app.web.ui.handlers import Handlers
 from app.web.ui.i18n import I18N
 from app.web.ui.layout import CSS, build_blocks
+from app.web.uploads import UploadLedger
 
 
 def create_app(container: Container) -> FastAPI:
     """Build the whole web app from a container; fails at once on misconfiguration."""
     settings = container.settings
     hf_oauth = settings.auth.mode == "hf_oauth"
-    if not hf_oauth:
-        bootstrap_admin(container.users, settings)
+    if not hf_oauth and container.users.count() == 0:
+        bootstrap_admin(container.users, settings)  # `serve` did it already; other callers may not
     # Open the stores, load the models and validate chunking before serving anyone.
     _ = container.vector_store, container.ingestion, container.answers
 
@@ -38,38 +47,117 @@ def create_app(container: Container) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Finish documents an earlier process left half-indexed, without delaying start-up.
         threading.Thread(target=container.ingestion.resume, name="resume", daemon=True).start()
+        container.sessions.purge_expired()
         yield
         container.close()
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.include_router(health_router(container))
+    app.add_api_route("/metrics", _metrics, include_in_schema=False)  # the path scrapers use by default
     app.mount("/metrics", make_asgi_app())
+    public_https = bool(settings.server.public_url and settings.server.public_url.startswith("https://"))
+    if not hf_oauth:
+        login = LoginService(
+            container.users,
+            container.login_throttle,
+            container.sessions,
+            on_result=lambda result: metrics.LOGINS.labels(result).inc(),
+        )
+        max_age = int(settings.auth.session_max_hours * 3600)
+        app.include_router(auth_router(login, container.sessions, max_age, force_secure=public_https))
 
-    handlers = Handlers(WebServices.from_container(container), settings)
+    uploads = UploadLedger(gradio_upload_folder())
+    handlers = Handlers(WebServices.from_container(container), settings, uploads=uploads)
     blocks = build_blocks(handlers, settings.llm.user_keys, hf_oauth=hf_oauth)
     blocks.queue(default_concurrency_limit=settings.server.concurrency)
-    auth = None
-    if not hf_oauth:
-        throttle = LoginThrottle(settings.auth.max_failures, settings.auth.lockout_s, settings.auth.hard_lock_failures)
-        auth = make_login(
-            container.users,
-            throttle,
-            on_result=lambda ok: metrics.LOGINS.labels("ok" if ok else "refused").inc(),
-        )
     app = gr.mount_gradio_app(
         app,
         blocks,
         path="/",
-        auth=auth,
-        auth_message="PDF Q&A — sign in / ログイン",
+        # Logins go through our /login route; Gradio only needs to know that a login is required.
+        auth=None if hf_oauth else _refuse_direct_login,
+        auth_message=AUTH_MESSAGE,
+        blocked_paths=[str(settings.data_dir.resolve())],
         show_error=False,  # only gr.Error messages (written for users) reach the browser
         max_file_size=f"{int(settings.documents.max_file_mb)}mb",
         ssr_mode=False,
         i18n=I18N,
         css=CSS,
+        footer_links=[],
+        run_history=False,
     )
-    app.add_middleware(ClientAddressMiddleware)
+    # mount_gradio_app leaves has_launched False, which turns off Gradio's own check that a file
+    # handed to an event lies in its upload folder; the handlers check again (app/web/uploads.py).
+    blocks.has_launched = True
+    gradio_app = _mounted_gradio_app(app)
+    gradio_app.cookie_id = COOKIE_ID
+    gradio_app.tokens = GradioTokens(container.sessions)
+    if settings.server.allowed_origins:
+        # With a CORSMiddleware on the parent app Gradio adds no CORS headers of its own.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.server.allowed_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST"],
+            allow_headers=["*"],
+        )
+    else:
+        app.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
+    app.add_middleware(
+        EdgeMiddleware,
+        policy=_edge_policy(settings, public_https, hf_oauth),
+        resolve_user=container.sessions.resolve,
+        uploads=uploads,
+        bindings=SessionBindings(),
+    )
     return app
+
+
+AUTH_MESSAGE = (
+    "PDF Q&A — sign in / ログイン<br><small>After 5 wrong passwords, wait a minute. / "
+    "5 回続けて間違えると 1 分お待ちください。</small>"
+)
+
+
+def _refuse_direct_login(_username: str, _password: str) -> bool:
+    """Gradio's own /login is shadowed by ours; should it ever be reached, it admits nobody."""
+    return False
+
+
+def _metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _mounted_gradio_app(app: FastAPI) -> Any:
+    for route in app.routes:
+        if isinstance(route, Mount) and route.path == "" and hasattr(route.app, "tokens"):
+            return route.app
+    raise RuntimeError("the Gradio app is not mounted at /")
+
+
+def gradio_upload_folder() -> str:
+    from gradio.utils import get_upload_folder
+
+    return get_upload_folder()
+
+
+def _edge_policy(settings: Settings, public_https: bool, hf_oauth: bool) -> EdgePolicy:
+    docs = settings.documents
+    token = settings.metrics.token
+    return EdgePolicy(
+        cookie_name=COOKIE_NAME,
+        public_origin=origin_of(settings.server.public_url),
+        allowed_origins=frozenset(settings.server.allowed_origins),
+        max_request_bytes=settings.server.max_request_kb * 1024,
+        max_upload_bytes=int(min(docs.max_file_mb * docs.max_upload_files, docs.max_pending_upload_mb) * 1048576)
+        + 64 * 1024,  # multipart headers
+        max_upload_files=docs.max_upload_files,
+        max_pending_upload_bytes=int(docs.max_pending_upload_mb * 1048576),
+        metrics_networks=[ipaddress.ip_network(n, strict=False) for n in settings.metrics.allowed_networks],
+        metrics_token=token.get_secret_value() if token else None,
+        require_session=not hf_oauth,
+        https=public_https,
+    )
 
 
 def serve(container: Container) -> None:
@@ -78,4 +166,14 @@ def serve(container: Container) -> None:
     app = create_app(container)
     host, port = settings.server.host, settings.server.port
     logger.info("serving host={} port={} data_dir={}", host, port, settings.data_dir)
-    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True, timeout_graceful_shutdown=5)
+    proxies = settings.server.trusted_proxies
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        # Forwarded headers count only from the configured proxies (uvicorn trusts 127.0.0.1 by default).
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=",".join(proxies) if proxies else "",
+        timeout_graceful_shutdown=5,
+    )

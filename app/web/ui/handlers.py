@@ -22,6 +22,8 @@ from app.web import metrics
 from app.web.identity import current_user
 from app.web.services import WebServices
 from app.web.ui.i18n import MESSAGES, language, msg, quota_message
+from app.web.ui.safe_markdown import literal, model_output
+from app.web.uploads import UploadLedger, UploadRefused
 
 F = TypeVar("F", bound=Callable[..., Any])
 Session = dict[str, Any]
@@ -32,7 +34,18 @@ JOB_HEADERS = MESSAGES["en"]["job_headers"].split("|")
 
 def new_session() -> Session:
     """Per-browser-session state, kept server-side in gr.State (never sent to the browser)."""
-    return {"conversation_id": None, "api_key": None, "citations": []}
+    return {"conversation_id": None, "api_key": None, "citations": [], "owner": None}
+
+
+def bind_session(session: Session, owner: str) -> Session:
+    """A browser tab's state belongs to the first user who used it; nobody else may use it (their
+    own tab has its own state). The HTTP edge refuses a foreign session hash before this."""
+    bound = session.get("owner")
+    if bound is not None and bound != owner:
+        logger.warning("refused another user's session state user={}", owner)
+        raise AuthError("not signed in")
+    session["owner"] = owner
+    return session
 
 
 def _find_request(args: tuple[Any, ...], kwargs: dict[str, Any]) -> gr.Request | None:
@@ -88,10 +101,10 @@ def format_citations(citations: list[dict[str, Any]], lang: str) -> str:
     for c in citations:
         quote = " ".join(str(c["text"]).split())
         quote = quote if len(quote) <= 220 else quote[:219] + "…"
-        section = f" · {c['section']}" if c.get("section") else ""
+        section = f" · {literal(c['section'])}" if c.get("section") else ""
         lines.append(
-            f"\n[{c['number']}] **{c['file']}** — {msg('page', lang)} {c['page']}{section} "
-            f"· {msg('score', lang)} {float(c['score']):.3f}\n> {quote}"
+            f"\n[{c['number']}] **{literal(str(c['file']))}** — {msg('page', lang)} {c['page']}{section} "
+            f"· {msg('score', lang)} {float(c['score']):.3f}\n> {literal(quote)}"
         )
     return "\n".join(lines)
 
@@ -117,10 +130,11 @@ def citation_choices(citations: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 class Handlers:
-    def __init__(self, services: WebServices, settings: Settings) -> None:
+    def __init__(self, services: WebServices, settings: Settings, uploads: UploadLedger | None = None) -> None:
         self.s = services
         self.settings = settings
         self.mode = settings.auth.mode
+        self.uploads = uploads
 
     def user(self, request: gr.Request | None) -> str:
         return current_user(request, self.mode)
@@ -148,6 +162,7 @@ class Handlers:
         """Stream an answer into the chat, then attach its citations. The question service does the
         rest (quota, cache, accounting, storing the turn); a refused question makes no LLM call."""
         owner = self.user(request)
+        session = bind_session(session, owner)
         lang = language(request)
         question = (message or "").strip()
         if not question:
@@ -160,6 +175,7 @@ class Handlers:
         started = time.perf_counter()
         first_token: float | None = None
         answer: Answer | None = None
+        streamed = ""
         try:
             for event in self.s.chat.stream(
                 owner, question, conversation_id=conversation_id, doc_ids=scope or None, api_key=api_key
@@ -170,7 +186,8 @@ class Handlers:
                 if first_token is None:
                     first_token = time.perf_counter() - started
                     metrics.FIRST_TOKEN_SECONDS.observe(first_token)
-                chat[-1] = {"role": "assistant", "content": chat[-1]["content"] + event.delta}
+                streamed += event.delta
+                chat[-1] = {"role": "assistant", "content": model_output(streamed)}
                 yield chat, session, gr.update(), ""
         except QuotaExceeded as e:
             metrics.ANSWER_ERRORS.labels("quota").inc()
@@ -188,7 +205,7 @@ class Handlers:
         cached = f"\n\n*{msg('cached', lang)}*" if answer.cached else ""
         chat[-1] = {
             "role": "assistant",
-            "content": answer.answer + format_citations(citations, lang) + cached,
+            "content": model_output(answer.answer) + format_citations(citations, lang) + cached,
         }
         choices = citation_choices(citations)
         yield chat, session, gr.update(choices=choices, value=choices[0][1] if choices else None), ""
@@ -199,13 +216,14 @@ class Handlers:
     ) -> tuple[Image.Image | None, str]:
         """The cited page as an image and the quoted passage beside it."""
         owner = self.user(request)
-        citations = session.get("citations") or []
+        citations = bind_session(session, owner).get("citations") or []
         if choice is None or not str(choice).isdigit() or int(choice) >= len(citations):
             return None, ""
         c = Citation.model_validate(citations[int(choice)])
         image = self.s.pages.render(owner, c.doc_id, c.page, passage=c.passage or c.text)
-        section = f" · {c.section}" if c.section else ""
-        return image, f"**{c.file}** — p. {c.page}{section}\n\n> {' '.join((c.passage or c.text).split())}"
+        section = f" · {literal(c.section)}" if c.section else ""
+        quote = literal(" ".join((c.passage or c.text).split()))
+        return image, f"**{literal(c.file)}** — p. {c.page}{section}\n\n> {quote}"
 
     @ui_errors
     def page_image(self, doc_id: str, page: float, request: gr.Request) -> Image.Image:
@@ -224,6 +242,7 @@ class Handlers:
         self, conversation_id: str | None, session: Session, request: gr.Request
     ) -> tuple[list[dict[str, Any]], Session, Any]:
         owner = self.user(request)
+        session = bind_session(session, owner)
         lang = language(request)
         if not conversation_id:
             return (
@@ -238,7 +257,8 @@ class Handlers:
                 chat.append({"role": "user", "content": m.content})
             else:
                 citations = m.citations or []
-                chat.append({"role": "assistant", "content": m.content + format_citations(citations, lang)})
+                content = model_output(m.content) + format_citations(citations, lang)
+                chat.append({"role": "assistant", "content": content})
         choices = citation_choices(citations)
         return (
             chat,
@@ -248,7 +268,7 @@ class Handlers:
 
     @ui_errors
     def new_conversation(self, session: Session, request: gr.Request) -> tuple[list[Any], Session, Any, Any]:
-        self.user(request)
+        session = bind_session(session, self.user(request))
         return (
             [],
             {**session, "conversation_id": None, "citations": []},
@@ -269,6 +289,7 @@ class Handlers:
         self, conversation_id: str | None, session: Session, request: gr.Request
     ) -> tuple[Any, list[Any], Session]:
         owner = self.user(request)
+        session = bind_session(session, owner)
         if conversation_id:
             self.s.conversations.delete(owner, conversation_id)
         choices = [(c.title, c.id) for c in self.s.conversations.list(owner)]
@@ -287,13 +308,23 @@ class Handlers:
         lang = language(request)
         if not files:
             raise gr.Error(msg("no_files", lang))
-        for file in files:
-            path = Path(file)
+        if len(files) > self.settings.documents.max_upload_files:
+            raise gr.Error(msg("too_many_files", lang, count=self.settings.documents.max_upload_files))
+        for file in dict.fromkeys(str(f) for f in files):
+            path = self._uploaded(file)
             if path.suffix.lower() != ".pdf":
-                gr.Warning(msg("not_pdf", lang, name=path.name))
+                gr.Warning(msg("not_pdf", lang, name=literal(path.name)))
                 continue
             self.s.ingest_queue.submit(owner, path, path.name)
+            if self.uploads is not None:
+                self.uploads.release(owner, path)
         return self.jobs_table(owner, lang)
+
+    def _uploaded(self, file: str) -> Path:
+        """Only files this server received as uploads; a path typed into a request is refused."""
+        if self.uploads is None:
+            raise UploadRefused("uploads are not accepted here")
+        return self.uploads.accept(file)
 
     def jobs_table(self, owner: str, lang: str) -> dict[str, Any]:
         rows = []
@@ -346,7 +377,7 @@ class Handlers:
     @ui_errors
     def set_key(self, key: str, session: Session, request: gr.Request) -> tuple[str, Session, str]:
         """Keep the key in this session's server-side state only; clear the input field."""
-        self.user(request)
+        session = bind_session(session, self.user(request))
         lang = language(request)
         if self.settings.llm.user_keys == "off":
             raise gr.Error(msg("keys_off", lang))
@@ -357,7 +388,7 @@ class Handlers:
 
     @ui_errors
     def clear_key(self, session: Session, request: gr.Request) -> tuple[str, Session, str]:
-        self.user(request)
+        session = bind_session(session, self.user(request))
         return "", {**session, "api_key": None}, msg("key_cleared", language(request))
 
     @ui_errors

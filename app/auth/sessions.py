@@ -1,0 +1,117 @@
+"""Signed-in sessions, kept in the app database instead of Gradio's per-process dictionary.
+
+Every request resolves its cookie here, so a session ends as soon as its user is disabled, removed
+or given a new password (the rows go, and the user is re-checked anyway), after
+`auth.session_idle_minutes` without use and `auth.session_max_hours` after the login. Because the
+rows live in the shared database, a session opened on one instance is valid on every other one and
+survives a restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator, MutableMapping
+from datetime import timedelta
+
+from loguru import logger
+from sqlalchemy import delete, select
+
+from app.storage.db import Database, LoginSession, User, utcnow
+
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionStore:
+    def __init__(self, db: Database, idle_minutes: float, max_hours: float) -> None:
+        self._db = db
+        self._idle = timedelta(minutes=idle_minutes)
+        self._max = timedelta(hours=max_hours)
+        # last_seen is written at most once a minute per session (more often only for short idle limits)
+        self._touch_every = min(timedelta(seconds=60), self._idle / 3)
+
+    def create(self, username: str, token: str | None = None) -> str:
+        """A new session for an existing user; returns the token for the cookie."""
+        token = token or secrets.token_urlsafe(32)
+        with self._db.session() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise KeyError(username)
+            s.add(LoginSession(token_hash=_hash(token), user_id=user.id, username=user.username))
+        return token
+
+    def resolve(self, token: str | None) -> str | None:
+        """The username of a live session, or None (unknown, expired, or its user is gone/disabled)."""
+        if not token or len(token) > 256:
+            return None
+        now = utcnow()
+        with self._db.session() as s:
+            row = s.execute(
+                select(LoginSession, User)
+                .join(User, User.id == LoginSession.user_id)
+                .where(LoginSession.token_hash == _hash(token))
+            ).first()
+            if row is None:
+                return None
+            session, user = row
+            expired = now - session.last_seen > self._idle or now - session.created_at > self._max
+            if expired or user.disabled or user.username != session.username:
+                s.delete(session)
+                return None
+            if now - session.last_seen > self._touch_every:
+                session.last_seen = now
+            return user.username
+
+    def revoke(self, token: str | None) -> None:
+        if token:
+            with self._db.session() as s:
+                s.execute(delete(LoginSession).where(LoginSession.token_hash == _hash(token)))
+
+    def revoke_user(self, username: str) -> int:
+        """End every session of a user (disable, removal, new password, 'log out everywhere')."""
+        with self._db.session() as s:
+            result = s.execute(delete(LoginSession).where(LoginSession.username == username))
+            count = getattr(result, "rowcount", 0)
+        if count:
+            logger.info("sessions ended user={} count={}", username, count)
+        return int(count or 0)
+
+    def purge_expired(self) -> None:
+        now = utcnow()
+        with self._db.session() as s:
+            s.execute(
+                delete(LoginSession).where(
+                    (LoginSession.last_seen < now - self._idle) | (LoginSession.created_at < now - self._max)
+                )
+            )
+
+
+class GradioTokens(MutableMapping[str, str]):
+    """Stands in for Gradio's `App.tokens` dict (token -> username), backed by the SessionStore.
+
+    Gradio calls `.get(token)` on every request to find the user; login and logout are served by
+    our own routes, so the mapping is never enumerated (raw tokens are not stored to enumerate)."""
+
+    def __init__(self, store: SessionStore) -> None:
+        self._store = store
+
+    def __getitem__(self, token: str) -> str:
+        user = self._store.resolve(token)
+        if user is None:
+            raise KeyError("no such session")
+        return user
+
+    def __setitem__(self, token: str, username: str) -> None:
+        self._store.create(username, token)
+
+    def __delitem__(self, token: str) -> None:
+        self._store.revoke(token)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
