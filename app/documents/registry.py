@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.storage.db import Database, Document
+from app.storage.db import CachedAnswer, Database, Document
 
 READY = "ready"
 IN_FLIGHT = ("queued", "indexing")
@@ -67,6 +68,8 @@ class DocumentRegistry:
                 raise NotFound("document not found")
             for key, value in fields.items():
                 setattr(row, key, value)
+            if "status" in fields:  # what the user can search changed: cached answers are stale
+                _forget_answers(s, row.owner)
 
     def get(self, owner: str, doc_id: str) -> DocumentInfo:
         """The owner's document; another user's id is reported exactly like a missing one."""
@@ -118,6 +121,7 @@ class DocumentRegistry:
             rows = list(s.scalars(select(Document).where(Document.status == READY)))
             for row in rows:
                 row.status = "indexing"
+            s.execute(delete(CachedAnswer))
             return len(rows)
 
     def sha_in_use(self, owner: str, sha256: str) -> bool:
@@ -129,3 +133,9 @@ class DocumentRegistry:
             row = s.get(Document, doc_id)
             if row is not None:
                 s.delete(row)
+                _forget_answers(s, row.owner)
+
+
+def _forget_answers(s: Session, owner: str) -> None:
+    """Drop the owner's cached answers in the same transaction as the document change."""
+    s.execute(delete(CachedAnswer).where(CachedAnswer.owner == owner))
