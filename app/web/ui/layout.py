@@ -55,7 +55,7 @@ class Ui:
 
 
 def build_blocks(handlers: Handlers, user_keys: str, hf_oauth: bool = False) -> gr.Blocks:
-    with gr.Blocks(title="PDF Q&A", delete_cache=(3600, 3600)) as demo:
+    with gr.Blocks(title="PDF Q&A", delete_cache=(300, 900)) as demo:
         ui = _layout(user_keys, hf_oauth)
         _wire(demo, ui, handlers)
     return demo
