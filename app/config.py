@@ -8,6 +8,7 @@ config.yaml so that a committed config file can never carry one.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
@@ -15,7 +16,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, BeforeValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NestedSecretsSettingsSource,
@@ -37,7 +38,13 @@ _config_file: ContextVar[Path | None] = ContextVar("config_file", default=None)
 Secret = Annotated[SecretStr | None, BeforeValidator(lambda v: None if v == "" else v)]
 
 
-class EmbeddingSettings(BaseModel):
+class Section(BaseModel):
+    """A settings section: a key it does not know is an error (a typo must not be ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbeddingSettings(Section):
     provider: Literal["local", "openai"] = Field(
         "local", description="local = sentence-transformers on this machine; openai = OpenAI-compatible API"
     )
@@ -57,7 +64,7 @@ class EmbeddingSettings(BaseModel):
     document_prefix: str = Field("", description="provider=local: text put before each chunk ('passage: ' for E5)")
 
 
-class DocumentSettings(BaseModel):
+class DocumentSettings(Section):
     pdf_parser: Literal["pypdfium2", "pypdf"] = Field("pypdfium2", description="PDF text extractor")
     chunk_size: int = Field(200, ge=32, description="Chunk size in embedding-model tokens")
     chunk_overlap: int = Field(32, ge=0, description="Overlap between chunks in tokens")
@@ -82,7 +89,7 @@ class DocumentSettings(BaseModel):
         return self
 
 
-class QdrantSettings(BaseModel):
+class QdrantSettings(Section):
     url: str | None = Field(None, description="Qdrant server URL; empty = embedded store under data_dir")
     api_key: Secret = Field(None, description="Secret: env APP_QDRANT__API_KEY only")
     path: Path | None = Field(None, description="Embedded store folder (default: <data_dir>/qdrant)")
@@ -90,7 +97,7 @@ class QdrantSettings(BaseModel):
     timeout_s: float = Field(10, gt=0, description="Request timeout")
 
 
-class LLMSettings(BaseModel):
+class LLMSettings(Section):
     model: str = Field("gpt-4o-mini", description="Chat model name")
     api_base: str | None = Field(None, description="OpenAI-compatible endpoint (default: OpenAI)")
     api_key: Secret = Field(None, description="Secret: env APP_LLM__API_KEY only")
@@ -104,7 +111,7 @@ class LLMSettings(BaseModel):
     )
 
 
-class RerankSettings(BaseModel):
+class RerankSettings(Section):
     provider: Literal["off", "cross-encoder", "api"] = Field(
         "off", description="off | cross-encoder (a local CrossEncoder folder) | api (POST <api_base>/rerank)"
     )
@@ -126,7 +133,7 @@ class RerankSettings(BaseModel):
         return self
 
 
-class RetrievalSettings(BaseModel):
+class RetrievalSettings(Section):
     mode: Literal["dense", "hybrid"] = Field("hybrid", description="dense vectors, or dense + sparse fused")
     top_k: int = Field(6, ge=1, le=50, description="Chunks given to the LLM")
     candidates: int = Field(40, ge=5, le=500, description="Candidates per retriever before fusion")
@@ -145,12 +152,12 @@ class RetrievalSettings(BaseModel):
     rerank: RerankSettings = RerankSettings()
 
 
-class ChatSettings(BaseModel):
+class ChatSettings(Section):
     history_tokens: int = Field(1500, ge=0, description="Token budget for past turns sent to the LLM")
     condense: bool = Field(True, description="Rewrite follow-ups into standalone questions")
 
 
-class QuotaSettings(BaseModel):
+class QuotaSettings(Section):
     """Per-user allowances (null = unlimited); an admin overrides them per user (`python -m app quotas`)."""
 
     questions_per_day: int | None = Field(None, ge=0, description="Questions a user may ask per day")
@@ -172,7 +179,7 @@ class QuotaSettings(BaseModel):
         return self
 
 
-class ModelPrice(BaseModel):
+class ModelPrice(Section):
     input_per_mtok: float = Field(ge=0, description="Price of one million prompt tokens")
     output_per_mtok: float = Field(0.0, ge=0, description="Price of one million completion tokens")
 
@@ -188,14 +195,14 @@ DEFAULT_PRICES: dict[str, ModelPrice] = {
 }
 
 
-class CacheSettings(BaseModel):
+class CacheSettings(Section):
     answer_ttl_s: float = Field(
         86_400, ge=0, description="Answer a repeated question from the cache for this long (0 = off)"
     )
     embedding_entries: int = Field(1024, ge=0, description="Question embeddings kept in memory (0 = off)")
 
 
-class DatabaseSettings(BaseModel):
+class DatabaseSettings(Section):
     url: Secret = Field(None, description="SQLAlchemy URL (default: sqlite:///<data_dir>/app.db)")
 
 
@@ -203,7 +210,7 @@ _Blank = Annotated[str | None, BeforeValidator(lambda v: None if v == "" else v)
 FILE_STORE_SCHEMES = {"file": None, "s3": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure"}
 
 
-class FilesSettings(BaseModel):
+class FilesSettings(Section):
     """Where the original PDFs live. Credentials never come from here: for S3 the usual
     AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or APP_FILES__ACCESS_KEY / APP_FILES__SECRET_KEY),
     GOOGLE_APPLICATION_CREDENTIALS for gs://, AZURE_STORAGE_* for az://, as env or secret files."""
@@ -238,7 +245,7 @@ class FilesSettings(BaseModel):
         return self.url.split("://", 1)[0].lower() if self.url and "://" in self.url else "file"
 
 
-class ServerSettings(BaseModel):
+class ServerSettings(Section):
     host: str = "0.0.0.0"
     port: int = Field(7860, ge=1, le=65535)
     concurrency: int = Field(32, ge=1, description="Requests served in parallel per event")
@@ -281,7 +288,7 @@ class ServerSettings(BaseModel):
         return value.rstrip("/") if value else value
 
 
-class AuthSettings(BaseModel):
+class AuthSettings(Section):
     mode: Literal["password", "hf_oauth"] = Field("password", description="Login method")
     max_failures: int = Field(
         5, ge=1, description="Failed logins of one user from one address (within failure_window_s) before a cool-down"
@@ -291,7 +298,6 @@ class AuthSettings(BaseModel):
     max_failures_per_address: int = Field(
         20,
         ge=2,
-        validation_alias=AliasChoices("max_failures_per_address", "hard_lock_failures"),
         description="Failed logins from one address, any user, before that address cools down (was hard_lock_failures)",
     )
     global_failures_per_minute: int = Field(
@@ -300,8 +306,18 @@ class AuthSettings(BaseModel):
     session_idle_minutes: float = Field(480, gt=0, description="A session unused this long ends")
     session_max_hours: float = Field(168, gt=0, description="A session ends this long after the login, used or not")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: Any) -> Any:
+        """`hard_lock_failures` (earlier versions) still works; the new name wins when both are set."""
+        if isinstance(data, dict) and "hard_lock_failures" in data:
+            data = dict(data)
+            old = data.pop("hard_lock_failures")
+            data.setdefault("max_failures_per_address", old)
+        return data
 
-class MetricsSettings(BaseModel):
+
+class MetricsSettings(Section):
     allowed_networks: list[str] = Field(
         default_factory=lambda: list(PRIVATE_NETWORKS),
         description="Client networks that may read /metrics without a token",
@@ -409,6 +425,9 @@ class _SecretFreeYamlSource(YamlConfigSettingsSource):
         return data
 
 
+_URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@:\s]*:[^/@\s]+@", re.IGNORECASE)
+
+
 def _secret_paths(data: Any, prefix: str = "") -> list[str]:
     if not isinstance(data, dict):
         return []
@@ -417,6 +436,8 @@ def _secret_paths(data: Any, prefix: str = "") -> list[str]:
         path = f"{prefix}{key}"
         if key in SECRET_KEYS and value not in (None, ""):
             paths.append(path)
+        elif isinstance(value, str) and _URL_PASSWORD.search(value):
+            paths.append(f"{path} (a password in the URL; e.g. APP_DATABASE__URL)")
         paths.extend(_secret_paths(value, path + "."))
     return paths
 
@@ -440,9 +461,31 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     try:
         return Settings(**overrides)
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in e.errors()
-        )
+        problems = "; ".join(_problem(err) for err in e.errors())
         raise ConfigError(f"invalid configuration: {problems}") from e
     finally:
         _config_file.reset(token)
+
+
+def _problem(err: Any) -> str:
+    loc = [str(p) for p in err["loc"]]
+    where = ".".join(loc) or "settings"
+    if err["type"] != "extra_forbidden":
+        return f"{where}: {err['msg']}"
+    known = _fields_at(loc[:-1])
+    close = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.6)
+    env = "APP_" + "__".join(p.upper() for p in loc)
+    hint = f"; did you mean {'.'.join([*loc[:-1], close[0]])}?" if close else ""
+    return f"{where}: unknown setting (in config.yaml or {env}){hint}"
+
+
+def _fields_at(path: list[str]) -> list[str]:
+    """The keys a settings section accepts (for 'did you mean')."""
+    model: Any = Settings
+    for part in path:
+        field = getattr(model, "model_fields", {}).get(part)
+        annotation = getattr(field, "annotation", None)
+        if annotation is None or not isinstance(annotation, type) or not issubclass(annotation, BaseModel):
+            return []
+        model = annotation
+    return list(getattr(model, "model_fields", {}))

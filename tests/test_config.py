@@ -52,3 +52,31 @@ def test_chunk_size_over_model_limit_is_a_startup_error(tmp_path: Path, local_em
     with pytest.raises(ConfigError, match=r"chunk_size is 400 .* at most 254"):
         _ = container.ingestion
     container.close()
+
+
+def test_unknown_keys_are_refused_with_the_closest_name(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("llm:\n  modle: gpt-4o\n")
+    with pytest.raises(ConfigError, match=r"llm\.modle: unknown setting .*did you mean llm\.model\?"):
+        load_settings(config)
+    monkeypatch.setenv("APP_RETRIEVAL__TOP_KK", "3")
+    with pytest.raises(ConfigError, match=r"APP_RETRIEVAL__TOP_KK.*did you mean retrieval\.top_k\?"):
+        load_settings(ROOT / "config.yaml")
+
+
+def test_database_url_with_a_password_is_a_secret(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("database:\n  url: postgresql+psycopg://app:s3cret@db/app\n")
+    with pytest.raises(ConfigError, match=r"database\.url") as refused:
+        load_settings(config)
+    assert "s3cret" not in str(refused.value)
+    monkeypatch.setenv("APP_DATABASE__URL", "postgresql+psycopg://app:s3cret@db/app")
+    assert "s3cret" not in repr(load_settings(ROOT / "config.yaml"))
+
+
+def test_old_throttle_key_still_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_AUTH__HARD_LOCK_FAILURES", "7")
+    assert load_settings(ROOT / "config.yaml").auth.max_failures_per_address == 7
+    monkeypatch.setenv("APP_SERVER__TRUSTED_PROXIES", '["not-a-network"]')
+    with pytest.raises(ConfigError, match=r"server\.trusted_proxies"):
+        load_settings(ROOT / "config.yaml")
