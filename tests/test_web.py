@@ -238,3 +238,25 @@ def test_answer_error_is_a_message_not_a_trace(
         c.predict("Which option gives superscripts?", [], [], api_name="/ask")
     text = str(caught.value)
     assert "HTTP 500" in text and "Traceback" not in text and "sk-server-key" not in text
+
+
+def test_every_request_has_an_id_and_an_access_line(server: RunningServer) -> None:
+    from tests.fixtures.gradio_http import fn_index, run_event, signed_in
+
+    spoofed = httpx.get(f"{server.url}/healthz", headers={"X-Request-ID": "chosen-by-client"})
+    assert spoofed.headers["x-request-id"] != "chosen-by-client"  # no trusted proxy: ids are ours
+    bob = signed_in(server, *BOB)
+    result = run_event(bob, fn_index(bob, "documents"), [])
+    assert result.success
+    config = bob.get("/config")
+    request_id = config.headers["x-request-id"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [line for line in server.log().splitlines() if request_id in line]
+        if lines:
+            break
+        time.sleep(0.2)
+    assert any("http method=GET path=/config status=200" in line for line in lines), lines
+    assert any(
+        "path=/gradio_api/queue/join status=200" in line and "user=bob" in line for line in server.log().splitlines()
+    )

@@ -141,6 +141,7 @@ class EdgeMiddleware:
         user: str | None = None
         if self.policy.require_session and path.startswith(API + "/"):
             user = self.resolve_user(_cookie(headers, self.policy.cookie_name))
+            scope.setdefault("state", {})["user"] = user  # for the access log
             if user is None and method not in SAFE_METHODS:
                 raise _Refused(401, "not signed in")
             if path == f"{API}/queue/data":

@@ -28,6 +28,7 @@ from app.web.auth_routes import COOKIE_ID, COOKIE_NAME, auth_router
 from app.web.edge import EdgeMiddleware, EdgePolicy, SessionBindings, origin_of
 from app.web.health import health_router
 from app.web.services import WebServices
+from app.web.tracing import RequestContextMiddleware
 from app.web.ui.handlers import Handlers
 from app.web.ui.i18n import I18N
 from app.web.ui.layout import CSS, build_blocks
@@ -110,6 +111,7 @@ def create_app(container: Container) -> FastAPI:
         uploads=uploads,
         bindings=SessionBindings(),
     )
+    app.add_middleware(RequestContextMiddleware, trust_incoming_id=bool(settings.server.trusted_proxies))
     return app
 
 

@@ -55,13 +55,20 @@ def _find_request(args: tuple[Any, ...], kwargs: dict[str, Any]) -> gr.Request |
     return None
 
 
+def _request_id(request: gr.Request | None) -> str:
+    """The id the HTTP edge gave the request that started this event (app/web/tracing.py)."""
+    headers = getattr(request, "headers", None) or {}
+    return str(headers.get("x-request-id") or "-")
+
+
 def _to_gr_error(e: Exception, request: gr.Request | None) -> gr.Error:
     lang = language(request)
     if isinstance(e, AuthError):
         return gr.Error(msg("not_signed_in", lang))
     if isinstance(e, AppError):
         return gr.Error(str(e))
-    ref = uuid.uuid4().hex[:8]
+    ref = _request_id(request)
+    ref = ref if ref != "-" else uuid.uuid4().hex[:8]
     logger.opt(exception=e).error("ui handler failed ref={}", ref)
     return gr.Error(msg("internal", lang, ref=ref))
 
@@ -71,12 +78,14 @@ def ui_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except Exception as e:
-            raise _to_gr_error(e, _find_request(args, kwargs)) from e
+        request = _find_request(args, kwargs)
+        with logger.contextualize(request_id=_request_id(request), event=fn.__name__):
+            try:
+                return fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except Exception as e:
+                raise _to_gr_error(e, request) from e
 
     return wrapper  # type: ignore[return-value]
 
@@ -84,12 +93,24 @@ def ui_errors(fn: F) -> F:
 def ui_errors_stream(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        request = _find_request(args, kwargs)
+        steps = fn(*args, **kwargs)
         try:
-            yield from fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except Exception as e:
-            raise _to_gr_error(e, _find_request(args, kwargs)) from e
+            while True:
+                # Gradio may run each step in another thread's context: bind the id per step,
+                # never across a yield.
+                with logger.contextualize(request_id=_request_id(request), event=fn.__name__):
+                    try:
+                        item = next(steps)
+                    except StopIteration:
+                        return
+                    except gr.Error:
+                        raise
+                    except Exception as e:
+                        raise _to_gr_error(e, request) from e
+                yield item
+        finally:
+            steps.close()  # a client that went away ends the inner stream now (its usage is recorded)
 
     return wrapper  # type: ignore[return-value]
 

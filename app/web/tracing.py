@@ -1,0 +1,67 @@
+"""A request id for every HTTP request and one access line per request.
+
+The id comes from `X-Request-ID` when the app sits behind a trusted proxy (server.trusted_proxies)
+and the value is well-formed, else it is made here. It is bound with `logger.contextualize`, so
+everything logged while the request is served carries it; it is also written into the request's
+headers, so a UI event handler (which Gradio runs in a task of its own) can bind the same id, and it
+is returned to the client in `X-Request-ID` (error messages quote it as the reference).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+from loguru import logger
+
+_VALID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_QUIET = ("/healthz", "/readyz", "/metrics")  # probes and scrapes: logged at DEBUG
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: Any, trust_incoming_id: bool) -> None:
+        self.app = app
+        self.trust_incoming_id = trust_incoming_id
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers: list[tuple[bytes, bytes]] = list(scope.get("headers", []))
+        incoming = next((v.decode("latin-1") for k, v in headers if k == b"x-request-id"), None)
+        request_id = incoming if incoming and self.trust_incoming_id and _VALID.match(incoming) else new_request_id()
+        headers = [(k, v) for k, v in headers if k != b"x-request-id"] + [(b"x-request-id", request_id.encode())]
+        scope = {**scope, "headers": headers}
+        scope.setdefault("state", {})
+        status = {"code": 0}
+        started = time.perf_counter()
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode())]}
+            await send(message)
+
+        with logger.contextualize(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                path = scope.get("path", "")
+                level = "DEBUG" if path.startswith(_QUIET) else "INFO"
+                client = scope.get("client")
+                logger.log(
+                    level,
+                    "http method={} path={} status={} duration_ms={:.0f} user={} client={}",
+                    scope.get("method"),
+                    path[:200],
+                    status["code"] or 500,
+                    (time.perf_counter() - started) * 1000,
+                    scope["state"].get("user") or "-",
+                    client[0] if client else "-",
+                )
