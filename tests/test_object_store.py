@@ -15,9 +15,10 @@ import pytest
 from loguru import logger
 from PIL import Image
 
+from app.config import load_settings
 from app.container import Container
 from app.documents.ingestion import sha256_of
-from app.errors import ServiceUnavailable
+from app.errors import ConfigError, ServiceUnavailable
 from app.models.embeddings import EmbeddingModel
 from app.storage.files import FileStore, open_file_store, owner_key
 from tests.conftest import DATA, container_for, make_settings
@@ -196,3 +197,27 @@ def test_local_originals_and_database_are_owner_only(container: Container, tmp_p
     assert mode(original) == 0o600
     assert mode(original.parent) == 0o700 and mode(data_dir / "files") == 0o700
     assert mode(data_dir / "app.db") == 0o600
+
+
+def test_store_credentials_come_from_secret_files_never_from_the_config_file(
+    s3: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("files:\n  url: s3://pdfqa-x/files\n  secret_key: leaked-in-a-committed-file\n")
+    with pytest.raises(ConfigError, match=r"files\.secret_key"):
+        load_settings(config)
+
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "APP_FILES__SECRET_KEY").write_text(SECRET_KEY)
+    monkeypatch.setenv("APP_SECRETS_DIR", str(secrets))
+    monkeypatch.setenv("APP_FILES__ACCESS_KEY", s3.settings("x")["access_key"])
+    bucket = s3.new_bucket()
+    files = {k: v for k, v in s3.settings(bucket).items() if k not in ("access_key", "secret_key")}
+    settings = load_settings(data_dir=tmp_path / "data", files=files)
+    assert settings.files.secret_key is not None and settings.files.secret_key.get_secret_value() == SECRET_KEY
+    assert SECRET_KEY not in repr(settings)
+    store = open_file_store(settings)
+    store.ping()
+    store.put("alice", sha256_of(DATA / "natbib.pdf"), DATA / "natbib.pdf")
+    assert len(s3.keys(bucket)) == 1
