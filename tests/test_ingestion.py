@@ -124,3 +124,29 @@ def test_delete_removes_points_row_and_file(container: Container) -> None:
     assert container.vector_store.count("alice") == 0
     assert container.registry.list("alice") == []
     assert not container.files.exists("alice", doc.sha256)
+
+
+def test_ingestion_moves_its_metrics(container: Container, tmp_path: Path) -> None:
+    from prometheus_client import REGISTRY
+
+    from tests.fixtures import pdf_factory
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = {
+        "ok": value("pdfqa_ingested_files_total", outcome="ingested"),
+        "failed": value("pdfqa_ingested_files_total", outcome="failed"),
+        "pages": value("pdfqa_ingested_pages_total"),
+        "chunks": value("pdfqa_ingested_chunks_total"),
+        "seconds": value("pdfqa_ingest_seconds_count"),
+    }
+    good = container.ingestion.ingest_file("metrics-user", DATA / "natbib.pdf")
+    bad = container.ingestion.ingest_file("metrics-user", pdf_factory.not_a_pdf(tmp_path))
+    assert good.outcome == "ingested" and bad.outcome == "failed"
+    assert value("pdfqa_ingested_files_total", outcome="ingested") == before["ok"] + 1
+    assert value("pdfqa_ingested_files_total", outcome="failed") == before["failed"] + 1
+    assert value("pdfqa_ingest_failures_total", reason=bad.reason or "") >= 1
+    assert value("pdfqa_ingested_pages_total") == before["pages"] + good.pages
+    assert value("pdfqa_ingested_chunks_total") == before["chunks"] + good.chunks
+    assert value("pdfqa_ingest_seconds_count") == before["seconds"] + 2

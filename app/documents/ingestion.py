@@ -22,6 +22,7 @@ from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeI
 from loguru import logger
 from pydantic import BaseModel
 
+from app import metrics
 from app.config import DocumentSettings
 from app.documents.chunking import Chunker
 from app.documents.pdf_reader import PageText, ReadLimits, read_pdf
@@ -106,6 +107,18 @@ class IngestionService:
         self, owner: str, path: Path, name: str | None = None, progress: ProgressFn | None = None
     ) -> IngestResult:
         """Ingest one PDF for `owner`. Never raises for a bad file: the result says what happened."""
+        result = self._ingest_file(owner, path, name, progress)
+        metrics.INGESTED.labels(result.outcome).inc()
+        if result.outcome == "failed":
+            metrics.INGEST_FAILURES.labels(result.reason or "failed").inc()
+        else:
+            metrics.INGESTED_PAGES.inc(result.pages)
+            metrics.INGESTED_CHUNKS.inc(result.chunks)
+        if result.seconds:
+            metrics.INGEST_SECONDS.observe(result.seconds)
+        return result
+
+    def _ingest_file(self, owner: str, path: Path, name: str | None, progress: ProgressFn | None) -> IngestResult:
         name = name or path.name
         report = progress or (lambda _p: None)
         log = logger.bind(user=owner, file=name)
