@@ -19,6 +19,7 @@ from app.storage.db import Database
 from app.storage.files import FileStore, open_file_store
 
 if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service is first used
+    from app.admin.accounts import AccountService
     from app.answering.cache import AnswerCache
     from app.answering.chat import ChatService
     from app.answering.conversations import ConversationService
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service 
     from app.usage.accounting import UsageRecorder
     from app.usage.pricing import Pricing
     from app.usage.quotas import QuotaService
+    from app.usage.report import UsageReport
 
 
 class Container:
@@ -73,6 +75,12 @@ class Container:
         return Pricing(self.settings.pricing)
 
     @cached_property
+    def usage_report(self) -> UsageReport:
+        from app.usage.report import UsageReport
+
+        return UsageReport(self.usage, self.quotas, self.users)
+
+    @cached_property
     def quotas(self) -> QuotaService:
         from app.usage.quotas import QuotaService
 
@@ -81,6 +89,12 @@ class Container:
     @cached_property
     def users(self) -> UserService:
         return UserService(self.db)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        from app.admin.accounts import AccountService
+
+        return AccountService(self.db, self.users, self.registry, self.files, lambda: self.ingestion)
 
     @cached_property
     def sessions(self) -> SessionStore:

@@ -26,12 +26,20 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     docs = tmp_path_factory.mktemp("docs")
     (docs / "natbib.pdf").write_bytes((DATA / "natbib.pdf").read_bytes())
     pdf_factory.truncated_pdf(docs, name="broken.pdf")
+    ghost = app(data_dir, "ingest", str(docs), "--user", "alice")
+    assert ghost.returncode == 1 and "no user named 'alice'" in ghost.stderr  # nobody could ever see them
+    assert app(data_dir, "users", "add", "alice").returncode == 1  # no password on stdin: refused
+    assert run_app(data_dir, "users", "add", "alice", stdin="alices-long-password\n").returncode == 0
     result = app(data_dir, "ingest", str(docs), "--user", "alice")
     assert result.returncode == 1, result.stderr  # one file failed
     lines = result.stdout.strip().splitlines()
     assert any(line.startswith("ingested") and "natbib.pdf: 26 pages" in line and "pages/s" in line for line in lines)
-    assert any(line.startswith("failed") and "broken.pdf" in line and "damaged" in line for line in lines)
-    assert "Traceback" not in result.stderr and "page/s" in result.stderr  # the progress bar
+    # failures go to stderr; no progress bar when stderr is not a terminal
+    assert not any("broken.pdf" in line for line in lines)
+    assert any(
+        line.startswith("failed") and "broken.pdf" in line and "damaged" in line for line in result.stderr.splitlines()
+    )
+    assert "Traceback" not in result.stderr and "page/s" not in result.stderr
     return data_dir
 
 
@@ -110,7 +118,7 @@ def test_second_process_on_the_embedded_store_is_told_what_to_do(workspace: Path
 
 def test_missing_path_and_bad_config(workspace: Path, tmp_path: Path) -> None:
     result = app(workspace, "ingest", str(tmp_path / "nope.pdf"), "--user", "alice")
-    assert result.returncode == 1 and "no such file" in result.stdout
+    assert result.returncode == 1 and "no such file" in result.stderr
     bad = tmp_path / "config.yaml"
     bad.write_text("documents:\n  chunk_size: 600\n")
     result = app(workspace, "--config", str(bad), "ingest", str(DATA / "natbib.pdf"), "--user", "alice")
@@ -135,3 +143,45 @@ def test_switching_embedding_models_is_refused_until_reindexed(workspace: Path, 
         assert "reindexed 1 documents" in done.stdout and llm.embedded_texts > 26
         out = json.loads(app(data_dir, "ask", "superscript citations", "--user", "alice", "--json", env=env).stdout)
         assert out["citations"] and out["citations"][0]["file"] == "natbib.pdf"
+
+
+def test_same_file_names_in_different_folders_are_both_kept(workspace: Path, tmp_path: Path) -> None:
+    for folder, text in (("a", "Meeting notes about the red valve."), ("b", "Meeting notes about the blue pump.")):
+        (tmp_path / "docs" / folder).mkdir(parents=True)
+        pdf_factory.text_pdf(tmp_path / "docs" / folder, [text], name="notes.pdf")
+    result = app(workspace, "ingest", str(tmp_path / "docs"), "--user", "alice")
+    assert result.returncode == 0, result.stderr
+    listed = app(workspace, "documents", "list", "--user", "alice", "--json").stdout.splitlines()
+    names = sorted(json.loads(line)["name"] for line in listed)
+    assert "a/notes.pdf" in names and "b/notes.pdf" in names
+
+
+def test_documents_list_and_delete_and_user_removal(workspace: Path) -> None:
+    assert run_app(workspace, "users", "add", "erin", stdin="erins-long-password\n").returncode == 0
+    assert run_app(workspace, "users", "add", "frank", stdin="franks-long-password\n").returncode == 0
+    assert (
+        app(workspace, "ingest", str(DATA / "natbib.pdf"), str(DATA / "jbtxdoc.pdf"), "--user", "erin").returncode == 0
+    )
+    rows = [line.split("\t") for line in app(workspace, "documents", "list", "--user", "erin").stdout.splitlines()]
+    assert sorted(r[-1] for r in rows) == ["jbtxdoc.pdf", "natbib.pdf"] and all(r[1] == "ready" for r in rows)
+    natbib = next(r[0] for r in rows if r[-1] == "natbib.pdf")
+    deleted = app(workspace, "documents", "delete", natbib, "--user", "erin")
+    assert deleted.returncode == 0 and "natbib.pdf" in deleted.stdout
+    again = app(workspace, "documents", "delete", natbib, "--user", "erin")
+    assert again.returncode == 1 and "Traceback" not in again.stderr
+    assert [
+        line.split("\t")[-1] for line in app(workspace, "documents", "list", "--user", "erin").stdout.splitlines()
+    ] == ["jbtxdoc.pdf"]
+    # removal with transfer: frank gets erin's document, erin's account and data are gone
+    moved = app(workspace, "users", "remove", "erin", "--transfer-to", "frank")
+    assert moved.returncode == 0, moved.stderr
+    assert "1 documents" in moved.stdout
+    assert [
+        line.split("\t")[-1] for line in app(workspace, "documents", "list", "--user", "frank").stdout.splitlines()
+    ] == ["jbtxdoc.pdf"]
+    # removal without transfer purges; a new account with the same name starts empty
+    assert app(workspace, "users", "remove", "frank").returncode == 0
+    assert run_app(workspace, "users", "add", "frank", stdin="franks-new-password\n").returncode == 0
+    assert app(workspace, "documents", "list", "--user", "frank").stdout.strip() == ""
+    out = json.loads(app(workspace, "ask", "Japanese typesetting", "--user", "frank", "--json").stdout)
+    assert out["citations"] == []

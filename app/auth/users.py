@@ -54,6 +54,11 @@ class UserService:
                 for u in s.scalars(select(User).order_by(User.username))
             ]
 
+    def get(self, username: str) -> UserInfo:
+        """The account, or NotFound."""
+        with self._db.session() as s:
+            return UserInfo.model_validate(self._get(s, username), from_attributes=True)
+
     def count(self) -> int:
         with self._db.session() as s:
             return int(s.scalar(select(func.count(User.id))) or 0)

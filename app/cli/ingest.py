@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.cli.documents import require_user
 from app.config import Settings
 from app.container import Container
 
@@ -21,14 +22,20 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
-def collect_pdfs(paths: list[Path]) -> tuple[list[Path], list[Path]]:
-    """(PDF files found, paths that do not exist)."""
-    found, missing = [], []
+def collect_pdfs(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[Path]]:
+    """(PDF files found with the name they get, paths that do not exist).
+
+    A file found in a folder is named by its path inside that folder (`a/notes.pdf`, `b/notes.pdf`),
+    so two different files with the same base name are both kept; a file given by itself keeps its
+    base name. Ingesting the same name again replaces that document (that is how an update is made)."""
+    found: list[tuple[Path, str]] = []
+    missing = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf"))
+            pdfs = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf")
+            found.extend((p, p.relative_to(path).as_posix()) for p in pdfs)
         elif path.is_file():
-            found.append(path)
+            found.append((path, path.name))
         else:
             missing.append(path)
     return found, missing
@@ -46,7 +53,9 @@ def describe(result: IngestResult) -> str:
     )
 
 
-def ingest_paths(container: Container, user: str, files: list[Path], show_progress: bool = True) -> list[IngestResult]:
+def ingest_paths(
+    container: Container, user: str, files: list[tuple[Path, str]], show_progress: bool = True
+) -> list[IngestResult]:
     from tqdm import tqdm
 
     service = container.ingestion
@@ -54,7 +63,7 @@ def ingest_paths(container: Container, user: str, files: list[Path], show_progre
     results = []
     bar = tqdm(total=0, unit="page", file=sys.stderr, disable=not show_progress, dynamic_ncols=True)
     try:
-        for path in files:
+        for path, name in files:
             seen = {"done": 0}
 
             def on_progress(p: Progress, seen: dict[str, int] = seen) -> None:
@@ -65,9 +74,9 @@ def ingest_paths(container: Container, user: str, files: list[Path], show_progre
                     seen["done"] = p.done
                 bar.set_postfix_str(f"{p.file} {p.stage}", refresh=True)
 
-            result = service.ingest_file(user, path, progress=on_progress)
+            result = service.ingest_file(user, path, name=name, progress=on_progress)
             results.append(result)
-            bar.write(describe(result), file=sys.stdout)
+            bar.write(describe(result), file=sys.stderr if result.outcome == "failed" else sys.stdout)
     finally:
         bar.close()
     return results
@@ -76,13 +85,15 @@ def ingest_paths(container: Container, user: str, files: list[Path], show_progre
 def run(settings: Settings, args: argparse.Namespace) -> int:
     files, missing = collect_pdfs(args.paths)
     for path in missing:
-        print(f"failed     {path}: no such file or folder")
+        print(f"failed     {path}: no such file or folder", file=sys.stderr)
     if not files and not missing:
         print("no PDF files found", file=sys.stderr)
         return 1
     container = Container(settings)
     try:
-        results = ingest_paths(container, args.user, files, show_progress=True)
+        require_user(container, settings, args.user)
+        # The progress bar is for a person watching; in a pipe or a log it is noise.
+        results = ingest_paths(container, args.user, files, show_progress=sys.stderr.isatty())
     finally:
         container.close()
     failed = sum(r.outcome == "failed" for r in results) + len(missing)

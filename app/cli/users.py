@@ -22,10 +22,14 @@ def register(sub: Any) -> None:
         ("set-password", "change a password"),
         ("disable", "block a user from logging in"),
         ("enable", "allow a disabled user again"),
-        ("remove", "delete a user account"),
     ):
         a = actions.add_parser(action, help=text)
         a.add_argument("name")
+    remove = actions.add_parser(
+        "remove", help="delete a user account with their documents, vectors, files, conversations and usage"
+    )
+    remove.add_argument("name")
+    remove.add_argument("--transfer-to", metavar="USER", help="give their documents and conversations to USER instead")
     p.set_defaults(handler=run)
 
 
@@ -57,8 +61,14 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             users.set_disabled(args.name, args.action == "disable")
             print(f"user {args.name} {args.action}d")
         elif args.action == "remove":
-            users.remove(args.name)
-            print(f"user {args.name} removed (their documents stay until deleted)")
+            done = container.accounts.remove(args.name, transfer_to=args.transfer_to)
+            moved = (
+                f"; {done.documents_transferred} documents and {done.conversations_transferred} conversations "
+                f"now belong to {args.transfer_to}"
+                if args.transfer_to
+                else ""
+            )
+            print(f"user {args.name} removed with {done.documents_deleted} documents and all their data{moved}")
     finally:
         container.close()
     return 0

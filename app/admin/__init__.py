@@ -1,0 +1,1 @@
+"""Operator services (accounts, ...) used by the CLI and the admin console alike."""

@@ -1,0 +1,84 @@
+"""Removing a user with everything they own, or handing their documents and conversations to
+another user. A removed account's data never stays behind for a new account of the same name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from loguru import logger
+from sqlalchemy import delete, update
+
+from app.auth.users import UserService
+from app.documents.registry import DocumentRegistry
+from app.errors import AuthError
+from app.storage.db import Base, Conversation, Database
+from app.storage.files import FileStore
+
+if TYPE_CHECKING:
+    from app.documents.ingestion import IngestionService
+
+
+@dataclass(frozen=True)
+class Removal:
+    user: str
+    documents_deleted: int = 0
+    documents_transferred: int = 0
+    conversations_transferred: int = 0
+
+
+class AccountService:
+    def __init__(
+        self,
+        db: Database,
+        users: UserService,
+        registry: DocumentRegistry,
+        files: FileStore,
+        ingestion: Callable[[], IngestionService],
+    ) -> None:
+        self._db = db
+        self._users = users
+        self._registry = registry
+        self._files = files
+        self._ingestion = ingestion  # opened only when there are documents (it loads the vector store)
+
+    def remove(self, username: str, transfer_to: str | None = None) -> Removal:
+        """Documents first (vectors, files, rows), then conversations, usage and the account itself.
+        Safe to run again after a failure half-way: what is done stays done."""
+        self._users.get(username)
+        if transfer_to is not None:
+            self._users.get(transfer_to)
+            if transfer_to == username:
+                raise AuthError("cannot transfer a user's data to themselves")
+        documents = self._registry.list(username)
+        deleted = transferred = 0
+        if documents:
+            ingestion = self._ingestion()
+            for doc in documents:
+                if transfer_to is not None and doc.status == "ready":
+                    with self._files.local_copy(username, doc.sha256) as local:
+                        result = ingestion.ingest_file(transfer_to, local, name=doc.name)
+                    if result.outcome == "failed":
+                        raise AuthError(f"could not transfer {doc.name}: {result.message}")
+                    transferred += 1
+                ingestion.delete(username, doc.id, missing_ok=True)
+                deleted += 1
+        conversations = 0
+        with self._db.session() as s:
+            if transfer_to is not None:
+                moved = s.execute(update(Conversation).where(Conversation.owner == username).values(owner=transfer_to))
+                conversations = int(getattr(moved, "rowcount", 0) or 0)
+            for table in Base.metadata.sorted_tables:
+                if "owner" in table.c:  # conversations (and their messages), usage, quotas, caches
+                    s.execute(delete(table).where(table.c.owner == username))
+        self._users.remove(username)
+        logger.info(
+            "user removed user={} documents_deleted={} documents_transferred={} conversations_transferred={} to={}",
+            username,
+            deleted - transferred,
+            transferred,
+            conversations,
+            transfer_to or "-",
+        )
+        return Removal(username, deleted - transferred, transferred, conversations)

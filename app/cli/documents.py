@@ -1,0 +1,53 @@
+"""`documents list|delete --user NAME`: a user's documents from the shell, with their ids."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from app.config import Settings
+from app.container import Container
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("documents", help="list or delete a user's documents")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="a user's documents (id, status, pages, chunks, size, date, name)")
+    listing.add_argument("--user", required=True)
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    remove = actions.add_parser("delete", help="delete documents by id (vectors, stored original, row)")
+    remove.add_argument("ids", nargs="+", metavar="ID")
+    remove.add_argument("--user", required=True)
+    p.set_defaults(handler=run)
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    container = Container(settings)
+    try:
+        require_user(container, settings, args.user)
+        if args.action == "list":
+            for d in container.registry.list(args.user):
+                if args.json:
+                    print(json.dumps(d.model_dump(mode="json"), ensure_ascii=False))
+                else:
+                    print(
+                        f"{d.id}\t{d.status}\t{d.pages}\t{d.chunks}\t{d.size_bytes}\t"
+                        f"{d.created_at:%Y-%m-%d %H:%M}\t{d.name}"
+                    )
+        else:
+            for doc_id in args.ids:
+                name = container.registry.get(args.user, doc_id).name
+                container.ingestion.delete(args.user, doc_id)
+                print(f"deleted {doc_id} {name}")
+    finally:
+        container.close()
+    return 0
+
+
+def require_user(container: Container, settings: Settings, user: str) -> None:
+    """A workspace belongs to an account: refuse a name nobody can sign in as (a typo, a removed user).
+    Hugging Face accounts (`hf:<name>`) exist only in the hf_oauth mode and have no row here."""
+    if settings.auth.mode == "hf_oauth" and user.startswith("hf:"):
+        return
+    container.users.get(user)
