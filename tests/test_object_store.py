@@ -221,3 +221,17 @@ def test_store_credentials_come_from_secret_files_never_from_the_config_file(
     store.ping()
     store.put("alice", sha256_of(DATA / "natbib.pdf"), DATA / "natbib.pdf")
     assert len(s3.keys(bucket)) == 1
+
+
+def test_a_large_upload_streams_in_parts(s3: S3Server, tmp_path: Path) -> None:
+    bucket = s3.new_bucket()
+    store = _store(s3, bucket, tmp_path / "cache", 64 * 1024 * 1024)
+    big = tmp_path / "big.pdf"
+    big.write_bytes(os.urandom(20 * 1024 * 1024 + 12345))
+    sha = sha256_of(big)
+    store.put("alice", sha, big)
+    head = s3.client.head_object(Bucket=bucket, Key=f"pdfqa/{owner_key('alice')}/{sha}.pdf")
+    assert head["ContentLength"] == big.stat().st_size
+    assert head["ETag"].strip('"').endswith("-3")  # a multipart upload of three 8 MB parts
+    with store.local_copy("alice", sha) as local:
+        assert sha256_of(local) == sha

@@ -24,6 +24,7 @@ from app.errors import AppError, ConfigError, NotFound, ServiceUnavailable
 from app.storage.file_cache import FileCache, private_dirs
 
 BLOCK = 8 * 1024 * 1024  # bytes per upload part / read; S3 parts must be at least 5 MiB
+CHUNK = 1024 * 1024  # bytes copied at a time into the part buffer
 
 
 def owner_key(owner: str) -> str:
@@ -76,7 +77,7 @@ class FileStore:
             with open(source, "rb") as src:
                 out = self.fs.open(target, "wb", block_size=BLOCK)
                 try:
-                    shutil.copyfileobj(src, out, BLOCK)
+                    shutil.copyfileobj(src, out, CHUNK)
                 except BaseException:
                     out.discard()  # abort the multipart upload: no partial object, no billed parts
                     out.closed = True  # else close() (also from __del__) would try to finish it
