@@ -17,7 +17,7 @@ from PIL import Image
 from app.documents.ingestion import sha256_of
 from app.storage.files import owner_key
 from tests.conftest import DATA
-from tests.fixtures.s3_server import ACCESS_KEY, REGION, SECRET_KEY, s3_server
+from tests.fixtures.s3_server import ACCESS_KEY, SECRET_KEY, s3_server
 from tests.fixtures.server import ADMIN, running_server
 
 
@@ -40,7 +40,6 @@ def test_upload_ask_and_page_view_through_the_web_app_with_s3(tmp_path: Path) ->
             "APP_FILES__ENDPOINT_URL": s3.endpoint,
             "AWS_ACCESS_KEY_ID": ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-            "AWS_DEFAULT_REGION": REGION,
         }
         with running_server(tmp_path / "data", env=env) as server:
             assert httpx.get(f"{server.url}/readyz").json() == {"status": "ready"}  # includes the bucket
