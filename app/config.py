@@ -342,6 +342,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Where the database, files and embedded Qdrant live")
     log_level: str = Field("INFO", description="Log level")
     log_json: bool = Field(False, description="Log as JSON lines")
+    audit_retention_days: int = Field(365, ge=1, description="Days the audit log (<data_dir>/logs/audit.log) is kept")
     admin_username: str | None = Field(None, description="First start only: the admin to create (env)")
     admin_password: Secret = Field(None, description="First start only: its password (env/secret)")
     embeddings: EmbeddingSettings = EmbeddingSettings()

@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from loguru import logger
+
+from app.audit import is_audit
 
 _configured = False
 
@@ -22,21 +25,48 @@ class _InterceptHandler(logging.Handler):
         logger.opt(depth=6, exception=record.exc_info).log(level, record.getMessage())
 
 
-def setup_logging(level: str = "INFO", json: bool = False, log_file: Path | None = None) -> None:
-    """Configure loguru once: stderr, optionally a rotating file with full tracebacks."""
+def setup_logging(
+    level: str = "INFO",
+    json: bool = False,
+    log_file: Path | None = None,
+    audit_file: Path | None = None,
+    audit_retention_days: int = 365,
+) -> None:
+    """Configure loguru once: stderr, optionally a rotating file with full tracebacks, and the audit
+    log (app/audit.py) in a sink of its own."""
     global _configured
     if _configured:
         return
     _configured = True
     logger.remove()
     fmt = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level:<7} | {name}:{function} | {message} | {extra}"
-    logger.add(sys.stderr, level=level.upper(), format=fmt, serialize=json, backtrace=False, diagnose=False)
+    logger.add(
+        sys.stderr, level=level.upper(), format=fmt, serialize=json, backtrace=False, diagnose=False, filter=_not_audit
+    )
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         # diagnose=False: variable values (which may hold keys or text) never reach the file.
-        logger.add(log_file, level="DEBUG", rotation="20 MB", retention=5, serialize=json, diagnose=False)
+        logger.add(
+            log_file, level="DEBUG", rotation="20 MB", retention=5, serialize=json, diagnose=False, filter=_not_audit
+        )
+    if audit_file is not None:
+        audit_file.parent.mkdir(parents=True, exist_ok=True)
+        logger.add(
+            audit_file,
+            level="INFO",
+            format="{extra[audit_line]}",
+            filter=is_audit,
+            rotation="10 MB",
+            retention=f"{audit_retention_days} days",
+        )
+    if json:
+        logger.add(sys.stdout, level="INFO", format="{extra[audit_line]}", filter=is_audit)
     logging.basicConfig(handlers=[_InterceptHandler()], level=logging.WARNING, force=True)
     for noisy in ("httpx", "httpcore", "openai", "urllib3", "sentence_transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # transformers warns about sequence length when we merely count tokens of long sentences.
     logging.getLogger("transformers").setLevel(logging.ERROR)
+
+
+def _not_audit(record: Any) -> bool:
+    return not is_audit(record)

@@ -369,3 +369,40 @@ def test_metrics_only_for_allowed_networks_or_the_token(server: RunningServer, p
     assert httpx.get(f"{proxied.url}/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
     ok = httpx.get(f"{proxied.url}/metrics", headers={"Authorization": "Bearer metrics-token-for-tests"})
     assert ok.status_code == 200 and "pdfqa_logins_total" in ok.text
+
+
+# ---- audit log ----------------------------------------------------------------------------
+
+
+def test_security_events_are_audited_without_secrets(server: RunningServer) -> None:
+    import json as jsonlib
+
+    assert _login(server, "not-bobs-password").status_code == 400
+    bob = signed_in(server, *BOB)
+    up = bob.post("/gradio_api/upload", files=[("files", ("audited.pdf", (DATA / "natbib.pdf").read_bytes()))])
+    upload = fn_index(bob, "upload")
+    assert run_event(bob, upload, [[{"path": up.json()[0], "meta": {"_type": "gradio.FileData"}}]]).success
+    bob.get("/logout", follow_redirects=False)
+    assert run_app(server.data_dir, "users", "disable", "dave").returncode in (0, 1)
+    audit_file = server.data_dir / "logs" / "audit.log"
+    deadline = time.monotonic() + 10
+    events: list[dict[str, object]] = []
+    while time.monotonic() < deadline:
+        events = [jsonlib.loads(line) for line in audit_file.read_text().splitlines()]  # every line is JSON
+        if any(e["event"] == "logout" and e["actor"] == "bob" for e in events):
+            break
+        time.sleep(0.3)
+
+    def has(**fields: object) -> bool:
+        return any(all(e.get(k) == v for k, v in fields.items()) for e in events)
+
+    assert has(event="login", actor="bob", outcome="failed", client="127.0.0.1")
+    assert has(event="login", actor="bob", outcome="ok")
+    assert has(event="document.uploaded", actor="bob", name="audited.pdf")
+    assert has(event="logout", actor="bob")
+    assert has(event="user.created", actor="system", target="admin")
+    assert all({"time", "event", "actor", "outcome"} <= set(e) for e in events)
+    everything = audit_file.read_text() + server.log() + (server.data_dir / "logs" / "app.log").read_text()
+    for secret in (BOB[1], "not-bobs-password", ADMIN[1]):
+        assert secret not in everything
+    assert '"event": "login"' not in (server.data_dir / "logs" / "app.log").read_text()  # a sink of its own

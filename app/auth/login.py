@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from loguru import logger
 
+from app.audit import audit
 from app.auth.sessions import SessionStore
 from app.auth.throttle import LoginThrottle
 from app.auth.users import UserService
@@ -66,6 +67,7 @@ class LoginService:
                 outcome = LoginOutcome("failed")
         if self._on_result is not None:
             self._on_result(outcome.result)
+        audit("login", username[:64], outcome=outcome.result, client=address)
         return outcome
 
 
@@ -86,3 +88,4 @@ def bootstrap_admin(users: UserService, settings: Settings) -> None:
         )
     users.add(name, password.get_secret_value(), is_admin=True)
     logger.info("first start: admin user created user={}", name)
+    audit("user.created", "system", target=name, admin=True)

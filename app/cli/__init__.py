@@ -70,4 +70,10 @@ def _log_file(settings: Settings) -> Path:
 def _setup_logging(settings: Settings, args: argparse.Namespace) -> None:
     server = args.command == "serve"
     level = settings.log_level if (server or args.verbose) else "WARNING"
-    setup_logging(level=level, json=settings.log_json, log_file=_log_file(settings))
+    setup_logging(
+        level=level,
+        json=settings.log_json,
+        log_file=_log_file(settings),
+        audit_file=settings.data_dir / "logs" / "audit.log",
+        audit_retention_days=settings.audit_retention_days,
+    )

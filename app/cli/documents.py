@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from app.audit import audit, cli_actor
 from app.config import Settings
 from app.container import Container
 
@@ -39,6 +40,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             for doc_id in args.ids:
                 name = container.registry.get(args.user, doc_id).name
                 container.ingestion.delete(args.user, doc_id)
+                audit("document.deleted", cli_actor(), target=f"{args.user}/{doc_id}", name=name)
                 print(f"deleted {doc_id} {name}")
     finally:
         container.close()

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.audit import audit, cli_actor
 from app.cli.documents import require_user
 from app.config import Settings
 from app.container import Container
@@ -75,6 +76,8 @@ def ingest_paths(
                 bar.set_postfix_str(f"{p.file} {p.stage}", refresh=True)
 
             result = service.ingest_file(user, path, name=name, progress=on_progress)
+            if result.outcome in ("ingested", "replaced"):
+                audit("document.uploaded", cli_actor(), target=f"{user}/{result.doc_id}", name=name)
             results.append(result)
             bar.write(describe(result), file=sys.stderr if result.outcome == "failed" else sys.stdout)
     finally:

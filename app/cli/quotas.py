@@ -9,9 +9,7 @@ from typing import Any
 from app.config import Settings
 from app.container import Container
 from app.errors import ConfigError
-from app.usage.quotas import LIMIT_KEYS, UNSET
-
-INTEGER_KEYS = {"questions_per_day", "tokens_per_day", "pages_per_day", "documents"}
+from app.usage.quotas import LIMIT_KEYS, parse_limit
 
 
 def register(sub: Any) -> None:
@@ -26,21 +24,6 @@ def register(sub: Any) -> None:
     for key in LIMIT_KEYS:
         change.add_argument(f"--{key.replace('_', '-')}", dest=key, metavar="N")
     p.set_defaults(handler=run)
-
-
-def parse_limit(key: str, raw: str) -> object:
-    text = raw.strip().lower()
-    if text in ("unlimited", "none", "null"):
-        return None
-    if text == "default":
-        return UNSET
-    try:
-        value = int(text) if key in INTEGER_KEYS else float(text)
-    except ValueError as e:
-        raise ConfigError(f"--{key.replace('_', '-')}: expected a number, 'unlimited' or 'default', not {raw!r}") from e
-    if value < 0:
-        raise ConfigError(f"--{key.replace('_', '-')}: must not be negative")
-    return value
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from app.audit import audit, cli_actor
 from app.config import Settings
 from app.container import Container
 
@@ -39,4 +40,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     for r in failed:
         print(f"failed     {r.file}: {r.message}")
     print(f"reindexed {len(results) - len(failed)} documents")
+    audit(
+        "reindex",
+        cli_actor(),
+        outcome="failed" if failed else "ok",
+        model=settings.embeddings.model,
+        documents=len(results),
+        failed=len(failed),
+    )
     return 1 if failed else 0

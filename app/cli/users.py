@@ -7,6 +7,7 @@ import getpass
 import sys
 from typing import Any
 
+from app.audit import audit, cli_actor
 from app.config import Settings
 from app.container import Container
 
@@ -49,6 +50,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.action == "add":
             info = users.add(args.name, read_password(), is_admin=args.admin)
+            audit("user.created", cli_actor(), target=info.username, admin=info.is_admin)
             print(f"user {info.username} created{' (admin)' if info.is_admin else ''}")
         elif args.action == "list":
             for u in users.list():
@@ -56,12 +58,21 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"{u.username}\t{flags or '-'}\t{u.created_at:%Y-%m-%d}")
         elif args.action == "set-password":
             users.set_password(args.name, read_password())
+            audit("user.changed", cli_actor(), target=args.name, change="password")
             print(f"password of {args.name} changed")
         elif args.action in ("disable", "enable"):
             users.set_disabled(args.name, args.action == "disable")
+            audit("user.changed", cli_actor(), target=args.name, change=args.action + "d")
             print(f"user {args.name} {args.action}d")
         elif args.action == "remove":
             done = container.accounts.remove(args.name, transfer_to=args.transfer_to)
+            audit(
+                "user.removed",
+                cli_actor(),
+                target=args.name,
+                documents_deleted=done.documents_deleted,
+                transferred_to=args.transfer_to,
+            )
             moved = (
                 f"; {done.documents_transferred} documents and {done.conversations_transferred} conversations "
                 f"now belong to {args.transfer_to}"

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from app.audit import audit
 from app.auth.login import LoginService
 from app.auth.sessions import SessionStore
 
@@ -59,11 +60,12 @@ def auth_router(login: LoginService, sessions: SessionStore, max_age_s: int, for
     @router.get("/logout/", include_in_schema=False)
     def do_logout(request: Request, everywhere: bool = False) -> Response:
         token = request.cookies.get(COOKIE_NAME)
-        if everywhere:
-            user = sessions.resolve(token)
-            if user is not None:
-                sessions.revoke_user(user)
+        user = sessions.resolve(token)
+        if everywhere and user is not None:
+            sessions.revoke_user(user)
         sessions.revoke(token)
+        if user is not None:
+            audit("logout", user, client=request.client.host if request.client else None, everywhere=everywhere)
         response = RedirectResponse("/", status_code=302)
         response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=secure(request))
         return response

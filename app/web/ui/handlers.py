@@ -15,6 +15,7 @@ from loguru import logger
 from PIL import Image
 
 from app.answering.service import Answer, Citation
+from app.audit import audit
 from app.config import Settings
 from app.documents.registry import DocumentInfo
 from app.errors import AppError, AuthError, LLMError, QuotaExceeded
@@ -53,6 +54,11 @@ def _find_request(args: tuple[Any, ...], kwargs: dict[str, Any]) -> gr.Request |
         if isinstance(value, gr.Request):
             return value
     return None
+
+
+def _client(request: gr.Request | None) -> str | None:
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None)
 
 
 def _request_id(request: gr.Request | None) -> str:
@@ -337,6 +343,7 @@ class Handlers:
                 gr.Warning(msg("not_pdf", lang, name=literal(path.name)))
                 continue
             self.s.ingest_queue.submit(owner, path, path.name)
+            audit("document.uploaded", owner, target=owner, name=path.name, client=_client(request))
             if self.uploads is not None:
                 self.uploads.release(owner, path)
         return self.jobs_table(owner, lang)
@@ -390,6 +397,7 @@ class Handlers:
             raise gr.Error(msg("select_document", lang))
         name = self.s.registry.get(owner, doc_id).name
         self.s.ingestion.delete(owner, doc_id)
+        audit("document.deleted", owner, target=f"{owner}/{doc_id}", name=name, client=_client(request))
         gr.Info(msg("deleted", lang, name=name))
         return self.documents(request)
 
@@ -405,11 +413,13 @@ class Handlers:
         key = (key or "").strip()
         if not key:
             return "", {**session, "api_key": None}, msg("key_none", lang)
+        audit("key.set", session["owner"], client=_client(request))
         return "", {**session, "api_key": key}, msg("key_saved", lang)
 
     @ui_errors
     def clear_key(self, session: Session, request: gr.Request) -> tuple[str, Session, str]:
         session = bind_session(session, self.user(request))
+        audit("key.cleared", session["owner"], client=_client(request))
         return "", {**session, "api_key": None}, msg("key_cleared", language(request))
 
     @ui_errors
