@@ -48,7 +48,11 @@ class Container:
 
     @cached_property
     def db(self) -> Database:
-        db = Database(self.settings.database_url)
+        # Every request thread may hold a connection at once, plus the ingestion workers and the edge.
+        db = Database(
+            self.settings.database_url,
+            pool_size=self.settings.server.concurrency + self.settings.server.ingest_workers + 4,
+        )
         db.create_all()
         return db
 

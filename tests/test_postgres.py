@@ -25,7 +25,7 @@ def pg_db() -> Iterator[Database]:
             "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3
         )
     except psycopg.OperationalError as e:
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({e.__class__.__name__})")
+        pytest.fail(f"PostgreSQL is required at 127.0.0.1:5432 and is not reachable ({e.__class__.__name__})")
     name = f"pdfqa_test_{uuid.uuid4().hex[:8]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     db = Database(ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     text,
 )
 from sqlalchemy.engine import Engine
@@ -30,6 +31,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from app.errors import ServiceUnavailable
+
+_MIGRATION_LOCK = 7_301_946_011  # any constant; the advisory lock held while migrating
 
 
 def utcnow() -> datetime:
@@ -160,12 +163,16 @@ class CachedAnswer(Base):
 class Database:
     """Owns the engine; `session()` is a unit of work that commits or rolls back."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = 5) -> None:
+        """`pool_size`: connections kept open (a server process uses server.concurrency + a few);
+        as many again may be opened for bursts."""
         is_sqlite = url.startswith("sqlite")
+        pool = {} if is_sqlite else {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": 30}
         self.engine: Engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30} if is_sqlite else {},
             pool_pre_ping=not is_sqlite,
+            **pool,
         )
         if is_sqlite:
             _private_sqlite_file(self.engine.url.database)
@@ -173,10 +180,62 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_all(self) -> None:
+        """Bring the schema to the newest migration (the name predates migrations)."""
+        self.migrate()
+
+    def migrate(self, revision: str = "head") -> tuple[str | None, str]:
+        """Run the Alembic migrations up to `revision`; one process at a time (a PostgreSQL advisory
+        lock, or a lock file beside an SQLite database), so instances starting together never race.
+        Returns the revision before and after, as seen while holding the lock."""
+        from alembic import command
+        from alembic.config import Config
+        from alembic.migration import MigrationContext
+
         try:
-            Base.metadata.create_all(self.engine)
+            with self._migration_lock(), self.engine.begin() as conn:
+                config = Config()
+                config.set_main_option("script_location", "app.storage:migrations")
+                config.attributes["connection"] = conn
+                before = MigrationContext.configure(conn).get_current_revision()
+                if before is None:
+                    existing = set(inspect(conn).get_table_names())
+                    if set(Base.metadata.tables) <= existing:
+                        command.stamp(config, "head")  # made by create_all, as this version would
+                    elif "users" in existing:
+                        command.stamp(config, "0001")  # made by a release from before migrations
+                command.upgrade(config, revision)
+                current = MigrationContext.configure(conn).get_current_revision()
         except SQLAlchemyError as e:
             raise ServiceUnavailable(f"the database is not reachable ({type(e).__name__})") from e
+        return before, str(current)
+
+    def current_revision(self) -> str | None:
+        from alembic.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
+        elif dialect == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            import fcntl
+
+            with open(f"{self.engine.url.database}.migrate-lock", "a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+        else:
+            yield
 
     @contextmanager
     def session(self) -> Iterator[Session]:
