@@ -17,6 +17,7 @@ QUESTION = "How do I get superscript citation numbers?"
 
 def test_quota_commands_and_a_refused_ask(tmp_path: Path, llm: FakeOpenAIServer) -> None:
     data = tmp_path / "data"
+    assert run_app(data, "users", "add", "carol", stdin="carols-long-password\n").returncode == 0
     assert run_app(data, "ingest", str(DATA / "natbib.pdf"), "--user", "carol").returncode == 0
     changed = run_app(data, "quotas", "set", "carol", "--questions-per-day", "2", "--cost-per-month", "unlimited")
     assert changed.returncode == 0, changed.stderr

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.config import QuotaSettings
-from app.errors import NotFound, QuotaExceeded
+from app.errors import ConfigError, NotFound, QuotaExceeded
 from app.storage.db import Database, QuotaCounter, UserQuota
 from app.usage.pricing import MICRO
 
@@ -34,6 +34,23 @@ COUNTED: dict[str, tuple[str, str, int]] = {
 }
 LIMIT_KEYS = ("questions_per_day", "tokens_per_day", "cost_per_month", "pages_per_day", "storage_mb", "documents")
 UNSET = object()  # `set_limits(key=UNSET)`: drop the override, back to the config value
+INTEGER_KEYS = {"questions_per_day", "tokens_per_day", "pages_per_day", "documents"}
+
+
+def parse_limit(key: str, raw: str) -> object:
+    """A limit as typed by an admin: a number, 'unlimited', or 'default' (back to the config value)."""
+    text = raw.strip().lower()
+    if text in ("unlimited", "none", "null"):
+        return None
+    if text == "default":
+        return UNSET
+    try:
+        value = int(text) if key in INTEGER_KEYS else float(text)
+    except ValueError as e:
+        raise ConfigError(f"{key}: expected a number, 'unlimited' or 'default', not {raw!r}") from e
+    if value < 0:
+        raise ConfigError(f"{key}: must not be negative")
+    return value
 
 
 def utc_now() -> datetime:

@@ -14,6 +14,7 @@ from app.documents.pages import PageRenderer
 from app.documents.registry import DocumentRegistry
 from app.usage.accounting import UsageRecorder
 from app.usage.quotas import QuotaService
+from app.usage.report import UsageReport
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class WebServices:
     usage: UsageRecorder
     chat: ChatService
     quotas: QuotaService
+    usage_report: UsageReport
 
     @classmethod
     def from_container(cls, c: Container) -> WebServices:
@@ -40,4 +42,5 @@ class WebServices:
             usage=c.usage,
             chat=c.chat,
             quotas=c.quotas,
+            usage_report=c.usage_report,
         )

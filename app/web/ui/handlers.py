@@ -218,7 +218,7 @@ class Handlers:
                 yield chat, session, gr.update(), ""
         except QuotaExceeded as e:
             metrics.ANSWER_ERRORS.labels("quota").inc()
-            raise gr.Error(quota_message(e, lang), title=msg("quota_title", lang)) from e
+            raise gr.Error(quota_message(e, lang), title=msg("quota_title", lang), print_exception=False) from e
         except LLMError:
             metrics.ANSWER_ERRORS.labels("llm").inc()
             raise

@@ -9,6 +9,7 @@ import gradio as gr
 
 from app.web.ui.handlers import DOC_HEADERS, JOB_HEADERS, Handlers, new_session
 from app.web.ui.i18n import I18N
+from app.web.ui.usage_tab import UsageTab
 
 CSS = """
 #answer-col { min-width: 420px; }
@@ -56,8 +57,10 @@ class Ui:
 
 def build_blocks(handlers: Handlers, user_keys: str, hf_oauth: bool = False) -> gr.Blocks:
     with gr.Blocks(title="PDF Q&A", delete_cache=(300, 900)) as demo:
-        ui = _layout(user_keys, hf_oauth)
+        usage = UsageTab(handlers.s.usage_report, handlers.user)
+        ui = _layout(user_keys, hf_oauth, usage)
         _wire(demo, ui, handlers)
+        usage.wire([demo.load] + ([usage.tab.select] if usage.tab is not None else []))
     return demo
 
 
@@ -66,7 +69,7 @@ def _t(key: str) -> Any:
     return I18N(key)
 
 
-def _layout(user_keys: str, hf_oauth: bool) -> Ui:
+def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab) -> Ui:
     session = gr.State(new_session())
     with gr.Row(equal_height=True):
         gr.Markdown("## PDF Q&A")
@@ -141,6 +144,8 @@ def _layout(user_keys: str, hf_oauth: bool) -> Ui:
                     key_clear = gr.Button(_t("settings.key_clear"))
             key_status = gr.Markdown()
             usage = gr.Markdown(label=_t("settings.usage"))
+        with gr.Tab(_t("tab.usage"), id="usage", elem_id="usage-tab") as usage_tab.tab:
+            usage_tab.render()
     # Hidden API-only components (page rendering for clients).
     with gr.Row(visible=False):
         api_doc_id = gr.Textbox()

@@ -1,0 +1,118 @@
+"""What the Usage tab shows: a user's questions, tokens and estimated cost per day, today's use
+against each limit, and for admins every user's totals and a CSV export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from app.auth.users import UserService
+from app.errors import AuthError, NotFound
+from app.usage.accounting import UsageRecorder
+from app.usage.quotas import LIMIT_KEYS, QuotaService, QuotaStatus
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    day: str
+    questions: int
+    tokens: int
+    cost: float  # estimated, priced models only
+
+
+@dataclass(frozen=True)
+class UserTotals:
+    user: str
+    questions: int
+    tokens: int
+    cost: float
+    questions_today: int
+    limits: dict[str, float | None]
+
+
+class UsageReport:
+    def __init__(self, recorder: UsageRecorder, quotas: QuotaService, users: UserService) -> None:
+        self._recorder = recorder
+        self._quotas = quotas
+        self._users = users
+
+    @property
+    def timezone(self) -> str:
+        return self._quotas.timezone
+
+    def is_admin(self, username: str) -> bool:
+        try:
+            return self._users.get(username).is_admin
+        except (NotFound, AuthError):
+            return False  # e.g. a Hugging Face account, which has no row in the users table
+
+    def require_admin(self, username: str) -> None:
+        if not self.is_admin(username):
+            raise AuthError("only an administrator can do this")
+
+    def days(self, n: int = 30) -> list[str]:
+        zone = ZoneInfo(self._quotas.timezone)
+        today = datetime.now(UTC).astimezone(zone).date()
+        return [(today - timedelta(days=i)).isoformat() for i in range(n - 1, -1, -1)]
+
+    def daily(self, owner: str | None, n: int = 30) -> list[DayTotals]:
+        """One row per day of the last `n` days (zeros included), for one user or everyone."""
+        days = self.days(n)
+        questions = {d: 0 for d in days}
+        for _, metric, day, used in self._quotas.daily(owner, days[0]):
+            if metric == "questions" and day in questions:
+                questions[day] += used
+        tokens = dict.fromkeys(days, 0)
+        cost = dict.fromkeys(days, 0.0)
+        for r in self._recorder.daily(owner, n):
+            if r.day in tokens:
+                tokens[r.day] += r.prompt_tokens + r.completion_tokens
+                cost[r.day] += r.cost or 0.0
+        return [DayTotals(d, questions[d], tokens[d], round(cost[d], 6)) for d in days]
+
+    def status(self, owner: str) -> list[QuotaStatus]:
+        return self._quotas.status(owner)
+
+    def limits(self, owner: str) -> dict[str, float | None]:
+        return self._quotas.limits(owner)
+
+    def everyone(self, n: int = 30) -> list[UserTotals]:
+        """Totals over the last `n` days for every account and every user with usage."""
+        days = self.days(n)
+        today = days[-1]
+        names = {u.username for u in self._users.list()}
+        questions: dict[str, int] = {}
+        questions_today: dict[str, int] = {}
+        for owner, metric, day, used in self._quotas.daily(None, days[0]):
+            if metric == "questions":
+                names.add(owner)
+                questions[owner] = questions.get(owner, 0) + used
+                if day == today:
+                    questions_today[owner] = used
+        tokens: dict[str, int] = {}
+        cost: dict[str, float] = {}
+        for r in self._recorder.daily(None, n):
+            names.add(r.owner)
+            tokens[r.owner] = tokens.get(r.owner, 0) + r.prompt_tokens + r.completion_tokens
+            cost[r.owner] = cost.get(r.owner, 0.0) + (r.cost or 0.0)
+        return [
+            UserTotals(
+                user=name,
+                questions=questions.get(name, 0),
+                tokens=tokens.get(name, 0),
+                cost=round(cost.get(name, 0.0), 6),
+                questions_today=questions_today.get(name, 0),
+                limits=self._quotas.limits(name),
+            )
+            for name in sorted(names)
+        ]
+
+    def set_limits(self, admin: str, owner: str, **changes: object) -> None:
+        self.require_admin(admin)
+        self._quotas.set_limits(owner, **{k: v for k, v in changes.items() if k in LIMIT_KEYS})
+
+    def csv(self, admin: str, n: int = 30) -> str:
+        """Per user, model, kind and day (admins only)."""
+        self.require_admin(admin)
+        return self._recorder.csv(None, n)
