@@ -9,6 +9,7 @@ import shutil
 import stat
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -235,3 +236,27 @@ def test_a_large_upload_streams_in_parts(s3: S3Server, tmp_path: Path) -> None:
     assert head["ETag"].strip('"').endswith("-3")  # a multipart upload of three 8 MB parts
     with store.local_copy("alice", sha) as local:
         assert sha256_of(local) == sha
+
+
+def test_simultaneous_readers_of_an_uncached_document_share_one_download(
+    s3: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _store(s3, s3.new_bucket(), tmp_path / "cache", 10 * 1024 * 1024)
+    sha = sha256_of(DATA / "bashref.pdf")
+    store.put("alice", sha, DATA / "bashref.pdf")
+    downloads: list[Path] = []
+    real_download = store._download
+
+    def counted(path: str, digest: str, target: Path) -> None:
+        downloads.append(target)
+        real_download(path, digest, target)
+
+    monkeypatch.setattr(store, "_download", counted)
+
+    def read(_: int) -> str:
+        with store.local_copy("alice", sha) as local:
+            return sha256_of(local)
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(read, range(8))) == {sha}
+    assert len(downloads) == 1

@@ -18,6 +18,7 @@ from pathlib import Path
 from loguru import logger
 
 STALE_PART_S = 3600  # a download this old was left by a crashed process
+KEY_LOCKS = 64  # striped: two documents rarely share a lock, and the number of locks stays fixed
 
 
 def private_dirs(path: Path) -> None:
@@ -38,7 +39,7 @@ class FileCache:
         private_dirs(root)
         self._lock = threading.Lock()  # guards pins, hits, replacement and eviction
         self._pins: Counter[Path] = Counter()
-        self._key_locks: dict[Path, threading.Lock] = {}
+        self._key_locks = [threading.Lock() for _ in range(KEY_LOCKS)]
         self._drop_stale_parts()
 
     @contextmanager
@@ -107,8 +108,7 @@ class FileCache:
             logger.debug("file cache evicted files={} bytes_left={}", removed, total)
 
     def _key_lock(self, path: Path) -> threading.Lock:
-        with self._lock:
-            return self._key_locks.setdefault(path, threading.Lock())
+        return self._key_locks[hash(path) % KEY_LOCKS]
 
     def _drop_stale_parts(self) -> None:
         now = time.time()
