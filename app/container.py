@@ -143,7 +143,9 @@ class Container:
     def ingestion(self) -> IngestionService:
         from app.documents.ingestion import IngestionService
 
-        return IngestionService(self.settings.documents, self.registry, self.files, self.vector_store, self.embedder)
+        return IngestionService(
+            self.settings.documents, self.registry, self.files, self.vector_store, self.embedder, self.quotas
+        )
 
     @cached_property
     def reranker(self) -> Reranker | None:

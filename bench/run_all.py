@@ -8,6 +8,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-for script in ("pdf_extract.py", "ingest.py", "concurrency.py", "object_store.py"):
+for script in ("pdf_extract.py", "ingest.py", "concurrency.py", "object_store.py", "cache_cost.py"):
     print(f"# {script}", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=True)

@@ -214,3 +214,26 @@ def test_unpriced_model_shows_tokens_without_cost(tmp_path: Path, llm: FakeOpenA
         assert row.prompt_tokens == 100 and row.cost is None
     finally:
         c.close()
+
+
+def test_document_storage_and_page_limits(tmp_path: Path, local_embedder: EmbeddingModel) -> None:
+    settings = make_settings(tmp_path / "data", quotas={"documents": 1, "pages_per_day": 30})
+    c = container_for(settings, local_embedder)
+    try:
+        assert c.ingestion.ingest_file("alice", DATA / "natbib.pdf").outcome == "ingested"  # 26 pages
+        refused = c.ingestion.ingest_file("alice", DATA / "jbtxdoc.pdf")
+        assert refused.outcome == "failed" and refused.reason == "quota"
+        assert "documents is 1" in refused.message
+        c.quotas.set_limits("alice", documents=None)
+        over_pages = c.ingestion.ingest_file("alice", DATA / "jbtxdoc.pdf")  # 14 more pages: 40 > 30
+        assert over_pages.outcome == "failed" and over_pages.reason == "quota"
+        assert "pages per day is 30" in over_pages.message
+        assert c.registry.ready_ids("alice") and len(c.registry.ready_ids("alice")) == 1
+        c.quotas.set_limits("alice", pages_per_day=None, storage_mb=0.5)
+        too_big = c.ingestion.ingest_file("alice", DATA / "jbtxdoc.pdf")
+        assert too_big.outcome == "failed" and "storage mb is 0.5" in too_big.message
+        assert {s.key: s.used for s in c.quotas.status("alice")}["pages_per_day"] == 26
+        c.quotas.set_limits("alice", storage_mb=None)
+        assert c.ingestion.ingest_file("alice", DATA / "jbtxdoc.pdf").outcome == "ingested"
+    finally:
+        c.close()

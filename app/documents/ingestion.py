@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
 from loguru import logger
@@ -28,10 +28,13 @@ from app.documents.chunking import Chunker
 from app.documents.pdf_reader import PageText, ReadLimits, read_pdf
 from app.documents.registry import DocumentInfo, DocumentRegistry
 from app.documents.sections import SEPARATOR, SectionTracker
-from app.errors import AppError, ConfigError, IngestError
+from app.errors import AppError, ConfigError, IngestError, QuotaExceeded
 from app.models.embeddings import EmbeddingModel
 from app.storage.files import FileStore
 from app.storage.vector_store import TENANT_KEY, VectorStore
+
+if TYPE_CHECKING:
+    from app.usage.quotas import QuotaService
 
 NODE_NAMESPACE = uuid.UUID("6f1c2b1e-9a55-4c2b-8f0e-3d7c1e0b9a11")
 EMBED_BATCH = 64
@@ -80,8 +83,10 @@ class IngestionService:
         files: FileStore,
         store: VectorStore,
         embedder: EmbeddingModel,
+        quotas: QuotaService | None = None,
     ) -> None:
         self._settings = settings
+        self._quotas = quotas  # documents, storage_mb and pages_per_day limits
         self._registry = registry
         self._files = files
         self._store = store
@@ -134,13 +139,14 @@ class IngestionService:
                 for failed in self._registry.find(owner, name=name, statuses=("failed",)):
                     self._registry.remove(failed.id)  # a retry supersedes the earlier failure
                 older = self._registry.find(owner, name=name)
+                self._check_storage(owner, path.stat().st_size, replaced=older)
                 self._files.put(owner, sha, path)
                 doc = self._registry.create(owner, name, sha, path.stat().st_size, older[-1].id if older else None)
             pages, chunks = self._index(doc, path, report)
             for old in older:
                 self.delete(owner, old.id)
         except AppError as e:
-            reason = e.reason if isinstance(e, IngestError) else "service"
+            reason = e.reason if isinstance(e, IngestError) else "quota" if isinstance(e, QuotaExceeded) else "service"
             report(Progress(name, "failed", message=str(e)))
             log.warning("ingest failed reason={} error={}", reason, e)
             return IngestResult(
@@ -161,6 +167,14 @@ class IngestionService:
             seconds=seconds,
         )
 
+    def _check_storage(self, owner: str, size: int, replaced: list[DocumentInfo]) -> None:
+        """The user's documents and storage limits, counting this file and not the versions it replaces."""
+        if self._quotas is None:
+            return
+        gone = {d.id for d in replaced}
+        kept = [d for d in self._registry.list(owner) if d.status != "failed" and d.id not in gone]
+        self._quotas.check_storage(owner, len(kept) + 1, sum(d.size_bytes for d in kept) + size)
+
     def _check_size(self, path: Path) -> None:
         size = path.stat().st_size
         if size > self._settings.max_file_mb * 1024 * 1024:
@@ -174,6 +188,8 @@ class IngestionService:
         try:
             report(Progress(doc.name, "reading"))
             pages = read_pdf(path, self._settings.pdf_parser, self._limits)
+            if self._quotas is not None:
+                self._quotas.take_pages(doc.owner, len(pages))
             self._registry.update(doc.id, pages=len(pages))
             nodes = self._nodes(doc, pages)
             self._embed_and_store(doc, nodes, len(pages), report)

@@ -210,6 +210,33 @@ class QuotaService:
                     reservation.held[metric] = (period_key, amounts[metric])
         return reservation
 
+    # ---- documents ----------------------------------------------------------------------------
+
+    def check_storage(self, owner: str, documents: int, size_bytes: int) -> None:
+        """Refuse when keeping `documents` documents of `size_bytes` in all would exceed the user's limits.
+
+        Checked under the ingestion's per-user lock; these limits never reset."""
+        limits = self.limits(owner)
+        count_limit, mb_limit = limits.get("documents"), limits.get("storage_mb")
+        if count_limit is not None and documents > count_limit:
+            self._refuse(owner, "documents", count_limit, None)
+        if mb_limit is not None and size_bytes > float(mb_limit) * 1024 * 1024:
+            self._refuse(owner, "storage_mb", mb_limit, None)
+
+    def take_pages(self, owner: str, pages: int) -> None:
+        """Count `pages` ingested pages against pages_per_day (refused, and not counted, when over)."""
+        self.reserve(owner, pages=pages)
+
+    def _refuse(self, owner: str, key: str, limit: float, resets_at: datetime | None) -> None:
+        logger.info("quota refused user={} limit={} value={}", owner, key, limit)
+        raise QuotaExceeded(
+            f"quota reached: {key.replace('_', ' ')} is {_number(limit)}; delete documents or ask the administrator",
+            limit=key,
+            value=limit,
+            resets_at=resets_at,
+            timezone=self.timezone,
+        )
+
     # ---- reading ------------------------------------------------------------------------------
 
     def status(self, owner: str) -> list[QuotaStatus]:
