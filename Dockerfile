@@ -20,8 +20,9 @@ COPY app ./app
 RUN pip install ".[postgres,s3,gcs,azure]"
 
 FROM python:3.11-slim-bookworm
-RUN groupadd --system --gid 10001 app \
-    && useradd --system --uid 10001 --gid 10001 --home-dir /home/app --create-home app \
+# uid 1000: Hugging Face Spaces run the container as 1000, so /data stays writable there too.
+RUN groupadd --system --gid 1000 app \
+    && useradd --system --uid 1000 --gid 1000 --home-dir /home/app --create-home app \
     && mkdir -m 700 /data && chown app:app /data
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv
@@ -32,7 +33,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     GRADIO_ANALYTICS_ENABLED=False \
     PYTHONUNBUFFERED=1
-USER 10001:10001
+USER 1000:1000
 VOLUME ["/data"]
 EXPOSE 7860
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
