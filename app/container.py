@@ -229,7 +229,9 @@ class Container:
     def ingest_queue(self) -> IngestionQueue:
         from app.documents.jobs import IngestionQueue
 
-        return IngestionQueue(self.ingestion, self.settings.server.ingest_workers, self.settings.data_dir / "staging")
+        return IngestionQueue(
+            self.db, self.ingestion, self.registry, self.files, workers=self.settings.server.ingest_workers
+        )
 
     def close(self) -> None:
         reranker = self.__dict__.get("reranker")

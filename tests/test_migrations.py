@@ -17,6 +17,8 @@ from app.storage.db import Base, Database
 from tests.fixtures.cli import ROOT, run_app
 from tests.fixtures.postgres import fresh_database
 
+HEAD = Database.head_revision()
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
@@ -35,9 +37,9 @@ def _schema_differences(db: Database) -> list[object]:
 def test_a_fresh_database_gets_exactly_the_models_schema(url: str) -> None:
     db = Database(url)
     try:
-        assert db.migrate() == (None, "0002")
+        assert db.migrate() == (None, HEAD)
         assert _schema_differences(db) == []  # every model change comes with a migration
-        assert db.migrate() == ("0002", "0002")  # idempotent
+        assert db.migrate() == (HEAD, HEAD)  # idempotent
     finally:
         db.close()
 
@@ -54,7 +56,7 @@ def test_a_database_from_before_migrations_is_upgraded_in_place(url: str) -> Non
                     "VALUES ('alice', 'x', true, false, CURRENT_TIMESTAMP)"
                 )
             )
-        assert db.migrate() == (None, "0002")
+        assert db.migrate() == (None, HEAD)
         tables = set(inspect(db.engine).get_table_names())
         assert {"login_sessions", "login_failures", "quota_counters", "answer_cache"} <= tables
         with db.engine.connect() as conn:
@@ -88,4 +90,4 @@ def test_instances_starting_together_migrate_once(tmp_path: Path) -> None:
         changed = [out for out, _ in outputs if "(was None)" in out]
         assert len(changed) == 1, outputs  # exactly one process migrated, the others found it done
         current = run_app(tmp_path / "d0", "db", "current", env=env)
-        assert current.stdout.strip() == "0002"
+        assert current.stdout.strip() == HEAD

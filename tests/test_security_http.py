@@ -334,9 +334,12 @@ def test_a_failed_submit_leaves_nothing_staged(server: RunningServer) -> None:
     up = bob.post("/gradio_api/upload", files=[("files", ("gone.pdf", b"%PDF-1.4 will vanish"))])
     path = Path(up.json()[0])
     path.unlink()  # the upload disappears before it is submitted (cache clean-up, another instance)
+    stored_before = sorted((server.data_dir / "files").rglob("*"))
     result = run_event(bob, upload, [[{"path": str(path), "meta": {"_type": "gradio.FileData"}}]])
     assert not result.success
-    assert list((server.data_dir / "staging").iterdir()) == []
+    staging = server.data_dir / "staging"
+    assert not staging.exists() or list(staging.iterdir()) == []
+    assert sorted((server.data_dir / "files").rglob("*")) == stored_before  # nothing half-stored
 
 
 # ---- 7. smaller ----------------------------------------------------------------------------

@@ -262,10 +262,15 @@ class IngestionService:
             self._store.add(batch)
             report(Progress(doc.name, "embedding", done=int(batch[-1].metadata["page"]), total=n_pages))
 
-    def resume(self, owner: str | None = None) -> list[IngestResult]:
-        """Finish documents a previous process left half-indexed (status queued/indexing)."""
+    def resume(
+        self, owner: str | None = None, skip: Callable[[DocumentInfo], bool] = lambda _doc: False
+    ) -> list[IngestResult]:
+        """Finish documents a previous process left half-indexed (status queued/indexing), except
+        those `skip` names (e.g. documents whose upload job is still queued or held by a worker)."""
         results = []
         for doc in self._registry.in_flight(owner):
+            if skip(doc):
+                continue
             logger.bind(user=doc.owner).info("resuming interrupted ingestion doc={}", doc.id)
             self._store.delete_document(doc.owner, doc.id)
             if not self._files.exists(doc.owner, doc.sha256):
@@ -291,7 +296,7 @@ class IngestionService:
                 results.append(IngestResult(file=doc.name, outcome="failed", reason="service", message=str(e)))
         return results
 
-    def delete(self, owner: str, doc_id: str, missing_ok: bool = False) -> None:
+    def delete(self, owner: str, doc_id: str, missing_ok: bool = False, keep_file: bool = False) -> None:
         """Remove a document: points first (so nothing stale can be found), then the row and file."""
         try:
             doc = self._registry.get(owner, doc_id)
@@ -301,6 +306,6 @@ class IngestionService:
             raise
         self._store.delete_document(owner, doc_id)
         self._registry.remove(doc_id)
-        if not self._registry.sha_in_use(owner, doc.sha256):
+        if not keep_file and not self._registry.sha_in_use(owner, doc.sha256):
             self._files.delete(owner, doc.sha256)
         logger.bind(user=owner).info("document deleted doc={}", doc_id)

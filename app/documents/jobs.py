@@ -1,32 +1,47 @@
-"""Background ingestion: uploads are queued and indexed on worker threads, so a long upload never
-blocks anyone's chat. Per-file progress is kept in memory for the UI to poll."""
+"""Background ingestion through jobs kept in the app database, so several instances share them.
+
+An upload is put into the file store (shared by all instances) and recorded as a queued job; any
+instance's worker claims it with a lease it renews while it works, reports progress on the row (so
+the uploader's page sees it on whichever instance it talks to), and records the outcome. A job whose
+worker died is taken over when its lease expires. One user's jobs run one at a time across all
+instances, so a double upload yields one document.
+"""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import os
+import socket
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from loguru import logger
+from sqlalchemy import and_, exists, or_, select, text, update
+from sqlalchemy.orm import aliased
 
-from app.documents.ingestion import IngestionService, IngestResult, Progress
+from app.documents.ingestion import IngestionService, Progress, sha256_of
+from app.documents.registry import DocumentRegistry
+from app.storage.db import Database, IngestJob, utcnow
+from app.storage.files import FileStore
 
 KEEP_FINISHED = 50  # finished jobs shown per user
+IN_FLIGHT = ("queued", "indexing")
 
 
-@dataclass
+@dataclass(frozen=True)
 class FileJob:
+    """What the UI shows of one job."""
+
     id: int
     owner: str
     file: str
-    stage: str = "queued"
-    done: int = 0
-    total: int = 0
-    message: str = ""
-    result: IngestResult | None = field(default=None, repr=False)
+    stage: str
+    done: int
+    total: int
+    message: str
 
     @property
     def finished(self) -> bool:
@@ -34,61 +49,203 @@ class FileJob:
 
 
 class IngestionQueue:
-    def __init__(self, ingestion: IngestionService, workers: int, staging: Path) -> None:
+    def __init__(
+        self,
+        db: Database,
+        ingestion: IngestionService,
+        registry: DocumentRegistry,
+        files: FileStore,
+        workers: int,
+        lease_s: float = 60.0,
+        poll_s: float = 1.0,
+        start: bool = True,
+    ) -> None:
+        self._db = db
         self._ingestion = ingestion
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest")
-        self._staging = staging
-        staging.mkdir(parents=True, exist_ok=True)
-        # Jobs live in this process only: copies staged by an earlier run have no job any more.
-        for orphan in staging.glob("*.pdf"):
-            orphan.unlink(missing_ok=True)
-        self._jobs: dict[str, list[FileJob]] = {}
-        self._lock = threading.Lock()
-        self._next_id = 0
+        self._registry = registry
+        self._files = files
+        self._lease = timedelta(seconds=lease_s)
+        self._poll_s = poll_s
+        self.instance = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"ingest-{i}", daemon=True) for i in range(workers if start else 0)
+        ]
+        for t in self._threads:
+            t.start()
+
+    # ---- the web side -------------------------------------------------------------------------
 
     def submit(self, owner: str, path: Path, name: str) -> FileJob:
-        """Copy the upload aside (the web framework may delete its temp file) and queue it."""
-        fd, staged_name = tempfile.mkstemp(suffix=".pdf", dir=self._staging)
-        staged = Path(staged_name)
-        try:
-            with open(fd, "wb") as out, open(path, "rb") as src:
-                shutil.copyfileobj(src, out)
-        except BaseException:
-            staged.unlink(missing_ok=True)  # never leave a half-copied file behind
-            raise
-        with self._lock:
-            self._next_id += 1
-            job = FileJob(id=self._next_id, owner=owner, file=name)
-            jobs = self._jobs.setdefault(owner, [])
-            jobs.append(job)
-            finished = [j for j in jobs if j.finished]
-            for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
-                jobs.remove(old)
-        self._pool.submit(self._run, job, staged)
+        """Put the upload into the shared file store and queue it; returns at once."""
+        sha = sha256_of(path)
+        self._files.put(owner, sha, path)
+        with self._db.session() as s:
+            row = IngestJob(owner=owner, name=name[:255], sha256=sha, status="queued", stage="queued", message="")
+            s.add(row)
+            s.flush()
+            job = _view(row)
+        self._wake.set()
         return job
 
     def jobs(self, owner: str) -> list[FileJob]:
-        with self._lock:
-            return [replace(j) for j in self._jobs.get(owner, [])]  # snapshots, safe to read unlocked
+        """This user's recent jobs, oldest first (from any instance)."""
+        with self._db.session() as s:
+            rows = s.scalars(
+                select(IngestJob).where(IngestJob.owner == owner).order_by(IngestJob.id.desc()).limit(KEEP_FINISHED)
+            ).all()
+            return [_view(r) for r in reversed(rows)]
 
-    def _run(self, job: FileJob, staged: Path) -> None:
-        def update(p: Progress) -> None:
-            with self._lock:
-                job.stage, job.done, job.total = p.stage, p.done, p.total or job.total
-                job.message = p.message
+    def unfinished(self) -> set[tuple[str, str]]:
+        """(owner, sha256) of every job not yet done: their documents are the workers' to finish
+        (a job whose worker died is taken over with its lease), not the start-up resume's."""
+        with self._db.session() as s:
+            rows = s.execute(
+                select(IngestJob.owner, IngestJob.sha256).where(IngestJob.status.in_(("queued", "running")))
+            ).all()
+            return {(owner, sha) for owner, sha in rows}
+
+    # ---- the worker side ----------------------------------------------------------------------
+
+    def claim(self) -> IngestJob | None:
+        """Take the oldest job that is queued or whose lease expired, unless its user already has a
+        job held by a live worker. Atomic across processes (see _claim_one)."""
+        now = utcnow()
+        with self._db.session() as s:
+            other = aliased(IngestJob)
+            busy = exists().where(other.owner == IngestJob.owner, other.status == "running", other.lease_until >= now)
+            claimable = or_(
+                IngestJob.status == "queued", and_(IngestJob.status == "running", IngestJob.lease_until < now)
+            )
+            candidates = s.scalars(select(IngestJob.id).where(claimable, ~busy).order_by(IngestJob.id).limit(5)).all()
+        for job_id in candidates:
+            claimed = self._claim_one(job_id, now)
+            if claimed is not None:
+                return claimed
+        return None
+
+    def _claim_one(self, job_id: int, now: datetime) -> IngestJob | None:
+        with self._db.session() as s:
+            owner = s.scalar(select(IngestJob.owner).where(IngestJob.id == job_id))
+            if owner is None:
+                return None
+            if s.get_bind().dialect.name == "postgresql":
+                # Serialise claims for one user: the NOT EXISTS below cannot see another
+                # transaction's uncommitted claim under READ COMMITTED.
+                s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:owner))"), {"owner": owner})
+            other = aliased(IngestJob)
+            result = s.execute(
+                update(IngestJob)
+                .where(
+                    IngestJob.id == job_id,
+                    or_(IngestJob.status == "queued", and_(IngestJob.status == "running", IngestJob.lease_until < now)),
+                    ~exists().where(
+                        other.owner == owner, other.id != job_id, other.status == "running", other.lease_until >= now
+                    ),
+                )
+                .values(
+                    status="running",
+                    lease_owner=self.instance,
+                    lease_until=now + self._lease,
+                    attempts=IngestJob.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(result, "rowcount", 0) != 1:
+                return None
+            row = s.get(IngestJob, job_id)
+            if row is not None:
+                s.expunge(row)
+            return row
+
+    def run_one(self) -> bool:
+        """Claim and process one job; False when there was nothing to do."""
+        job = self.claim()
+        if job is None:
+            return False
+        self._process(job)
+        return True
+
+    def _process(self, job: IngestJob) -> None:
+        log = logger.bind(user=job.owner, file=job.name, job=job.id)
+        if job.attempts > 1:
+            # Its worker died: whatever it left half-indexed for this file is removed first.
+            self._discard_half_indexed(job)
+            log.warning("ingestion job taken over attempts={}", job.attempts)
+        renew = threading.Event()
+        heartbeat = threading.Thread(target=self._renew_lease, args=(job.id, renew), daemon=True)
+        heartbeat.start()
+
+        def update_progress(p: Progress) -> None:
+            self._update(job.id, stage=p.stage, done=p.done, total=p.total or 0, message=p.message or "")
 
         try:
-            result = self._ingestion.ingest_file(job.owner, staged, name=job.file, progress=update)
-            with self._lock:
-                job.result = result
-                job.stage = "failed" if result.outcome == "failed" else "done"
-                job.message = result.message or result.outcome
-        except Exception:  # the queue must survive anything a single file does
-            logger.bind(user=job.owner, file=job.file).exception("ingestion job crashed")
-            with self._lock:
-                job.stage, job.message = "failed", "internal error"
+            if not self._files.exists(job.owner, job.sha256):
+                self._finish(job.id, "failed", "the uploaded file is gone; please upload it again")
+                return
+            with self._files.local_copy(job.owner, job.sha256) as local:
+                result = self._ingestion.ingest_file(job.owner, local, name=job.name, progress=update_progress)
+            if result.outcome == "failed":
+                self._finish(job.id, "failed", result.message or "failed")
+                if not self._registry.sha_in_use(job.owner, job.sha256):
+                    self._files.delete(job.owner, job.sha256)  # nothing refers to the refused upload
+            else:
+                self._finish(job.id, "done", result.outcome)
+        except Exception:  # the worker must survive anything a single file does
+            log.exception("ingestion job crashed")
+            self._finish(job.id, "failed", "internal error")
         finally:
-            staged.unlink(missing_ok=True)
+            renew.set()
+
+    def _discard_half_indexed(self, job: IngestJob) -> None:
+        for doc in self._registry.find(job.owner, sha256=job.sha256, statuses=IN_FLIGHT):
+            self._ingestion.delete(job.owner, doc.id, missing_ok=True, keep_file=True)
+
+    def _renew_lease(self, job_id: int, stop: threading.Event) -> None:
+        interval = self._lease.total_seconds() / 3
+        while not stop.wait(interval):
+            with self._db.session() as s:
+                s.execute(
+                    update(IngestJob)
+                    .where(IngestJob.id == job_id, IngestJob.lease_owner == self.instance)
+                    .values(lease_until=utcnow() + self._lease)
+                )
+
+    def _update(self, job_id: int, **values: object) -> None:
+        with self._db.session() as s:
+            s.execute(update(IngestJob).where(IngestJob.id == job_id).values(**values))
+
+    def _finish(self, job_id: int, status: str, message: str) -> None:
+        self._update(job_id, status=status, stage=status, message=message, lease_until=None)
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            try:
+                worked = self.run_one()
+            except Exception:  # the database may be away for a moment: wait and retry
+                logger.exception("ingestion worker could not claim a job")
+                worked = False
+            if not worked:
+                self._wake.wait(self._poll_s)
+                self._wake.clear()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._stop.set()
+        self._wake.set()
+        deadline = time.monotonic() + 5
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+
+
+def _view(row: IngestJob) -> FileJob:
+    stage = row.stage if row.status == "running" else row.status
+    return FileJob(
+        id=row.id,
+        owner=row.owner,
+        file=row.name,
+        stage=stage,
+        done=row.done or 0,
+        total=row.total or 0,
+        message=row.message or "",
+    )

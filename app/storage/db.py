@@ -79,6 +79,28 @@ class LoginFailure(Base):
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
+class IngestJob(Base):
+    """An uploaded file waiting for (or being given) ingestion. Any instance's worker may claim it;
+    the claim is a lease that the worker renews, so a job whose worker died is taken over."""
+
+    __tablename__ = "ingest_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    # queued -> running -> done | failed
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    stage: Mapped[str] = mapped_column(String(16), default="queued")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
 class Document(Base):
     __tablename__ = "documents"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -208,6 +230,16 @@ class Database:
         except SQLAlchemyError as e:
             raise ServiceUnavailable(f"the database is not reachable ({type(e).__name__})") from e
         return before, str(current)
+
+    @staticmethod
+    def head_revision() -> str:
+        """The newest migration this version of the app knows."""
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        config = Config()
+        config.set_main_option("script_location", "app.storage:migrations")
+        return str(ScriptDirectory.from_config(config).get_current_head())
 
     def current_revision(self) -> str | None:
         from alembic.migration import MigrationContext

@@ -47,7 +47,13 @@ def create_app(container: Container) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Finish documents an earlier process left half-indexed, without delaying start-up.
-        threading.Thread(target=container.ingestion.resume, name="resume", daemon=True).start()
+        jobs = container.ingest_queue.unfinished()
+        threading.Thread(
+            target=container.ingestion.resume,
+            kwargs={"skip": lambda doc: (doc.owner, doc.sha256) in jobs},
+            name="resume",
+            daemon=True,
+        ).start()
         container.sessions.purge_expired()
         yield
         container.close()
