@@ -260,3 +260,9 @@ def test_simultaneous_readers_of_an_uncached_document_share_one_download(
     with ThreadPoolExecutor(8) as pool:
         assert set(pool.map(read, range(8))) == {sha}
     assert len(downloads) == 1
+
+
+def test_a_store_that_cannot_be_set_up_is_a_configuration_error() -> None:
+    # s3fs refuses two spellings of the access key at once: a backend failing in its constructor.
+    with pytest.raises(ConfigError, match=r"files.url is s3://: the store could not be set up \(KeyError\)"):
+        FileStore("s3://pdfqa-x/files", None, {"key": "a", "username": "b"})

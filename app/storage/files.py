@@ -54,6 +54,12 @@ class FileStore:
         except ImportError as e:
             extra = FILE_STORE_SCHEMES.get(scheme, scheme)
             raise ConfigError(f"files.url is {scheme}://: install the '{extra}' extra: pip install '.[{extra}]'") from e
+        except Exception as e:  # e.g. adlfs without an account name: the backend's own message may quote secrets
+            logger.warning("file store setup failed scheme={} error={}", scheme, type(e).__name__)
+            raise ConfigError(
+                f"files.url is {scheme}://: the store could not be set up ({type(e).__name__}); "
+                "check its credential variables (README: Original files in an object store)"
+            ) from e
         self.root = self.root.rstrip("/")
         self.bucket = self.root.split("/", 1)[0]
 
