@@ -41,6 +41,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, llm_srv: FakeOpenAIServer) 
         "APP_LLM__USER_KEYS": "optional",
         "APP_LLM__MAX_RETRIES": "0",
         "APP_SERVER__CONCURRENCY": "32",
+        # These tests ask the same questions with different test replies; the cache is tested in
+        # tests/test_web_quotas.py.
+        "APP_CACHE__ANSWER_TTL_S": "0",
     }
     with running_server(data_dir, env=env) as srv:
         add_user(data_dir, *BOB)
