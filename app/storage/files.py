@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -96,12 +97,16 @@ class FileStore:
         if target.exists():
             return
         private_dirs(target.parent)
-        partial = target.with_name(target.name + ".part")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-            shutil.copyfileobj(src, out, BLOCK)
-        os.chmod(partial, 0o600)  # O_CREAT's mode does not apply to a leftover .part
-        os.replace(partial, target)  # a reader never sees a half-written file
+        # One partial file per writer: two processes storing the same upload never share one.
+        partial = target.with_name(f"{target.name}.part-{os.getpid()}-{threading.get_ident()}")
+        partial.unlink(missing_ok=True)  # left by a crashed process that had this pid
+        try:
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+                shutil.copyfileobj(src, out, BLOCK)
+            os.replace(partial, target)  # a reader never sees a half-written file
+        finally:
+            partial.unlink(missing_ok=True)
 
     def exists(self, owner: str, sha256: str) -> bool:
         path = self._path(owner, sha256)
