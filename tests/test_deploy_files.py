@@ -184,7 +184,6 @@ def test_dockerfile_and_makefile_choose_the_same_cpu_torch() -> None:
     assert torch and index and torch.group(1).endswith("+cpu")
     assert f"ARG TORCH={torch.group(1)}" in dockerfile and f"ARG TORCH_INDEX={index.group(1)}" in dockerfile
     assert re.search(r'pip install "\.\[[^\]]*\bs3\b[^\]]*\bgcs\b[^\]]*\bazure\b', dockerfile)
-    assert version("torch").endswith("+cpu")  # what `make` installed here
 
 
 def test_readme_starts_with_hugging_face_space_front_matter() -> None:
