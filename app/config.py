@@ -454,6 +454,7 @@ def default_config_file() -> Path | None:
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Load settings once at start-up; raise ConfigError with a readable message when invalid."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     path = config_file or default_config_file()
     if path is not None and not path.exists():
@@ -464,6 +465,8 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     except ValidationError as e:
         problems = "; ".join(_problem(err) for err in e.errors())
         raise ConfigError(f"invalid configuration: {problems}") from e
+    except SettingsError as e:  # e.g. an APP_* list that is not JSON; the message names the field, not the value
+        raise ConfigError(f"invalid configuration: {e} (lists and tables are written as JSON)") from e
     finally:
         _config_file.reset(token)
 

@@ -18,6 +18,8 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from app.config import load_settings
+from app.errors import ConfigError
 from tests.conftest import ROOT
 
 SCHEMA = ROOT / ".ci" / "schemas" / "compose-spec.json"
@@ -198,3 +200,19 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
         line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.strip() and line[0] != "#"
     ]
     assert commands[-1] == "make test"
+
+
+def test_every_setting_in_env_example_is_accepted_by_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What .env.example shows (commented lines included, placeholders filled) loads as settings."""
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        match = re.fullmatch(r"#? ?([A-Z][A-Z0-9_]*)=(.*)", line)
+        if match:
+            value = match.group(2).replace("<POSTGRES_PASSWORD>", "pw").replace("<", "").replace(">", "")
+            monkeypatch.setenv(match.group(1), value[1:-1] if value[:1] == value[-1:] == "'" else value)
+    settings = load_settings(ROOT / "config.yaml")
+    assert settings.server.trusted_proxies == ["172.16.0.0/12"]
+    assert settings.files.url == "s3://pdfqa/files" and settings.files.endpoint_url == "http://minio:9000"
+    assert settings.database_url.startswith("postgresql+psycopg://pdfqa:")
+    monkeypatch.setenv("APP_SERVER__TRUSTED_PROXIES", "[172.16.0.0/12]")  # quotes lost: not JSON
+    with pytest.raises(ConfigError, match=r"invalid configuration: .*server.*written as JSON"):
+        load_settings(ROOT / "config.yaml")
