@@ -14,12 +14,12 @@ from pathlib import Path
 
 from loguru import logger
 
-from app.cli import ask, db, documents, evaluate, ingest, quotas, reindex, serve, users
+from app.cli import ask, backup, db, documents, evaluate, ingest, quotas, reindex, serve, users
 from app.config import Settings, load_settings
 from app.errors import AppError, ConfigError, StoreLockedError
 from app.logging import setup_logging
 
-COMMANDS = (serve, ingest, ask, evaluate, users, quotas, documents, reindex, db)
+COMMANDS = (serve, ingest, ask, evaluate, users, quotas, documents, reindex, db, backup)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -241,6 +241,15 @@ class Database:
         config.set_main_option("script_location", "app.storage:migrations")
         return str(ScriptDirectory.from_config(config).get_current_head())
 
+    @staticmethod
+    def known_revisions() -> set[str]:
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        config = Config()
+        config.set_main_option("script_location", "app.storage:migrations")
+        return {r.revision for r in ScriptDirectory.from_config(config).walk_revisions()}
+
     def current_revision(self) -> str | None:
         from alembic.migration import MigrationContext
 

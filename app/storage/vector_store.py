@@ -7,10 +7,11 @@ vectors are always written, so retrieval.mode can switch between dense and hybri
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from llama_index.core.schema import BaseNode, TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQueryMode
@@ -99,6 +100,57 @@ class VectorStore:
                 self.store.add(list(nodes))
         except Exception as e:
             raise ServiceUnavailable(f"the vector store failed to save ({type(e).__name__})") from e
+
+    def export_points(self, batch: int = 256) -> Iterator[dict[str, Any]]:
+        """Every point with its vectors and payload, as plain JSON-able dicts (for backups)."""
+        offset: Any = None
+        while True:
+            with self._lock:
+                records, offset = self.client.scroll(
+                    self.collection, limit=batch, offset=offset, with_payload=True, with_vectors=True
+                )
+            for r in records:
+                vectors = r.vector if isinstance(r.vector, dict) else {}
+                dense = vectors.get(DEFAULT_DENSE_VECTOR_NAME)
+                sparse_vec = vectors.get(DEFAULT_SPARSE_VECTOR_NAME)
+                yield {
+                    "id": str(r.id),
+                    "dense": list(dense) if dense is not None else None,
+                    "sparse": (
+                        {"indices": list(sparse_vec.indices), "values": list(sparse_vec.values)}
+                        if isinstance(sparse_vec, qm.SparseVector)
+                        else None
+                    ),
+                    "payload": r.payload or {},
+                }
+            if offset is None:
+                return
+
+    def import_points(self, points: Sequence[dict[str, Any]]) -> None:
+        """Write points made by export_points (restoring a backup)."""
+        structs = []
+        for p in points:
+            vector: dict[str, Any] = {}
+            if p.get("dense") is not None:
+                vector[DEFAULT_DENSE_VECTOR_NAME] = p["dense"]
+            if p.get("sparse") is not None:
+                vector[DEFAULT_SPARSE_VECTOR_NAME] = qm.SparseVector(**p["sparse"])
+            structs.append(qm.PointStruct(id=p["id"], vector=vector, payload=p["payload"]))
+        try:
+            with self._lock:
+                self.client.upsert(self.collection, points=structs)
+        except Exception as e:
+            raise ServiceUnavailable(f"the vector store failed to save ({type(e).__name__})") from e
+
+    def clear(self) -> None:
+        """Delete every point (restoring a backup over an existing workspace)."""
+        with self._lock:
+            self.client.delete(self.collection, points_selector=qm.FilterSelector(filter=qm.Filter()))
+
+    @property
+    def dim(self) -> int | None:
+        vectors = self.client.get_collection(self.collection).config.params.vectors
+        return vectors[DEFAULT_DENSE_VECTOR_NAME].size if isinstance(vectors, dict) else None
 
     def delete_document(self, tenant: str, doc_id: str) -> None:
         try:

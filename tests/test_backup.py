@@ -1,0 +1,112 @@
+"""Backup and restore: a round trip into an empty workspace gives the same sources for the same
+questions, a document being ingested is either fully in the backup or absent, and damaged or
+incomplete backups and non-empty targets are refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.admin.backup import BackupError, BackupService
+from app.container import Container
+from app.models.embeddings import EmbeddingModel
+from tests.conftest import DATA, container_for, make_settings
+from tests.fixtures.cli import run_app
+
+QUESTIONS = ["How do I get superscript citation numbers?", "和文フォントの設定", "author-year citations"]
+
+
+def _service(c: Container) -> BackupService:
+    return BackupService(c.db, c.files, c.vector_store, c.settings.embeddings.model, c.settings.qdrant.collection)
+
+
+def _sources(c: Container, owner: str) -> list[list[tuple[str, int, str]]]:
+    return [[(p.file, p.page, p.text[:40]) for p in c.retriever.retrieve(owner, q).passages] for q in QUESTIONS]
+
+
+@pytest.fixture
+def original(tmp_path: Path, local_embedder: EmbeddingModel) -> Container:
+    c = container_for(make_settings(tmp_path / "a"), local_embedder)
+    c.users.add("alice", "alices-long-password")
+    for name in ("natbib.pdf", "jbtxdoc.pdf"):
+        assert c.ingestion.ingest_file("alice", DATA / name).outcome == "ingested"
+    conv = c.conversations.create("alice", "What is natbib?")
+    c.conversations.append("alice", conv.id, "What is natbib?", "A citation package [1].", [])
+    return c
+
+
+def test_round_trip_gives_the_same_sources_and_leaves_half_ingested_documents_out(
+    original: Container, tmp_path: Path, local_embedder: EmbeddingModel
+) -> None:
+    # A document in the middle of its ingestion when the backup runs: row in "indexing", some vectors.
+    doc = original.registry.create("alice", "half.pdf", "f" * 64, 10, None)
+    original.registry.update(doc.id, status="indexing")
+    before = _sources(original, "alice")
+    manifest = _service(original).backup(str(tmp_path / "backup"))
+    assert manifest["counts"]["tables"]["documents"] == 2 and manifest["counts"]["files"] == 2
+    assert manifest["counts"]["vectors"] == sum(
+        d.chunks for d in original.registry.list("alice") if d.status == "ready"
+    )
+    original.close()
+
+    restored = container_for(make_settings(tmp_path / "b"), local_embedder)
+    try:
+        _service(restored).restore(str(tmp_path / "backup"))
+        assert sorted((d.name, d.status) for d in restored.registry.list("alice")) == [
+            ("jbtxdoc.pdf", "ready"),
+            ("natbib.pdf", "ready"),
+        ]
+        assert _sources(restored, "alice") == before
+        assert restored.users.authenticate("alice", "alices-long-password")
+        [conv] = restored.conversations.list("alice")
+        assert [m.content for m in restored.conversations.messages("alice", conv.id)][-1] == "A citation package [1]."
+        image = restored.pages.render("alice", restored.registry.list("alice")[0].id, 1)
+        assert image.size[0] > 100  # the original file came back too
+        with pytest.raises(BackupError, match="already holds"):
+            _service(restored).restore(str(tmp_path / "backup"))
+        _service(restored).restore(str(tmp_path / "backup"), force=True)  # replaces, no duplicates
+        assert len(restored.registry.list("alice")) == 2
+        assert restored.vector_store.count("alice") == manifest["counts"]["vectors"]
+    finally:
+        restored.close()
+
+
+def test_damaged_or_incomplete_backups_are_refused(
+    original: Container, tmp_path: Path, local_embedder: EmbeddingModel
+) -> None:
+    _service(original).backup(str(tmp_path / "backup"))
+    original.close()
+    target = container_for(make_settings(tmp_path / "b"), local_embedder)
+    try:
+        vectors = tmp_path / "backup" / "vectors.jsonl"
+        data = bytearray(vectors.read_bytes())
+        data[100] ^= 1
+        vectors.write_bytes(bytes(data))
+        with pytest.raises(BackupError, match=r"damaged: vectors\.jsonl"):
+            _service(target).restore(str(tmp_path / "backup"))
+        (tmp_path / "backup" / "db" / "users.jsonl").unlink()
+        with pytest.raises(BackupError, match="incomplete"):
+            _service(target).restore(str(tmp_path / "backup"))
+        with pytest.raises(BackupError, match="not a backup"):
+            _service(target).restore(str(tmp_path))
+        assert target.registry.list("alice") == []  # nothing was half restored
+    finally:
+        target.close()
+
+
+def test_backup_and_restore_commands(original: Container, tmp_path: Path) -> None:
+    original.close()
+    made = run_app(tmp_path / "a", "backup", str(tmp_path / "bk"))
+    assert made.returncode == 0 and "2 documents" in made.stdout, made.stderr
+    again = run_app(tmp_path / "a", "backup", str(tmp_path / "bk"))
+    assert again.returncode == 1 and "already holds a backup" in again.stderr
+    manifest = json.loads((tmp_path / "bk" / "manifest.json").read_text())
+    assert manifest["schema_revision"] and manifest["embedding_model"] and manifest["sha256"]
+    done = run_app(tmp_path / "c", "restore", str(tmp_path / "bk"))
+    assert done.returncode == 0 and "2 documents" in done.stdout, done.stderr
+    refused = run_app(tmp_path / "c", "restore", str(tmp_path / "bk"))
+    assert refused.returncode == 1 and "--force" in refused.stderr and "Traceback" not in refused.stderr
+    audit = (tmp_path / "c" / "logs" / "audit.log").read_text()
+    assert '"event": "restore"' in audit
