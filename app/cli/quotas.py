@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from app.audit import audit, cli_actor
 from app.config import Settings
 from app.container import Container
 from app.errors import ConfigError
@@ -35,6 +36,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             if not changes:
                 raise ConfigError("nothing to change: give at least one limit, e.g. --questions-per-day 50")
             quotas.set_limits(args.name, **changes)
+            shown = ", ".join(f"{k}={_shown(v)}" for k, v in changes.items())
+            audit("quota.changed", cli_actor(), target=args.name, limits=shown)
         overrides = quotas.overrides(args.name)
         limits = quotas.limits(args.name)
         used = {s.key: s for s in quotas.status(args.name)}
@@ -53,3 +56,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         container.close()
     return 0
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "unlimited"
+    return f"{value:g}" if isinstance(value, (int, float)) else "default"
