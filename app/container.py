@@ -131,13 +131,22 @@ class Container:
 
     @cached_property
     def vector_store(self) -> VectorStore:
-        from app.storage.vector_store import VectorStore, open_client
+        from app.storage.vector_store import open_client, open_index
 
         q = self.settings.qdrant
         client = open_client(
             q.url, q.api_key.get_secret_value() if q.api_key else None, self.settings.qdrant_path, q.timeout_s
         )
-        return VectorStore(client, q.collection, self.embedder.dim, is_server=bool(q.url))
+        from app.answering.sparse import TOKENIZER_VERSION
+        from app.storage.index_state import IndexStateStore, fingerprint
+
+        states = IndexStateStore(self.db)
+        fp = fingerprint(self.settings, TOKENIZER_VERSION)
+        try:
+            return open_index(client, q.collection, self.embedder.dim, bool(q.url), states, fp)
+        except Exception:
+            client.close()
+            raise
 
     @cached_property
     def ingestion(self) -> IngestionService:
@@ -221,9 +230,12 @@ class Container:
 
     @cached_property
     def pages(self) -> PageRenderer:
-        from app.documents.pages import PageRenderer
+        from app.documents.pages import PageCache, PageRenderer
+        from app.documents.render_pool import RenderPool
 
-        return PageRenderer(self.registry, self.files)
+        d = self.settings.documents
+        pool = RenderPool(d.render_workers, d.parse_memory_mb, d.parse_timeout_s)
+        return PageRenderer(self.registry, self.files, pool, PageCache(int(d.render_cache_mb * 1024 * 1024)))
 
     @cached_property
     def ingest_queue(self) -> IngestionQueue:
@@ -239,6 +251,8 @@ class Container:
             reranker.close()
         if "ingest_queue" in self.__dict__:
             self.ingest_queue.close()
+        if "pages" in self.__dict__:
+            self.pages.close()
         if "vector_store" in self.__dict__:
             self.vector_store.close()
         if "db" in self.__dict__:

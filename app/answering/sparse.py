@@ -23,6 +23,9 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+# Bump when tokenisation changes: stored sparse vectors stop matching queries (the index fingerprint
+# includes it, so the app asks for a reindex).
+TOKENIZER_VERSION = 3
 K1 = 1.2
 B = 0.75
 AVG_TOKENS = 150.0  # typical chunk length in sparse tokens; only shapes length normalisation

@@ -1,8 +1,10 @@
-"""`reindex`: re-embed every stored document into a fresh collection (after changing the model)."""
+"""`reindex`: re-embed every stored document into a new collection beside the one in use, then
+switch to it (after changing the embedding model, prefixes, chunking or section context)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from app.audit import audit, cli_actor
@@ -11,41 +13,58 @@ from app.container import Container
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("reindex", help="re-embed all documents (needed after switching embedding models)")
+    p = sub.add_parser("reindex", help="rebuild the search index with the current settings, then switch to it")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(handler=run)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    from app.storage.vector_store import open_client
+    from app.admin.reindex import ReindexService
+    from app.answering.sparse import TOKENIZER_VERSION
+    from app.documents.ingestion import IngestionService
+    from app.storage.index_state import fingerprint
+    from app.storage.vector_store import VectorStore, open_client
 
-    if not args.yes and input(f"Drop collection '{settings.qdrant.collection}' and re-embed everything? [y/N] ") != "y":
+    if not args.yes and input("Re-embed every document with the current settings? [y/N] ") != "y":
         print("cancelled")
         return 1
     q = settings.qdrant
     client = open_client(q.url, q.api_key.get_secret_value() if q.api_key else None, settings.qdrant_path, q.timeout_s)
-    try:
-        if client.collection_exists(q.collection):
-            client.delete_collection(q.collection)
-    finally:
-        client.close()
     container = Container(settings)
     try:
-        requeued = container.registry.requeue_ready()
-        print(f"re-embedding {requeued} documents with {settings.embeddings.model}")
-        results = container.ingestion.resume()
+
+        def make_ingestion(store: VectorStore) -> IngestionService:
+            return IngestionService(settings.documents, container.registry, container.files, store, container.embedder)
+
+        service = ReindexService(
+            container.db,
+            client,
+            q.collection,
+            bool(q.url),
+            container.registry,
+            container.files,
+            make_ingestion,
+            container.embedder.dim,
+            fingerprint(settings, TOKENIZER_VERSION),
+        )
+        print(f"re-embedding {len(container.registry.all_ready())} documents with {settings.embeddings.model}")
+        try:
+            result = service.run()
+        except Exception:
+            audit("reindex", cli_actor(), outcome="failed", model=settings.embeddings.model)
+            raise
     finally:
         container.close()
-    failed = [r for r in results if r.outcome == "failed"]
-    for r in failed:
-        print(f"failed     {r.file}: {r.message}")
-    print(f"reindexed {len(results) - len(failed)} documents")
+        client.close()
+    for name, reason in result.failed:
+        print(f"failed     {name}: {reason}", file=sys.stderr)
+    print(f"reindexed {result.documents} documents ({result.chunks} chunks) into {result.collection}")
     audit(
         "reindex",
         cli_actor(),
-        outcome="failed" if failed else "ok",
+        outcome="failed" if result.failed else "ok",
         model=settings.embeddings.model,
-        documents=len(results),
-        failed=len(failed),
+        documents=result.documents,
+        failed=len(result.failed),
     )
-    return 1 if failed else 0
+    return 1 if result.failed else 0

@@ -252,6 +252,15 @@ class IngestionService:
             titles = titles[1:]
         return ""
 
+    def build_vectors(self, doc: DocumentInfo, path: Path) -> int:
+        """Read, chunk, embed and store one already-registered document into this service's store,
+        touching neither its row nor any quota (re-indexing into a new collection). Returns the
+        number of chunks."""
+        pages = read_pdf(path, self._settings.pdf_parser, self._limits)
+        nodes = self._nodes(doc, pages)
+        self._embed_and_store(doc, nodes, len(pages), lambda _p: None)
+        return len(nodes)
+
     def _embed_and_store(self, doc: DocumentInfo, nodes: list[TextNode], n_pages: int, report: ProgressFn) -> None:
         report(Progress(doc.name, "embedding", done=0, total=n_pages))
         for i in range(0, len(nodes), EMBED_BATCH):

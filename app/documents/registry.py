@@ -115,6 +115,12 @@ class DocumentRegistry:
         with self._db.session() as s:
             return list(s.scalars(query))
 
+    def all_ready(self) -> DocumentList:
+        """Every ready document of every owner, oldest first (re-indexing)."""
+        with self._db.session() as s:
+            rows = s.scalars(select(Document).where(Document.status == READY).order_by(Document.created_at))
+            return [DocumentInfo.of(r) for r in rows]
+
     def requeue_ready(self) -> int:
         """Mark every ready document for re-indexing (all owners); returns how many."""
         with self._db.session() as s:

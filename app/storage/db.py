@@ -101,6 +101,16 @@ class IngestJob(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
+class IndexState(Base):
+    """Which Qdrant collection an alias (qdrant.collection) points at, and how it was built."""
+
+    __tablename__ = "index_state"
+    alias: Mapped[str] = mapped_column(String(128), primary_key=True)
+    collection: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
 class Document(Base):
     __tablename__ = "documents"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

@@ -7,6 +7,7 @@ vectors are always written, so retrieval.mode can switch between dense and hybri
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from qdrant_client import models as qm
 
 from app.answering import sparse
 from app.errors import ConfigError, ServiceUnavailable, StoreLockedError
+from app.storage.index_state import IndexStateStore, differences, short_hash
 
 TENANT_KEY = "tenant"
 DOC_KEY = "doc_id"
@@ -50,14 +52,82 @@ def open_client(url: str | None, api_key: str | None, path: Path, timeout_s: flo
         raise
 
 
+def open_index(
+    client: QdrantClient, alias: str, dim: int, is_server: bool, states: IndexStateStore, fp: dict[str, Any]
+) -> VectorStore:
+    """The store behind the alias `qdrant.collection`, refusing an index built with other settings.
+
+    A first start creates `<alias>-<hash>` and points the alias at it. A collection made by an
+    earlier version under the alias's own name is adopted as it is (its dimension is still checked);
+    the next `reindex` moves it behind the alias too."""
+    state = states.get(alias)
+    if state is None:
+        if alias not in _physical(client):
+            physical = f"{alias}-{short_hash(fp)}"
+            create_collection(client, physical, dim, is_server)
+            point_alias(client, alias, physical)
+            states.set(alias, physical, fp)
+        else:
+            states.set(alias, alias, fp)
+    else:
+        changed = differences(state[1], fp)
+        if changed:
+            raise ConfigError(
+                f"the search index '{alias}' was built with other settings ({'; '.join(changed)}). "
+                "Run `python -m app reindex` to rebuild it with the current ones (the old index keeps "
+                "serving until the new one is complete), or restore the previous settings."
+            )
+    return VectorStore(client, alias, dim, is_server)
+
+
+_LOCKS: weakref.WeakKeyDictionary[QdrantClient, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def _client_lock(client: QdrantClient) -> threading.RLock:
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(client)
+        if lock is None:
+            lock = _LOCKS[client] = threading.RLock()
+        return lock
+
+
+def _physical(client: QdrantClient) -> set[str]:
+    return {c.name for c in client.get_collections().collections}
+
+
+def create_collection(client: QdrantClient, name: str, dim: int, is_server: bool) -> None:
+    client.create_collection(
+        name,
+        vectors_config={DEFAULT_DENSE_VECTOR_NAME: qm.VectorParams(size=dim, distance=qm.Distance.COSINE)},
+        sparse_vectors_config={DEFAULT_SPARSE_VECTOR_NAME: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
+    )
+    if is_server:  # payload indexes are a no-op in embedded mode
+        client.create_payload_index(
+            name, TENANT_KEY, field_schema=qm.KeywordIndexParams(type=qm.KeywordIndexType.KEYWORD, is_tenant=True)
+        )
+        client.create_payload_index(name, DOC_KEY, field_schema=qm.PayloadSchemaType.KEYWORD)
+    logger.info("qdrant collection created name={} dim={}", name, dim)
+
+
+def point_alias(client: QdrantClient, alias: str, physical: str) -> None:
+    """Point `alias` at `physical` in one operation (searches never see it missing)."""
+    ops: list[Any] = []
+    if alias in {a.alias_name for a in client.get_aliases().aliases}:
+        ops.append(qm.DeleteAliasOperation(delete_alias=qm.DeleteAlias(alias_name=alias)))
+    ops.append(qm.CreateAliasOperation(create_alias=qm.CreateAlias(collection_name=physical, alias_name=alias)))
+    client.update_collection_aliases(change_aliases_operations=ops)
+
+
 class VectorStore:
     """Tenant-scoped writes and searches over one Qdrant collection."""
 
     def __init__(self, client: QdrantClient, collection: str, dim: int, is_server: bool) -> None:
         self.client = client
         self.collection = collection
-        # The embedded engine keeps points in plain Python structures: one operation at a time.
-        self._lock: AbstractContextManager[object] = nullcontext() if is_server else threading.RLock()
+        # The embedded engine keeps points in plain Python structures: one operation at a time, for
+        # every store over the same client (re-indexing writes a new collection while searches run).
+        self._lock: AbstractContextManager[object] = nullcontext() if is_server else _client_lock(client)
         self._ensure_collection(dim, is_server)
         self.store = QdrantVectorStore(
             collection_name=collection,
