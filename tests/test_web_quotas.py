@@ -161,3 +161,46 @@ def test_two_processes_sharing_postgresql_allow_exactly_ten(tmp_path: Path, llm_
         assert llm_srv.counts["chat"] == 10
         shown = run_app(first, "quotas", "show", "carol", env=env).stdout
         assert "used 10" in next(line for line in shown.splitlines() if "questions_per_day" in line)
+
+
+def chat_usage(data_dir: Path, owner: str) -> list[tuple[int, int]]:
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "app.db") as db:
+        rows = db.execute(
+            "SELECT prompt_tokens, completion_tokens FROM usage WHERE owner = ? AND kind = 'chat' ORDER BY id", (owner,)
+        )
+        return [(int(p), int(c)) for p, c in rows]
+
+
+def test_an_answer_cut_by_the_client_still_records_its_tokens(
+    sqlite_server: RunningServer, llm_srv: FakeOpenAIServer
+) -> None:
+    import time
+
+    assert run_app(sqlite_server.data_dir, "quotas", "set", "carol", "--questions-per-day", "unlimited").returncode == 0
+    before = chat_usage(sqlite_server.data_dir, "carol")
+    reply = "Load natbib with the super option to get superscript numbers [1]. " * 30
+    llm_srv.reset()
+    llm_srv.reply_fn = lambda messages: reply
+    llm_srv.stream_chunk_delay = 0.05
+    try:
+        job = Client(sqlite_server.url, auth=CAROL, verbose=False).submit(
+            "How are citation numbers printed as superscripts?", api_name="/ask"
+        )
+        deadline = time.monotonic() + 30
+        while len(job.outputs()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(job.outputs()) >= 3, "the answer did not start streaming"
+        job.cancel()  # the client goes away mid-answer
+        deadline = time.monotonic() + 20
+        while len(chat_usage(sqlite_server.data_dir, "carol")) == len(before) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        llm_srv.stream_chunk_delay = 0.0
+    after = chat_usage(sqlite_server.data_dir, "carol")
+    assert len(after) == len(before) + 1, "the cut answer's tokens were not recorded"
+    prompt, completion = after[-1]
+    # The whole prompt and only the part streamed before the cut (the full answer is about 500 tokens
+    # and would take 15 s more to stream).
+    assert prompt > 100 and 0 < completion < 100, (prompt, completion)
