@@ -93,7 +93,9 @@ def test_refusal_message_usage_tab_and_admin_limits(
     expect(toast).to_contain_text("You have reached your limit of questions per day: 2")
     expect(toast).to_contain_text(re.compile(r"It resets on \d{4}-\d\d-\d\d 00:00 \(Asia/Tokyo\)"))
     assert llm.counts["chat"] == 2  # the refused question never reached the model
-    page.screenshot(path=str(SCREENSHOTS / "10-quota-refused.png"), full_page=True)
+    expect(toast).to_be_visible()
+    page.wait_for_timeout(500)  # let the toast finish sliding in before the picture
+    page.screenshot(path=str(SCREENSHOTS / "10-quota-refused.png"))  # the viewport: the toast is fixed there
 
     page.get_by_role("tab", name="Usage").click()
     status = page.locator("#usage-status")
