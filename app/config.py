@@ -77,6 +77,10 @@ class DocumentSettings(Section):
     parse_timeout_s: float = Field(120, gt=0, description="Time limit for reading one PDF")
     parse_memory_mb: int = Field(2048, ge=256, description="Address-space limit of the PDF reader process")
     isolate_parser: bool = Field(True, description="Read PDFs in a separate, resource-limited process")
+    render_workers: int = Field(
+        2, ge=1, le=16, description="Processes that render pages for the page view (parse memory and time limits)"
+    )
+    render_cache_mb: float = Field(64, ge=0, description="Rendered pages kept in memory, all users together (0 = off)")
     max_upload_files: int = Field(20, ge=1, le=1000, description="Files accepted in one upload request")
     max_pending_upload_mb: float = Field(
         500, gt=0, description="Uploaded but not yet submitted bytes one user may hold on the server"

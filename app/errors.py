@@ -34,6 +34,10 @@ class LLMError(ServiceUnavailable):
     """The language model could not produce an answer."""
 
 
+class RenderError(AppError):
+    """A page could not be shown (the renderer hit its memory or time limit, or crashed)."""
+
+
 class NotFound(AppError):
     """The object does not exist or does not belong to the caller (same message on purpose)."""
 

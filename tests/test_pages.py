@@ -6,7 +6,6 @@ import pytest
 from PIL import Image
 
 from app.container import Container
-from app.documents.pages import PageRenderer
 from app.errors import NotFound
 
 
@@ -23,7 +22,7 @@ def yellow_pixels(image: Image.Image) -> int:
 )
 def test_cited_passage_is_highlighted_on_its_page(library: Container, question: str, file: str) -> None:
     passage = next(p for p in library.retriever.retrieve("alice", question, limit=10).passages if p.file == file)
-    renderer = PageRenderer(library.registry, library.files)
+    renderer = library.pages
     plain = renderer.render("alice", passage.doc_id, passage.page)
     marked = renderer.render("alice", passage.doc_id, passage.page, passage=passage.text)
     assert plain.size == marked.size and plain.width > 800
@@ -32,7 +31,7 @@ def test_cited_passage_is_highlighted_on_its_page(library: Container, question: 
 
 def test_other_users_pages_and_bad_pages_are_not_found(library: Container) -> None:
     doc = library.registry.list("alice")[0]
-    renderer = PageRenderer(library.registry, library.files)
+    renderer = library.pages
     with pytest.raises(NotFound):
         renderer.render("bob", doc.id, 1)
     with pytest.raises(NotFound):

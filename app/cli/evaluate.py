@@ -11,12 +11,12 @@ import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.config import Settings
-from app.container import Container
-from app.evaluation.calibration import calibrate
-from app.evaluation.runner import Metrics, ingest_folder, load_questions, retrieve_all, score
+
+if TYPE_CHECKING:  # LlamaIndex and Qdrant load only when the command runs (`--help` stays fast)
+    from app.evaluation.runner import Metrics
 
 
 def register(sub: Any) -> None:
@@ -61,6 +61,10 @@ def _retrieval_settings(settings: Settings, args: argparse.Namespace) -> Any:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    from app.container import Container
+    from app.evaluation.calibration import calibrate
+    from app.evaluation.runner import ingest_folder, load_questions, retrieve_all, score
+
     questions = load_questions(args.qa)
     if not args.docs.is_dir():
         print(f"error: {args.docs} is not a folder", file=sys.stderr)

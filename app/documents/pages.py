@@ -1,92 +1,86 @@
-"""Render a cited page as an image, with the cited passage highlighted, for the page view."""
+"""Render a cited page as an image, with the cited passage highlighted, for the page view.
+
+PDFium runs in a small pool of resource-limited worker processes (app/documents/render_pool.py);
+rendered pages are kept in a bounded in-memory cache keyed by owner, file content, page and
+highlighted passage, so one user's cache entry can never answer another user's request.
+"""
 
 from __future__ import annotations
 
-import unicodedata
-from typing import Any
+import hashlib
+import threading
+from collections import OrderedDict
 
-from PIL import Image, ImageDraw
+from loguru import logger
+from PIL import Image
 
 from app.documents.registry import DocumentRegistry
+from app.documents.render_pool import RenderedPage, RenderPool
 from app.errors import NotFound
 from app.storage.files import FileStore
 
-RENDER_SCALE = 1.6  # about 115 dpi: legible on screen, small enough to send
-HIGHLIGHT = (255, 214, 0, 90)  # translucent yellow
-_ANCHOR = 40  # characters matched at each end of the passage
+CacheKey = tuple[str, str, int, str]  # owner, document sha256, page, sha256 of the passage ("" = none)
+
+
+class PageCache:
+    """Least-recently-used rendered pages, bounded by their size in bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max = max_bytes
+        self._pages: OrderedDict[CacheKey, RenderedPage] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: CacheKey) -> RenderedPage | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: CacheKey, page: RenderedPage) -> None:
+        if len(page.data) > self._max:
+            return
+        with self._lock:
+            old = self._pages.pop(key, None)
+            self._bytes -= len(old.data) if old else 0
+            self._pages[key] = page
+            self._bytes += len(page.data)
+            while self._bytes > self._max:
+                _, evicted = self._pages.popitem(last=False)
+                self._bytes -= len(evicted.data)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
 
 
 class PageRenderer:
-    def __init__(self, registry: DocumentRegistry, files: FileStore) -> None:
+    def __init__(
+        self, registry: DocumentRegistry, files: FileStore, pool: RenderPool, cache: PageCache | None = None
+    ) -> None:
         self._registry = registry
         self._files = files
+        self._pool = pool
+        self._cache = cache or PageCache(0)
 
     def render(self, owner: str, doc_id: str, page: int, passage: str | None = None) -> Image.Image:
-        """The page (1-based) of one of `owner`'s documents; NotFound for anyone else's."""
-        import pypdfium2 as pdfium
-
+        """The page (1-based) of one of `owner`'s documents; NotFound for anyone else's.
+        RenderError (one line) when the page exceeds the renderer's memory or time limit."""
         doc = self._registry.get(owner, doc_id)
         if not 1 <= page <= max(doc.pages, 1):
             raise NotFound("page not found")
+        key = (owner, doc.sha256, page, hashlib.sha256(passage.encode()).hexdigest() if passage else "")
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached.image()
         with self._files.local_copy(owner, doc.sha256) as path:
-            pdf = pdfium.PdfDocument(str(path))
-            try:
-                pdf_page = pdf[page - 1]
-                image = pdf_page.render(scale=RENDER_SCALE).to_pil().convert("RGB")
-                if passage:
-                    textpage = pdf_page.get_textpage()
-                    try:
-                        rects = _passage_rects(textpage, passage)
-                    finally:
-                        textpage.close()
-                    image = _highlight(image, rects, pdf_page.get_height())
-                return image
-            finally:
-                pdf.close()
-
-
-def _key(text: str) -> tuple[str, list[int]]:
-    """Text reduced to what survives cleaning differences (spacing, hyphens, case, width),
-    with the index of each kept character in the original."""
-    kept, index = [], []
-    for i, ch in enumerate(text):
-        for c in unicodedata.normalize("NFKC", ch).lower():
-            if c.isalnum():
-                kept.append(c)
-                index.append(i)
-    return "".join(kept), index
-
-
-def _passage_rects(textpage: Any, passage: str) -> list[tuple[float, float, float, float]]:
-    """PDF-space rectangles covering the passage on the page ([] when it cannot be located)."""
-    raw = textpage.get_text_range()
-    page_key, index = _key(raw)
-    wanted, _ = _key(passage)
-    if len(wanted) < 8:
-        return []
-    start = page_key.find(wanted[:_ANCHOR])
-    if start < 0:
-        return []
-    end = page_key.find(wanted[-_ANCHOR:], start)
-    end = end + min(_ANCHOR, len(wanted)) if end >= 0 else min(len(page_key), start + len(wanted))
-    first, last = index[start], index[end - 1]
-    count = textpage.count_rects(first, last - first + 1)
-    return [textpage.get_rect(i) for i in range(count)]
-
-
-def _highlight(image: Image.Image, rects: list[tuple[float, float, float, float]], height: float) -> Image.Image:
-    if not rects:
-        return image
-    overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(overlay)
-    for left, bottom, right, top in rects:
-        draw.rectangle(
-            [
-                left * RENDER_SCALE - 2,
-                (height - top) * RENDER_SCALE - 2,
-                right * RENDER_SCALE + 2,
-                (height - bottom) * RENDER_SCALE + 2,
-            ],
-            fill=HIGHLIGHT,
+            rendered = self._pool.render(path, page, passage)
+        self._cache.put(key, rendered)
+        logger.bind(user=owner).debug(
+            "page rendered doc={} page={} cache_bytes={}", doc_id, page, self._cache.size_bytes
         )
-    return Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")
+        return rendered.image()
+
+    def close(self) -> None:
+        self._pool.close()

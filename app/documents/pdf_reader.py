@@ -163,10 +163,16 @@ def _extract_pypdf(path: Path, max_pages: int) -> tuple[list[tuple[str, str]], O
         raise IngestError("the file is damaged or not a PDF", reason="damaged") from e
 
 
-def _run_child(path: str, parser: Parser, max_pages: int, memory_mb: int) -> tuple[str, object]:
-    """Body of the child process: limit memory, extract, report ("ok", pages) or ("error", ...)."""
+def limit_memory(memory_mb: int) -> None:
+    """Cap this (child) process's address space: PDFium then fails an allocation instead of
+    exhausting the machine. Shared by the reader and the page-render workers."""
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _run_child(path: str, parser: Parser, max_pages: int, memory_mb: int) -> tuple[str, object]:
+    """Body of the child process: limit memory, extract, report ("ok", pages) or ("error", ...)."""
+    limit_memory(memory_mb)
     try:
         return "ok", [(p.number, p.label, p.text, p.headings) for p in _extract(Path(path), parser, max_pages)]
     except IngestError as e:

@@ -1,0 +1,236 @@
+"""Render PDF pages in a few resource-limited worker processes.
+
+PDFium is not thread-safe, and the page view renders from the server's request threads. Each
+worker is a separate process (spawned, so it inherits no locks or threads) that renders one page
+at a time under the same address-space limit as the PDF reader, and the caller waits at most the
+reader's time limit. A worker that fails, crashes or runs out of time is killed and replaced; the
+caller gets a one-line RenderError and the next page is served by a fresh worker.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+from PIL import Image, ImageDraw
+
+from app.documents.pdf_reader import limit_memory
+from app.errors import RenderError
+
+RENDER_SCALE = 1.6  # about 115 dpi: legible on screen, small enough to send
+HIGHLIGHT = (255, 214, 0, 90)  # translucent yellow
+_ANCHOR = 40  # characters matched at each end of the passage
+_START_TIMEOUT_S = 60.0  # a fresh worker imports PDFium and PIL before it takes work
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    """An RGB bitmap as raw bytes: cheap to send between processes and to keep in a cache."""
+
+    size: tuple[int, int]
+    data: bytes
+
+    def image(self) -> Image.Image:
+        return Image.frombytes("RGB", self.size, self.data)
+
+
+def render_page(path: Path, page: int, passage: str | None = None) -> RenderedPage:
+    """Page `page` (1-based) of the PDF at `path`, with `passage` highlighted when found.
+    Runs PDFium in the calling process: only call it from a render worker (or a benchmark)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        pdf_page = pdf[page - 1]
+        image = pdf_page.render(scale=RENDER_SCALE).to_pil().convert("RGB")
+        if passage:
+            textpage = pdf_page.get_textpage()
+            try:
+                rects = _passage_rects(textpage, passage)
+            finally:
+                textpage.close()
+            image = _highlight(image, rects, pdf_page.get_height())
+        return RenderedPage(image.size, image.tobytes())
+    finally:
+        pdf.close()
+
+
+def _key(text: str) -> tuple[str, list[int]]:
+    """Text reduced to what survives cleaning differences (spacing, hyphens, case, width),
+    with the index of each kept character in the original."""
+    kept, index = [], []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKC", ch).lower():
+            if c.isalnum():
+                kept.append(c)
+                index.append(i)
+    return "".join(kept), index
+
+
+def _passage_rects(textpage: Any, passage: str) -> list[tuple[float, float, float, float]]:
+    """PDF-space rectangles covering the passage on the page ([] when it cannot be located)."""
+    raw = textpage.get_text_range()
+    page_key, index = _key(raw)
+    wanted, _ = _key(passage)
+    if len(wanted) < 8:
+        return []
+    start = page_key.find(wanted[:_ANCHOR])
+    if start < 0:
+        return []
+    end = page_key.find(wanted[-_ANCHOR:], start)
+    end = end + min(_ANCHOR, len(wanted)) if end >= 0 else min(len(page_key), start + len(wanted))
+    first, last = index[start], index[end - 1]
+    count = textpage.count_rects(first, last - first + 1)
+    return [textpage.get_rect(i) for i in range(count)]
+
+
+def _highlight(image: Image.Image, rects: list[tuple[float, float, float, float]], height: float) -> Image.Image:
+    if not rects:
+        return image
+    overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    for left, bottom, right, top in rects:
+        draw.rectangle(
+            [
+                left * RENDER_SCALE - 2,
+                (height - top) * RENDER_SCALE - 2,
+                right * RENDER_SCALE + 2,
+                (height - bottom) * RENDER_SCALE + 2,
+            ],
+            fill=HIGHLIGHT,
+        )
+    return Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")
+
+
+def _serve(requests: Connection, replies: Connection, memory_mb: int) -> None:
+    """Body of a worker process: limit memory, then render requests until the pipe closes."""
+    limit_memory(memory_mb)
+    import pypdfium2  # noqa: F401  (loaded before "ready", so start-up is not billed to a render)
+
+    replies.send(("ready", None))
+    while True:
+        try:
+            path, page, passage = requests.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            rendered = render_page(Path(path), page, passage)
+            replies.send(("ok", (rendered.size, rendered.data)))  # plain types: this module is __main__ here
+        except MemoryError:
+            replies.send(("error", "memory"))
+        except Exception as e:  # PDFium reports a failed allocation as a generic error
+            replies.send(("error", f"{type(e).__name__}: {str(e)[:200]}"))
+
+
+class _Worker:
+    """One renderer process. A fresh interpreter (like the PDF reader's child), not multiprocessing:
+    nothing of the server's process or its __main__ is inherited or re-imported."""
+
+    def __init__(self, memory_mb: int) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", __name__, str(memory_mb)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.requests = Connection(os.dup(self.process.stdin.fileno()), readable=False)
+        self.replies = Connection(os.dup(self.process.stdout.fileno()), writable=False)
+        self.process.stdin.close()
+        self.process.stdout.close()
+        try:
+            ready = self.replies.poll(_START_TIMEOUT_S) and self.replies.recv()[0] == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self.kill()
+            raise RenderError("the page renderer could not start")
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(5)
+        self.requests.close()
+        self.replies.close()
+
+
+class RenderPool:
+    """`workers` render processes shared by all threads; a thread waits for a free one."""
+
+    def __init__(self, workers: int, memory_mb: int, timeout_s: float) -> None:
+        self._memory_mb = memory_mb
+        self._timeout_s = timeout_s
+        self._size = workers
+        self._idle: queue.SimpleQueue[_Worker | None] = queue.SimpleQueue()
+        for _ in range(workers):
+            self._idle.put(None)  # started on first use: commands that never render pay nothing
+        self._closed = threading.Event()
+
+    def render(self, path: Path, page: int, passage: str | None = None) -> RenderedPage:
+        if self._closed.is_set():
+            raise RenderError("the page renderer is shut down")
+        worker = self._idle.get()
+        try:
+            if self._closed.is_set():
+                raise RenderError("the page renderer is shut down")
+            worker = worker or _Worker(self._memory_mb)
+            return self._call(worker, path, page, passage)
+        except RenderError:
+            if worker is not None:
+                worker.kill()  # whatever state it is in, a fresh process serves the next page
+            worker = None
+            raise
+        finally:
+            if worker is not None and self._closed.is_set():
+                worker.kill()
+                worker = None
+            self._idle.put(worker)
+
+    def _call(self, worker: _Worker, path: Path, page: int, passage: str | None) -> RenderedPage:
+        started = time.perf_counter()
+        try:
+            worker.requests.send((str(path), page, passage))
+            if not worker.replies.poll(self._timeout_s):
+                logger.warning("page render timed out page={} limit_s={}", page, self._timeout_s)
+                raise RenderError(f"the page took longer than {self._timeout_s:g} s to render")
+            status, payload = worker.replies.recv()
+        except (EOFError, OSError) as e:
+            logger.warning("page render worker died page={} exit={}", page, worker.process.poll())
+            raise RenderError("the page could not be rendered (the renderer stopped)") from e
+        if status != "ok":
+            logger.warning("page render failed page={} error={}", page, payload)
+            if payload == "memory" or "alloc" in str(payload).lower():
+                raise RenderError("the page needs more memory to render than allowed")
+            raise RenderError("the page could not be rendered (the PDF may be damaged)")
+        logger.debug("page rendered page={} ms={:.0f}", page, (time.perf_counter() - started) * 1000)
+        size, data = payload
+        return RenderedPage((int(size[0]), int(size[1])), data)
+
+    def close(self) -> None:
+        """Stop the workers (a worker busy in another thread is stopped when it comes back)."""
+        self._closed.set()
+        taken = []
+        for _ in range(self._size):
+            try:
+                taken.append(self._idle.get(timeout=self._timeout_s))
+            except queue.Empty:
+                break
+        for worker in taken:
+            if worker is not None:
+                worker.kill()
+            self._idle.put(None)  # a thread that still calls render() sees the pool is closed
+
+
+if __name__ == "__main__":
+    # The pipe to the server is the original stdout; anything a library prints goes to stderr.
+    _replies = os.dup(1)
+    os.dup2(2, 1)
+    _serve(Connection(0, writable=False), Connection(_replies, readable=False), int(sys.argv[1]))
