@@ -136,7 +136,7 @@ def test_cached_answer_through_the_web_app(sqlite_server: RunningServer, llm_srv
 
 
 def test_two_processes_sharing_postgresql_allow_exactly_ten(tmp_path: Path, llm_srv: FakeOpenAIServer) -> None:
-    with fresh_database("pdfqa_quota_web") as url:
+    with fresh_database() as url:
         env = {**llm_env(llm_srv), "APP_DATABASE__URL": url}
         first, second = tmp_path / "a", tmp_path / "b"
         # Index once, then give the second process a copy of the embedded vector store (one process
