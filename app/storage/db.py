@@ -6,6 +6,7 @@ SQLite in the data dir by default; any SQLAlchemy URL (e.g. postgresql+psycopg:/
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from app import metrics
 from app.errors import ServiceUnavailable
 
 _MIGRATION_LOCK = 7_301_946_011  # any constant; the advisory lock held while migrating
@@ -209,6 +211,8 @@ class Database:
         if is_sqlite:
             _private_sqlite_file(self.engine.url.database)
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine, "before_cursor_execute", _started)
+        event.listen(self.engine, "after_cursor_execute", _finished)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_all(self) -> None:
@@ -314,6 +318,16 @@ def _private_sqlite_file(path: str | None) -> None:
         return
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     os.chmod(path, 0o600)
+
+
+def _started(conn: Any, _cursor: Any, _statement: Any, _params: Any, _context: Any, _many: Any) -> None:
+    conn.info.setdefault("pdfqa_started", []).append(time.perf_counter())
+
+
+def _finished(conn: Any, _cursor: Any, _statement: Any, _params: Any, _context: Any, _many: Any) -> None:
+    started = conn.info.get("pdfqa_started")
+    if started:
+        metrics.DB_SECONDS.observe(time.perf_counter() - started.pop())
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

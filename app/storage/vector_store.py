@@ -22,6 +22,7 @@ from loguru import logger
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
+from app import metrics
 from app.answering import sparse
 from app.errors import ConfigError, ServiceUnavailable, StoreLockedError
 from app.storage.index_state import IndexStateStore, differences, short_hash
@@ -166,7 +167,7 @@ class VectorStore:
 
     def add(self, nodes: Sequence[BaseNode]) -> None:
         try:
-            with self._lock:
+            with self._lock, metrics.QDRANT_SECONDS.labels("upsert").time():
                 self.store.add(list(nodes))
         except Exception as e:
             raise ServiceUnavailable(f"the vector store failed to save ({type(e).__name__})") from e
@@ -256,7 +257,7 @@ class VectorStore:
             mode=mode,
         )
         try:
-            with self._lock:
+            with self._lock, metrics.QDRANT_SECONDS.labels("search").time():
                 result = self.store.query(query, qdrant_filters=_filter(tenant, doc_ids))
         except Exception as e:
             raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e

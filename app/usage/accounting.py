@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from loguru import logger
 from sqlalchemy import func, select
 
+from app import metrics
 from app.domain import Usage
 from app.storage.db import Database, UsageRecord
 from app.usage.pricing import Pricing
@@ -50,6 +51,8 @@ class UsageRecorder:
                     completion_tokens=usage.completion_tokens,
                 )
             )
+        metrics.TOKENS.labels(model, kind, "prompt").inc(usage.prompt_tokens)
+        metrics.TOKENS.labels(model, kind, "completion").inc(usage.completion_tokens)
         logger.bind(user=owner).debug(
             "usage kind={} model={} prompt_tokens={} completion_tokens={}",
             kind,

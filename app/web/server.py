@@ -43,6 +43,7 @@ def create_app(container: Container) -> FastAPI:
         bootstrap_admin(container.users, settings)  # `serve` did it already; other callers may not
     # Open the stores, load the models and validate chunking before serving anyone.
     _ = container.vector_store, container.ingestion, container.answers
+    container.embedder.load()  # loaded on first use elsewhere; a server pays it before its first question
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -62,6 +63,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(health_router(container))
     app.add_api_route("/metrics", _metrics, include_in_schema=False)  # the path scrapers use by default
     app.mount("/metrics", make_asgi_app())
+    metrics.ACTIVE_SESSIONS.set_function(container.sessions.count_active)  # read at each scrape
     public_https = bool(settings.server.public_url and settings.server.public_url.startswith("https://"))
     if not hf_oauth:
         login = LoginService(

@@ -4,7 +4,6 @@ turns domain errors into gr.Error. No LlamaIndex, Qdrant or SQL here."""
 from __future__ import annotations
 
 import functools
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,8 +17,7 @@ from app.answering.service import Answer, Citation
 from app.audit import audit
 from app.config import Settings
 from app.documents.registry import DocumentInfo
-from app.errors import AppError, AuthError, LLMError, QuotaExceeded
-from app.web import metrics
+from app.errors import AppError, AuthError, QuotaExceeded
 from app.web.identity import current_user
 from app.web.services import WebServices
 from app.web.ui.i18n import MESSAGES, language, msg, quota_message
@@ -199,8 +197,6 @@ class Handlers:
         conversation_id = session.get("conversation_id")
         chat.append({"role": "user", "content": question})
         chat.append({"role": "assistant", "content": ""})
-        started = time.perf_counter()
-        first_token: float | None = None
         answer: Answer | None = None
         streamed = ""
         try:
@@ -210,23 +206,12 @@ class Handlers:
                 if event.answer is not None:
                     answer, conversation_id = event.answer, event.conversation_id
                     continue
-                if first_token is None:
-                    first_token = time.perf_counter() - started
-                    metrics.FIRST_TOKEN_SECONDS.observe(first_token)
                 streamed += event.delta
                 chat[-1] = {"role": "assistant", "content": model_output(streamed)}
                 yield chat, session, gr.update(), ""
-        except QuotaExceeded as e:
-            metrics.ANSWER_ERRORS.labels("quota").inc()
+        except QuotaExceeded as e:  # counted and logged by the question service
             raise gr.Error(quota_message(e, lang), title=msg("quota_title", lang), print_exception=False) from e
-        except LLMError:
-            metrics.ANSWER_ERRORS.labels("llm").inc()
-            raise
         assert answer is not None
-        metrics.QUESTIONS.labels("cached" if answer.cached else answer.mode).inc()
-        metrics.ANSWER_SECONDS.observe(time.perf_counter() - started)
-        for kind, key in (("prompt", "prompt_tokens"), ("completion", "completion_tokens")):
-            metrics.TOKENS.labels(kind).inc(answer.usage.get(key, 0))
         citations = [c.model_dump() for c in answer.citations]
         session = {**session, "conversation_id": conversation_id, "citations": citations}
         cached = f"\n\n*{msg('cached', lang)}*" if answer.cached else ""
