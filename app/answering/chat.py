@@ -4,7 +4,7 @@ quota, cache, condense, retrieve, answer, account, persist the conversation."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 
@@ -68,7 +68,7 @@ class ChatService:
         conversation_id: str | None = None,
         doc_ids: Sequence[str] | None = None,
         api_key: str | None = None,
-    ) -> Iterator[ChatEvent]:
+    ) -> Generator[ChatEvent, None, None]:
         """Answer `question` for `owner`, continuing `conversation_id` when given.
 
         Raises QuotaExceeded before any LLM call when an allowance would be overdrawn. Every
@@ -126,7 +126,7 @@ class ChatService:
         conversation_id: str | None,
         doc_ids: Sequence[str] | None,
         api_key: str | None,
-    ) -> Iterator[ChatEvent]:
+    ) -> Generator[ChatEvent, None, None]:
         history = self._conversations.history(owner, conversation_id) if conversation_id else []
         cache_key = None
         if self._cache is not None and not history:  # a follow-up depends on its conversation
