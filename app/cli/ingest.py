@@ -11,6 +11,8 @@ from app.audit import audit, cli_actor
 from app.cli.documents import require_user
 from app.config import Settings
 from app.container import Container
+from app.documents.pdf_reader import check_file
+from app.errors import IngestError
 
 if TYPE_CHECKING:
     from app.documents.ingestion import IngestResult, Progress
@@ -95,9 +97,27 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     container = Container(settings)
     try:
         require_user(container, settings, args.user)
-        # The progress bar is for a person watching; in a pipe or a log it is noise.
-        results = ingest_paths(container, args.user, files, show_progress=sys.stderr.isatty())
+        accepted = first_checks(files, settings.documents.max_file_mb)
+        results: list[IngestResult] = []
+        # The ingestion service (LlamaIndex, the vector store, the model) only when there is work for it.
+        if accepted or container.registry.in_flight(args.user):
+            # The progress bar is for a person watching; in a pipe or a log it is noise.
+            results = ingest_paths(container, args.user, accepted, show_progress=sys.stderr.isatty())
     finally:
         container.close()
-    failed = sum(r.outcome == "failed" for r in results) + len(missing)
+    failed = sum(r.outcome == "failed" for r in results) + len(missing) + len(files) - len(accepted)
     return 1 if failed else 0
+
+
+def first_checks(files: list[tuple[Path, str]], max_file_mb: float) -> list[tuple[Path, str]]:
+    """The files that pass the checks made before anything is stored (size, PDF signature); one
+    line on stderr for each of the others, as the ingestion service would report them."""
+    accepted = []
+    for path, name in files:
+        try:
+            check_file(path, max_file_mb)
+        except IngestError as e:
+            print(f"failed     {name}: {e}", file=sys.stderr)
+            continue
+        accepted.append((path, name))
+    return accepted

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from app import metrics
 from app.config import DocumentSettings
 from app.documents.chunking import Chunker
-from app.documents.pdf_reader import PageText, ReadLimits, read_pdf
+from app.documents.pdf_reader import PageText, ReadLimits, check_file, read_pdf
 from app.documents.registry import DocumentInfo, DocumentRegistry
 from app.documents.sections import SEPARATOR, SectionTracker
 from app.errors import AppError, ConfigError, IngestError, QuotaExceeded
@@ -176,12 +176,7 @@ class IngestionService:
         self._quotas.check_storage(owner, len(kept) + 1, sum(d.size_bytes for d in kept) + size)
 
     def _check_size(self, path: Path) -> None:
-        size = path.stat().st_size
-        if size > self._settings.max_file_mb * 1024 * 1024:
-            raise IngestError(
-                f"the file is {size / 1048576:.1f} MB; the limit is {self._settings.max_file_mb:g} MB",
-                reason="too_large",
-            )
+        check_file(path, self._settings.max_file_mb)  # size and PDF signature, before anything is stored
 
     def _index(self, doc: DocumentInfo, path: Path, report: ProgressFn) -> tuple[int, int]:
         """Read, chunk, embed and store one registered document; mark it ready or failed."""

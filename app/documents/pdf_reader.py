@@ -41,6 +41,17 @@ class ReadLimits:
     isolate: bool = True
 
 
+def check_file(path: Path, max_file_mb: float) -> None:
+    """The checks made before a file is stored or read: its size, and the PDF signature (PDFium,
+    like other readers, accepts it anywhere in the first kilobyte). Raises IngestError."""
+    size = path.stat().st_size
+    if size > max_file_mb * 1024 * 1024:
+        raise IngestError(f"the file is {size / 1048576:.1f} MB; the limit is {max_file_mb:g} MB", reason="too_large")
+    with open(path, "rb") as fh:
+        if b"%PDF-" not in fh.read(1024):
+            raise IngestError("the file is damaged or not a PDF", reason="damaged")
+
+
 def read_pdf(path: Path, parser: Parser = "pypdfium2", limits: ReadLimits | None = None) -> list[PageText]:
     """Return the cleaned text of every page. Raises IngestError with a reason code:
     encrypted, damaged, too_large, no_text, timeout."""

@@ -212,6 +212,9 @@ def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
 
     def load_embed() -> BaseEmbedding:
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # "Loading weights" bars on a terminal or in logs
 
         try:
             embed = HuggingFaceEmbedding(

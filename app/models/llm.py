@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-
-import openai
-from llama_index.core.llms import ChatMessage
-from llama_index.llms.openai_like import OpenAILike
+from typing import TYPE_CHECKING
 
 from app.config import LLMSettings
 from app.domain import Usage
 from app.errors import LLMError
+
+if TYPE_CHECKING:  # the OpenAI SDK takes a second or two to import: only when a model is configured
+    from llama_index.core.llms import ChatMessage
+    from llama_index.llms.openai_like import OpenAILike
 
 __all__ = ["ChatModel", "StreamResult", "Usage", "describe"]
 
@@ -30,6 +31,8 @@ class StreamResult:
 
 def describe(error: Exception) -> str:
     """A user-facing sentence for a provider error, without the provider's raw payload."""
+    import openai
+
     if isinstance(error, openai.AuthenticationError):
         return "the language model rejected the API key"
     if isinstance(error, openai.RateLimitError):
@@ -50,6 +53,8 @@ class ChatModel:
         self._default = self._build(settings.api_key.get_secret_value() if settings.api_key else None)
 
     def _build(self, api_key: str | None) -> OpenAILike:
+        from llama_index.llms.openai_like import OpenAILike
+
         s = self._settings
         return OpenAILike(
             model=s.model,
@@ -68,6 +73,8 @@ class ChatModel:
         return self._build(api_key) if api_key else self._default
 
     def complete(self, messages: Sequence[ChatMessage], api_key: str | None = None) -> tuple[str, Usage]:
+        import openai
+
         llm = self._for(api_key)
         try:
             response = llm.chat(list(messages))
@@ -81,6 +88,8 @@ class ChatModel:
         self, messages: Sequence[ChatMessage], result: StreamResult, api_key: str | None = None
     ) -> Generator[str, None, None]:
         """Yield text deltas; `result` holds the full text and the provider-reported usage."""
+        import openai
+
         llm = self._for(api_key)
         try:
             for chunk in llm.stream_chat(list(messages)):
