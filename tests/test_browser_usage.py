@@ -4,7 +4,9 @@ exports the usage as CSV. Screenshots go to test-artifacts/screenshots/ (10-*.pn
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,6 +74,18 @@ def ask(page: Page, question: str) -> None:
     page.locator("#send").click()
 
 
+def quota_changes(server: RunningServer, wait_s: float = 10) -> list[dict[str, object]]:
+    """The audit log's quota.changed lines (the log is written by a background sink: wait for one)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        audit_file = server.data_dir / "logs" / "audit.log"
+        lines = audit_file.read_text().splitlines() if audit_file.exists() else []
+        changed = [json.loads(line) for line in lines if '"quota.changed"' in line]
+        if changed or time.monotonic() > deadline:
+            return changed
+        time.sleep(0.2)
+
+
 def test_refusal_message_usage_tab_and_admin_limits(
     page: Page, app_server: RunningServer, llm: FakeOpenAIServer
 ) -> None:
@@ -115,6 +129,10 @@ def test_refusal_message_usage_tab_and_admin_limits(
     field.fill("5")
     page.locator("#save-limits").click()
     expect(page.locator("#limits-saved")).to_contain_text(f"Limits of {ADMIN[0]} saved.")
+    # Audited like `quotas set`, with the admin who changed it as the actor.
+    changed = quota_changes(app_server)
+    assert changed and changed[-1]["actor"] == ADMIN[0] and changed[-1]["target"] == ADMIN[0], changed
+    assert str(changed[-1]["limits"]).startswith("questions_per_day=5,"), changed  # the whole form is saved
     page.locator("#usage-csv").click()
     link = page.locator("#usage-csv-file a[href*='usage.csv']")
     expect(link).to_be_visible()

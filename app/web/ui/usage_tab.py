@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 import gradio as gr
 import pandas as pd
 
+from app.audit import audit
 from app.usage.quotas import LIMIT_KEYS, parse_limit
 from app.usage.report import UsageReport
-from app.web.ui.handlers import ui_errors
+from app.web.ui.handlers import _client, ui_errors
 from app.web.ui.i18n import I18N, language, msg
 
 USERS_HEADERS = ["user", "questions (30 d)", "tokens (30 d)", "cost (30 d)", "questions today", "questions/day"]
@@ -24,6 +25,13 @@ USERS_HEADERS = ["user", "questions (30 d)", "tokens (30 d)", "cost (30 d)", "qu
 
 def _t(key: str) -> Any:
     return I18N(key)
+
+
+def _shown(value: object) -> str:
+    """A limit as the audit log writes it (as `quotas set` does): a number, unlimited or default."""
+    if value is None:
+        return "unlimited"
+    return f"{value:g}" if isinstance(value, (int, float)) else "default"
 
 
 class UsageTab:
@@ -156,6 +164,9 @@ class UsageTab:
             raise gr.Error(msg("usage.pick_user", lang))
         changes = {k: parse_limit(k, str(v)) for k, v in zip(LIMIT_KEYS, values, strict=True) if str(v or "").strip()}
         self._report.set_limits(admin, user, **changes)
+        # The same audit line as `quotas set` on the command line, with this admin as the actor.
+        shown = ", ".join(f"{k}={_shown(v)}" for k, v in changes.items())
+        audit("quota.changed", admin, target=user, limits=shown, client=_client(request))
         return msg("usage.limits_saved", lang, user=user), {"headers": USERS_HEADERS, "data": self._users_table()}
 
     @ui_errors
