@@ -294,6 +294,15 @@ class ServerSettings(Section):
 
 class AuthSettings(Section):
     mode: Literal["password", "hf_oauth"] = Field("password", description="Login method")
+    allowed_users: list[str] = Field(
+        default_factory=list, description="hf_oauth: Hugging Face usernames that may sign in"
+    )
+    allowed_orgs: list[str] = Field(
+        default_factory=list, description="hf_oauth: members of these Hugging Face organisations may sign in"
+    )
+    allow_any_hf_user: bool = Field(
+        False, description="hf_oauth without an allow-list: let every Hugging Face account in (spends your key)"
+    )
     max_failures: int = Field(
         5, ge=1, description="Failed logins of one user from one address (within failure_window_s) before a cool-down"
     )
@@ -309,6 +318,15 @@ class AuthSettings(Section):
     )
     session_idle_minutes: float = Field(480, gt=0, description="A session unused this long ends")
     session_max_hours: float = Field(168, gt=0, description="A session ends this long after the login, used or not")
+
+    @model_validator(mode="after")
+    def _hf_allow_list(self) -> AuthSettings:
+        if self.mode == "hf_oauth" and not (self.allowed_users or self.allowed_orgs or self.allow_any_hf_user):
+            raise ValueError(
+                "auth.mode is hf_oauth but nobody is listed: set auth.allowed_users and/or auth.allowed_orgs, "
+                "or auth.allow_any_hf_user: true to let every Hugging Face account in (at your cost)"
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod

@@ -200,3 +200,28 @@ def test_identity_comes_from_the_session_not_the_browser() -> None:
     assert current_user(oauth, "hf_oauth") == "hf:hf-user"  # type: ignore[arg-type]
     with pytest.raises(AuthError):
         current_user(SimpleNamespace(session={}, username="alice"), "hf_oauth")  # type: ignore[arg-type]
+
+
+def test_hf_oauth_needs_an_allow_list_and_applies_it(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from app.web.identity import current_user, hf_allowed
+
+    with pytest.raises(ConfigError, match=r"allowed_users.*allow_any_hf_user"):
+        make_settings(tmp_path, auth={"mode": "hf_oauth"})
+    settings = make_settings(tmp_path, auth={"mode": "hf_oauth", "allowed_users": ["Alice"], "allowed_orgs": ["acme"]})
+    a = settings.auth
+
+    def allow(info: dict[str, object]) -> bool:
+        return hf_allowed(info, a.allowed_users, a.allowed_orgs, a.allow_any_hf_user)
+
+    def request(userinfo: dict[str, object]) -> object:
+        return SimpleNamespace(session={"oauth_info": {"userinfo": userinfo}}, username=None)
+
+    assert current_user(request({"preferred_username": "alice"}), "hf_oauth", allow) == "hf:alice"  # type: ignore[arg-type]
+    member = {"preferred_username": "carol", "orgs": [{"preferred_username": "acme"}]}
+    assert current_user(request(member), "hf_oauth", allow) == "hf:carol"  # type: ignore[arg-type]
+    with pytest.raises(AuthError, match="not allowed"):
+        current_user(request({"preferred_username": "mallory"}), "hf_oauth", allow)  # type: ignore[arg-type]
+    anyone = make_settings(tmp_path, auth={"mode": "hf_oauth", "allow_any_hf_user": True}).auth
+    assert hf_allowed({"preferred_username": "mallory"}, anyone.allowed_users, anyone.allowed_orgs, True)

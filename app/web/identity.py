@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
@@ -9,7 +10,18 @@ import gradio as gr
 from app.errors import AuthError
 
 
-def current_user(request: gr.Request | None, mode: str) -> str:
+def hf_allowed(userinfo: dict[str, Any], users: list[str], orgs: list[str], anyone: bool) -> bool:
+    """Is this Hugging Face account on the allow-list (by name, or by one of its organisations)?"""
+    if anyone:
+        return True
+    name = str(userinfo.get("preferred_username") or "")
+    if name and name.lower() in {u.lower() for u in users}:
+        return True
+    member_of = {str(o.get("preferred_username") or o.get("name") or "").lower() for o in userinfo.get("orgs") or []}
+    return bool(member_of & {o.lower() for o in orgs})
+
+
+def current_user(request: gr.Request | None, mode: str, allow: Callable[[dict[str, Any]], bool] | None = None) -> str:
     """The workspace owner for this request.
 
     password mode: the username Gradio's login attached to the session cookie.
@@ -19,7 +31,10 @@ def current_user(request: gr.Request | None, mode: str) -> str:
     if mode == "hf_oauth":
         session: Any = getattr(request, "session", None) or {}
         info = session.get("oauth_info") or {}
-        name = (info.get("userinfo") or {}).get("preferred_username")
+        userinfo = info.get("userinfo") or {}
+        name = userinfo.get("preferred_username")
+        if name and allow is not None and not allow(userinfo):
+            raise AuthError("this Hugging Face account is not allowed here; ask the operator to add it")
         if name:
             return f"hf:{name}"  # a namespace of its own: never collides with a local account
         raise AuthError("not signed in")

@@ -18,7 +18,7 @@ from app.audit import audit
 from app.config import Settings
 from app.documents.registry import DocumentInfo
 from app.errors import AppError, AuthError, QuotaExceeded
-from app.web.identity import current_user
+from app.web.identity import current_user, hf_allowed
 from app.web.services import WebServices
 from app.web.ui.i18n import MESSAGES, language, msg, quota_message
 from app.web.ui.safe_markdown import literal, model_output
@@ -162,7 +162,10 @@ class Handlers:
         self.uploads = uploads
 
     def user(self, request: gr.Request | None) -> str:
-        return current_user(request, self.mode)
+        a = self.settings.auth
+        return current_user(
+            request, self.mode, lambda info: hf_allowed(info, a.allowed_users, a.allowed_orgs, a.allow_any_hf_user)
+        )
 
     # ---- chat -------------------------------------------------------------------------------
 
