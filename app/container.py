@@ -20,6 +20,8 @@ from app.storage.files import FileStore, open_file_store
 
 if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service is first used
     from app.admin.accounts import AccountService
+    from app.admin.console import AdminConsole
+    from app.admin.recent_errors import RecentErrors
     from app.answering.cache import AnswerCache
     from app.answering.chat import ChatService
     from app.answering.conversations import ConversationService
@@ -99,6 +101,29 @@ class Container:
         from app.admin.accounts import AccountService
 
         return AccountService(self.db, self.users, self.registry, self.files, lambda: self.ingestion)
+
+    @cached_property
+    def recent_errors(self) -> RecentErrors:
+        from app.admin.recent_errors import RecentErrors
+
+        return RecentErrors()
+
+    @cached_property
+    def admin_console(self) -> AdminConsole:
+        from app.admin.console import AdminConsole
+        from app.storage.index_state import IndexStateStore
+
+        checks = {"database": self.db.ping, "vector store": self.vector_store.ping, "file store": self.files.ping}
+        return AdminConsole(
+            self.settings,
+            self.users,
+            self.accounts,
+            self.registry,
+            IndexStateStore(self.db),
+            checks,
+            self.recent_errors,
+            self.settings.data_dir / "logs" / "audit.log",
+        )
 
     @cached_property
     def sessions(self) -> SessionStore:

@@ -76,6 +76,10 @@ class UserService:
             if disabled:
                 _end_sessions(s, username)
 
+    def set_admin(self, username: str, is_admin: bool) -> None:
+        with self._db.session() as s:
+            self._get(s, username).is_admin = is_admin
+
     def remove(self, username: str) -> None:
         with self._db.session() as s:
             _end_sessions(s, username)

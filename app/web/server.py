@@ -64,6 +64,7 @@ def create_app(container: Container) -> FastAPI:
     app.add_api_route("/metrics", _metrics, include_in_schema=False)  # the path scrapers use by default
     app.mount("/metrics", make_asgi_app())
     metrics.ACTIVE_SESSIONS.set_function(container.sessions.count_active)  # read at each scrape
+    container.recent_errors.attach()  # the admin console's "last 50 errors"
     public_https = bool(settings.server.public_url and settings.server.public_url.startswith("https://"))
     if not hf_oauth:
         login = LoginService(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.admin.console import AdminConsole
 from app.answering.chat import ChatService
 from app.answering.conversations import ConversationService
 from app.answering.service import AnswerService
@@ -29,6 +30,7 @@ class WebServices:
     chat: ChatService
     quotas: QuotaService
     usage_report: UsageReport
+    admin: AdminConsole
 
     @classmethod
     def from_container(cls, c: Container) -> WebServices:
@@ -43,4 +45,5 @@ class WebServices:
             chat=c.chat,
             quotas=c.quotas,
             usage_report=c.usage_report,
+            admin=c.admin_console,
         )

@@ -1,0 +1,72 @@
+"""The admin console's service: only admins, every action audited, secrets masked in the shown
+configuration, recent errors with their reference, the audit log filtered."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from loguru import logger
+
+from app.admin.console import masked
+from app.container import Container
+from app.errors import AuthError
+from app.logging import setup_logging
+
+
+def test_only_admins_and_every_action_is_audited(container: Container, tmp_path: Path) -> None:
+    import app.logging as logging_module
+
+    logging_module._configured = False
+    audit_file = container.settings.data_dir / "logs" / "audit.log"
+    setup_logging(level="WARNING", log_file=None, audit_file=audit_file)
+    try:
+        console = container.admin_console
+        container.users.add("root", "roots-long-password", is_admin=True)
+        container.users.add("bob", "bobs-long-password")
+        with pytest.raises(AuthError):
+            console.users_table("bob")
+        with pytest.raises(AuthError):
+            console.add_user("bob", "mallory", "mallorys-password", admin=True)
+        console.add_user("root", "carol", "carols-long-password", admin=False, client="192.0.2.1")
+        console.set_admin("root", "carol", True)
+        console.set_disabled("root", "bob", True)
+        console.reset_password("root", "carol", "carols-new-password")
+        with pytest.raises(AuthError):
+            console.set_disabled("root", "root", True)  # not yourself
+        assert console.remove_user("root", "bob", None).startswith("bob removed")
+        names = [row[0] for row in console.users_table("root")]
+        assert names == ["carol", "root"]
+        assert container.users.get("carol").is_admin
+        events = [json.loads(line) for line in audit_file.read_text().splitlines()]
+        assert [(e["event"], e["actor"], e["target"]) for e in events] == [
+            ("user.created", "root", "carol"),
+            ("user.changed", "root", "carol"),
+            ("user.changed", "root", "bob"),
+            ("user.changed", "root", "carol"),
+            ("user.removed", "root", "bob"),
+        ]
+        assert "carols-long-password" not in audit_file.read_text()
+        only = console.audit_log("root", event="user.removed")
+        assert [e["target"] for e in only] == ["bob"]
+    finally:
+        logger.remove()
+        logging_module._configured = False
+
+
+def test_system_view_masks_secrets_and_lists_recent_errors(container: Container) -> None:
+    container.users.add("root", "roots-long-password", is_admin=True)
+    container.settings.llm.api_key = None
+    shown = masked({"llm": {"api_key": __import__("pydantic").SecretStr("sk-visible-never")}, "port": 1})
+    assert shown == {"llm": {"api_key": "********"}, "port": 1}
+    console = container.admin_console
+    container.recent_errors.attach()
+    with logger.contextualize(request_id="ref-1234"):
+        logger.error("something broke in a handler")
+    system = console.system("root")
+    assert system["services"] == {"database": "ok", "vector store": "ok", "file store": "ok"}
+    assert system["index"]["fingerprint"]["embeddings.model"] == container.settings.embeddings.model
+    assert "sk-" not in json.dumps(system)
+    [error] = [e for e in console.errors("root") if e["ref"] == "ref-1234"]
+    assert error["message"] == "something broke in a handler"
