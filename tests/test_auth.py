@@ -225,3 +225,13 @@ def test_hf_oauth_needs_an_allow_list_and_applies_it(tmp_path: Path) -> None:
         current_user(request({"preferred_username": "mallory"}), "hf_oauth", allow)  # type: ignore[arg-type]
     anyone = make_settings(tmp_path, auth={"mode": "hf_oauth", "allow_any_hf_user": True}).auth
     assert hf_allowed({"preferred_username": "mallory"}, anyone.allowed_users, anyone.allowed_orgs, True)
+
+
+def test_users_cli_grants_and_revokes_admin(tmp_path: Path) -> None:
+    assert run_app(tmp_path, "users", "add", "alice", stdin="alice-long-password\n").returncode == 0
+    assert run_app(tmp_path, "users", "make-admin", "alice").returncode == 0
+    assert "alice\tadmin" in run_app(tmp_path, "users", "list").stdout
+    assert run_app(tmp_path, "users", "revoke-admin", "alice").returncode == 0
+    assert "alice\t-" in run_app(tmp_path, "users", "list").stdout
+    missing = run_app(tmp_path, "users", "make-admin", "nobody")
+    assert missing.returncode == 1 and "no user named 'nobody'" in missing.stderr

@@ -23,6 +23,8 @@ def register(sub: Any) -> None:
         ("set-password", "change a password"),
         ("disable", "block a user from logging in"),
         ("enable", "allow a disabled user again"),
+        ("make-admin", "give a user administrator rights"),
+        ("revoke-admin", "take administrator rights away"),
     ):
         a = actions.add_parser(action, help=text)
         a.add_argument("name")
@@ -64,6 +66,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             users.set_disabled(args.name, args.action == "disable")
             audit("user.changed", cli_actor(), target=args.name, change=args.action + "d")
             print(f"user {args.name} {args.action}d")
+        elif args.action in ("make-admin", "revoke-admin"):
+            users.set_admin(args.name, args.action == "make-admin")
+            audit("user.changed", cli_actor(), target=args.name, change=args.action)
+            print(f"user {args.name} {'is now' if args.action == 'make-admin' else 'is no longer'} an administrator")
         elif args.action == "remove":
             done = container.accounts.remove(args.name, transfer_to=args.transfer_to)
             audit(
