@@ -8,6 +8,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-for script in ("pdf_extract.py", "ingest.py", "concurrency.py", "object_store.py", "cache_cost.py"):
+for script in (
+    "pdf_extract.py",
+    "ingest.py",
+    "concurrency.py",
+    "object_store.py",
+    "cache_cost.py",
+    "page_render.py",
+    "startup.py",
+):
     print(f"# {script}", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=True)
