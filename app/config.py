@@ -159,6 +159,7 @@ class RetrievalSettings(Section):
 class ChatSettings(Section):
     history_tokens: int = Field(1500, ge=0, description="Token budget for past turns sent to the LLM")
     condense: bool = Field(True, description="Rewrite follow-ups into standalone questions")
+    max_question_chars: int = Field(4000, ge=10, description="Longer questions are refused with a message")
 
 
 class QuotaSettings(Section):

@@ -245,7 +245,15 @@ class Container:
             max_tokens=s.llm.max_tokens,
             context_budget=s.llm.context_window - s.llm.max_tokens,
         )
-        return ChatService(self.answers, self.conversations, self.quotas, self.pricing, estimate, self.answer_cache)
+        return ChatService(
+            self.answers,
+            self.conversations,
+            self.quotas,
+            self.pricing,
+            estimate,
+            self.answer_cache,
+            max_question_chars=self.settings.chat.max_question_chars,
+        )
 
     @cached_property
     def conversations(self) -> ConversationService:

@@ -42,6 +42,10 @@ class NotFound(AppError):
     """The object does not exist or does not belong to the caller (same message on purpose)."""
 
 
+class InvalidQuestion(AppError):
+    """The question cannot be asked as it is (too long, empty)."""
+
+
 class QuotaExceeded(AppError):
     """The user has used up an allowance: `limit` names it (a `quotas:` key), `value` is its size,
     `resets_at` (UTC, None for limits that never reset) when it frees up, `timezone` the reset zone."""

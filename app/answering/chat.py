@@ -15,7 +15,7 @@ from app.answering.cache import AnswerCache
 from app.answering.conversations import ConversationService
 from app.answering.service import Answer, AnswerService
 from app.domain import Usage
-from app.errors import LLMError, QuotaExceeded
+from app.errors import InvalidQuestion, LLMError, QuotaExceeded
 from app.usage.pricing import Pricing
 from app.usage.quotas import QuotaService, Reservation
 
@@ -49,7 +49,9 @@ class ChatService:
         pricing: Pricing,
         estimate: TokenEstimate,
         cache: AnswerCache | None = None,
+        max_question_chars: int = 4000,
     ) -> None:
+        self._max_chars = max_question_chars
         self._answers = answers
         self._conversations = conversations
         self._quotas = quotas
@@ -73,6 +75,14 @@ class ChatService:
 
         Raises QuotaExceeded before any LLM call when an allowance would be overdrawn. Every
         question ends with one summary log line and its metrics, whichever door it came through."""
+        if not question.strip():
+            raise InvalidQuestion("type a question first")
+        if len(question) > self._max_chars:
+            # Refused before any work: no retrieval, no embedding, no LLM call, nothing counted.
+            raise InvalidQuestion(
+                f"the question is {len(question)} characters long; at most {self._max_chars} are accepted "
+                "— shorten it or ask about one part at a time"
+            )
         started = time.perf_counter()
         first: float | None = None
         answer: Answer | None = None
