@@ -141,6 +141,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "admin.done.grant": "{name} is now an administrator.",
     "admin.done.revoke": "{name} is no longer an administrator.",
         "empty_question": "Type a question first.",
+        "question_too_long": "Your question is {n} characters long; at most {max} are accepted. Please shorten it or ask about one part at a time.",
         "key_required": "Enter your OpenAI API key in Settings first.",
         "keys_off": "Personal API keys are disabled on this server.",
         "key_saved": "Your key is active for this session only. It is not saved anywhere.",
@@ -187,6 +188,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.failed": "failed: {error}",
     },
     "ja": {
+        "question_too_long": "質問が長すぎます（{n} 文字、上限 {max} 文字）。短くするか、部分ごとに質問してください。",
         "admin.need_name": "ユーザー名を入力してください。",
         "admin.done.add": "ユーザー {name} を追加しました。",
         "admin.done.reset": "{name} のパスワードを変更しました（ログイン中のセッションは終了）。",
