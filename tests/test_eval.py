@@ -68,3 +68,33 @@ def test_eval_meets_the_retrieval_floors(tmp_path: Path) -> None:
     assert metrics["en"]["abstained_correctly"] >= 0.83, metrics["en"]  # 5 of the 6 English ones
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 76 and all({"id", "retrieved", "abstained"} <= set(row) for row in rows)
+
+
+def test_unlabelled_questions_are_not_scored(tmp_path: Path) -> None:
+    from app.evaluation.runner import Question, score
+    from tests.fixtures import pdf_factory
+    from tests.fixtures.cli import run_app
+
+    questions = [
+        Question(id="a", question="q1", pdf="x.pdf", pages=[1]),
+        Question(id="b", question="q2", answerable=False, pages=[]),
+        Question(id="c", question="q3"),  # only id and question: not labelled
+    ]
+    rows = [
+        {"id": "a", "retrieved": [{"file": "x.pdf", "page": 1, "score": 1.0}], "abstained": False},
+        {"id": "b", "retrieved": [], "abstained": True},
+        {"id": "c", "retrieved": [], "abstained": True},
+    ]
+    m = score(questions, rows)["all"]
+    assert (m.n, m.unanswerable, m.hit1, m.abstained_correctly) == (1, 1, 1.0, 1.0)
+
+    docs = tmp_path / "docs"
+    pdf_factory.text_pdf(docs, ["The red valve is calibrated every week."], name="valve.pdf")
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"id": "1", "question": "How often is the valve calibrated?"}\n')
+    out = run_app(
+        tmp_path / "data", "eval", "--qa", str(qa), "--docs", str(docs), "--output", str(tmp_path / "out.jsonl")
+    )
+    assert out.returncode == 0, out.stderr
+    assert "none is labelled" in out.stdout and "questions=0" not in out.stdout
+    assert '"valve.pdf"' in (tmp_path / "out.jsonl").read_text()

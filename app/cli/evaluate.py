@@ -97,6 +97,13 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         f"ingested {pages} pages in {seconds:.1f} s ({rate:.1f} pages/s); mode={retrieval.mode} "
         f"fusion={retrieval.fusion} rerank={retrieval.rerank.provider}"
     )
+    if not any(q.labelled for q in questions):
+        print(
+            f"wrote the retrieved pages of {len(questions)} questions to {args.output}; none is labelled, so there "
+            'are no scores (label a line with "pdf" and "pages" to score it, or "answerable": false when the '
+            "documents cannot answer it)"
+        )
+        return 0
     for name, m in metrics.items():
         print(_line(name, m))
     summary: dict[str, Any] = {

@@ -28,6 +28,17 @@ class Question(BaseModel):
     pdf: str | None = None
     pages: list[int] | None = None
     lang: str | None = None
+    answerable: bool | None = None
+
+    @property
+    def labelled(self) -> bool:
+        """Scored only when marked: answerable with "pdf" and "pages", or unanswerable with
+        `"answerable": false` (or an empty "pages" list). A bare {id, question} line is not scored."""
+        return self.unanswerable or bool(self.pdf and self.pages)
+
+    @property
+    def unanswerable(self) -> bool:
+        return self.answerable is False or self.pages == []
 
 
 class Metrics(BaseModel):
@@ -92,7 +103,9 @@ def _metrics(items: list[tuple[Question, dict[str, Any]]]) -> Metrics:
     m = Metrics()
     abstained_ok = 0
     for q, row in items:
-        if q.pdf is None or not q.pages:
+        if not q.labelled:
+            continue
+        if q.unanswerable:
             m.unanswerable += 1
             abstained_ok += bool(row["abstained"])
             continue
