@@ -51,10 +51,10 @@ def test_an_admin_manages_users_and_reads_the_audit_log(server: RunningServer, b
     page.get_by_role("tab", name="Audit log").click()
     page.locator("#admin-refresh").click()
     expect(page.locator("#admin-audit")).to_contain_text("user.created")
-    page.screenshot(path=str(SCREENSHOTS / "12-admin-audit.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "admin-audit.png"), full_page=True)
     page.get_by_role("tab", name="System").click()
     expect(page.locator("#admin-system")).to_contain_text("embedding_model")
-    page.screenshot(path=str(SCREENSHOTS / "13-admin-system.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "admin-system.png"), full_page=True)
     assert run_app(server.data_dir, "users", "list").stdout.count("zoe") == 1
 
 
