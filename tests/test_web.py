@@ -160,8 +160,21 @@ def test_user_b_gets_nothing_of_a(server: RunningServer, alice_doc: list[Any]) -
 def test_twenty_simultaneous_questions_are_served_in_parallel(
     server: RunningServer, llm_srv: FakeOpenAIServer, alice_doc: list[Any]
 ) -> None:
-    llm_srv.latency = 1.0
-    llm_srv.reply_fn = lambda messages: "Use the super option [1]."
+    import threading
+
+    lock, in_flight, peak = threading.Lock(), [0], [0]
+
+    def slow_reply(messages: Any) -> str:
+        """One second per answer, counting how many the app has in flight at once."""
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(1.0)
+        with lock:
+            in_flight[0] -= 1
+        return "Use the super option [1]."
+
+    llm_srv.reply_fn = slow_reply
     clients = [client(server, ADMIN) for _ in range(20)]
     try:
         started = time.perf_counter()
@@ -173,6 +186,8 @@ def test_twenty_simultaneous_questions_are_served_in_parallel(
     finally:
         llm_srv.latency = 0.0
     assert all(answer_text(o).startswith("Use the super option") for o in outs)
+    # Served in parallel, not merely faster: most of the 20 were waiting on the model at once.
+    assert peak[0] >= 10, f"at most {peak[0]} questions were at the model at once"
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "concurrency.json").write_text(
         json.dumps({"questions": 20, "llm_latency_s": 1.0, "seconds": round(elapsed, 2)})
