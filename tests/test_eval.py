@@ -20,7 +20,11 @@ from tests.conftest import DATA, ROOT
 # 5 of 11 unanswerable questions abstained (5/6 English, 0/5 Japanese), no false abstention.
 MIN_HIT5 = 0.90
 MIN_MRR = 0.73
-MIN_HIT5_BY_LANG = {"en": 0.87, "ja": 0.92}
+# English hit@5 sits above the dense-only score (0.875): a broken sparse half fails the build.
+MIN_HIT5_BY_LANG = {"en": 0.89, "ja": 0.92}
+# Measured: en hit@1 0.650 / MRR 0.753, ja hit@1 0.640 / MRR 0.761 (dense only: en 0.500 / 0.669).
+MIN_HIT1_BY_LANG = {"en": 0.62, "ja": 0.60}
+MIN_MRR_BY_LANG = {"en": 0.72, "ja": 0.72}
 MIN_ABSTENTION = 0.45
 
 
@@ -65,6 +69,8 @@ def test_eval_meets_the_retrieval_floors(tmp_path: Path) -> None:
     metrics = json.loads(summary.read_text())["metrics"]
     for lang, floor in MIN_HIT5_BY_LANG.items():
         assert metrics[lang]["hit5"] >= floor, (lang, metrics[lang])
+        assert metrics[lang]["hit1"] >= MIN_HIT1_BY_LANG[lang], (lang, metrics[lang])
+        assert metrics[lang]["mrr"] >= MIN_MRR_BY_LANG[lang], (lang, metrics[lang])
     assert metrics["en"]["abstained_correctly"] >= 0.83, metrics["en"]  # 5 of the 6 English ones
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 76 and all({"id", "retrieved", "abstained"} <= set(row) for row in rows)
