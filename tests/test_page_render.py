@@ -60,7 +60,7 @@ def test_twenty_simultaneous_page_views_of_different_documents(workspace: Contai
 
 def test_memory_and_time_limits_give_one_line_and_the_next_page_renders(workspace: Container, tmp_path: Path) -> None:
     heavy = add_document(workspace, "alice", pdf_factory.heavy_pages_pdf(tmp_path), 3)
-    pool = RenderPool(workers=1, memory_mb=512, timeout_s=1.5)
+    pool = RenderPool(workers=1, memory_mb=1024, timeout_s=1.5)
     renderer = PageRenderer(workspace.registry, workspace.files, pool)
     try:
         assert renderer.render("alice", heavy.id, 1).width > 800
