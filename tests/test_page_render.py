@@ -5,6 +5,8 @@ costs one worker (replaced) and one line of error, and rendered pages are cached
 from __future__ import annotations
 
 import concurrent.futures
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,3 +130,34 @@ def test_twenty_simultaneous_page_views_over_http(tmp_path: Path) -> None:
                 assert img.width > 800
         log = server.log()
         assert "Traceback" not in log and "page render" not in log
+
+
+def render_workers() -> list[int]:
+    """Pids of this process's render workers (Linux /proc)."""
+    pids = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            ppid = next(line for line in status.read_text().splitlines() if line.startswith("PPid:"))
+            cmdline = (status.parent / "cmdline").read_bytes()
+        except (OSError, StopIteration):
+            continue
+        if int(ppid.split()[1]) == os.getpid() and b"app.documents.render_pool" in cmdline:
+            pids.append(int(status.parent.name))
+    return pids
+
+
+def test_a_worker_that_dies_is_replaced(workspace: Container, tmp_path: Path) -> None:
+    doc = add_document(workspace, "alice", pdf_factory.big_pdf(tmp_path, 2, name="two.pdf"), 2)
+    pool = RenderPool(workers=1, memory_mb=1024, timeout_s=30)
+    renderer = PageRenderer(workspace.registry, workspace.files, pool)
+    try:
+        renderer.render("alice", doc.id, 1)
+        [pid] = render_workers()
+        os.kill(pid, signal.SIGKILL)  # as the kernel's OOM killer or a PDFium crash would
+        with pytest.raises(RenderError, match=r"^the page could not be rendered \(the renderer stopped\)$"):
+            renderer.render("alice", doc.id, 2)
+        assert renderer.render("alice", doc.id, 2).width > 800
+        assert len(render_workers()) == 1 and render_workers() != [pid]
+    finally:
+        renderer.close()
+    assert render_workers() == []
