@@ -156,15 +156,16 @@ class Container:
 
     @cached_property
     def vector_store(self) -> VectorStore:
+        from app.answering.sparse import TOKENIZER_VERSION
+        from app.documents.ingestion import check_chunk_size
+        from app.storage.index_state import IndexStateStore, fingerprint
         from app.storage.vector_store import open_client, open_index
 
+        check_chunk_size(self.settings.documents, self.embedder)  # a plain config error comes first
         q = self.settings.qdrant
         client = open_client(
             q.url, q.api_key.get_secret_value() if q.api_key else None, self.settings.qdrant_path, q.timeout_s
         )
-        from app.answering.sparse import TOKENIZER_VERSION
-        from app.storage.index_state import IndexStateStore, fingerprint
-
         states = IndexStateStore(self.db)
         fp = fingerprint(self.settings, TOKENIZER_VERSION)
         try:

@@ -67,6 +67,16 @@ class Progress:
 ProgressFn = Callable[[Progress], None]
 
 
+def check_chunk_size(settings: DocumentSettings, embedder: EmbeddingModel) -> None:
+    """A chunk longer than the model reads would be cut silently: a configuration error."""
+    if settings.chunk_size > embedder.max_tokens:
+        raise ConfigError(
+            f"documents.chunk_size is {settings.chunk_size} tokens but the embedding model "
+            f"{embedder.name!r} reads at most {embedder.max_tokens}; longer chunks would be silently "
+            f"truncated. Set documents.chunk_size to {embedder.max_tokens} or less."
+        )
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -91,12 +101,7 @@ class IngestionService:
         self._files = files
         self._store = store
         self._embedder = embedder
-        if settings.chunk_size > embedder.max_tokens:
-            raise ConfigError(
-                f"documents.chunk_size is {settings.chunk_size} tokens but the embedding model "
-                f"{embedder.name!r} reads at most {embedder.max_tokens}; longer chunks would be silently "
-                f"truncated. Set documents.chunk_size to {embedder.max_tokens} or less."
-            )
+        check_chunk_size(settings, embedder)
         self._chunker = Chunker(
             embedder.count_tokens, embedder.split_tokens, settings.chunk_size, settings.chunk_overlap
         )
