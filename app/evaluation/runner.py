@@ -111,7 +111,8 @@ def _metrics(items: list[tuple[Question, dict[str, Any]]]) -> Metrics:
             continue
         m.n += 1
         m.false_abstentions += bool(row["abstained"])
-        ranks = [i for i, r in enumerate(row["retrieved"], 1) if r["file"] == q.pdf and r["page"] in q.pages]
+        expected = set(q.pages or ())
+        ranks = [i for i, r in enumerate(row["retrieved"], 1) if r["file"] == q.pdf and r["page"] in expected]
         rank = ranks[0] if ranks else None
         m.hit1 += rank is not None and rank <= 1
         m.hit3 += rank is not None and rank <= 3
