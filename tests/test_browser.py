@@ -41,10 +41,18 @@ if not CHROMIUM.exists():
     )
 
 
+def reply(messages: list[dict[str, str]]) -> str:
+    """REPLY to a question; a follow-up is "condensed" to itself, as a real model would do."""
+    last = str(messages[-1]["content"])
+    if last.rstrip().endswith("Standalone question:"):
+        return last.split("Last user message:", 1)[1].split("\n", 1)[0].strip()
+    return REPLY
+
+
 @pytest.fixture(scope="module")
 def llm() -> Iterator[FakeOpenAIServer]:
     with FakeOpenAIServer() as server:
-        server.reply_fn = lambda messages: REPLY
+        server.reply_fn = reply
         server.stream_chunk_delay = 0.08  # slow enough that the chat visibly grows word by word
         yield server
 
@@ -169,8 +177,10 @@ def test_login_upload_ask_and_open_the_cited_page(page: Page, app_server: Runnin
     expect(page.locator("#question textarea")).to_have_value("")
     shot(page, "03-chat-streamed-answer.png")
 
-    # The first citation is selected by itself: its page is rendered and its passage quoted.
-    expect(page.locator("#citation input")).to_have_value(re.compile(rf"\[1\] {re.escape(PDF.name)} p\.\d+"))
+    # The first source is selected by itself: its page is rendered and its passage quoted.
+    expect(page.locator("#sources input:checked").locator("xpath=..")).to_contain_text(
+        re.compile(rf"\[1\] {re.escape(PDF.name)} p\.\d+")
+    )
     image = page.locator("#page-image img")
     expect(image).to_be_visible()
     assert page.evaluate("img => img.naturalWidth > 300 && img.naturalHeight > 300", image.element_handle())
@@ -226,7 +236,112 @@ def test_sources_name_the_section_of_a_pdf_with_an_outline(page: Page, app_serve
     chat = page.locator("#chatbot")
     expect(chat).to_contain_text("Sources", timeout=UI_TIMEOUT_MS)
     sources = chat.inner_text().split("Sources", 1)[1]
-    # "[1] hyperref-doc.pdf — p. 16 · 5 Package options > 5.7 PDF display ... · score 0.9"
-    assert re.search(r"hyperref-doc\.pdf — p\. \d+ · \d+ [^·\n]+ · score", sources), sources
+    # "[1] hyperref-doc.pdf — p. 16 · 5 Package options > 5.7 PDF display ..." (no raw fusion score)
+    assert re.search(r"hyperref-doc\.pdf — p\. \d+ · \d+ [^·\n]+\n", sources), sources
+    assert "score" not in sources
     expect(page.locator("#passage")).to_contain_text(re.compile(r"hyperref-doc\.pdf — p\. \d+ · \d+ "))
     shot(page, "09-sources-with-section.png")
+
+
+def ensure_uploaded(page: Page, pdf: Path) -> None:
+    """The PDF is among the user's ready documents (uploaded here unless an earlier test did)."""
+    page.get_by_role("tab", name="Documents").click()
+    rows = page.locator("#documents").get_by_role("row", name=re.compile(re.escape(pdf.name)))
+    page.wait_for_timeout(1500)  # the documents table is filled by the first timer tick
+    row = rows.first
+    if rows.count() == 0:
+        page.locator("#files input[type=file]").set_input_files(pdf)
+        expect(page.locator("#files")).to_contain_text(pdf.name)
+        page.locator("#upload").click()
+    expect(row).to_contain_text("ready", timeout=INGEST_TIMEOUT_MS)
+    page.get_by_role("tab", name="Chat").click()
+
+
+def ask_about(page: Page, pdf: Path, question: str, answers_before: int) -> None:
+    """Ask with only `pdf` in scope; wait until the new answer has its sources."""
+    scope = page.locator("#scope")
+    for box in scope.locator("label").all():
+        checkbox = box.locator("input")
+        if checkbox.is_checked() != (box.inner_text().strip() == pdf.name):
+            checkbox.click()
+    page.locator("#question textarea").fill(question)
+    page.locator("#send").click()
+    expect(page.locator("#chatbot").get_by_text("Sources")).to_have_count(answers_before + 1)
+
+
+def page_view(page: Page) -> tuple[str, str]:
+    """What the page view shows: the image's source and the passage's heading line."""
+    src = page.locator("#page-image img").get_attribute("src") or ""
+    return src, page.locator("#passage").inner_text().split("\n", 1)[0]
+
+
+def click_marker(page: Page, answer: int, marker: str) -> None:
+    """Click exactly on the text `marker` (e.g. "[1]") inside the answer-th bot message."""
+    point = page.evaluate(
+        """([answer, marker]) => {
+            const bots = [...document.querySelectorAll('#chatbot .message-row.bot-row, #chatbot .bot-row')];
+            const root = bots[answer];
+            const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                const at = node.textContent.indexOf(marker);
+                if (at < 0) continue;
+                node.parentElement.scrollIntoView({block: 'center'});
+                const range = document.createRange();
+                range.setStart(node, at + 1);
+                range.setEnd(node, at + 2);
+                const r = range.getBoundingClientRect();
+                return {x: r.left + r.width / 2, y: r.top + r.height / 2};
+            }
+            return null;
+        }""",
+        [answer, marker],
+    )
+    assert point, f"no {marker} in answer {answer}"
+    page.mouse.click(point["x"], point["y"])
+
+
+def test_page_view_follows_each_answer_and_citations_open_their_page(page: Page, app_server: RunningServer) -> None:
+    """Two answers in a row from different PDFs: the page and passage beside the chat are always the
+    newest answer's first source; a click on a [n] marker of the older answer opens its page; a
+    reopened conversation shows its last answer's source."""
+    outlined = PDF.parent / "hyperref-doc.pdf"
+    login(page, app_server.url)
+    ensure_uploaded(page, PDF)
+    ensure_uploaded(page, outlined)
+    page.get_by_role("button", name="New chat").click()
+    passage = page.locator("#passage")
+
+    ask_about(page, PDF, QUESTION, 0)
+    expect(passage).to_contain_text(f"{PDF.name} — p. ")
+    expect(page.locator("#page-image img")).to_be_visible()
+    first = page_view(page)
+
+    ask_about(page, outlined, "Which hyperref option makes the PDF open in full screen mode?", 1)
+    expect(passage).to_contain_text(f"{outlined.name} — p. ")
+    expect(page.locator("#sources input:checked").locator("xpath=..")).to_contain_text(f"[1] {outlined.name}")
+    second = page_view(page)
+    assert second[0] != first[0], "the page image is still the previous answer's"
+    shot(page, "13-second-answer-page-view.png")
+
+    # The [1] in the first answer's text opens the first answer's source again.
+    click_marker(page, 0, "[1]")
+    expect(passage).to_contain_text(f"{PDF.name} — p. ")
+    expect(page.locator("#sources")).to_contain_text(f"[1] {PDF.name}")
+    assert page_view(page)[0] != second[0]
+    shot(page, "14-clicked-citation.png")
+    # The "[1] hyperref-doc.pdf — p. N" line of the second answer's source list opens that source.
+    click_marker(page, 1, "[1] ")
+    expect(page.locator("#sources input:checked").locator("xpath=..")).to_contain_text(f"[1] {outlined.name}")
+    expect(passage).to_contain_text(f"{outlined.name} — p. ")
+    assert page_view(page)[0] == second[0]
+
+    # Another conversation and back: the page view is the reopened conversation's last source.
+    conversation = page.locator("#chatbot").get_by_text(QUESTION).inner_text()
+    page.get_by_role("button", name="New chat").click()
+    expect(passage).to_have_text("")
+    page.get_by_label("Conversations").click()
+    page.get_by_role("option", name=conversation[:40]).first.click()
+    expect(page.locator("#chatbot").get_by_text("Sources")).to_have_count(2)
+    expect(passage).to_contain_text(f"{outlined.name} — p. ")
+    expect(page.locator(".toast-body")).to_have_count(0)
+    shot(page, "15-reopened-conversation.png")

@@ -31,7 +31,7 @@ from app.web.services import WebServices
 from app.web.tracing import RequestContextMiddleware
 from app.web.ui.handlers import Handlers
 from app.web.ui.i18n import I18N
-from app.web.ui.layout import CSS, build_blocks
+from app.web.ui.layout import CITE_CLICK_JS, CSS, build_blocks
 from app.web.uploads import UploadLedger
 
 
@@ -93,6 +93,7 @@ def create_app(container: Container) -> FastAPI:
         ssr_mode=False,
         i18n=I18N,
         css=CSS,
+        js=CITE_CLICK_JS,  # which [n] marker of an answer was clicked (app/web/ui/layout.py)
         footer_links=[],
         run_history=False,
     )

@@ -33,7 +33,9 @@ JOB_HEADERS = MESSAGES["en"]["job_headers"].split("|")
 
 def new_session() -> Session:
     """Per-browser-session state, kept server-side in gr.State (never sent to the browser)."""
-    return {"conversation_id": None, "api_key": None, "citations": [], "owner": None}
+    # "answers": the citations of each answer, by the answer's index in the chat (the page view and
+    # the clickable [n] markers look them up there, so a source always belongs to its own answer).
+    return {"conversation_id": None, "api_key": None, "citations": [], "answers": {}, "owner": None}
 
 
 def bind_session(session: Session, owner: str) -> Session:
@@ -128,8 +130,8 @@ def format_citations(citations: list[dict[str, Any]], lang: str) -> str:
         quote = quote if len(quote) <= 220 else quote[:219] + "…"
         section = f" · {literal(c['section'])}" if c.get("section") else ""
         lines.append(
-            f"\n[{c['number']}] **{literal(str(c['file']))}** — {msg('page', lang)} {c['page']}{section} "
-            f"· {msg('score', lang)} {float(c['score']):.3f}\n> {literal(quote)}"
+            f"\n[{c['number']}] **{literal(str(c['file']))}** — {msg('page', lang)} {c['page']}{section}"
+            f"\n> {literal(quote)}"
         )
     return "\n".join(lines)
 
@@ -150,8 +152,36 @@ def documents_table(docs: list[DocumentInfo], lang: str) -> dict[str, Any]:
     return {"headers": msg("doc_headers", lang).split("|"), "data": rows}
 
 
-def citation_choices(citations: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    return [(f"[{c['number']}] {c['file']} p.{c['page']}", str(i)) for i, c in enumerate(citations)]
+def citation_choices(citations: list[dict[str, Any]], answer: int) -> list[tuple[str, str]]:
+    """One choice per source of the answer at chat index `answer`; the value names the answer, so a
+    new answer never leaves an old answer's source selected under an unchanged value."""
+    choices = []
+    for i, c in enumerate(citations):
+        section = f" · {c['section']}" if c.get("section") else ""
+        choices.append((f"[{c['number']}] {c['file']} p.{c['page']}{section}", f"{answer}:{i}"))
+    return choices
+
+
+def sources_update(citations: list[dict[str, Any]], answer: int) -> Any:
+    """The source list beside the chat, its first source selected (that is the one shown)."""
+    choices = citation_choices(citations, answer)
+    return gr.update(choices=choices, value=choices[0][1] if choices else None, visible=bool(choices))
+
+
+def _source_of(session: Session, value: str | None) -> dict[str, Any] | None:
+    """The citation a source value ("<answer index>:<source index>") names in this session."""
+    answer, _, index = str(value or "").partition(":")
+    if not answer.isdigit() or not index.isdigit():
+        return None
+    citations = (session.get("answers") or {}).get(int(answer)) or []
+    return citations[int(index)] if int(index) < len(citations) else None
+
+
+def _cited_number(citations: list[dict[str, Any]], number: int) -> int | None:
+    for i, c in enumerate(citations):
+        if int(c["number"]) == number:
+            return i
+    return None
 
 
 class Handlers:
@@ -195,6 +225,8 @@ class Handlers:
         question = (message or "").strip()
         if not question:
             raise gr.Error(msg("empty_question", lang))
+        if len(question) > self.settings.chat.max_question_chars:
+            raise gr.Error(msg("question_too_long", lang, n=len(question), max=self.settings.chat.max_question_chars))
         api_key = self._api_key(session, lang)
         chat = list(chat or [])
         conversation_id = session.get("conversation_id")
@@ -216,29 +248,53 @@ class Handlers:
             raise gr.Error(quota_message(e, lang), title=msg("quota_title", lang), print_exception=False) from e
         assert answer is not None
         citations = [c.model_dump() for c in answer.citations]
-        session = {**session, "conversation_id": conversation_id, "citations": citations}
+        index = len(chat) - 1
+        answers = {**(session.get("answers") or {}), index: citations}
+        session = {**session, "conversation_id": conversation_id, "citations": citations, "answers": answers}
         cached = f"\n\n*{msg('cached', lang)}*" if answer.cached else ""
         chat[-1] = {
             "role": "assistant",
             "content": model_output(answer.answer) + format_citations(citations, lang) + cached,
         }
-        choices = citation_choices(citations)
-        yield chat, session, gr.update(choices=choices, value=choices[0][1] if choices else None), ""
+        yield chat, session, sources_update(citations, index), ""
 
     @ui_errors
     def show_citation(
         self, choice: str | None, session: Session, request: gr.Request
     ) -> tuple[Image.Image | None, str]:
-        """The cited page as an image and the quoted passage beside it."""
+        """The cited page as an image and the quoted passage beside it (none: the view is cleared)."""
         owner = self.user(request)
-        citations = bind_session(session, owner).get("citations") or []
-        if choice is None or not str(choice).isdigit() or int(choice) >= len(citations):
+        cited = _source_of(bind_session(session, owner), choice)
+        if cited is None:
             return None, ""
-        c = Citation.model_validate(citations[int(choice)])
+        c = Citation.model_validate(cited)
         image = self.s.pages.render(owner, c.doc_id, c.page, passage=c.passage or c.text)
         section = f" · {literal(c.section)}" if c.section else ""
         quote = literal(" ".join((c.passage or c.text).split()))
         return image, f"**{literal(c.file)}** — p. {c.page}{section}\n\n> {quote}"
+
+    @ui_errors
+    def show_last_sources(self, session: Session, request: gr.Request) -> tuple[Image.Image | None, str]:
+        """After an answer arrives or a conversation opens: the first source of its last answer."""
+        answers = bind_session(session, self.user(request)).get("answers") or {}
+        last = max(answers, default=None)  # an answer without sources clears the view
+        return self.show_citation(None if last is None else f"{last}:0", session, request)
+
+    @ui_errors
+    def open_cited(
+        self, number: float | None, session: Session, evt: gr.SelectData, request: gr.Request
+    ) -> tuple[Any, Any, Any]:
+        """A click on an answer: the source whose [n] marker was clicked (told by the page script),
+        else the answer's first source; the answer's own sources are listed beside it."""
+        session = bind_session(session, self.user(request))
+        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        citations = (session.get("answers") or {}).get(index) if isinstance(index, int) else None
+        if not citations:
+            return gr.update(), gr.update(), gr.update()
+        chosen = _cited_number(citations, int(number or 0)) or 0
+        value = f"{index}:{chosen}"
+        image, passage = self.show_citation(value, session, request)
+        return gr.update(choices=citation_choices(citations, index), value=value, visible=True), image, passage
 
     @ui_errors
     def page_image(self, doc_id: str, page: float, request: gr.Request) -> Image.Image:
@@ -262,23 +318,25 @@ class Handlers:
         if not conversation_id:
             return (
                 [],
-                {**session, "conversation_id": None, "citations": []},
-                gr.update(choices=[], value=None),
+                {**session, "conversation_id": None, "citations": [], "answers": {}},
+                sources_update([], 0),
             )
         chat: list[dict[str, Any]] = []
         citations: list[dict[str, Any]] = []
+        answers: dict[int, list[dict[str, Any]]] = {}
         for m in self.s.conversations.messages(owner, conversation_id):
             if m.role == "user":
                 chat.append({"role": "user", "content": m.content})
             else:
                 citations = m.citations or []
+                answers[len(chat)] = citations
                 content = model_output(m.content) + format_citations(citations, lang)
                 chat.append({"role": "assistant", "content": content})
-        choices = citation_choices(citations)
+        last = max(answers, default=0)
         return (
             chat,
-            {**session, "conversation_id": conversation_id, "citations": citations},
-            gr.update(choices=choices, value=None),
+            {**session, "conversation_id": conversation_id, "citations": citations, "answers": answers},
+            sources_update(answers.get(last, []), last),
         )
 
     @ui_errors
@@ -286,9 +344,9 @@ class Handlers:
         session = bind_session(session, self.user(request))
         return (
             [],
-            {**session, "conversation_id": None, "citations": []},
+            {**session, "conversation_id": None, "citations": [], "answers": {}},
             gr.update(value=None),
-            gr.update(choices=[], value=None),
+            sources_update([], 0),
         )
 
     @ui_errors
@@ -311,7 +369,7 @@ class Handlers:
         return (
             gr.update(choices=choices, value=None),
             [],
-            {**session, "conversation_id": None, "citations": []},
+            {**session, "conversation_id": None, "citations": [], "answers": {}},
         )
 
     # ---- documents --------------------------------------------------------------------------

@@ -7,14 +7,42 @@ from typing import Any
 
 import gradio as gr
 
+from app.web.ui.admin_tab import AdminTab
 from app.web.ui.handlers import DOC_HEADERS, JOB_HEADERS, Handlers, new_session
 from app.web.ui.i18n import I18N
 from app.web.ui.usage_tab import UsageTab
 
 CSS = """
-#answer-col { min-width: 420px; }
 .citation-passage blockquote { font-size: 0.92em; }
+#chatbot .bot, #chatbot [data-testid="bot"] { cursor: pointer; }
+#sources label { width: 100%; }
 footer { display: none !important; }
+"""
+
+# Which [n] marker a click in the chat landed on: read from the text under the pointer, before
+# Gradio's own click handler turns the click into the Chatbot's select event (which reads it back).
+CITE_CLICK_JS = r"""
+() => {
+  document.addEventListener('click', (e) => {
+    window.__citeN = 0;
+    const chat = document.getElementById('chatbot');
+    if (!chat || !chat.contains(e.target)) return;
+    let node = null, offset = 0;
+    if (document.caretPositionFromPoint) {
+      const p = document.caretPositionFromPoint(e.clientX, e.clientY);
+      if (p) { node = p.offsetNode; offset = p.offset; }
+    } else if (document.caretRangeFromPoint) {
+      const r = document.caretRangeFromPoint(e.clientX, e.clientY);
+      if (r) { node = r.startContainer; offset = r.startOffset; }
+    }
+    if (!node || node.nodeType !== Node.TEXT_NODE) return;
+    const re = /\[(\d{1,3})\]/g;
+    let m;
+    while ((m = re.exec(node.textContent)) !== null) {
+      if (offset >= m.index && offset <= m.index + m[0].length) { window.__citeN = Number(m[1]); return; }
+    }
+  }, true);
+}
 """
 
 
@@ -33,7 +61,8 @@ class Ui:
     rename: gr.Button
     delete_chat: gr.Button
     scope: gr.CheckboxGroup
-    citation: gr.Dropdown
+    sources: gr.Radio
+    cite_number: gr.Number
     page_image: gr.Image
     passage: gr.Markdown
     files: gr.File
@@ -58,9 +87,11 @@ class Ui:
 def build_blocks(handlers: Handlers, user_keys: str, hf_oauth: bool = False) -> gr.Blocks:
     with gr.Blocks(title="PDF Q&A", delete_cache=(300, 900)) as demo:
         usage = UsageTab(handlers.s.usage_report, handlers.user)
-        ui = _layout(user_keys, hf_oauth, usage)
+        admin = AdminTab(handlers.s.admin, handlers.user)
+        ui = _layout(user_keys, hf_oauth, usage, admin)
         _wire(demo, ui, handlers)
         usage.wire([demo.load] + ([usage.tab.select] if usage.tab is not None else []))
+        admin.wire(demo.load)
     return demo
 
 
@@ -69,7 +100,7 @@ def _t(key: str) -> Any:
     return I18N(key)
 
 
-def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab) -> Ui:
+def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab, admin_tab: AdminTab | None = None) -> Ui:
     session = gr.State(new_session())
     with gr.Row(equal_height=True):
         gr.Markdown("## PDF Q&A")
@@ -79,45 +110,43 @@ def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab) -> Ui:
         else:
             gr.Button(_t("logout"), link="/logout", size="sm", scale=0, elem_id="logout")
     with gr.Tabs():
-        with gr.Tab(_t("tab.chat"), id="chat"):
-            with gr.Row():
-                with gr.Column(scale=1, min_width=240):
-                    new_chat = gr.Button(_t("chat.new"), variant="secondary")
-                    conversations = gr.Dropdown(
-                        label=_t("chat.conversations"), choices=[], value=None, interactive=True
+        with gr.Tab(_t("tab.chat"), id="chat"), gr.Row():
+            with gr.Column(scale=1, min_width=240):
+                new_chat = gr.Button(_t("chat.new"), variant="secondary")
+                conversations = gr.Dropdown(label=_t("chat.conversations"), choices=[], value=None, interactive=True)
+                with gr.Row():
+                    new_title = gr.Textbox(label=_t("chat.new_title"), scale=3)
+                    rename = gr.Button(_t("chat.rename"), scale=1, size="sm")
+                delete_chat = gr.Button(_t("chat.delete"), variant="stop", size="sm")
+                scope = gr.CheckboxGroup(label=_t("chat.scope"), choices=[], value=[], elem_id="scope")
+            with gr.Column(scale=3, min_width=360, elem_id="answer-col"):
+                chatbot = gr.Chatbot(
+                    label=_t("tab.chat"),
+                    height=480,
+                    elem_id="chatbot",
+                    buttons=["copy"],
+                    feedback_options=None,
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        label=_t("chat.question"),
+                        placeholder=_t("chat.placeholder"),
+                        scale=5,
+                        lines=1,
+                        max_lines=6,
+                        elem_id="question",
+                        autofocus=True,
                     )
-                    with gr.Row():
-                        new_title = gr.Textbox(label=_t("chat.new_title"), scale=3)
-                        rename = gr.Button(_t("chat.rename"), scale=1, size="sm")
-                    delete_chat = gr.Button(_t("chat.delete"), variant="stop", size="sm")
-                    scope = gr.CheckboxGroup(label=_t("chat.scope"), choices=[], value=[])
-                with gr.Column(scale=3, elem_id="answer-col"):
-                    chatbot = gr.Chatbot(
-                        label=_t("tab.chat"),
-                        height=480,
-                        elem_id="chatbot",
-                        buttons=["copy"],
-                        feedback_options=None,
-                    )
-                    with gr.Row():
-                        question = gr.Textbox(
-                            label=_t("chat.question"),
-                            placeholder=_t("chat.placeholder"),
-                            scale=5,
-                            lines=1,
-                            max_lines=6,
-                            elem_id="question",
-                            autofocus=True,
-                        )
-                        send = gr.Button(_t("chat.send"), variant="primary", scale=1, elem_id="send")
-            with gr.Row():
-                citation = gr.Dropdown(label=_t("chat.citation"), choices=[], value=None, elem_id="citation")
-            with gr.Row():
+                    send = gr.Button(_t("chat.send"), variant="primary", scale=1, elem_id="send")
+            # The page view beside the chat (below it on a narrow screen): always a source of
+            # the answer last received or clicked.
+            with gr.Column(scale=2, min_width=320, elem_id="page-col"):
+                sources = gr.Radio(label=_t("chat.sources"), choices=[], value=None, visible=False, elem_id="sources")
                 page_image = gr.Image(
                     label=_t("chat.page"),
                     type="pil",
                     interactive=False,
-                    height=640,
+                    height=520,
                     elem_id="page-image",
                     buttons=["download", "fullscreen"],
                 )
@@ -146,12 +175,16 @@ def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab) -> Ui:
             usage = gr.Markdown(label=_t("settings.usage"))
         with gr.Tab(_t("tab.usage"), id="usage", elem_id="usage-tab") as usage_tab.tab:
             usage_tab.render()
+        if admin_tab is not None:  # shown to admins only (and every admin handler checks again)
+            with gr.Tab(_t("tab.admin"), id="admin", elem_id="admin-tab", visible=False) as admin_tab.tab:
+                admin_tab.render()
     # Hidden API-only components (page rendering for clients).
     with gr.Row(visible=False):
         api_doc_id = gr.Textbox()
         api_page = gr.Number(precision=0)
         api_image = gr.Image(type="pil")
         api_trigger = gr.Button()
+        cite_number = gr.Number(precision=0)
     timer = gr.Timer(1.0)
     return Ui(
         session=session,
@@ -165,7 +198,8 @@ def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab) -> Ui:
         rename=rename,
         delete_chat=delete_chat,
         scope=scope,
-        citation=citation,
+        sources=sources,
+        cite_number=cite_number,
         page_image=page_image,
         passage=passage,
         files=files,
@@ -198,18 +232,27 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers) -> None:
     ui.timer.tick(h.refresh, None, refresh_outputs, show_progress="hidden", **private)
 
     ask_inputs = [ui.question, ui.chatbot, ui.session, ui.scope]
-    ask_outputs = [ui.chatbot, ui.session, ui.citation, ui.question]
+    ask_outputs = [ui.chatbot, ui.session, ui.sources, ui.question]
+    page_view = [ui.page_image, ui.passage]
     for trigger, api in ((ui.send.click, {"api_name": "ask"}), (ui.question.submit, private)):
         trigger(h.ask, ask_inputs, ask_outputs, show_progress="minimal", **api).then(
-            h.conversation_choices, None, ui.conversations, **private
-        ).then(h.usage, None, ui.usage, **private)
-    ui.citation.change(h.show_citation, [ui.citation, ui.session], [ui.page_image, ui.passage], **private)
+            h.show_last_sources, [ui.session], page_view, **private
+        ).then(h.conversation_choices, None, ui.conversations, **private).then(h.usage, None, ui.usage, **private)
+    # A source chosen in the list, or a click on an answer (on one of its [n] markers: that source).
+    ui.sources.input(h.show_citation, [ui.sources, ui.session], page_view, **private)
+    ui.chatbot.select(
+        h.open_cited,
+        [ui.cite_number, ui.session],
+        [ui.sources, *page_view],
+        js="(n, s) => [window.__citeN || 0, s]",
+        **private,
+    )
     ui.conversations.input(
-        h.open_conversation, [ui.conversations, ui.session], [ui.chatbot, ui.session, ui.citation], **private
-    )
+        h.open_conversation, [ui.conversations, ui.session], [ui.chatbot, ui.session, ui.sources], **private
+    ).then(h.show_last_sources, [ui.session], page_view, **private)
     ui.new_chat.click(
-        h.new_conversation, [ui.session], [ui.chatbot, ui.session, ui.conversations, ui.citation], **private
-    )
+        h.new_conversation, [ui.session], [ui.chatbot, ui.session, ui.conversations, ui.sources], **private
+    ).then(h.show_last_sources, [ui.session], page_view, **private)
     ui.rename.click(
         h.rename_conversation, [ui.conversations, ui.new_title], [ui.conversations, ui.new_title], **private
     )
@@ -218,7 +261,7 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers) -> None:
         [ui.conversations, ui.session],
         [ui.conversations, ui.chatbot, ui.session],
         **private,
-    )
+    ).then(h.show_last_sources, [ui.session], page_view, **private)
 
     ui.upload.click(h.upload, [ui.files], [ui.jobs], api_name="upload").then(lambda: None, None, ui.files, **private)
     ui.refresh.click(h.refresh, None, refresh_outputs, **private)
