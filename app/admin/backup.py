@@ -30,10 +30,14 @@ from sqlalchemy import DateTime, Integer, delete, select, text
 from app.errors import AppError
 from app.storage.db import Base, Database
 from app.storage.files import FileStore, owner_key
+from app.storage.index_state import IndexStateStore, differences
 from app.storage.vector_store import DOC_KEY, TENANT_KEY, VectorStore
 
 FORMAT = 1
-SKIPPED_TABLES = frozenset({"login_sessions", "login_failures", "ingest_jobs", "answer_cache", "alembic_version"})
+# Transient or re-made; index_state describes the collection of the workspace restored into.
+SKIPPED_TABLES = frozenset(
+    {"login_sessions", "login_failures", "ingest_jobs", "answer_cache", "alembic_version", "index_state"}
+)
 
 
 class BackupError(AppError):
@@ -108,6 +112,7 @@ class BackupService:
             "schema_revision": self._db.current_revision(),
             "embedding_model": self._model,
             "vector_dim": self._vectors.dim,
+            "index_fingerprint": self._fingerprint(),
             "collection": self._collection,
             "created_at": datetime.now().astimezone().isoformat(timespec="seconds"),
             "counts": {"tables": tables, "vectors": vectors, "files": files},
@@ -119,6 +124,10 @@ class BackupService:
             "backup done dest={} documents={} vectors={} files={}", dest, tables.get("documents"), vectors, files
         )
         return manifest
+
+    def _fingerprint(self) -> dict[str, Any] | None:
+        state = IndexStateStore(self._db).get(self._collection)
+        return state[1] if state else None
 
     def _dump_database(self, out: _Writer) -> tuple[dict[str, int], dict[str, tuple[str, str]]]:
         """All tables in one read transaction; documents only when ready. Returns the row counts and
@@ -194,6 +203,13 @@ class BackupService:
             raise BackupError(
                 f"the backup's vectors have {manifest['vector_dim']} dimensions ({manifest['embedding_model']}); "
                 f"this configuration makes {self._vectors.dim}: restore with the backup's embedding model, then reindex"
+            )
+        wanted, here = manifest.get("index_fingerprint"), self._fingerprint()
+        if wanted and here and wanted != here:
+            changed = "; ".join(differences(wanted, here))
+            raise BackupError(
+                f"the backup's vectors were made with other settings ({changed}); restore with the backup's "
+                "settings, then reindex"
             )
         if not force and self._holds_data():
             raise BackupError(
