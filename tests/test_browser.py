@@ -144,15 +144,17 @@ def test_login_upload_ask_and_open_the_cited_page(page: Page, app_server: Runnin
     login(page, app_server.url)
 
     page.get_by_role("tab", name="Documents").click()
-    page.locator("#files input[type=file]").set_input_files(PDF)
-    expect(page.locator("#files")).to_contain_text(PDF.name)  # the browser finished sending the file
-    page.locator("#upload").click()
+    page.locator("#files input[type=file]").set_input_files(PDF)  # choosing the file starts the upload
     expect(page.locator("#jobs")).to_contain_text(PDF.name)
     expect(page.locator("#jobs")).to_contain_text(re.compile(r"\bdone\b"), timeout=INGEST_TIMEOUT_MS)
     expect(page.locator("#jobs")).not_to_contain_text("failed")
     cells = page.locator("#documents tr", has_text=PDF.name).locator("td")
     expect(cells.nth(1)).to_have_text("26")  # pages
-    expect(cells.nth(5)).to_have_text("ready")
+    expect(cells.nth(2)).to_have_text("ready")
+    expect(cells.nth(4)).to_contain_text("delete")
+    # name, pages, status, uploaded, delete: no internal ids
+    expect(page.locator("#documents").get_by_role("columnheader")).to_have_count(5)
+    expect(page.locator("#documents")).not_to_contain_text(re.compile(r"\b[0-9a-f]{32}\b"))
     assert_translated(page)
     shot(page, "02-documents-after-upload.png")
 
@@ -215,7 +217,8 @@ def test_japanese_browser_gets_japanese_labels(page_ja: Page, app_server: Runnin
     assert_translated(page_ja)
     shot(page_ja, "07-japanese-ui.png")
     page_ja.get_by_role("tab", name="文書").click()
-    expect(page_ja.locator("#upload")).to_have_text("文書に追加")
+    expect(page_ja.locator("#files")).to_contain_text("PDF をアップロード")
+    expect(page_ja.locator("#documents")).to_contain_text("アップロード日時")
     shot(page_ja, "08-japanese-documents.png")
 
 
@@ -225,9 +228,7 @@ def test_sources_name_the_section_of_a_pdf_with_an_outline(page: Page, app_serve
     login(page, app_server.url)
     page.get_by_role("tab", name="Documents").click()
     page.locator("#files input[type=file]").set_input_files(outlined)
-    expect(page.locator("#files")).to_contain_text(outlined.name)
-    page.locator("#upload").click()
-    status = page.locator("#documents tr", has_text=outlined.name).locator("td").nth(5)
+    status = page.locator("#documents tr", has_text=outlined.name).locator("td").nth(2)
     expect(status).to_have_text("ready", timeout=INGEST_TIMEOUT_MS)
 
     page.get_by_role("tab", name="Chat").click()
@@ -251,8 +252,6 @@ def ensure_uploaded(page: Page, pdf: Path) -> None:
     row = rows.first
     if rows.count() == 0:
         page.locator("#files input[type=file]").set_input_files(pdf)
-        expect(page.locator("#files")).to_contain_text(pdf.name)
-        page.locator("#upload").click()
     expect(row).to_contain_text("ready", timeout=INGEST_TIMEOUT_MS)
     page.get_by_role("tab", name="Chat").click()
 
@@ -345,3 +344,28 @@ def test_page_view_follows_each_answer_and_citations_open_their_page(page: Page,
     expect(passage).to_contain_text(f"{outlined.name} — p. ")
     expect(page.locator(".toast-body")).to_have_count(0)
     shot(page, "15-reopened-conversation.png")
+
+
+def test_a_row_delete_asks_first_then_removes_the_document(page: Page, app_server: RunningServer) -> None:
+    """Each document row has a delete cell; it asks before deleting, and cancel keeps the document."""
+    login(page, app_server.url)
+    victim = PDF.parent / "natbib.pdf"
+    ensure_uploaded(page, victim)
+    page.get_by_role("tab", name="Documents").click()
+    rows = page.locator("#documents").get_by_role("row", name=re.compile(re.escape(victim.name)))
+    rows.first.get_by_role("gridcell").nth(4).click()
+    confirm = page.locator("#confirm-delete").first  # a Group carries its id twice
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text(f"Delete {victim.name}?")
+    page.locator("#cancel-delete").click()
+    expect(confirm).to_be_hidden()
+    expect(rows).to_have_count(1)
+
+    rows.first.get_by_role("gridcell").nth(4).click()
+    expect(confirm).to_be_visible()
+    shot(page, "16-confirm-row-delete.png")
+    page.locator("#delete-doc").click()
+    expect(rows).to_have_count(0)
+    expect(confirm).to_be_hidden()
+    expect(page.locator("#documents")).not_to_contain_text(re.compile(r"\b[0-9a-f]{32}\b"))
+    shot(page, "17-after-row-delete.png")

@@ -29,6 +29,7 @@ Session = dict[str, Any]
 
 DOC_HEADERS = MESSAGES["en"]["doc_headers"].split("|")
 JOB_HEADERS = MESSAGES["en"]["job_headers"].split("|")
+DOC_VIEW_HEADERS = MESSAGES["en"]["doc_view_headers"].split("|")
 
 
 def new_session() -> Session:
@@ -150,6 +151,21 @@ def documents_table(docs: list[DocumentInfo], lang: str) -> dict[str, Any]:
         for d in docs
     ]
     return {"headers": msg("doc_headers", lang).split("|"), "data": rows}
+
+
+def documents_view(docs: list[DocumentInfo], lang: str) -> dict[str, Any]:
+    """The documents table people see: name, pages, status, date and a delete cell (no ids)."""
+    rows = [
+        [
+            d.name,
+            d.pages,
+            msg(f"status.{d.status}", lang, error=d.error or ""),
+            f"{d.created_at:%Y-%m-%d %H:%M}",
+            msg("docs.delete_row", lang),
+        ]
+        for d in docs
+    ]
+    return {"headers": msg("doc_view_headers", lang).split("|"), "data": rows}
 
 
 def citation_choices(citations: list[dict[str, Any]], answer: int) -> list[tuple[str, str]]:
@@ -429,10 +445,36 @@ class Handlers:
         lang = language(request)
         return (
             self.jobs_table(owner, lang),
-            documents_table(docs, lang),
+            documents_view(docs, lang),
             gr.update(choices=ready),
             gr.update(choices=every),
         )
+
+    @ui_errors
+    def pick_row_to_delete(self, evt: gr.SelectData, request: gr.Request) -> tuple[Any, Any, str]:
+        """A click on a row's delete cell: that document is chosen and a confirmation shown."""
+        owner = self.user(request)
+        lang = language(request)
+        row, col = evt.index if isinstance(evt.index, (list, tuple)) else (evt.index, -1)
+        docs = self.s.registry.list(owner)
+        if col != 4 or not isinstance(row, int) or row >= len(docs):
+            return gr.update(), gr.update(visible=False), ""
+        # The table is refreshed every second: the clicked row is matched by position and name.
+        doc = docs[row]
+        if evt.row_value and str(evt.row_value[0]) != doc.name:
+            return gr.update(value=None), gr.update(visible=False), ""
+        return (
+            gr.update(value=doc.id),
+            gr.update(visible=True),
+            msg("docs.confirm_delete", lang, name=literal(doc.name)),
+        )
+
+    @ui_errors
+    def delete_confirmed(self, doc_id: str | None, request: gr.Request) -> tuple[dict[str, Any], Any, str]:
+        """The confirmation's delete button: the table without ids, the confirmation hidden."""
+        self.delete_document(doc_id, request)
+        docs = self.s.registry.list(self.user(request))
+        return documents_view(docs, language(request)), gr.update(visible=False), ""
 
     @ui_errors
     def delete_document(self, doc_id: str | None, request: gr.Request) -> dict[str, Any]:

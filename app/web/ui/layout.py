@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from app.web.ui.admin_tab import AdminTab
-from app.web.ui.handlers import DOC_HEADERS, JOB_HEADERS, Handlers, new_session
+from app.web.ui.handlers import DOC_VIEW_HEADERS, JOB_HEADERS, Handlers, new_session
 from app.web.ui.i18n import I18N
 from app.web.ui.usage_tab import UsageTab
 
@@ -66,11 +66,13 @@ class Ui:
     page_image: gr.Image
     passage: gr.Markdown
     files: gr.File
-    upload: gr.Button
     jobs: gr.Dataframe
     documents: gr.Dataframe
     doc_select: gr.Dropdown
     delete_doc: gr.Button
+    confirm_box: gr.Group
+    confirm_text: gr.Markdown
+    cancel_delete: gr.Button
     refresh: gr.Button
     timer: gr.Timer
     api_key: gr.Textbox | None
@@ -152,18 +154,24 @@ def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab, admin_tab: Admi
                 )
                 passage = gr.Markdown(label=_t("chat.passage"), elem_classes=["citation-passage"], elem_id="passage")
         with gr.Tab(_t("tab.documents"), id="documents"):
+            # Dropping or choosing files starts the upload; progress per file in the table below.
             files = gr.File(label=_t("docs.upload"), file_count="multiple", file_types=[".pdf"], elem_id="files")
-            upload = gr.Button(_t("docs.upload_button"), variant="primary", elem_id="upload")
             jobs = gr.Dataframe(
                 label=_t("docs.progress"), headers=JOB_HEADERS, value=[], interactive=False, elem_id="jobs"
             )
             documents = gr.Dataframe(
-                label=_t("docs.table"), headers=DOC_HEADERS, value=[], interactive=False, elem_id="documents"
+                label=_t("docs.table"), headers=DOC_VIEW_HEADERS, value=[], interactive=False, elem_id="documents"
             )
-            with gr.Row():
-                doc_select = gr.Dropdown(label=_t("docs.select"), choices=[], value=None, scale=3)
-                delete_doc = gr.Button(_t("docs.delete"), variant="stop", scale=1)
-                refresh = gr.Button(_t("docs.refresh"), scale=1)
+            # A click on a row's delete cell asks here before anything is deleted.
+            with gr.Group(visible=False, elem_id="confirm-delete") as confirm_box:
+                confirm_text = gr.Markdown()
+                with gr.Row():
+                    doc_select = gr.Dropdown(
+                        label=_t("docs.select"), choices=[], value=None, interactive=False, scale=3
+                    )
+                    delete_doc = gr.Button(_t("docs.delete"), variant="stop", scale=1, elem_id="delete-doc")
+                    cancel_delete = gr.Button(_t("chat.cancel"), scale=1, elem_id="cancel-delete")
+            refresh = gr.Button(_t("docs.refresh"), size="sm")
         with gr.Tab(_t("tab.settings"), id="settings"):
             api_key = key_save = key_clear = None
             if user_keys != "off":
@@ -203,11 +211,13 @@ def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab, admin_tab: Admi
         page_image=page_image,
         passage=passage,
         files=files,
-        upload=upload,
         jobs=jobs,
         documents=documents,
         doc_select=doc_select,
         delete_doc=delete_doc,
+        confirm_box=confirm_box,
+        confirm_text=confirm_text,
+        cancel_delete=cancel_delete,
         refresh=refresh,
         timer=timer,
         api_key=api_key,
@@ -263,11 +273,15 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers) -> None:
         **private,
     ).then(h.show_last_sources, [ui.session], page_view, **private)
 
-    ui.upload.click(h.upload, [ui.files], [ui.jobs], api_name="upload").then(lambda: None, None, ui.files, **private)
+    ui.files.upload(h.upload, [ui.files], [ui.jobs], api_name="upload").then(lambda: None, None, ui.files, **private)
     ui.refresh.click(h.refresh, None, refresh_outputs, **private)
-    ui.delete_doc.click(h.delete_document, [ui.doc_select], [ui.documents], api_name="delete_document")
+    confirm = [ui.doc_select, ui.confirm_box, ui.confirm_text]
+    ui.documents.select(h.pick_row_to_delete, None, confirm, **private)
+    ui.delete_doc.click(h.delete_confirmed, [ui.doc_select], [ui.documents, ui.confirm_box, ui.confirm_text], **private)
+    ui.cancel_delete.click(lambda: (gr.update(visible=False), ""), None, [ui.confirm_box, ui.confirm_text], **private)
     # API-only endpoints for scripted clients.
     ui.api_trigger.click(h.documents, None, ui.documents, api_name="documents")
+    ui.api_trigger.click(h.delete_document, [ui.doc_select], [ui.documents], api_name="delete_document")
     ui.api_trigger.click(h.page_image, [ui.api_doc_id, ui.api_page], ui.api_image, api_name="page")
     if ui.api_key is not None and ui.key_save is not None and ui.key_clear is not None:
         ui.key_save.click(
