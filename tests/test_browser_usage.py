@@ -61,7 +61,7 @@ def page(browser: Browser) -> Iterator[Page]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.skip("needs /usr/bin/chromium (Debian package 'chromium'; `make system-deps` installs it)")
+        pytest.fail("needs /usr/bin/chromium (Debian package 'chromium'; `make system-deps` installs it)")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -125,7 +125,7 @@ def test_text_pdf_ligatures_need_a_unicode_font(tmp_path: Path) -> None:
         pf.text_pdf(tmp_path, ["\ufb01nal"], name="core.pdf")
     font = pf.unicode_font_path()
     if font is None:
-        pytest.skip("no DejaVu Sans font installed")
+        pytest.fail("no DejaVu Sans font installed (Debian fonts-dejavu-core; `make system-deps` installs it)")
     path = pf.text_pdf(tmp_path, ["The \ufb01nal of\ufb01ce \ufb02ow"], name="lig.pdf", font=font)
     text = page_texts(path)[0]
     assert text == "The final office flow"  # PDFium decomposes ligatures

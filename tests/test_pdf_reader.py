@@ -56,43 +56,12 @@ def test_page_limit(tmp_path: Path) -> None:
     assert caught.value.reason == "too_large"
 
 
-def _decompression_bomb(path: Path, megabytes: int = 200) -> Path:
-    """A 0.6 MB PDF whose one page's content stream inflates to `megabytes` of text operators."""
-    import zlib
-
-    packer = zlib.compressobj(9)
-    block = b"BT /F1 12 Tf 72 712 Td (A) Tj ET\n" * 30000
-    parts, size = [], 0
-    while size < megabytes << 20:
-        parts.append(packer.compress(block))
-        size += len(block)
-    data = b"".join([*parts, packer.flush()])
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for i, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    path.write_bytes(bytes(out))
-    return path
-
-
 def test_memory_limit_stops_a_decompression_bomb_not_a_normal_pdf(tmp_path: Path) -> None:
     """Under the same 256 MB limit a real manual is read and a small PDF that inflates to 200 MB is
     refused; the reader process dies, this process carries on."""
     limits = ReadLimits(memory_mb=256, timeout_s=60)
     assert read_pdf(DATA / "natbib.pdf", limits=limits)[0].text
-    bomb = _decompression_bomb(tmp_path / "bomb.pdf")
+    bomb = pdf_factory.decompression_bomb(tmp_path)
     assert bomb.stat().st_size < 1 << 20
     with pytest.raises(IngestError) as caught:
         read_pdf(bomb, limits=limits)

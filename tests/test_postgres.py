@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -13,29 +12,19 @@ from app.documents.registry import DocumentRegistry
 from app.models.llm import Usage
 from app.storage.db import Database
 from app.usage.accounting import UsageRecorder
-
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+from tests.fixtures.postgres import fresh_database
 
 
 @pytest.fixture
 def pg_db() -> Iterator[Database]:
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3
-        )
-    except psycopg.OperationalError as e:
-        pytest.fail(f"PostgreSQL is required at 127.0.0.1:5432 and is not reachable ({e.__class__.__name__})")
-    name = f"pdfqa_test_{uuid.uuid4().hex[:8]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    db = Database(ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
-    db.create_all()
-    try:
-        yield db
-    finally:
-        db.close()
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
+    """A fresh database on the required PostgreSQL server (fails, not skips, without it)."""
+    with fresh_database() as url:
+        db = Database(url)
+        db.create_all()
+        try:
+            yield db
+        finally:
+            db.close()
 
 
 def test_services_work_on_postgresql(pg_db: Database) -> None:
