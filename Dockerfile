@@ -17,7 +17,7 @@ COPY app ./app
 # The app with the PostgreSQL driver and the object-store backends (s3://, gs://, az://) for files.url.
 # DL3013: its dependencies are the version ranges of pyproject.toml (there is no lock file).
 # hadolint ignore=DL3013
-RUN pip install ".[postgres,s3,gcs,azure]"
+RUN pip install ".[postgres,s3,gcs,azure,otel]"
 
 FROM python:3.11-slim-bookworm
 # uid 1000: Hugging Face Spaces run the container as 1000, so /data stays writable there too.

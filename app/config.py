@@ -353,6 +353,21 @@ class MetricsSettings(Section):
         return ServerSettings._networks(value)
 
 
+class OtelSettings(Section):
+    endpoint: str | None = Field(
+        None, description="OTLP/HTTP collector for traces, e.g. http://otel-collector:4318; null = no tracing"
+    )
+    service_name: str = Field("pdfqa", description="service.name on every span")
+    sample_ratio: float = Field(1.0, ge=0, le=1, description="Share of requests traced (parent-based)")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("otel.endpoint must be an http:// or https:// URL (OTLP over HTTP)")
+        return value or None
+
+
 class Settings(BaseSettings):
     """Everything the app can be configured with. See config.yaml for commented defaults."""
 
@@ -379,6 +394,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     auth: AuthSettings = AuthSettings()
     metrics: MetricsSettings = MetricsSettings()
+    otel: OtelSettings = OtelSettings()
     quotas: QuotaSettings = QuotaSettings()
     pricing: dict[str, ModelPrice] = Field(
         default_factory=lambda: dict(DEFAULT_PRICES), description="Price per million tokens, by model name"

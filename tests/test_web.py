@@ -18,6 +18,8 @@ from gradio_client import Client, handle_file
 
 from tests.conftest import DATA, ROOT
 from tests.fixtures.llm_server import FakeOpenAIServer
+from tests.fixtures.otlp_receiver import OTLPReceiver
+from tests.fixtures.pdf_factory import text_pdf
 from tests.fixtures.server import ADMIN, RunningServer, running_server
 
 BOB = ("bob", "bobs-long-password")
@@ -32,9 +34,19 @@ def llm_srv() -> Iterator[FakeOpenAIServer]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, llm_srv: FakeOpenAIServer) -> Iterator[RunningServer]:
+def otlp() -> Iterator[OTLPReceiver]:
+    with OTLPReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, llm_srv: FakeOpenAIServer, otlp: OTLPReceiver
+) -> Iterator[RunningServer]:
     data_dir = tmp_path_factory.mktemp("web") / "data"
     env = {
+        "APP_OTEL__ENDPOINT": otlp.url,  # traces on: what follows must also hold with them
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
         "APP_LLM__API_BASE": llm_srv.base_url,
         "APP_LLM__API_KEY": "sk-server-key",
         "APP_LLM__MODEL": "test-chat",
@@ -278,3 +290,79 @@ def test_every_request_has_an_id_and_an_access_line(server: RunningServer) -> No
     assert any(
         "path=/gradio_api/queue/join status=200" in line and "user=bob" in line for line in server.log().splitlines()
     )
+
+
+# ---- traces and secrets -------------------------------------------------------------------
+
+SECRET_TEXT = "Vault code QX7-PLOVER-5521 opens the archive room"
+
+
+def test_traces_reach_the_collector(
+    server: RunningServer, llm_srv: FakeOpenAIServer, otlp: OTLPReceiver, alice_doc: list[Any]
+) -> None:
+    llm_srv.reset()
+    llm_srv.reply_fn = lambda messages: "Use the super option [1]."
+    c = client(server, ADMIN)
+    assert answer_text(c.predict("Which option gives superscripts?", [], [], api_name="/ask")).startswith("Use the")
+    llm_url = llm_srv.base_url.rsplit("/v1", 1)[0]
+
+    def found() -> dict[str, list[Any]]:
+        spans = otlp.snapshot()
+        return {
+            "server": [s for s in spans if s.kind == 2 and "app.request_id" in s.attributes],
+            "sql": [s for s in spans if {"db.system", "db.system.name"} & set(s.attributes)],
+            "llm": [
+                s
+                for s in spans
+                if s.kind == 3
+                and str(s.attributes.get("url.full", s.attributes.get("http.url", ""))).startswith(llm_url)
+            ],
+            "retrieve": [s for s in spans if s.name == "retrieve" and "passages" in s.attributes],
+            "ingest": [s for s in spans if s.name == "ingest" and s.attributes.get("outcome") == "ingested"],
+        }
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not all(found().values()):
+        time.sleep(0.3)
+    kinds = found()
+    assert all(kinds.values()), {k: len(v) for k, v in kinds.items()}
+    assert {s.service for s in otlp.snapshot()} == {"pdfqa"}
+    # A server span's trace id is on the log lines of that request.
+    span = kinds["server"][-1]
+    assert any(
+        f"'trace_id': '{span.trace_id}'" in line and span.attributes["app.request_id"] in line
+        for line in server.log().splitlines()
+    )
+
+
+def test_no_secret_reaches_the_logs_the_audit_log_or_the_traces(
+    server: RunningServer, llm_srv: FakeOpenAIServer, otlp: OTLPReceiver, tmp_path: Path
+) -> None:
+    """One session with every kind of secret in play: the admin's and a user's password, a
+    personal API key, the server's key and a document's text. None of it may be written down."""
+    llm_srv.reset()
+    llm_srv.reply_fn = lambda messages: "The archive room has a code [1]."
+    pdf = text_pdf(tmp_path, [f"Archive procedures.\n{SECRET_TEXT}.\nAsk the front desk for the key."], "vault.pdf")
+    bob = client(server, BOB)
+    bob.predict([handle_file(str(pdf))], api_name="/upload")
+    wait_ready(bob, "vault.pdf")
+    bob.predict(USER_KEY, api_name="/set_key")
+    out = bob.predict("What opens the archive room?", [], [], api_name="/ask")
+    assert answer_text(out).startswith("The archive room has a code")
+    # The secrets did flow through the system: the document text reached the LLM, with the user's key.
+    assert any(SECRET_TEXT in json.dumps(body) for _path, body in llm_srv.requests)
+    assert llm_srv.api_keys[-1] == USER_KEY
+    assert _login_fails(server, BOB[0], "bobs-WRONG-password-4242")
+    time.sleep(1.5)  # log sinks and the span exporter flush
+    written = {str(p): p.read_bytes() for p in (server.data_dir / "logs").rglob("*") if p.is_file()}
+    written["server output"] = server.log().encode()
+    written["traces"] = b"".join(otlp.raw)
+    assert len(written) >= 4 and all(written.values())  # app.log, audit.log, output, traces
+    secrets = [ADMIN[1], BOB[1], "bobs-WRONG-password-4242", USER_KEY, "sk-server-key", SECRET_TEXT, "QX7-PLOVER"]
+    leaks = [(secret, where) for where, data in written.items() for secret in secrets if secret.encode() in data]
+    assert leaks == []
+
+
+def _login_fails(server: RunningServer, username: str, password: str) -> bool:
+    response = httpx.post(f"{server.url}/login", data={"username": username, "password": password})
+    return response.status_code == 400

@@ -20,13 +20,13 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import fsspec
 from loguru import logger
 from sqlalchemy import DateTime, Integer, delete, select, text
 
+from app import app_version
 from app.errors import AppError
 from app.storage.db import Base, Database
 from app.storage.files import FileStore, owner_key
@@ -42,13 +42,6 @@ SKIPPED_TABLES = frozenset(
 
 class BackupError(AppError):
     """The backup cannot be made, or cannot be restored (damaged, incomplete, wrong target)."""
-
-
-def _app_version() -> str:
-    try:
-        return version("pdfqa")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 class _Writer:
@@ -108,7 +101,7 @@ class BackupService:
         files = self._copy_files(out, {ready[d] for d in kept})
         manifest = {
             "format": FORMAT,
-            "app_version": _app_version(),
+            "app_version": app_version(),
             "schema_revision": self._db.current_revision(),
             "embedding_model": self._model,
             "vector_dim": self._vectors.dim,

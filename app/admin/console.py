@@ -116,12 +116,8 @@ class AdminConsole:
 
     def system(self, actor: str) -> dict[str, Any]:
         self.require_admin(actor)
-        from importlib.metadata import PackageNotFoundError, version
+        from app import app_version
 
-        try:
-            app_version = version("pdfqa")
-        except PackageNotFoundError:
-            app_version = "unknown"
         states = {}
         for name, check in self._checks.items():
             try:
@@ -131,7 +127,7 @@ class AdminConsole:
                 states[name] = f"not answering ({type(e).__name__})"
         index = self._index_states.get(self._settings.qdrant.collection)
         return {
-            "version": app_version,
+            "version": app_version(),
             "uptime_s": int(time.time() - self._started),
             "services": states,
             "embedding_model": self._settings.embeddings.model,

@@ -14,7 +14,7 @@ from llama_index.core.vector_stores.types import VectorStoreQueryMode
 from loguru import logger
 from pydantic import BaseModel
 
-from app import metrics
+from app import metrics, telemetry
 from app.answering.sparse import is_cjk, term_coverage
 from app.config import RetrievalSettings
 from app.documents.registry import DocumentRegistry
@@ -128,8 +128,10 @@ class Retriever:
 
         Document ids are intersected with the owner's own, so ids of someone else's documents
         select nothing."""
-        with metrics.RETRIEVAL_SECONDS.time():
-            return self._retrieve(owner, question, doc_ids, limit, mode)
+        with metrics.RETRIEVAL_SECONDS.time(), telemetry.span("retrieve", mode=mode or "default") as note:
+            found = self._retrieve(owner, question, doc_ids, limit, mode)
+            note(passages=len(found.passages), abstained=found.abstained)
+            return found
 
     def _retrieve(
         self, owner: str, question: str, doc_ids: Sequence[str] | None, limit: int | None, mode: str | None

@@ -22,7 +22,7 @@ from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeI
 from loguru import logger
 from pydantic import BaseModel
 
-from app import metrics
+from app import metrics, telemetry
 from app.config import DocumentSettings
 from app.documents.chunking import Chunker
 from app.documents.pdf_reader import PageText, ReadLimits, check_file, read_pdf
@@ -117,7 +117,9 @@ class IngestionService:
         self, owner: str, path: Path, name: str | None = None, progress: ProgressFn | None = None
     ) -> IngestResult:
         """Ingest one PDF for `owner`. Never raises for a bad file: the result says what happened."""
-        result = self._ingest_file(owner, path, name, progress)
+        with telemetry.span("ingest") as note:
+            result = self._ingest_file(owner, path, name, progress)
+            note(outcome=result.outcome, pages=result.pages, chunks=result.chunks, reason=result.reason or "")
         metrics.INGESTED.labels(result.outcome).inc()
         if result.outcome == "failed":
             metrics.INGEST_FAILURES.labels(result.reason or "failed").inc()

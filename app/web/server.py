@@ -19,6 +19,7 @@ from loguru import logger
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, make_asgi_app
 from starlette.routing import Mount
 
+from app import app_version, telemetry
 from app.auth.login import LoginService, bootstrap_admin
 from app.auth.sessions import GradioTokens
 from app.config import Settings
@@ -44,6 +45,8 @@ def create_app(container: Container) -> FastAPI:
     # Open the stores, load the models and validate chunking before serving anyone.
     _ = container.vector_store, container.ingestion, container.answers
     container.embedder.load()  # loaded on first use elsewhere; a server pays it before its first question
+    if telemetry.setup(settings.otel.endpoint, settings.otel.service_name, app_version(), settings.otel.sample_ratio):
+        telemetry.instrument_database(container.db.engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -58,6 +61,7 @@ def create_app(container: Container) -> FastAPI:
         container.sessions.purge_expired()
         yield
         container.close()
+        telemetry.shutdown()
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.include_router(health_router(container))
@@ -122,6 +126,7 @@ def create_app(container: Container) -> FastAPI:
         bindings=SessionBindings(),
     )
     app.add_middleware(RequestContextMiddleware, trust_incoming_id=bool(settings.server.trusted_proxies))
+    telemetry.instrument_web_app(app)  # outermost: the request id and access line fall inside its span
     return app
 
 

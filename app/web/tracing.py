@@ -16,6 +16,8 @@ from typing import Any
 
 from loguru import logger
 
+from app import telemetry
+
 _VALID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _QUIET = ("/healthz", "/readyz", "/metrics")  # probes and scrapes: logged at DEBUG
 
@@ -48,7 +50,9 @@ class RequestContextMiddleware:
                 message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode())]}
             await send(message)
 
-        with logger.contextualize(request_id=request_id):
+        trace_id = telemetry.annotate_request(request_id)  # None unless otel.endpoint is set
+        context = {"request_id": request_id} | ({"trace_id": trace_id} if trace_id else {})
+        with logger.contextualize(**context):
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
