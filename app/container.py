@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service 
     from app.answering.cache import AnswerCache
     from app.answering.chat import ChatService
     from app.answering.conversations import ConversationService
+    from app.answering.feedback import FeedbackService
     from app.answering.retrieval import Reranker, Retriever
     from app.answering.service import AnswerService
     from app.auth.sessions import SessionStore
@@ -255,6 +256,13 @@ class Container:
             self.answer_cache,
             max_question_chars=self.settings.chat.max_question_chars,
         )
+
+    @cached_property
+    def feedback(self) -> FeedbackService:
+        from app.answering.feedback import FeedbackService
+
+        model = self.chat_model.model if self.chat_model is not None else None
+        return FeedbackService(self.db, model, lambda user: self.admin_console.is_admin(user))
 
     @cached_property
     def conversations(self) -> ConversationService:

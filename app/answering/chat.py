@@ -22,9 +22,13 @@ from app.usage.quotas import QuotaService, Reservation
 CACHED_MODES = ("generated", "abstained")  # answers worth keeping (the others cost nothing to redo)
 
 
+STOPPED_NOTE = "(stopped)"
+
+
 @dataclass(frozen=True)
 class ChatEvent:
-    """A text delta while streaming; the last event carries the Answer and its conversation."""
+    """A text delta while streaming (with the conversation it is stored in); the last event carries
+    the Answer and its conversation."""
 
     delta: str = ""
     answer: Answer | None = None
@@ -70,11 +74,15 @@ class ChatService:
         conversation_id: str | None = None,
         doc_ids: Sequence[str] | None = None,
         api_key: str | None = None,
+        use_cache: bool = True,
+        stopped_note: str = STOPPED_NOTE,
     ) -> Generator[ChatEvent, None, None]:
         """Answer `question` for `owner`, continuing `conversation_id` when given.
 
         Raises QuotaExceeded before any LLM call when an allowance would be overdrawn. Every
-        question ends with one summary log line and its metrics, whichever door it came through."""
+        question ends with one summary log line and its metrics, whichever door it came through.
+        Closing the stream (a stop button, a client gone) cancels the LLM request; the tokens spent
+        so far are recorded and the partial answer is kept, ending with `stopped_note`."""
         if not question.strip():
             raise InvalidQuestion("type a question first")
         if len(question) > self._max_chars:
@@ -88,12 +96,13 @@ class ChatService:
         answer: Answer | None = None
         outcome = "failed"
         try:
-            with closing(self._stream(owner, question, conversation_id, doc_ids, api_key)) as events:
+            inner = self._stream(owner, question, conversation_id, doc_ids, api_key, use_cache, stopped_note)
+            with closing(inner) as events:
                 for event in events:
                     if event.answer is not None:
                         answer = event.answer
                         outcome = _outcome(answer)  # decided before the caller may stop reading
-                    elif first is None:
+                    elif first is None and event.delta:
                         first = time.perf_counter() - started
                         metrics.FIRST_TOKEN_SECONDS.observe(first)
                     yield event
@@ -136,18 +145,25 @@ class ChatService:
         conversation_id: str | None,
         doc_ids: Sequence[str] | None,
         api_key: str | None,
+        use_cache: bool = True,
+        stopped_note: str = STOPPED_NOTE,
     ) -> Generator[ChatEvent, None, None]:
         history = self._conversations.history(owner, conversation_id) if conversation_id else []
         cache_key = None
-        if self._cache is not None and not history:  # a follow-up depends on its conversation
+        if self._cache is not None and not history and use_cache:  # a follow-up depends on its conversation
             cache_key = self._cache.key(owner, question, doc_ids)
             hit = self._cache.get(owner, cache_key)
             if hit is not None:
                 yield from self._cached(owner, question, conversation_id, Answer.model_validate(hit))
                 return
         reservation = self._reserve(owner, question, history)
+        # The conversation exists from the first token on, so a stopped answer has a place to stay.
+        created = conversation_id is None
+        if conversation_id is None:
+            conversation_id = self._conversations.create(owner, question).id
         spent = Usage()
         answer: Answer | None = None
+        partial = ""
         cut = False
         try:
             events = self._answers.stream(
@@ -158,9 +174,15 @@ class ChatService:
                     if event.answer is not None:
                         answer = event.answer
                     else:
-                        yield ChatEvent(delta=event.delta)
+                        partial += event.delta
+                        yield ChatEvent(delta=event.delta, conversation_id=conversation_id)
         except GeneratorExit:
             cut = True
+            self._keep_stopped(owner, question, conversation_id, partial, stopped_note, created)
+            raise
+        except BaseException:
+            if created:  # nothing was answered: no empty conversation is left behind
+                self._conversations.delete(owner, conversation_id)
             raise
         finally:
             self._settle(reservation, spent, counted=answer is not None or cut)
@@ -169,6 +191,18 @@ class ChatService:
         if cache_key is not None and self._cache is not None and answer.mode in CACHED_MODES:
             self._cache.put(owner, cache_key, answer.model_dump())
         yield self._persist(owner, question, conversation_id, answer)
+
+    def _keep_stopped(
+        self, owner: str, question: str, conversation_id: str, partial: str, note: str, created: bool
+    ) -> None:
+        """A stopped answer stays in its conversation as far as it got, marked as stopped; stopped
+        before its first word, a new conversation is dropped (its reader never saw it)."""
+        if not partial.strip():
+            if created:
+                self._conversations.delete(owner, conversation_id)
+            return
+        self._conversations.append(owner, conversation_id, question, f"{partial.rstrip()} {note}", [])
+        logger.bind(user=owner).info("answer stopped by the reader chars={}", len(partial))
 
     def ask(self, owner: str, question: str, **kwargs: object) -> tuple[Answer, str]:
         """Non-streaming: the final Answer and its conversation id."""

@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.answering.service import Turn
 from app.errors import NotFound
-from app.storage.db import Conversation, Database, Message, utcnow
+from app.storage.db import Conversation, Database, Feedback, Message, utcnow
 
 TITLE_CHARS = 60
 
@@ -63,8 +63,10 @@ class ConversationService:
     def delete(self, owner: str, conversation_id: str) -> None:
         with self._db.session() as s:
             row = self._get(s, owner, conversation_id)
-            for message in s.scalars(select(Message).where(Message.conversation_id == row.id)):
-                s.delete(message)
+            # In this order (feedback on its answers, messages, the conversation) whatever the database's
+            # cascades: the ORM knows no relationships to order the deletes by.
+            s.execute(delete(Feedback).where(Feedback.conversation_id == row.id))
+            s.execute(delete(Message).where(Message.conversation_id == row.id))
             s.delete(row)
 
     def messages(self, owner: str, conversation_id: str) -> MessageList:
@@ -85,6 +87,18 @@ class ConversationService:
             s.add(Message(conversation_id=row.id, role="user", content=question))
             s.add(Message(conversation_id=row.id, role="assistant", content=answer, citations=citations))
             row.updated_at = utcnow()
+
+    def drop_last_turn(self, owner: str, conversation_id: str, question: str) -> bool:
+        """Remove the last turn when it asked `question` (to ask it again); False when it did not."""
+        with self._db.session() as s:
+            self._get(s, owner, conversation_id)
+            newest = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id.desc())
+            rows = list(s.scalars(newest.limit(2)))
+            if len(rows) < 2 or rows[1].role != "user" or rows[1].content != question:
+                return False
+            for row in rows:
+                s.delete(row)
+            return True
 
     @staticmethod
     def _get(s: Any, owner: str, conversation_id: str) -> Conversation:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from app.admin.console import AdminConsole
 from app.answering.chat import ChatService
 from app.answering.conversations import ConversationService
+from app.answering.feedback import FeedbackService
 from app.answering.service import AnswerService
 from app.container import Container
 from app.documents.ingestion import IngestionService
@@ -31,6 +32,7 @@ class WebServices:
     quotas: QuotaService
     usage_report: UsageReport
     admin: AdminConsole
+    feedback: FeedbackService
 
     @classmethod
     def from_container(cls, c: Container) -> WebServices:
@@ -46,4 +48,5 @@ class WebServices:
             quotas=c.quotas,
             usage_report=c.usage_report,
             admin=c.admin_console,
+            feedback=c.feedback,
         )
