@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from tests.fixtures.llm_server import FakeOpenAIServer
 from tests.fixtures.server import ADMIN, ROOT, RunningServer, running_server
@@ -338,8 +338,7 @@ def test_page_view_follows_each_answer_and_citations_open_their_page(page: Page,
     conversation = page.locator("#chatbot").get_by_text(QUESTION).inner_text()
     page.get_by_role("button", name="New chat").click()
     expect(passage).to_have_text("")
-    page.get_by_label("Conversations").click()
-    page.get_by_role("option", name=conversation[:40]).first.click()
+    page.locator("#conversations").get_by_text(conversation[:40]).first.click()
     expect(page.locator("#chatbot").get_by_text("Sources")).to_have_count(2)
     expect(passage).to_contain_text(f"{outlined.name} — p. ")
     expect(page.locator(".toast-body")).to_have_count(0)
@@ -369,3 +368,211 @@ def test_a_row_delete_asks_first_then_removes_the_document(page: Page, app_serve
     expect(confirm).to_be_hidden()
     expect(page.locator("#documents")).not_to_contain_text(re.compile(r"\b[0-9a-f]{32}\b"))
     shot(page, "17-after-row-delete.png")
+
+
+def current_conversation(page: Page) -> Locator:
+    """The highlighted (open) item of the conversation list."""
+    return page.locator("#conversations label:has(input:checked)")
+
+
+def new_chat_and_ask(page: Page, question: str) -> None:
+    page.get_by_role("button", name="New chat").click()
+    expect(page.locator("#chatbot").get_by_text("Sources")).to_have_count(0)
+    page.locator("#question textarea").fill(question)
+    page.locator("#send").click()
+    expect(page.locator("#chatbot").get_by_text("Sources")).to_have_count(1)
+
+
+def test_conversations_in_the_sidebar_open_rename_and_delete_in_place(page: Page, app_server: RunningServer) -> None:
+    """Newest first with the first question as title, the open one highlighted; one click opens a
+    conversation with its messages and last sources; rename and delete happen in the list."""
+    first, second = QUESTION, "Which natbib option sorts numerical citations?"
+    login(page, app_server.url)
+    ensure_uploaded(page, PDF)
+    new_chat_and_ask(page, first)
+    expect(current_conversation(page)).to_have_text(first)
+    new_chat_and_ask(page, second)
+    items = page.locator("#conversations label")
+    expect(items.first).to_have_text(second)  # newest first
+    expect(current_conversation(page)).to_have_text(second)
+    assert items.count() >= 2
+
+    # One click opens the older one: its question and answer, its sources in the page view.
+    page.locator("#conversations").get_by_text(first, exact=True).click()
+    chat = page.locator("#chatbot")
+    expect(chat).to_contain_text(first)
+    expect(chat).not_to_contain_text(second)
+    expect(current_conversation(page)).to_have_text(first)
+    expect(page.locator("#passage")).to_contain_text(f"{PDF.name} — p. ")
+    shot(page, "18-conversation-list.png")
+
+    # Rename in place: the box is filled with the current title; Enter saves.
+    page.locator("#rename-chat").click()
+    title = page.locator("#new-title textarea, #new-title input").first
+    expect(title).to_have_value(first)
+    title.fill("Superscript citations")
+    title.press("Enter")
+    expect(current_conversation(page)).to_have_text("Superscript citations")
+    expect(page.locator("#rename-box").first).to_be_hidden()
+
+    # Delete in place asks first; cancel keeps it, confirm removes it and empties the chat.
+    page.locator("#delete-chat").click()
+    confirm = page.locator("#confirm-chat-delete").first
+    expect(confirm).to_contain_text("Superscript citations")
+    shot(page, "19-conversation-delete-confirm.png")
+    page.locator("#delete-chat-no").click()
+    expect(confirm).to_be_hidden()
+    expect(page.locator("#conversations")).to_contain_text("Superscript citations")
+    page.locator("#delete-chat").click()
+    page.locator("#delete-chat-yes").click()
+    expect(page.locator("#conversations")).not_to_contain_text("Superscript citations")
+    expect(chat).not_to_contain_text(first)
+    expect(page.locator(".toast-body")).to_have_count(0)
+
+
+LONG_REPLY = " ".join(f"Word{i} of a long answer about natbib [1]." for i in range(80))
+
+
+def bot_messages(page: Page) -> Locator:
+    return page.locator("#chatbot .message-row.bot-row, #chatbot .bot-row")
+
+
+def test_stop_keeps_the_partial_answer_retry_asks_again_copy_and_feedback(
+    page: Page, app_server: RunningServer, llm: FakeOpenAIServer
+) -> None:
+    """Stop ends a streaming answer at once (no error shown), the partial answer stays marked as
+    stopped (also when the conversation is reopened); retry asks the question again; copy gives the
+    answer as plain text; a thumbs-down with a comment reaches the admins' feedback list."""
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    login(page, app_server.url)
+    ensure_uploaded(page, PDF)
+    page.get_by_role("button", name="New chat").click()
+    chat = page.locator("#chatbot")
+    llm.reply_fn = lambda messages: LONG_REPLY
+    try:
+        page.locator("#question textarea").fill(QUESTION)
+        page.locator("#send").click()
+        expect(chat).to_contain_text("Word3 of a long answer")
+        page.locator("#stop").click()
+        expect(chat).to_contain_text("(stopped)")
+    finally:
+        llm.reply_fn = reply
+    shown = chat.inner_text()
+    page.wait_for_timeout(1500)
+    assert chat.inner_text() == shown, "the answer kept streaming after stop"
+    assert "Word79" not in shown and "Sources" not in shown
+    expect(page.locator(".toast-body")).to_have_count(0)
+    expect(chat.get_by_text("Error", exact=True)).to_have_count(0)
+    expect(current_conversation(page)).to_have_text(QUESTION)  # kept, and open
+    shot(page, "20-stopped-answer.png")
+
+    # Reopened, the conversation shows the partial answer, marked as stopped.
+    page.get_by_role("button", name="New chat").click()
+    expect(chat).not_to_contain_text("(stopped)")
+    page.locator("#conversations").get_by_text(QUESTION, exact=True).first.click()
+    expect(chat).to_contain_text("(stopped)")
+
+    # Retry: the same question again, its answer in place of the stopped one.
+    bot_messages(page).last.hover()
+    page.locator("#chatbot").get_by_role("button", name="Retry").click()
+    expect(chat.get_by_text("Sources")).to_have_count(1)
+    expect(chat).not_to_contain_text("(stopped)")
+    expect(chat.get_by_text(QUESTION, exact=True)).to_have_count(1)
+    expect(bot_messages(page)).to_have_count(1)
+
+    # Copy: the answer's text without its Markdown.
+    bot_messages(page).last.hover()
+    chat.get_by_role("button", name="Copy message").last.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "super option" in copied and PDF.name in copied
+    assert "**" not in copied and "\n> " not in copied and "---" not in copied, copied
+
+    # Feedback: thumbs down opens a comment box; the comment reaches the admin's list.
+    chat.get_by_role("button", name="Dislike").last.click()
+    box = page.locator("#feedback-box").first
+    expect(box).to_be_visible()
+    page.locator("#feedback-text textarea").fill("The cited page is about author-year citations.")
+    shot(page, "21-feedback-comment.png")
+    page.locator("#feedback-send").click()
+    expect(box).to_be_hidden()
+    expect(page.locator(".toast-body")).to_contain_text("feedback was saved")
+    page.get_by_role("tab", name="Admin").click()
+    page.get_by_role("tab", name="Feedback").click()
+    table = page.locator("#admin-feedback")
+    expect(table).to_contain_text("The cited page is about author-year citations.")
+    expect(table).to_contain_text(QUESTION)
+    expect(table).to_contain_text(f"{PDF.name} p.")
+    expect(table).to_contain_text("not helpful")
+    shot(page, "22-admin-feedback.png")
+
+
+def test_enter_sends_shift_enter_adds_a_line_and_both_layouts_fit(page: Page, app_server: RunningServer) -> None:
+    """Keyboard: Shift+Enter adds a line, Enter sends. Layouts: 1366x768 and a 390 px phone, where
+    nothing overflows sideways and the page view sits below the chat."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login(page, app_server.url)
+    ensure_uploaded(page, PDF)
+    page.get_by_role("button", name="New chat").click()
+    box = page.locator("#question textarea")
+    box.click()
+    box.type("Which natbib option")
+    box.press("Shift+Enter")
+    box.type("gives superscript numbers?")
+    expect(box).to_have_value("Which natbib option\ngives superscript numbers?")
+    expect(page.locator("#chatbot")).not_to_contain_text("Which natbib option")  # not sent yet
+    box.press("Enter")
+    expect(page.locator("#chatbot").get_by_text("Sources")).to_have_count(1)
+    expect(page.locator("#chatbot")).to_contain_text("gives superscript numbers?")
+    expect(box).to_have_value("")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=str(SCREENSHOTS / "23-layout-1366x768.png"))
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(500)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "sideways overflow"
+    chat_box = page.locator("#chatbot").bounding_box()
+    view_box = page.locator("#page-image").bounding_box()
+    assert chat_box and view_box and view_box["y"] >= chat_box["y"] + chat_box["height"] - 1, "page view not below"
+    assert chat_box["width"] <= 390
+    shot(page, "24-layout-390-phone.png")
+
+
+@pytest.fixture(scope="module")
+def retrieval_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """The app without a language model: answers are the best passages."""
+    with running_server(tmp_path_factory.mktemp("retrieval") / "data") as server:
+        yield server
+
+
+@pytest.fixture
+def retrieval_page(browser: Browser, request: pytest.FixtureRequest, retrieval_server: RunningServer) -> Iterator[Page]:
+    yield from _context(browser, request, retrieval_server, "en-US")
+
+
+def test_retrieval_only_says_so_once_and_lists_the_best_passages(
+    retrieval_page: Page, retrieval_server: RunningServer
+) -> None:
+    page = retrieval_page
+    login(page, retrieval_server.url)
+    banner = page.locator("#retrieval-only")
+    expect(banner).to_contain_text("Retrieval only")
+    expect(banner).to_have_count(1)
+    ensure_uploaded(page, PDF)
+    for n, question in enumerate((QUESTION, "How are author-year citations sorted?")):
+        page.locator("#question textarea").fill(question)
+        page.locator("#send").click()
+        expect(page.locator("#chatbot").get_by_text("Best passages")).to_have_count(n + 1)
+    answer = bot_messages(page).last
+    text = answer.inner_text()
+    assert "Answer generation is off" not in text  # said once above the chat, not in every answer
+    entries = re.findall(r"\[(\d+)\] " + re.escape(PDF.name) + r" — p\. \d+", text)
+    assert 1 <= len(entries) <= 5 and entries[0] == "1", text
+    assert len(text) < 1500, "a short list, not a long answer"
+    expect(page.locator("#page-image img")).to_be_visible()
+    # A passage's [n] opens its page beside the chat.
+    if len(entries) > 1:
+        click_marker(page, 1, f"[{entries[1]}]")
+        expect(page.locator("#sources input:checked").locator("xpath=..")).to_contain_text(f"[{entries[1]}] ")
+    expect(page.locator("#passage")).to_contain_text(f"{PDF.name} — p. ")
+    expect(page.locator(".toast-body")).to_have_count(0)
+    shot(page, "25-retrieval-only.png")

@@ -10,11 +10,13 @@ from typing import Any
 import gradio as gr
 
 from app.admin.console import USER_HEADERS, AdminConsole
+from app.answering.feedback import FeedbackService
 from app.web.ui.handlers import ui_errors
 from app.web.ui.i18n import I18N, language, msg
 
 AUDIT_HEADERS = ["time", "event", "actor", "client", "target", "outcome"]
 ERROR_HEADERS = ["time", "ref", "where", "error", "message"]
+FEEDBACK_HEADERS = ["time", "user", "rating", "question", "comment", "sources", "model"]
 
 
 def _t(key: str) -> Any:
@@ -26,9 +28,15 @@ def _client(request: gr.Request | None) -> str | None:
 
 
 class AdminTab:
-    def __init__(self, console: AdminConsole, user_of: Callable[[gr.Request | None], str]) -> None:
+    def __init__(
+        self,
+        console: AdminConsole,
+        user_of: Callable[[gr.Request | None], str],
+        feedback: FeedbackService | None = None,
+    ) -> None:
         self._console = console
         self._user_of = user_of
+        self._feedback = feedback
         self.tab: gr.Tab | None = None  # set by the layout (`with gr.Tab(...) as admin_tab.tab`)
 
     # ---- layout -------------------------------------------------------------------------------
@@ -64,6 +72,12 @@ class AdminTab:
                 self.actor = gr.Textbox(label=_t("admin.actor"), elem_id="admin-actor")
                 self.filter = gr.Button(_t("admin.filter"), elem_id="admin-filter")
             self.audit = gr.Dataframe(headers=AUDIT_HEADERS, value=[], interactive=False, elem_id="admin-audit")
+        with gr.Tab(_t("admin.feedback"), elem_id="admin-feedback-tab"):
+            # What people thought of their answers, newest first: which questions the documents fail.
+            self.only_down = gr.Checkbox(label=_t("admin.feedback_down"), elem_id="admin-feedback-down")
+            self.feedback = gr.Dataframe(
+                headers=FEEDBACK_HEADERS, value=[], interactive=False, wrap=True, elem_id="admin-feedback"
+            )
         self.refresh = gr.Button(_t("docs.refresh"), size="sm", elem_id="admin-refresh")
 
     # ---- wiring -------------------------------------------------------------------------------
@@ -76,6 +90,8 @@ class AdminTab:
         for trigger in [self.refresh.click, *([self.tab.select] if self.tab is not None else [])]:
             trigger(self.view, [self.event, self.actor], views, show_progress="hidden", **private)
         self.filter.click(self.view, [self.event, self.actor], views, **private)
+        for trigger in [self.refresh.click, self.only_down.change, *([self.tab.select] if self.tab else [])]:
+            trigger(self.feedback_view, [self.only_down], [self.feedback], show_progress="hidden", **private)
         form = [self.name, self.password, self.make_admin, self.transfer_to]
         outputs = [self.result, self.users, self.password]
         for button, action in (
@@ -108,6 +124,19 @@ class AdminTab:
         lines = self._console.audit_log(admin, event=(event or "").strip(), who=(actor or "").strip())
         audit = {"headers": AUDIT_HEADERS, "data": [[_cell(e.get(h)) for h in AUDIT_HEADERS] for e in lines]}
         return users, self._console.system(admin), errors, audit
+
+    @ui_errors
+    def feedback_view(self, only_down: bool, request: gr.Request) -> dict[str, Any]:
+        """Newest first; thumbs down only when asked (the checks are the service's: admins only)."""
+        admin, lang = self._user_of(request), language(request)
+        rows = []
+        if self._feedback is not None:
+            for f in self._feedback.list(admin, rating=-1 if only_down else None):
+                sources = ", ".join(f"{s.get('file')} p.{s.get('page')}" for s in f.sources)
+                rating = msg("feedback.up" if f.rating > 0 else "feedback.down", lang)
+                when = f"{f.created_at:%Y-%m-%d %H:%M}"
+                rows.append([when, f.owner, rating, f.question, f.comment, sources, f.model])
+        return {"headers": msg("feedback.headers", lang).split("|"), "data": rows}
 
     def _action(self, action: str) -> Callable[..., tuple[str, Any, str]]:
         @ui_errors

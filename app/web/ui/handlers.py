@@ -13,6 +13,7 @@ import gradio as gr
 from loguru import logger
 from PIL import Image
 
+from app.answering.prompts import RETRIEVAL_ONLY
 from app.answering.service import Answer, Citation
 from app.audit import audit
 from app.config import Settings
@@ -30,6 +31,7 @@ Session = dict[str, Any]
 DOC_HEADERS = MESSAGES["en"]["doc_headers"].split("|")
 JOB_HEADERS = MESSAGES["en"]["job_headers"].split("|")
 DOC_VIEW_HEADERS = MESSAGES["en"]["doc_view_headers"].split("|")
+RANKED_PASSAGES = 5  # retrieval only: the best passages shown, best first
 
 
 def new_session() -> Session:
@@ -137,6 +139,39 @@ def format_citations(citations: list[dict[str, Any]], lang: str) -> str:
     return "\n".join(lines)
 
 
+def message_text(message: dict[str, Any]) -> str:
+    """A chat message's text, whether the browser sent it as a string or as a list of parts."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return str(content or "")
+
+
+def answer_markdown(text: str, mode: str, citations: list[dict[str, Any]], lang: str) -> str:
+    """An answer as the chat shows it: the model's text and its sources; with no model (retrieval
+    only) a short ranked list of the best passages instead (the banner above the chat says why)."""
+    if mode == "retrieval_only" or text in RETRIEVAL_ONLY.values():
+        return format_ranked(citations, lang)
+    return model_output(text) + format_citations(citations, lang)
+
+
+def format_ranked(citations: list[dict[str, Any]], lang: str) -> str:
+    """The best passages, best first: "[n] file — p. N · section" and a short quote; each [n]
+    opens its page beside the chat."""
+    lines = [f"**{msg('ranked', lang)}**"]
+    for c in citations[:RANKED_PASSAGES]:
+        quote = " ".join(str(c["text"]).split())
+        quote = quote if len(quote) <= 140 else quote[:139] + "…"
+        section = f" · {literal(c['section'])}" if c.get("section") else ""
+        lines.append(
+            f"\n[{c['number']}] **{literal(str(c['file']))}** — {msg('page', lang)} {c['page']}{section}"
+            f"\n> {literal(quote)}"
+        )
+    return "\n".join(lines)
+
+
 def documents_table(docs: list[DocumentInfo], lang: str) -> dict[str, Any]:
     rows = [
         [
@@ -235,6 +270,39 @@ class Handlers:
     ) -> Iterator[tuple[list[dict[str, Any]], Session, Any, str]]:
         """Stream an answer into the chat, then attach its citations. The question service does the
         rest (quota, cache, accounting, storing the turn); a refused question makes no LLM call."""
+        yield from self._answer(message, list(chat or []), session, scope, request)
+
+    @ui_errors_stream
+    def retry(
+        self,
+        chat: list[dict[str, Any]] | None,
+        session: Session,
+        scope: list[str] | None,
+        request: gr.Request,
+    ) -> Iterator[tuple[list[dict[str, Any]], Session, Any, str]]:
+        """The chat's retry button: the last question asked again, its earlier answer replaced."""
+        owner = self.user(request)
+        session = bind_session(session, owner)
+        chat = list(chat or [])
+        last = max((i for i, m in enumerate(chat) if m.get("role") == "user"), default=None)
+        if last is None:
+            return
+        question = message_text(chat[last])
+        if session.get("conversation_id"):
+            self.s.conversations.drop_last_turn(owner, session["conversation_id"], question)
+        answers = {i: c for i, c in (session.get("answers") or {}).items() if i < last}
+        session = {**session, "answers": answers}
+        yield from self._answer(question, chat[:last], session, scope, request, use_cache=False)
+
+    def _answer(
+        self,
+        message: str,
+        chat: list[dict[str, Any]],
+        session: Session,
+        scope: list[str] | None,
+        request: gr.Request,
+        use_cache: bool = True,
+    ) -> Iterator[tuple[list[dict[str, Any]], Session, Any, str]]:
         owner = self.user(request)
         session = bind_session(session, owner)
         lang = language(request)
@@ -244,35 +312,65 @@ class Handlers:
         if len(question) > self.settings.chat.max_question_chars:
             raise gr.Error(msg("question_too_long", lang, n=len(question), max=self.settings.chat.max_question_chars))
         api_key = self._api_key(session, lang)
-        chat = list(chat or [])
         conversation_id = session.get("conversation_id")
         chat.append({"role": "user", "content": question})
         chat.append({"role": "assistant", "content": ""})
         answer: Answer | None = None
         streamed = ""
+        events = self.s.chat.stream(
+            owner,
+            question,
+            conversation_id=conversation_id,
+            doc_ids=scope or None,
+            api_key=api_key,
+            use_cache=use_cache,
+            stopped_note=msg("stopped", lang),
+        )
         try:
-            for event in self.s.chat.stream(
-                owner, question, conversation_id=conversation_id, doc_ids=scope or None, api_key=api_key
-            ):
+            for event in events:
                 if event.answer is not None:
                     answer, conversation_id = event.answer, event.conversation_id
                     continue
                 streamed += event.delta
+                if event.conversation_id != session.get("conversation_id"):
+                    # Known from the first word on: a stopped answer stays in this conversation.
+                    session = {**session, "conversation_id": event.conversation_id}
                 chat[-1] = {"role": "assistant", "content": model_output(streamed)}
                 yield chat, session, gr.update(), ""
         except QuotaExceeded as e:  # counted and logged by the question service
             raise gr.Error(quota_message(e, lang), title=msg("quota_title", lang), print_exception=False) from e
+        finally:
+            events.close()  # stopped: the LLM request ends here, its tokens are recorded
         assert answer is not None
         citations = [c.model_dump() for c in answer.citations]
         index = len(chat) - 1
         answers = {**(session.get("answers") or {}), index: citations}
         session = {**session, "conversation_id": conversation_id, "citations": citations, "answers": answers}
-        cached = f"\n\n*{msg('cached', lang)}*" if answer.cached else ""
-        chat[-1] = {
-            "role": "assistant",
-            "content": model_output(answer.answer) + format_citations(citations, lang) + cached,
-        }
+        chat[-1] = {"role": "assistant", "content": answer_markdown(answer.answer, answer.mode, citations, lang)}
+        if answer.cached:
+            chat[-1]["content"] += f"\n\n*{msg('cached', lang)}*"
         yield chat, session, sources_update(citations, index), ""
+
+    @ui_errors
+    def mark_stopped(
+        self, chat: list[dict[str, Any]] | None, session: Session, request: gr.Request
+    ) -> tuple[list[dict[str, Any]], str | Any]:
+        """After the stop button cancelled a streaming answer: the partial answer stays, marked as
+        stopped (the question service stored it so); stopped before its first word, the question
+        goes back into the input box."""
+        session = bind_session(session, self.user(request))
+        lang = language(request)
+        chat = list(chat or [])
+        last = len(chat) - 1
+        if last < 1 or chat[last].get("role") != "assistant" or last in (session.get("answers") or {}):
+            return chat, gr.update()  # nothing was streaming (or the answer had already arrived)
+        text = message_text(chat[last])
+        if text.endswith(msg("stopped", lang)):
+            return chat, gr.update()
+        if not text.strip():
+            return chat[:-2], message_text(chat[-2])
+        chat[last] = {"role": "assistant", "content": f"{text.rstrip()} {msg('stopped', lang)}"}
+        return chat, gr.update()
 
     @ui_errors
     def show_citation(
@@ -316,77 +414,6 @@ class Handlers:
     def page_image(self, doc_id: str, page: float, request: gr.Request) -> Image.Image:
         """API: render one page of one of the caller's documents."""
         return self.s.pages.render(self.user(request), doc_id, int(page))
-
-    # ---- conversations ----------------------------------------------------------------------
-
-    @ui_errors
-    def conversation_choices(self, request: gr.Request) -> Any:
-        owner = self.user(request)
-        return gr.update(choices=[(c.title, c.id) for c in self.s.conversations.list(owner)])
-
-    @ui_errors
-    def open_conversation(
-        self, conversation_id: str | None, session: Session, request: gr.Request
-    ) -> tuple[list[dict[str, Any]], Session, Any]:
-        owner = self.user(request)
-        session = bind_session(session, owner)
-        lang = language(request)
-        if not conversation_id:
-            return (
-                [],
-                {**session, "conversation_id": None, "citations": [], "answers": {}},
-                sources_update([], 0),
-            )
-        chat: list[dict[str, Any]] = []
-        citations: list[dict[str, Any]] = []
-        answers: dict[int, list[dict[str, Any]]] = {}
-        for m in self.s.conversations.messages(owner, conversation_id):
-            if m.role == "user":
-                chat.append({"role": "user", "content": m.content})
-            else:
-                citations = m.citations or []
-                answers[len(chat)] = citations
-                content = model_output(m.content) + format_citations(citations, lang)
-                chat.append({"role": "assistant", "content": content})
-        last = max(answers, default=0)
-        return (
-            chat,
-            {**session, "conversation_id": conversation_id, "citations": citations, "answers": answers},
-            sources_update(answers.get(last, []), last),
-        )
-
-    @ui_errors
-    def new_conversation(self, session: Session, request: gr.Request) -> tuple[list[Any], Session, Any, Any]:
-        session = bind_session(session, self.user(request))
-        return (
-            [],
-            {**session, "conversation_id": None, "citations": [], "answers": {}},
-            gr.update(value=None),
-            sources_update([], 0),
-        )
-
-    @ui_errors
-    def rename_conversation(self, conversation_id: str | None, title: str, request: gr.Request) -> tuple[Any, str]:
-        owner = self.user(request)
-        if conversation_id:
-            self.s.conversations.rename(owner, conversation_id, title)
-        choices = [(c.title, c.id) for c in self.s.conversations.list(owner)]
-        return gr.update(choices=choices, value=conversation_id), ""
-
-    @ui_errors
-    def delete_conversation(
-        self, conversation_id: str | None, session: Session, request: gr.Request
-    ) -> tuple[Any, list[Any], Session]:
-        owner = self.user(request)
-        session = bind_session(session, owner)
-        if conversation_id:
-            self.s.conversations.delete(owner, conversation_id)
-        choices = [(c.title, c.id) for c in self.s.conversations.list(owner)]
-        return (
-            gr.update(choices=choices, value=None),
-            [],
-            {**session, "conversation_id": None, "citations": [], "answers": {}},
-        )
 
     # ---- documents --------------------------------------------------------------------------
 
@@ -515,6 +542,13 @@ class Handlers:
         owner = self.user(request)
         totals = self.s.usage.totals(owner)
         return msg("usage", language(request), prompt=totals.prompt_tokens, completion=totals.completion_tokens)
+
+    @ui_errors
+    def retrieval_banner(self, request: gr.Request) -> Any:
+        """Above the chat, once: with no language model, answers are the best passages."""
+        if self.s.chat.generation_enabled:
+            return gr.update(visible=False)
+        return gr.update(visible=True, value=msg("retrieval_only", language(request)))
 
     @ui_errors
     def whoami(self, request: gr.Request) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 import gradio as gr
 
 from app.web.ui.admin_tab import AdminTab
+from app.web.ui.conversations_panel import ConversationsPanel
 from app.web.ui.handlers import DOC_VIEW_HEADERS, JOB_HEADERS, Handlers, new_session
 from app.web.ui.i18n import I18N
 from app.web.ui.usage_tab import UsageTab
@@ -17,6 +18,24 @@ CSS = """
 #chatbot .bot, #chatbot [data-testid="bot"] { cursor: pointer; }
 #sources label { width: 100%; }
 footer { display: none !important; }
+/* The conversation list: one title per line, the open one highlighted, no radio dots. */
+#conversations .wrap { flex-direction: column; gap: 2px; max-height: 46vh; overflow-y: auto; flex-wrap: nowrap; }
+#conversations label { width: 100%; margin: 0; border-radius: 6px; white-space: normal; overflow: hidden;
+  text-overflow: ellipsis; display: block; }
+#conversations label input { position: absolute; opacity: 0; pointer-events: none; }
+#conversations label.selected, #conversations label:has(input:checked) {
+  background: var(--color-accent-soft); border-color: var(--color-accent); font-weight: 600; }
+#retrieval-only { border-left: 4px solid var(--color-accent); padding: 4px 12px; }
+#chat-row { flex-wrap: wrap; }
+#chat-row > * { min-width: 0; }
+#chatbot .message-row, #chatbot .message { max-width: 100%; overflow-wrap: anywhere; }
+/* A phone: everything in one column, the page view below the chat. */
+@media (max-width: 700px) {
+  #chat-row { flex-direction: column; }
+  #chat-row > * { width: 100% !important; min-width: 0 !important; flex: 1 1 auto !important; }
+  #conversations .wrap { max-height: 24vh; }
+  #page-image { max-height: 60vh; }
+}
 """
 
 # Which [n] marker a click in the chat landed on: read from the text under the pointer, before
@@ -42,6 +61,17 @@ CITE_CLICK_JS = r"""
       if (offset >= m.index && offset <= m.index + m[0].length) { window.__citeN = Number(m[1]); return; }
     }
   }, true);
+  // The copy button of an answer copies its text, not its Markdown (bold marks, quote signs, rules).
+  let fromChat = false;
+  document.addEventListener('click', (e) => { fromChat = !!e.target.closest && !!e.target.closest('#chatbot'); }, true);
+  const plain = (t) => t.replace(/^\s*---\s*$/gm, '').replace(/^> ?/gm, '    ')
+    .replace(/\*\*([^*]+)\*\*/g, '$1').replace(/(^|\s)\*([^*\n]+)\*(?=\s|$)/g, '$1$2')
+    .replace(/\\([\\`*_{}\[\]()#+\-.!|>~<])/g, '$1').replace(/\n{3,}/g, '\n\n')
+    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&').trim();
+  if (navigator.clipboard && navigator.clipboard.writeText) {
+    const write = navigator.clipboard.writeText.bind(navigator.clipboard);
+    navigator.clipboard.writeText = (text) => write(fromChat ? plain(String(text)) : text);
+  }
 }
 """
 
@@ -55,11 +85,22 @@ class Ui:
     chatbot: gr.Chatbot
     question: gr.Textbox
     send: gr.Button
-    conversations: gr.Dropdown
+    stop: gr.Button
+    retrieval_banner: gr.Markdown
+    conversations: gr.Radio
     new_chat: gr.Button
+    rename_box: gr.Group
     new_title: gr.Textbox
+    rename_open: gr.Button
     rename: gr.Button
     delete_chat: gr.Button
+    chat_confirm: gr.Group
+    chat_confirm_text: gr.Markdown
+    chat_delete_yes: gr.Button
+    chat_delete_no: gr.Button
+    feedback_box: gr.Group
+    feedback_text: gr.Textbox
+    feedback_send: gr.Button
     scope: gr.CheckboxGroup
     sources: gr.Radio
     cite_number: gr.Number
@@ -89,9 +130,9 @@ class Ui:
 def build_blocks(handlers: Handlers, user_keys: str, hf_oauth: bool = False) -> gr.Blocks:
     with gr.Blocks(title="PDF Q&A", delete_cache=(300, 900)) as demo:
         usage = UsageTab(handlers.s.usage_report, handlers.user)
-        admin = AdminTab(handlers.s.admin, handlers.user)
+        admin = AdminTab(handlers.s.admin, handlers.user, handlers.s.feedback)
         ui = _layout(user_keys, hf_oauth, usage, admin)
-        _wire(demo, ui, handlers)
+        _wire(demo, ui, handlers, ConversationsPanel(handlers))
         usage.wire([demo.load] + ([usage.tab.select] if usage.tab is not None else []))
         admin.wire(demo.load)
     return demo
@@ -112,47 +153,75 @@ def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab, admin_tab: Admi
         else:
             gr.Button(_t("logout"), link="/logout", size="sm", scale=0, elem_id="logout")
     with gr.Tabs():
-        with gr.Tab(_t("tab.chat"), id="chat"), gr.Row():
-            with gr.Column(scale=1, min_width=240):
-                new_chat = gr.Button(_t("chat.new"), variant="secondary")
-                conversations = gr.Dropdown(label=_t("chat.conversations"), choices=[], value=None, interactive=True)
-                with gr.Row():
-                    new_title = gr.Textbox(label=_t("chat.new_title"), scale=3)
-                    rename = gr.Button(_t("chat.rename"), scale=1, size="sm")
-                delete_chat = gr.Button(_t("chat.delete"), variant="stop", size="sm")
-                scope = gr.CheckboxGroup(label=_t("chat.scope"), choices=[], value=[], elem_id="scope")
-            with gr.Column(scale=3, min_width=360, elem_id="answer-col"):
-                chatbot = gr.Chatbot(
-                    label=_t("tab.chat"),
-                    height=480,
-                    elem_id="chatbot",
-                    buttons=["copy"],
-                    feedback_options=None,
-                )
-                with gr.Row():
-                    question = gr.Textbox(
-                        label=_t("chat.question"),
-                        placeholder=_t("chat.placeholder"),
-                        scale=5,
-                        lines=1,
-                        max_lines=6,
-                        elem_id="question",
-                        autofocus=True,
+        with gr.Tab(_t("tab.chat"), id="chat"):
+            # Said once, above the chat, when no language model is configured (filled on load).
+            retrieval_banner = gr.Markdown(visible=False, elem_id="retrieval-only")
+            with gr.Row(elem_id="chat-row"):
+                with gr.Column(scale=1, min_width=220, elem_id="conversation-col"):
+                    new_chat = gr.Button(_t("chat.new"), variant="secondary", elem_id="new-chat")
+                    # Newest first; a click opens one; the open one is the selected (highlighted) item.
+                    conversations = gr.Radio(
+                        label=_t("chat.conversations"), choices=[], value=None, elem_id="conversations"
                     )
-                    send = gr.Button(_t("chat.send"), variant="primary", scale=1, elem_id="send")
-            # The page view beside the chat (below it on a narrow screen): always a source of
-            # the answer last received or clicked.
-            with gr.Column(scale=2, min_width=320, elem_id="page-col"):
-                sources = gr.Radio(label=_t("chat.sources"), choices=[], value=None, visible=False, elem_id="sources")
-                page_image = gr.Image(
-                    label=_t("chat.page"),
-                    type="pil",
-                    interactive=False,
-                    height=520,
-                    elem_id="page-image",
-                    buttons=["download", "fullscreen"],
-                )
-                passage = gr.Markdown(label=_t("chat.passage"), elem_classes=["citation-passage"], elem_id="passage")
+                    with gr.Row():
+                        rename_open = gr.Button(_t("chat.rename"), size="sm", elem_id="rename-chat")
+                        delete_chat = gr.Button(_t("chat.delete"), variant="stop", size="sm", elem_id="delete-chat")
+                    with gr.Group(visible=False, elem_id="rename-box") as rename_box:
+                        new_title = gr.Textbox(label=_t("chat.new_title"), elem_id="new-title", max_lines=1)
+                        rename = gr.Button(_t("chat.save_title"), size="sm", elem_id="save-title")
+                    with gr.Group(visible=False, elem_id="confirm-chat-delete") as chat_confirm:
+                        chat_confirm_text = gr.Markdown()
+                        with gr.Row():
+                            chat_delete_yes = gr.Button(
+                                _t("chat.delete_confirm"), variant="stop", size="sm", elem_id="delete-chat-yes"
+                            )
+                            chat_delete_no = gr.Button(_t("chat.cancel"), size="sm", elem_id="delete-chat-no")
+                    scope = gr.CheckboxGroup(label=_t("chat.scope"), choices=[], value=[], elem_id="scope")
+                with gr.Column(scale=3, min_width=300, elem_id="answer-col"):
+                    chatbot = gr.Chatbot(
+                        label=_t("tab.chat"),
+                        height=480,
+                        elem_id="chatbot",
+                        buttons=["copy"],  # a copy button on each message
+                        feedback_options=("Like", "Dislike"),
+                    )
+                    with gr.Group(visible=False, elem_id="feedback-box") as feedback_box:
+                        feedback_text = gr.Textbox(
+                            label=_t("feedback.comment"), lines=2, max_lines=6, elem_id="feedback-text"
+                        )
+                        feedback_send = gr.Button(_t("feedback.send"), size="sm", elem_id="feedback-send")
+                    with gr.Row():
+                        # One line that grows: Enter sends, Shift+Enter adds a line.
+                        question = gr.Textbox(
+                            label=_t("chat.question"),
+                            placeholder=_t("chat.placeholder"),
+                            scale=5,
+                            min_width=160,
+                            lines=1,
+                            max_lines=6,
+                            elem_id="question",
+                            autofocus=True,
+                        )
+                        with gr.Column(scale=1, min_width=90):
+                            send = gr.Button(_t("chat.send"), variant="primary", elem_id="send")
+                            stop = gr.Button(_t("chat.stop"), variant="stop", size="sm", elem_id="stop")
+                # The page view beside the chat (below it on a narrow screen): always a source of
+                # the answer last received or clicked.
+                with gr.Column(scale=2, min_width=280, elem_id="page-col"):
+                    sources = gr.Radio(
+                        label=_t("chat.sources"), choices=[], value=None, visible=False, elem_id="sources"
+                    )
+                    page_image = gr.Image(
+                        label=_t("chat.page"),
+                        type="pil",
+                        interactive=False,
+                        height=520,
+                        elem_id="page-image",
+                        buttons=["download", "fullscreen"],
+                    )
+                    passage = gr.Markdown(
+                        label=_t("chat.passage"), elem_classes=["citation-passage"], elem_id="passage"
+                    )
         with gr.Tab(_t("tab.documents"), id="documents"):
             # Dropping or choosing files starts the upload; progress per file in the table below.
             files = gr.File(label=_t("docs.upload"), file_count="multiple", file_types=[".pdf"], elem_id="files")
@@ -200,11 +269,22 @@ def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab, admin_tab: Admi
         chatbot=chatbot,
         question=question,
         send=send,
+        stop=stop,
+        retrieval_banner=retrieval_banner,
         conversations=conversations,
         new_chat=new_chat,
+        rename_box=rename_box,
         new_title=new_title,
+        rename_open=rename_open,
         rename=rename,
         delete_chat=delete_chat,
+        chat_confirm=chat_confirm,
+        chat_confirm_text=chat_confirm_text,
+        chat_delete_yes=chat_delete_yes,
+        chat_delete_no=chat_delete_no,
+        feedback_box=feedback_box,
+        feedback_text=feedback_text,
+        feedback_send=feedback_send,
         scope=scope,
         sources=sources,
         cite_number=cite_number,
@@ -232,22 +312,36 @@ def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab, admin_tab: Admi
     )
 
 
-def _wire(demo: gr.Blocks, ui: Ui, h: Handlers) -> None:
+def _wire(demo: gr.Blocks, ui: Ui, h: Handlers, c: ConversationsPanel) -> None:
     private: dict[str, Any] = {"api_visibility": "private"}
     refresh_outputs = [ui.jobs, ui.documents, ui.scope, ui.doc_select]
     demo.load(h.whoami, None, ui.whoami, **private)
+    demo.load(h.retrieval_banner, None, ui.retrieval_banner, **private)
     demo.load(h.refresh, None, refresh_outputs, **private)
-    demo.load(h.conversation_choices, None, ui.conversations, **private)
+    demo.load(c.choices, [ui.session], ui.conversations, **private)
     demo.load(h.usage, None, ui.usage, **private)
     ui.timer.tick(h.refresh, None, refresh_outputs, show_progress="hidden", **private)
 
     ask_inputs = [ui.question, ui.chatbot, ui.session, ui.scope]
     ask_outputs = [ui.chatbot, ui.session, ui.sources, ui.question]
     page_view = [ui.page_image, ui.passage]
-    for trigger, api in ((ui.send.click, {"api_name": "ask"}), (ui.question.submit, private)):
-        trigger(h.ask, ask_inputs, ask_outputs, show_progress="minimal", **api).then(
-            h.show_last_sources, [ui.session], page_view, **private
-        ).then(h.conversation_choices, None, ui.conversations, **private).then(h.usage, None, ui.usage, **private)
+    answering: list[dict[str, Any]] = []
+    for trigger, fn, inputs, api in (
+        (ui.send.click, h.ask, ask_inputs, {"api_name": "ask"}),
+        (ui.question.submit, h.ask, ask_inputs, private),  # Enter sends, Shift+Enter adds a line
+        (ui.chatbot.retry, h.retry, ask_inputs[1:], private),  # the last question asked again
+    ):
+        event = trigger(fn, inputs, ask_outputs, show_progress="minimal", **api)
+        answering.append(event)
+        event.then(h.show_last_sources, [ui.session], page_view, **private).then(
+            c.choices, [ui.session], ui.conversations, **private
+        ).then(h.usage, None, ui.usage, **private)
+    # Stop: the streaming answer is cancelled (its generator closed: the LLM request ends, the tokens
+    # spent are recorded, the partial answer is kept); then the chat marks it as stopped. The mark
+    # runs after the cancel (not beside it), so Gradio never shows the cancelled event as an error.
+    ui.stop.click(None, None, None, cancels=answering, **private).then(
+        h.mark_stopped, [ui.chatbot, ui.session], [ui.chatbot, ui.question], **private
+    ).then(c.choices, [ui.session], ui.conversations, **private).then(h.usage, None, ui.usage, **private)
     # A source chosen in the list, or a click on an answer (on one of its [n] markers: that source).
     ui.sources.input(h.show_citation, [ui.sources, ui.session], page_view, **private)
     ui.chatbot.select(
@@ -257,19 +351,29 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers) -> None:
         js="(n, s) => [window.__citeN || 0, s]",
         **private,
     )
+    ui.chatbot.like(c.rate, [ui.session], [ui.feedback_box, ui.session], **private)
+    for trigger in (ui.feedback_send.click, ui.feedback_text.submit):
+        trigger(c.comment, [ui.feedback_text, ui.session], [ui.feedback_box, ui.feedback_text, ui.session], **private)
+
+    hidden = gr.update(visible=False)
+    boxes = [ui.rename_box, ui.chat_confirm]
     ui.conversations.input(
-        h.open_conversation, [ui.conversations, ui.session], [ui.chatbot, ui.session, ui.sources], **private
-    ).then(h.show_last_sources, [ui.session], page_view, **private)
-    ui.new_chat.click(
-        h.new_conversation, [ui.session], [ui.chatbot, ui.session, ui.conversations, ui.sources], **private
-    ).then(h.show_last_sources, [ui.session], page_view, **private)
-    ui.rename.click(
-        h.rename_conversation, [ui.conversations, ui.new_title], [ui.conversations, ui.new_title], **private
+        c.open, [ui.conversations, ui.session], [ui.chatbot, ui.session, ui.sources], **private
+    ).then(h.show_last_sources, [ui.session], page_view, **private).then(
+        lambda: (hidden, hidden, hidden), None, [*boxes, ui.feedback_box], **private
     )
-    ui.delete_chat.click(
-        h.delete_conversation,
+    ui.new_chat.click(c.new, [ui.session], [ui.chatbot, ui.session, ui.conversations, ui.sources], **private).then(
+        h.show_last_sources, [ui.session], page_view, **private
+    ).then(lambda: (hidden, hidden, hidden), None, [*boxes, ui.feedback_box], **private)
+    ui.rename_open.click(c.ask_rename, [ui.conversations], [ui.rename_box, ui.new_title], **private)
+    for trigger in (ui.rename.click, ui.new_title.submit):
+        trigger(c.rename, [ui.conversations, ui.new_title, ui.session], [ui.conversations, ui.rename_box], **private)
+    ui.delete_chat.click(c.ask_delete, [ui.conversations], [ui.chat_confirm, ui.chat_confirm_text], **private)
+    ui.chat_delete_no.click(lambda: hidden, None, ui.chat_confirm, **private)
+    ui.chat_delete_yes.click(
+        c.delete,
         [ui.conversations, ui.session],
-        [ui.conversations, ui.chatbot, ui.session],
+        [ui.conversations, ui.chatbot, ui.session, ui.chat_confirm, ui.sources],
         **private,
     ).then(h.show_last_sources, [ui.session], page_view, **private)
 

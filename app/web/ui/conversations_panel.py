@@ -1,0 +1,140 @@
+"""The conversations beside the chat (newest first, the open one highlighted; open, rename and delete
+in place) and the thumbs up/down on answers. Handlers only: the layout places the components."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from app.audit import audit
+from app.web.ui.handlers import Handlers, Session, answer_markdown, bind_session, sources_update, ui_errors
+from app.web.ui.i18n import language, msg
+from app.web.ui.safe_markdown import literal
+
+Chat = list[dict[str, Any]]
+
+
+def _closed(session: Session) -> Session:
+    """No conversation open: the next question starts a new one."""
+    return {**session, "conversation_id": None, "citations": [], "answers": {}, "feedback_index": None}
+
+
+class ConversationsPanel:
+    def __init__(self, handlers: Handlers) -> None:
+        self.h = handlers
+        self.s = handlers.s
+
+    # ---- the list -----------------------------------------------------------------------------
+
+    @ui_errors
+    def choices(self, session: Session, request: gr.Request) -> Any:
+        """The user's conversations, newest first; the open one is the selected (highlighted) item."""
+        owner = self.h.user(request)
+        current = (session or {}).get("conversation_id")
+        listed = [(c.title, c.id) for c in self.s.conversations.list(owner)]
+        value = current if any(i == current for _, i in listed) else None
+        return gr.update(choices=listed, value=value)
+
+    @ui_errors
+    def open(self, conversation_id: str | None, session: Session, request: gr.Request) -> tuple[Chat, Session, Any]:
+        """One click on a title: its messages in the chat, its last sources beside it."""
+        owner = self.h.user(request)
+        session = bind_session(session, owner)
+        lang = language(request)
+        if not conversation_id:
+            return [], _closed(session), sources_update([], 0)
+        chat: Chat = []
+        citations: list[dict[str, Any]] = []
+        answers: dict[int, list[dict[str, Any]]] = {}
+        for m in self.s.conversations.messages(owner, conversation_id):
+            if m.role == "user":
+                chat.append({"role": "user", "content": m.content})
+                continue
+            citations = m.citations or []
+            answers[len(chat)] = citations  # an answer without sources clears the page view
+            chat.append({"role": "assistant", "content": answer_markdown(m.content, "", citations, lang)})
+        last = max(answers, default=0)
+        session = {**_closed(session), "conversation_id": conversation_id, "citations": citations, "answers": answers}
+        return chat, session, sources_update(answers.get(last, []), last)
+
+    @ui_errors
+    def new(self, session: Session, request: gr.Request) -> tuple[Chat, Session, Any, Any]:
+        session = bind_session(session, self.h.user(request))
+        return [], _closed(session), gr.update(value=None), sources_update([], 0)
+
+    @ui_errors
+    def ask_rename(self, conversation_id: str | None, request: gr.Request) -> tuple[Any, Any]:
+        """The rename box under the list, filled with the open conversation's title."""
+        owner = self.h.user(request)
+        if not conversation_id:
+            raise gr.Error(msg("chat.pick_first", language(request)))
+        title = next((c.title for c in self.s.conversations.list(owner) if c.id == conversation_id), "")
+        return gr.update(visible=True), gr.update(value=title)
+
+    @ui_errors
+    def rename(self, conversation_id: str | None, title: str, session: Session, request: gr.Request) -> tuple[Any, Any]:
+        owner = self.h.user(request)
+        if conversation_id and (title or "").strip():
+            self.s.conversations.rename(owner, conversation_id, title)
+        return self.choices(session, request), gr.update(visible=False)
+
+    @ui_errors
+    def ask_delete(self, conversation_id: str | None, request: gr.Request) -> tuple[Any, str]:
+        owner = self.h.user(request)
+        lang = language(request)
+        if not conversation_id:
+            raise gr.Error(msg("chat.pick_first", lang))
+        title = next((c.title for c in self.s.conversations.list(owner) if c.id == conversation_id), "")
+        return gr.update(visible=True), msg("chat.confirm_delete", lang, title=literal(title))
+
+    @ui_errors
+    def delete(
+        self, conversation_id: str | None, session: Session, request: gr.Request
+    ) -> tuple[Any, Chat, Session, Any, Any]:
+        owner = self.h.user(request)
+        session = bind_session(session, owner)
+        if conversation_id:
+            self.s.conversations.delete(owner, conversation_id)
+            audit("conversation.deleted", owner, target=f"{owner}/{conversation_id}")
+        if session.get("conversation_id") == conversation_id:
+            session = _closed(session)
+            chat: Any = []
+        else:
+            chat = gr.update()
+        return self.choices(session, request), chat, session, gr.update(visible=False), sources_update([], 0)
+
+    # ---- feedback -----------------------------------------------------------------------------
+
+    @ui_errors
+    def rate(self, session: Session, evt: gr.LikeData, request: gr.Request) -> tuple[Any, Session]:
+        """A thumb on an answer: stored at once; a thumbs-down opens the comment box."""
+        owner = self.h.user(request)
+        session = bind_session(session, owner)
+        conversation_id = session.get("conversation_id")
+        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        if not conversation_id or not isinstance(index, int):
+            raise gr.Error(msg("feedback.not_stored", language(request)))
+        rating = _rating(evt.liked)
+        self.s.feedback.rate(owner, conversation_id, index, rating)
+        down = rating == -1
+        return gr.update(visible=down), {**session, "feedback_index": index if down else None}
+
+    @ui_errors
+    def comment(self, text: str, session: Session, request: gr.Request) -> tuple[Any, str, Session]:
+        owner = self.h.user(request)
+        session = bind_session(session, owner)
+        index, conversation_id = session.get("feedback_index"), session.get("conversation_id")
+        if index is not None and conversation_id and (text or "").strip():
+            self.s.feedback.comment(owner, conversation_id, int(index), text)
+            gr.Info(msg("feedback.thanks", language(request)))
+        return gr.update(visible=False), "", {**session, "feedback_index": None}
+
+
+def _rating(liked: bool | str | None) -> int | None:
+    """Gradio's like data: True/"Like" up, False/"Dislike" down, anything else takes it back."""
+    if liked is True or liked == "Like":
+        return 1
+    if liked is False or liked == "Dislike":
+        return -1
+    return None
