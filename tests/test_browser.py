@@ -567,6 +567,7 @@ def test_retrieval_only_says_so_once_and_lists_the_best_passages(
     assert "Answer generation is off" not in text  # said once above the chat, not in every answer
     entries = re.findall(r"\[(\d+)\] " + re.escape(PDF.name) + r" — p\. \d+", text)
     assert 1 <= len(entries) <= 5 and entries[0] == "1", text
+    expect(page.locator("#sources label")).to_have_count(len(entries))  # the same passages beside the chat
     assert len(text) < 1500, "a short list, not a long answer"
     expect(page.locator("#page-image img")).to_be_visible()
     # A passage's [n] opens its page beside the chat.

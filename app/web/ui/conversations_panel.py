@@ -7,8 +7,17 @@ from typing import Any
 
 import gradio as gr
 
+from app.answering.prompts import RETRIEVAL_ONLY
 from app.audit import audit
-from app.web.ui.handlers import Handlers, Session, answer_markdown, bind_session, sources_update, ui_errors
+from app.web.ui.handlers import (
+    Handlers,
+    Session,
+    answer_markdown,
+    bind_session,
+    shown_citations,
+    sources_update,
+    ui_errors,
+)
 from app.web.ui.i18n import language, msg
 from app.web.ui.safe_markdown import literal
 
@@ -51,9 +60,10 @@ class ConversationsPanel:
             if m.role == "user":
                 chat.append({"role": "user", "content": m.content})
                 continue
-            citations = m.citations or []
+            mode = "retrieval_only" if m.content in RETRIEVAL_ONLY.values() else ""
+            citations = shown_citations(m.citations or [], mode)
             answers[len(chat)] = citations  # an answer without sources clears the page view
-            chat.append({"role": "assistant", "content": answer_markdown(m.content, "", citations, lang)})
+            chat.append({"role": "assistant", "content": answer_markdown(m.content, mode, citations, lang)})
         last = max(answers, default=0)
         session = {**_closed(session), "conversation_id": conversation_id, "citations": citations, "answers": answers}
         return chat, session, sources_update(answers.get(last, []), last)

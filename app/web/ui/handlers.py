@@ -157,6 +157,11 @@ def answer_markdown(text: str, mode: str, citations: list[dict[str, Any]], lang:
     return model_output(text) + format_citations(citations, lang)
 
 
+def shown_citations(citations: list[dict[str, Any]], mode: str) -> list[dict[str, Any]]:
+    """The sources listed beside an answer: with no model, the ranked passages the chat shows."""
+    return citations[:RANKED_PASSAGES] if mode == "retrieval_only" else citations
+
+
 def format_ranked(citations: list[dict[str, Any]], lang: str) -> str:
     """The best passages, best first: "[n] file — p. N · section" and a short quote; each [n]
     opens its page beside the chat."""
@@ -342,7 +347,7 @@ class Handlers:
         finally:
             events.close()  # stopped: the LLM request ends here, its tokens are recorded
         assert answer is not None
-        citations = [c.model_dump() for c in answer.citations]
+        citations = shown_citations([c.model_dump() for c in answer.citations], answer.mode)
         index = len(chat) - 1
         answers = {**(session.get("answers") or {}), index: citations}
         session = {**session, "conversation_id": conversation_id, "citations": citations, "answers": answers}
