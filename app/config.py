@@ -97,6 +97,11 @@ class QdrantSettings(Section):
     url: str | None = Field(None, description="Qdrant server URL; empty = embedded store under data_dir")
     api_key: Secret = Field(None, description="Secret: env APP_QDRANT__API_KEY only")
     path: Path | None = Field(None, description="Embedded store folder (default: <data_dir>/qdrant)")
+    embedded_engine: Literal["edge", "local"] = Field(
+        "edge",
+        description="Embedded store engine (no url): edge = Qdrant Edge, Qdrant's engine in-process (a local-mode "
+        "folder is migrated at start); local = qdrant-client's local mode, a slow Python re-implementation",
+    )
     collection: str = Field("documents", description="Collection name")
     timeout_s: float = Field(10, gt=0, description="Request timeout")
 

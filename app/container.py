@@ -165,7 +165,11 @@ class Container:
         check_chunk_size(self.settings.documents, self.embedder)  # a plain config error comes first
         q = self.settings.qdrant
         client = open_client(
-            q.url, q.api_key.get_secret_value() if q.api_key else None, self.settings.qdrant_path, q.timeout_s
+            q.url,
+            q.api_key.get_secret_value() if q.api_key else None,
+            self.settings.qdrant_path,
+            q.timeout_s,
+            q.embedded_engine,
         )
         states = IndexStateStore(self.db)
         fp = fingerprint(self.settings, TOKENIZER_VERSION)

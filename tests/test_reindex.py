@@ -17,7 +17,7 @@ from app.documents.ingestion import IngestionService
 from app.errors import ConfigError
 from app.models.embeddings import build_embedding_model
 from app.storage.index_state import IndexStateStore, fingerprint
-from app.storage.vector_store import VectorStore
+from app.storage.vector_store import VectorStore, collection_names
 from tests.conftest import DATA, container_for, make_settings
 from tests.fixtures.llm_server import FakeOpenAIServer
 
@@ -95,7 +95,7 @@ def test_a_model_switch_is_refused_then_reindexed_while_questions_are_answered(
     assert result.documents == 1 and result.failed == []
     stored = IndexStateStore(serving.db).get(new.qdrant.collection)
     assert stored is not None and stored[1]["embeddings.model"] == "test-embedding-b"
-    collections = {c.name for c in serving.vector_store.client.get_collections().collections}
+    collections = collection_names(serving.vector_store.client)
     assert collections == {result.collection}  # the old collection is gone
     serving.close()
 
@@ -115,7 +115,7 @@ def test_a_failing_reindex_leaves_the_old_index_untouched(tmp_path: Path, llm: F
         assert serving.ingestion.ingest_file("alice", DATA / "natbib.pdf").outcome == "ingested"
         before = _pages(serving)
         state_before = IndexStateStore(serving.db).get(old.qdrant.collection)
-        collections_before = {c.name for c in serving.vector_store.client.get_collections().collections}
+        collections_before = collection_names(serving.vector_store.client)
         service = reindexer(serving, settings_for(tmp_path, llm, "test-embedding-b"))
         llm.fail_next(1000, 500, "embeddings")  # the new model's service fails from the first document on
         with pytest.raises(RuntimeError):
@@ -123,7 +123,7 @@ def test_a_failing_reindex_leaves_the_old_index_untouched(tmp_path: Path, llm: F
         llm.reset()
         assert _pages(serving) == before  # still searchable, same answers
         assert IndexStateStore(serving.db).get(old.qdrant.collection) == state_before
-        assert {c.name for c in serving.vector_store.client.get_collections().collections} == collections_before
+        assert collection_names(serving.vector_store.client) == collections_before
         assert [d.status for d in serving.registry.list("alice")] == ["ready"]
     finally:
         serving.close()

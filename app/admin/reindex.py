@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from loguru import logger
-from qdrant_client import QdrantClient
 
 from app.documents.ingestion import IngestionService
 from app.documents.registry import DocumentRegistry
 from app.storage.db import CachedAnswer, Database
 from app.storage.files import FileStore
 from app.storage.index_state import IndexStateStore, short_hash
-from app.storage.vector_store import VectorStore, create_collection, point_alias
+from app.storage.vector_store import StoreClient, VectorStore, create_collection, open_store, point_alias
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class ReindexService:
     def __init__(
         self,
         db: Database,
-        client: QdrantClient,
+        client: StoreClient,
         alias: str,
         is_server: bool,
         registry: DocumentRegistry,
@@ -61,7 +60,7 @@ class ReindexService:
         old = state[0] if state else (self._alias if self._client.collection_exists(self._alias) else None)
         new = f"{self._alias}-{short_hash(self._fp)}-{int(time.time())}"
         create_collection(self._client, new, self._dim, self._is_server)
-        store = VectorStore(self._client, new, self._dim, self._is_server)
+        store = open_store(self._client, new, self._dim, self._is_server)
         ingestion = self._make_ingestion(store)
         counts: dict[str, int] = {}
         failed: dict[str, tuple[str, str]] = {}  # doc id -> (file name, reason)

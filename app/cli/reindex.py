@@ -29,7 +29,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print("cancelled")
         return 1
     q = settings.qdrant
-    client = open_client(q.url, q.api_key.get_secret_value() if q.api_key else None, settings.qdrant_path, q.timeout_s)
+    client = open_client(
+        q.url, q.api_key.get_secret_value() if q.api_key else None, settings.qdrant_path, q.timeout_s, q.embedded_engine
+    )
     container = Container(settings)
     try:
 

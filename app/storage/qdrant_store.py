@@ -1,0 +1,201 @@
+"""The Qdrant-server store (and qdrant-client's local mode) through llama-index's QdrantVectorStore."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from llama_index.core.schema import BaseNode, TextNode
+from llama_index.core.vector_stores.types import VectorStoreQuery, VectorStoreQueryMode
+from llama_index.vector_stores.qdrant import QdrantVectorStore
+from loguru import logger
+from qdrant_client import QdrantClient
+from qdrant_client import models as qm
+
+from app import metrics
+from app.answering import sparse
+from app.errors import ConfigError, ServiceUnavailable
+from app.storage.vector_store import DENSE, DOC_KEY, SPARSE, TENANT_KEY, ScoredNode, VectorStore
+
+_LOCKS: weakref.WeakKeyDictionary[QdrantClient, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def _client_lock(client: QdrantClient) -> threading.RLock:
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(client)
+        if lock is None:
+            lock = _LOCKS[client] = threading.RLock()
+        return lock
+
+
+def create_qdrant_collection(client: QdrantClient, name: str, dim: int, is_server: bool) -> None:
+    client.create_collection(
+        name,
+        vectors_config={DENSE: qm.VectorParams(size=dim, distance=qm.Distance.COSINE)},
+        sparse_vectors_config={SPARSE: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
+    )
+    if is_server:  # payload indexes are a no-op in local mode
+        _payload_indexes(client, name)
+    logger.info("qdrant collection created name={} dim={}", name, dim)
+
+
+def _payload_indexes(client: QdrantClient, name: str) -> None:
+    client.create_payload_index(
+        name, TENANT_KEY, field_schema=qm.KeywordIndexParams(type=qm.KeywordIndexType.KEYWORD, is_tenant=True)
+    )
+    client.create_payload_index(name, DOC_KEY, field_schema=qm.PayloadSchemaType.KEYWORD)
+
+
+def point_qdrant_alias(client: QdrantClient, alias: str, physical: str) -> None:
+    ops: list[Any] = []
+    if alias in {a.alias_name for a in client.get_aliases().aliases}:
+        ops.append(qm.DeleteAliasOperation(delete_alias=qm.DeleteAlias(alias_name=alias)))
+    ops.append(qm.CreateAliasOperation(create_alias=qm.CreateAlias(collection_name=physical, alias_name=alias)))
+    client.update_collection_aliases(change_aliases_operations=ops)
+
+
+class QdrantStore(VectorStore):
+    """Tenant-scoped writes and searches over one collection of a Qdrant server (or local mode)."""
+
+    def __init__(self, client: QdrantClient, collection: str, dim: int, is_server: bool) -> None:
+        self.client = client
+        self.collection = collection
+        # Local mode keeps points in plain Python structures: one operation at a time, for every
+        # store over the same client (re-indexing writes a new collection while searches run).
+        self._lock: AbstractContextManager[object] = nullcontext() if is_server else _client_lock(client)
+        self._ensure_collection(dim, is_server)
+        self.store = QdrantVectorStore(
+            collection_name=collection,
+            client=client,
+            enable_hybrid=True,
+            sparse_doc_fn=sparse.encode_documents,
+            sparse_query_fn=sparse.encode_queries,
+            batch_size=128,
+        )
+
+    def _ensure_collection(self, dim: int, is_server: bool) -> None:
+        if not self.client.collection_exists(self.collection):
+            create_qdrant_collection(self.client, self.collection, dim, is_server)
+            return
+        existing = self.dim
+        if existing != dim:
+            raise ConfigError(
+                f"the Qdrant collection '{self.collection}' holds {existing}-dimensional vectors but the "
+                f"embedding model makes {dim}-dimensional ones: the model was changed. Run "
+                "`python -m app reindex` to re-embed every document, or set qdrant.collection to a new name."
+            )
+        if is_server:
+            _payload_indexes(self.client, self.collection)
+
+    def add(self, nodes: Sequence[BaseNode]) -> None:
+        try:
+            with self._lock, metrics.QDRANT_SECONDS.labels("upsert").time():
+                self.store.add(list(nodes))
+        except Exception as e:
+            raise ServiceUnavailable(f"the vector store failed to save ({type(e).__name__})") from e
+
+    def export_points(self, batch: int = 256) -> Iterator[dict[str, Any]]:
+        offset: Any = None
+        while True:
+            with self._lock:
+                records, offset = self.client.scroll(
+                    self.collection, limit=batch, offset=offset, with_payload=True, with_vectors=True
+                )
+            for r in records:
+                vectors = r.vector if isinstance(r.vector, dict) else {}
+                dense = vectors.get(DENSE)
+                sparse_vec = vectors.get(SPARSE)
+                yield {
+                    "id": str(r.id),
+                    "dense": list(dense) if dense is not None else None,  # type: ignore[arg-type]
+                    "sparse": (
+                        {"indices": list(sparse_vec.indices), "values": list(sparse_vec.values)}
+                        if isinstance(sparse_vec, qm.SparseVector)
+                        else None
+                    ),
+                    "payload": r.payload or {},
+                }
+            if offset is None:
+                return
+
+    def import_points(self, points: Sequence[dict[str, Any]]) -> None:
+        structs = []
+        for p in points:
+            vector: dict[str, Any] = {}
+            if p.get("dense") is not None:
+                vector[DENSE] = p["dense"]
+            if p.get("sparse") is not None:
+                vector[SPARSE] = qm.SparseVector(**p["sparse"])
+            structs.append(qm.PointStruct(id=p["id"], vector=vector, payload=p["payload"]))
+        try:
+            with self._lock:
+                self.client.upsert(self.collection, points=structs)
+        except Exception as e:
+            raise ServiceUnavailable(f"the vector store failed to save ({type(e).__name__})") from e
+
+    def clear(self) -> None:
+        with self._lock:
+            self.client.delete(self.collection, points_selector=qm.FilterSelector(filter=qm.Filter()))
+
+    @property
+    def dim(self) -> int | None:
+        vectors = self.client.get_collection(self.collection).config.params.vectors
+        return vectors[DENSE].size if isinstance(vectors, dict) else None
+
+    def delete_document(self, tenant: str, doc_id: str) -> None:
+        try:
+            with self._lock:
+                self.client.delete(self.collection, points_selector=qm.FilterSelector(filter=_filter(tenant, [doc_id])))
+        except Exception as e:
+            raise ServiceUnavailable(f"the vector store failed to delete ({type(e).__name__})") from e
+
+    def count(self, tenant: str, doc_ids: Sequence[str] | None = None) -> int:
+        with self._lock:
+            return self.client.count(self.collection, count_filter=_filter(tenant, doc_ids), exact=True).count
+
+    def search(
+        self,
+        tenant: str,
+        doc_ids: Sequence[str],
+        query_text: str,
+        query_embedding: list[float] | None,
+        mode: VectorStoreQueryMode,
+        limit: int,
+    ) -> list[ScoredNode]:
+        if not doc_ids:
+            return []
+        query = VectorStoreQuery(
+            query_embedding=query_embedding,
+            query_str=query_text,
+            similarity_top_k=limit,
+            sparse_top_k=limit,
+            mode=mode,
+        )
+        try:
+            with self._lock, metrics.QDRANT_SECONDS.labels("search").time():
+                result = self.store.query(query, qdrant_filters=_filter(tenant, doc_ids))
+        except Exception as e:
+            raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
+        nodes = result.nodes or []
+        scores = result.similarities or [0.0] * len(nodes)
+        return [
+            ScoredNode(node=n, score=float(s)) for n, s in zip(nodes, scores, strict=False) if isinstance(n, TextNode)
+        ]
+
+    def ping(self) -> None:
+        with self._lock:
+            self.client.get_collection(self.collection)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _filter(tenant: str, doc_ids: Sequence[str] | None) -> qm.Filter:
+    must: list[qm.Condition] = [qm.FieldCondition(key=TENANT_KEY, match=qm.MatchValue(value=tenant))]
+    if doc_ids is not None:
+        must.append(qm.FieldCondition(key=DOC_KEY, match=qm.MatchAny(any=list(doc_ids))))
+    return qm.Filter(must=must)
