@@ -16,6 +16,12 @@ for script in (
     "cache_cost.py",
     "page_render.py",
     "startup.py",
+    "vector_store.py",
 ):
     print(f"# {script}", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=True)
+
+# Long: 50 users in four scenarios, each on a server of its own (about 30-40 minutes on 2 cores).
+for script, args in (("load.py", ["--scenario", "all"]),):
+    print(f"# {script} {' '.join(args)} (long)", flush=True)
+    subprocess.run([sys.executable, str(HERE / script), *args], check=True)
