@@ -155,7 +155,7 @@ class EdgeClient:
                 while name is None and not self._closed:
                     self._state.wait(timeout=OPTIMIZE_AFTER_IDLE_S)
                     name = self._next_to_optimize()
-                if self._closed:
+                if self._closed or name is None:
                     return
                 self._dirty.pop(name, None)
             try:

@@ -111,7 +111,7 @@ class QdrantStore(VectorStore):
                 sparse_vec = vectors.get(SPARSE)
                 yield {
                     "id": str(r.id),
-                    "dense": list(dense) if dense is not None else None,  # type: ignore[arg-type]
+                    "dense": list(dense) if dense is not None else None,
                     "sparse": (
                         {"indices": list(sparse_vec.indices), "values": list(sparse_vec.values)}
                         if isinstance(sparse_vec, qm.SparseVector)

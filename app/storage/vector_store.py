@@ -25,6 +25,7 @@ from app.storage.index_state import IndexStateStore, differences, short_hash
 
 if TYPE_CHECKING:
     from qdrant_client import QdrantClient
+    from typing_extensions import TypeIs
 
     from app.storage.edge_store import EdgeClient
 
@@ -127,7 +128,7 @@ def open_client(
         raise
 
 
-def _is_edge(client: StoreClient) -> bool:
+def _is_edge(client: StoreClient) -> TypeIs[EdgeClient]:
     from app.storage.edge_store import EdgeClient
 
     return isinstance(client, EdgeClient)
