@@ -454,6 +454,7 @@ def test_stop_keeps_the_partial_answer_retry_asks_again_copy_and_feedback(
         page.locator("#question textarea").fill(STOP_QUESTION)
         page.locator("#send").click()
         expect(chat).to_contain_text("Word3 of a long answer")
+        start_recording_chat(page)
         page.locator("#stop").click()
         expect(chat).to_contain_text("(stopped)")
     finally:
@@ -464,6 +465,8 @@ def test_stop_keeps_the_partial_answer_retry_asks_again_copy_and_feedback(
     assert "Word79" not in shown and "Sources" not in shown
     expect(page.locator(".toast-body")).to_have_count(0)
     expect(chat.get_by_text("Error", exact=True)).to_have_count(0)
+    texts: list[str] = page.evaluate("window.__chatTexts")
+    assert not [t for t in texts if "Error" in t], "the chat showed an error while stopping"
     expect(current_conversation(page)).to_have_text(STOP_QUESTION)  # kept, and open
     shot(page, "20-stopped-answer.png")
 
@@ -489,7 +492,9 @@ def test_stop_keeps_the_partial_answer_retry_asks_again_copy_and_feedback(
     assert "**" not in copied and "\n> " not in copied and "---" not in copied, copied
 
     # Feedback: thumbs down opens a comment box; the comment reaches the admin's list.
-    chat.get_by_role("button", name="Dislike").last.click()
+    dislike = chat.get_by_role("button", name="Dislike").last
+    unrated = dislike.inner_html()
+    dislike.click()
     box = page.locator("#feedback-box").first
     expect(box).to_be_visible()
     page.locator("#feedback-text textarea").fill("The cited page is about author-year citations.")
@@ -497,6 +502,14 @@ def test_stop_keeps_the_partial_answer_retry_asks_again_copy_and_feedback(
     page.locator("#feedback-send").click()
     expect(box).to_be_hidden()
     expect(page.locator(".toast-body")).to_contain_text("feedback was saved")
+    rated = dislike.inner_html()
+    assert rated != unrated
+    # Reopened later, the answer still shows its thumbs-down.
+    page.get_by_role("button", name="New chat").click()
+    expect(chat).not_to_contain_text("super option")
+    page.locator("#conversations").get_by_text(STOP_QUESTION, exact=True).first.click()
+    expect(chat.get_by_text("Sources")).to_have_count(1)
+    expect(chat.get_by_role("button", name="Dislike").last).to_have_js_property("innerHTML", rated)
     page.get_by_role("tab", name="Admin").click()
     page.get_by_role("tab", name="Feedback").click()
     table = page.locator("#admin-feedback")

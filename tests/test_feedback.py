@@ -39,6 +39,8 @@ def test_a_rating_keeps_question_sources_and_model_and_replaces_the_last(answere
     [row] = feedback.list("root")
     assert row.rating == -1 and row.comment == "The page cited is about author-year, not superscripts."
     assert feedback.list("root", rating=1) == []
+    assert feedback.ratings("alice", conversation) == {1: -1}
+    assert feedback.ratings("mallory", conversation) == {}
     assert feedback.rate("alice", conversation, 1, None) is None  # taken back
     assert feedback.list("root") == []
 

@@ -103,9 +103,17 @@ class FeedbackService:
             row = s.scalars(select(Feedback).where(Feedback.message_id == ids[index], Feedback.owner == owner)).first()
             return row.rating if row is not None else -1
 
-    def list(
-        self, actor: str, rating: int | None = None, limit: int = 200, owner: str | None = None
-    ) -> FeedbackList:
+    def ratings(self, owner: str, conversation_id: str) -> dict[int, int]:
+        """The ratings `owner` gave in one conversation, by the answer's position in it."""
+        with self._db.session() as s:
+            ids = s.scalars(select(Message.id).where(Message.conversation_id == conversation_id).order_by(Message.id))
+            position = {message_id: i for i, message_id in enumerate(ids)}
+            rows = s.scalars(
+                select(Feedback).where(Feedback.conversation_id == conversation_id, Feedback.owner == owner)
+            )
+            return {position[r.message_id]: r.rating for r in rows if r.message_id in position}
+
+    def list(self, actor: str, rating: int | None = None, limit: int = 200, owner: str | None = None) -> FeedbackList:
         """Newest first, for admins only; `rating` -1 lists the answers people found wanting."""
         if not self._is_admin(actor):
             raise AuthError("only administrators can read feedback")

@@ -22,6 +22,7 @@ from app.web.ui.i18n import language, msg
 from app.web.ui.safe_markdown import literal
 
 Chat = list[dict[str, Any]]
+_THUMB = {1: "Like", -1: "Dislike"}
 
 
 def _closed(session: Session) -> Session:
@@ -46,13 +47,13 @@ class ConversationsPanel:
         return gr.update(choices=listed, value=value)
 
     @ui_errors
-    def open(self, conversation_id: str | None, session: Session, request: gr.Request) -> tuple[Chat, Session, Any]:
+    def open(self, conversation_id: str | None, session: Session, request: gr.Request) -> tuple[Any, Session, Any]:
         """One click on a title: its messages in the chat, its last sources beside it."""
         owner = self.h.user(request)
         session = bind_session(session, owner)
         lang = language(request)
         if not conversation_id:
-            return [], _closed(session), sources_update([], 0)
+            return gr.update(value=[], feedback_value=[]), _closed(session), sources_update([], 0)
         chat: Chat = []
         citations: list[dict[str, Any]] = []
         answers: dict[int, list[dict[str, Any]]] = {}
@@ -66,12 +67,15 @@ class ConversationsPanel:
             chat.append({"role": "assistant", "content": answer_markdown(m.content, mode, citations, lang)})
         last = max(answers, default=0)
         session = {**_closed(session), "conversation_id": conversation_id, "citations": citations, "answers": answers}
-        return chat, session, sources_update(answers.get(last, []), last)
+        # The thumbs given earlier, one entry per answer in order.
+        rated = self.s.feedback.ratings(owner, conversation_id)
+        thumbs = [_THUMB.get(rated.get(i, 0)) for i, m in enumerate(chat) if m["role"] == "assistant"]
+        return gr.update(value=chat, feedback_value=thumbs), session, sources_update(answers.get(last, []), last)
 
     @ui_errors
-    def new(self, session: Session, request: gr.Request) -> tuple[Chat, Session, Any, Any]:
+    def new(self, session: Session, request: gr.Request) -> tuple[Any, Session, Any, Any]:
         session = bind_session(session, self.h.user(request))
-        return [], _closed(session), gr.update(value=None), sources_update([], 0)
+        return gr.update(value=[], feedback_value=[]), _closed(session), gr.update(value=None), sources_update([], 0)
 
     @ui_errors
     def ask_rename(self, conversation_id: str | None, request: gr.Request) -> tuple[Any, Any]:
@@ -109,7 +113,7 @@ class ConversationsPanel:
             audit("conversation.deleted", owner, target=f"{owner}/{conversation_id}")
         if session.get("conversation_id") == conversation_id:
             session = _closed(session)
-            chat: Any = []
+            chat: Any = gr.update(value=[], feedback_value=[])
         else:
             chat = gr.update()
         return self.choices(session, request), chat, session, gr.update(visible=False), sources_update([], 0)

@@ -4,6 +4,7 @@ turns domain errors into gr.Error. No LlamaIndex, Qdrant or SQL here."""
 from __future__ import annotations
 
 import functools
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -233,6 +234,11 @@ def _source_of(session: Session, value: str | None) -> dict[str, Any] | None:
     return citations[int(index)] if int(index) < len(citations) else None
 
 
+def _tab(owner: str, request: gr.Request | None) -> str:
+    """One browser tab of one user (Gradio's session hash; the edge refuses another user's)."""
+    return f"{owner}/{getattr(request, 'session_hash', None) or '-'}"
+
+
 def _cited_number(citations: list[dict[str, Any]], number: int) -> int | None:
     for i, c in enumerate(citations):
         if int(c["number"]) == number:
@@ -246,6 +252,8 @@ class Handlers:
         self.settings = settings
         self.mode = settings.auth.mode
         self.uploads = uploads
+        # The stop button of each browser tab's answer being streamed, by user and tab.
+        self._stops: dict[str, threading.Event] = {}
 
     def user(self, request: gr.Request | None) -> str:
         a = self.settings.auth
@@ -322,6 +330,8 @@ class Handlers:
         chat.append({"role": "assistant", "content": ""})
         answer: Answer | None = None
         streamed = ""
+        stop = self._stops[_tab(owner, request)] = threading.Event()
+        stopped = False
         events = self.s.chat.stream(
             owner,
             question,
@@ -342,10 +352,21 @@ class Handlers:
                     session = {**session, "conversation_id": event.conversation_id}
                 chat[-1] = {"role": "assistant", "content": model_output(streamed)}
                 yield chat, session, gr.update(), ""
+                if stop.is_set():
+                    stopped = True
+                    break
         except QuotaExceeded as e:  # counted and logged by the question service
             raise gr.Error(quota_message(e, lang), title=msg("quota_title", lang), print_exception=False) from e
         finally:
-            events.close()  # stopped: the LLM request ends here, its tokens are recorded
+            # Stopped (or the tab went away): the LLM request ends here; the question service records
+            # the tokens spent, settles the quota and keeps the partial answer, marked as stopped.
+            events.close()
+            if self._stops.get(_tab(owner, request)) is stop:
+                del self._stops[_tab(owner, request)]
+        if stopped:
+            chat[-1] = {"role": "assistant", "content": model_output(f"{streamed.rstrip()} {msg('stopped', lang)}")}
+            yield chat, session, gr.update(), ""
+            return
         assert answer is not None
         citations = shown_citations([c.model_dump() for c in answer.citations], answer.mode)
         index = len(chat) - 1
@@ -357,25 +378,13 @@ class Handlers:
         yield chat, session, sources_update(citations, index), ""
 
     @ui_errors
-    def mark_stopped(
-        self, chat: list[dict[str, Any]] | None, session: Session, request: gr.Request
-    ) -> tuple[list[dict[str, Any]], str | Any]:
-        """After the stop button cancelled a streaming answer: the partial answer stays, marked as
-        stopped (the question service stored it so); stopped before its first word, the question
-        goes back into the input box."""
-        session = bind_session(session, self.user(request))
-        lang = language(request)
-        chat = list(chat or [])
-        last = len(chat) - 1
-        if last < 1 or chat[last].get("role") != "assistant" or last in (session.get("answers") or {}):
-            return chat, gr.update()  # nothing was streaming (or the answer had already arrived)
-        text = message_text(chat[last])
-        if text.endswith(msg("stopped", lang)):
-            return chat, gr.update()
-        if not text.strip():
-            return chat[:-2], message_text(chat[-2])
-        chat[last] = {"role": "assistant", "content": f"{text.rstrip()} {msg('stopped', lang)}"}
-        return chat, gr.update()
+    def stop(self, request: gr.Request) -> None:
+        """The stop button: the answer this tab is streaming ends after the word being received. Not
+        Gradio's `cancels` (its cancelled event races the stream's close in the browser and shows an
+        error); the answer's own handler stops, keeps the partial answer and returns normally."""
+        stop = self._stops.get(_tab(self.user(request), request))
+        if stop is not None:
+            stop.set()
 
     @ui_errors
     def show_citation(

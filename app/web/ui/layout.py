@@ -21,7 +21,8 @@ footer { display: none !important; }
 /* The conversation list: one title per line, the open one highlighted, no radio dots. */
 #conversations .wrap { flex-direction: column; gap: 2px; max-height: 46vh; overflow-y: auto; flex-wrap: nowrap; }
 #conversations label { width: 100%; margin: 0; border-radius: 6px; white-space: normal; overflow: hidden;
-  text-overflow: ellipsis; display: block; }
+  text-overflow: ellipsis; display: block; padding: 6px 10px; font-size: 0.92em; }
+#conversations label span { margin-left: 0 !important; }
 #conversations label input { position: absolute; opacity: 0; pointer-events: none; }
 #conversations label.selected, #conversations label:has(input:checked) {
   background: var(--color-accent-soft); border-color: var(--color-accent); font-weight: 600; }
@@ -325,23 +326,18 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers, c: ConversationsPanel) -> None:
     ask_inputs = [ui.question, ui.chatbot, ui.session, ui.scope]
     ask_outputs = [ui.chatbot, ui.session, ui.sources, ui.question]
     page_view = [ui.page_image, ui.passage]
-    answering: list[dict[str, Any]] = []
     for trigger, fn, inputs, api in (
         (ui.send.click, h.ask, ask_inputs, {"api_name": "ask"}),
         (ui.question.submit, h.ask, ask_inputs, private),  # Enter sends, Shift+Enter adds a line
         (ui.chatbot.retry, h.retry, ask_inputs[1:], private),  # the last question asked again
     ):
-        event = trigger(fn, inputs, ask_outputs, show_progress="minimal", **api)
-        answering.append(event)
-        event.then(h.show_last_sources, [ui.session], page_view, **private).then(
+        answered = trigger(fn, inputs, ask_outputs, show_progress="minimal", **api)
+        answered.then(h.show_last_sources, [ui.session], page_view, **private).then(
             c.choices, [ui.session], ui.conversations, **private
         ).then(h.usage, None, ui.usage, **private)
-    # Stop: the streaming answer is cancelled (its generator closed: the LLM request ends, the tokens
-    # spent are recorded, the partial answer is kept); then the chat marks it as stopped. The mark
-    # runs after the cancel (not beside it), so Gradio never shows the cancelled event as an error.
-    ui.stop.click(None, None, None, cancels=answering, **private).then(
-        h.mark_stopped, [ui.chatbot, ui.session], [ui.chatbot, ui.question], **private
-    ).then(c.choices, [ui.session], ui.conversations, **private).then(h.usage, None, ui.usage, **private)
+    # Stop: the streaming answer ends after the word being received (its handler stops reading: the
+    # LLM request is closed, the tokens spent are recorded, the partial answer kept, marked stopped).
+    ui.stop.click(h.stop, None, None, queue=False, **private)
     # A source chosen in the list, or a click on an answer (on one of its [n] markers: that source).
     ui.sources.input(h.show_citation, [ui.sources, ui.session], page_view, **private)
     ui.chatbot.select(
