@@ -591,3 +591,18 @@ def test_retrieval_only_says_so_once_and_lists_the_best_passages(
     expect(page.locator("#passage")).to_contain_text(f"{PDF.name} — p. ")
     expect(page.locator(".toast-body")).to_have_count(0)
     shot(page, "25-retrieval-only.png")
+
+    # The chat's clear button starts a new chat: nothing open, the next question a new conversation.
+    page.locator("#chatbot").get_by_role("button", name="Clear").click()
+    expect(bot_messages(page)).to_have_count(0)
+    expect(page.locator("#conversations label:has(input:checked)")).to_have_count(0)
+
+    # A Japanese browser gets the banner in Japanese.
+    ja = page.context.browser.new_context(locale="ja-JP")  # type: ignore[union-attr]
+    try:
+        page_ja = ja.new_page()
+        login(page_ja, retrieval_server.url, chat_tab="チャット", labels=LOGIN_JA)
+        expect(page_ja.locator("#retrieval-only")).to_contain_text("検索のみ")
+        shot(page_ja, "26-retrieval-only-japanese.png")
+    finally:
+        ja.close()

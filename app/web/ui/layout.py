@@ -358,9 +358,11 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers, c: ConversationsPanel) -> None:
     ).then(h.show_last_sources, [ui.session], page_view, **private).then(
         lambda: (hidden, hidden, hidden), None, [*boxes, ui.feedback_box], **private
     )
-    ui.new_chat.click(c.new, [ui.session], [ui.chatbot, ui.session, ui.conversations, ui.sources], **private).then(
-        h.show_last_sources, [ui.session], page_view, **private
-    ).then(lambda: (hidden, hidden, hidden), None, [*boxes, ui.feedback_box], **private)
+    # The chat's own clear button starts a new chat too (the cleared conversation stays in the list).
+    for trigger in (ui.new_chat.click, ui.chatbot.clear):
+        trigger(c.new, [ui.session], [ui.chatbot, ui.session, ui.conversations, ui.sources], **private).then(
+            h.show_last_sources, [ui.session], page_view, **private
+        ).then(lambda: (hidden, hidden, hidden), None, [*boxes, ui.feedback_box], **private)
     ui.rename_open.click(c.ask_rename, [ui.conversations], [ui.rename_box, ui.new_title], **private)
     for trigger in (ui.rename.click, ui.new_title.submit):
         trigger(c.rename, [ui.conversations, ui.new_title, ui.session], [ui.conversations, ui.rename_box], **private)
