@@ -114,6 +114,9 @@ class LLMSettings(Section):
     temperature: float = Field(0.1, ge=0, le=2)
     context_window: int = Field(128_000, ge=1024, description="Model context window in tokens")
     timeout_s: float = Field(60, gt=0, description="Request timeout")
+    max_answer_s: float = Field(
+        180, gt=0, description="Longest time one answer may stream (a model or proxy that never stops is cut)"
+    )
     max_retries: int = Field(2, ge=0, description="Retries on 429/5xx/timeouts")
     user_keys: Literal["off", "optional", "required"] = Field(
         "off", description="May users enter their own API key (kept in their session only)?"
@@ -214,6 +217,9 @@ class CacheSettings(Section):
 
 class DatabaseSettings(Section):
     url: Secret = Field(None, description="SQLAlchemy URL (default: sqlite:///<data_dir>/app.db)")
+    timeout_s: float = Field(
+        30, gt=0, description="How long a statement waits for a lock (SQLite) or a pooled connection"
+    )
 
 
 _Blank = Annotated[str | None, BeforeValidator(lambda v: None if v == "" else v)]  # compose's ${X:-}

@@ -55,6 +55,7 @@ class Container:
         db = Database(
             self.settings.database_url,
             pool_size=self.settings.server.concurrency + self.settings.server.ingest_workers + 4,
+            timeout_s=self.settings.database.timeout_s,
         )
         db.create_all()
         return db

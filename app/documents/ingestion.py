@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from app import metrics, telemetry
 from app.config import DocumentSettings
 from app.documents.chunking import Chunker
+from app.documents.names import display_name
 from app.documents.pdf_reader import PageText, ReadLimits, check_file, read_pdf
 from app.documents.registry import DocumentInfo, DocumentRegistry
 from app.documents.sections import SEPARATOR, SectionTracker
@@ -131,7 +132,7 @@ class IngestionService:
         return result
 
     def _ingest_file(self, owner: str, path: Path, name: str | None, progress: ProgressFn | None) -> IngestResult:
-        name = name or path.name
+        name = display_name(name or path.name)
         report = progress or (lambda _p: None)
         log = logger.bind(user=owner, file=name)
         started = time.perf_counter()

@@ -47,9 +47,27 @@ def check_file(path: Path, max_file_mb: float) -> None:
     size = path.stat().st_size
     if size > max_file_mb * 1024 * 1024:
         raise IngestError(f"the file is {size / 1048576:.1f} MB; the limit is {max_file_mb:g} MB", reason="too_large")
+    if size == 0:
+        raise IngestError("the file is empty (0 bytes)", reason="damaged")
     with open(path, "rb") as fh:
-        if b"%PDF-" not in fh.read(1024):
-            raise IngestError("the file is damaged or not a PDF", reason="damaged")
+        head = fh.read(1024)
+    # Another format's signature wins even when "%PDF-" appears further on (an HTML page about PDFs).
+    kind = next((k for signature, k in _OTHER_FORMATS if head.lstrip().lower().startswith(signature)), None)
+    if kind or b"%PDF-" not in head:
+        raise IngestError(f"the file is {kind}, not a PDF" if kind else "the file is not a PDF", reason="damaged")
+
+
+# What is most often uploaded by mistake under a .pdf name (file signatures, lower-cased).
+_OTHER_FORMATS = (
+    (b"pk\x03\x04", "a ZIP archive (or an Office document)"),
+    (b"<!doctype html", "an HTML page"),
+    (b"<html", "an HTML page"),
+    (b"\x89png", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\xd0\xcf\x11\xe0", "an old Office document"),
+)
+DAMAGED = "the PDF is damaged or incomplete (cut off during an upload or download?)"
 
 
 def read_pdf(path: Path, parser: Parser = "pypdfium2", limits: ReadLimits | None = None) -> list[PageText]:
@@ -92,7 +110,9 @@ def _extract_pdfium(path: Path, max_pages: int) -> tuple[list[tuple[str, str]], 
     except pdfium.PdfiumError as e:
         if "password" in str(e).lower():
             raise IngestError("the PDF is encrypted (password-protected)", reason="encrypted") from e
-        raise IngestError("the file is damaged or not a PDF", reason="damaged") from e
+        if "(PDFium: Success)" in str(e):  # PDFium's way of saying the page tree is empty
+            raise IngestError("the PDF has no pages", reason="damaged") from e
+        raise IngestError(DAMAGED, reason="damaged") from e
     try:
         n = len(pdf)
         if n == 0:
@@ -171,7 +191,7 @@ def _extract_pypdf(path: Path, max_pages: int) -> tuple[list[tuple[str, str]], O
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, OSError) as e:
-        raise IngestError("the file is damaged or not a PDF", reason="damaged") from e
+        raise IngestError(DAMAGED, reason="damaged") from e
 
 
 def limit_memory(memory_mb: int) -> None:
@@ -211,7 +231,11 @@ def _extract_in_child(path: Path, parser: Parser, limits: ReadLimits) -> list[Pa
     except subprocess.TimeoutExpired as e:
         raise IngestError(f"reading the PDF took longer than {limits.timeout_s:.0f} s", reason="timeout") from e
     if done.returncode != 0 or not done.stdout:
-        raise IngestError("the PDF could not be read (the reader crashed)", reason="damaged")
+        raise IngestError(
+            f"the PDF could not be read: the reader stopped (damaged data, or more than {limits.memory_mb} MB "
+            "of memory needed — a decompression bomb?)",
+            reason="damaged",
+        )
     status, payload = json.loads(done.stdout)
     if status == "error":
         message, reason = payload

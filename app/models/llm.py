@@ -6,6 +6,7 @@ shared object, in the environment, or in logs.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -19,6 +20,8 @@ if TYPE_CHECKING:  # the OpenAI SDK takes a second or two to import: only when a
     from llama_index.llms.openai_like import OpenAILike
 
 __all__ = ["ChatModel", "StreamResult", "Usage", "describe"]
+
+UNREADABLE = "the language model sent an empty or unreadable answer; please try again"
 
 
 @dataclass
@@ -50,7 +53,8 @@ class ChatModel:
     def __init__(self, settings: LLMSettings) -> None:
         self._settings = settings
         self.model = settings.model
-        self._default = self._build(settings.api_key.get_secret_value() if settings.api_key else None)
+        self._default_key = settings.api_key.get_secret_value() if settings.api_key else None
+        self._default = self._build(self._default_key)
 
     def _build(self, api_key: str | None) -> OpenAILike:
         from llama_index.llms.openai_like import OpenAILike
@@ -80,6 +84,8 @@ class ChatModel:
             response = llm.chat(list(messages))
         except openai.OpenAIError as e:
             raise LLMError(describe(e)) from e
+        except (ValueError, TypeError, AttributeError) as e:  # a 200 whose body is not a completion
+            raise LLMError(UNREADABLE) from e
         extra = response.additional_kwargs or {}
         usage = Usage(int(extra.get("prompt_tokens", 0)), int(extra.get("completion_tokens", 0)))
         return (response.message.content or "").strip(), usage
@@ -87,18 +93,52 @@ class ChatModel:
     def stream(
         self, messages: Sequence[ChatMessage], result: StreamResult, api_key: str | None = None
     ) -> Generator[str, None, None]:
-        """Yield text deltas; `result` holds the full text and the provider-reported usage."""
+        """Yield text deltas; `result` holds the full text and the provider-reported usage.
+
+        A stream that goes on past `llm.max_answer_s`, or far past `llm.max_tokens` (a provider or
+        proxy that ignores the limit), is closed — which cancels the request — and reported as an
+        LLMError; so is a stream that ends without a word (a body that was not events)."""
         import openai
 
-        llm = self._for(api_key)
+        s = self._settings
+        # The SDK's own stream object, not llama-index's generator wrappers: closing it is what
+        # closes the HTTP response, so a stopped answer stops the provider at once.
+        client = openai.OpenAI(
+            api_key=api_key or self._default_key or "none",
+            base_url=s.api_base or "https://api.openai.com/v1",
+            timeout=s.timeout_s,
+            max_retries=s.max_retries,
+        )
+        # No tokenizer on this path: a token is rarely longer than 8 characters, even in code.
+        max_chars = s.max_tokens * 8 + 200
+        deadline = time.monotonic() + s.max_answer_s
         try:
-            for chunk in llm.stream_chat(list(messages)):
-                delta = chunk.delta or ""
-                extra = chunk.additional_kwargs or {}
-                if extra.get("prompt_tokens") or extra.get("completion_tokens"):
-                    result.usage = Usage(int(extra.get("prompt_tokens", 0)), int(extra.get("completion_tokens", 0)))
-                if delta:
-                    result.text += delta
-                    yield delta
+            stream = client.chat.completions.create(
+                model=s.model,
+                messages=[{"role": m.role.value, "content": str(m.content or "")} for m in messages],  # type: ignore[misc]
+                max_tokens=s.max_tokens,
+                temperature=s.temperature,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            with stream:
+                for chunk in stream:
+                    if chunk.usage is not None:
+                        result.usage = Usage(int(chunk.usage.prompt_tokens), int(chunk.usage.completion_tokens))
+                    delta = (chunk.choices[0].delta.content or "") if chunk.choices else ""
+                    if delta:
+                        result.text += delta
+                        yield delta
+                    if len(result.text) > max_chars or time.monotonic() > deadline:
+                        raise LLMError(
+                            "the language model did not stop (its answer went past "
+                            f"{s.max_tokens} tokens or {s.max_answer_s:g} s) and was cut off"
+                        )
         except openai.OpenAIError as e:
             raise LLMError(describe(e)) from e
+        except (ValueError, TypeError, AttributeError) as e:  # events that are not completion chunks
+            raise LLMError(UNREADABLE) from e
+        finally:
+            client.close()
+        if not result.text:
+            raise LLMError(UNREADABLE)

@@ -5,6 +5,7 @@ SQLite in the data dir by default; any SQLAlchemy URL (e.g. postgresql+psycopg:/
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -28,7 +29,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from app import metrics
@@ -217,14 +219,15 @@ class CachedAnswer(Base):
 class Database:
     """Owns the engine; `session()` is a unit of work that commits or rolls back."""
 
-    def __init__(self, url: str, pool_size: int = 5) -> None:
+    def __init__(self, url: str, pool_size: int = 5, timeout_s: float = 30) -> None:
         """`pool_size`: connections kept open (a server process uses server.concurrency + a few);
-        as many again may be opened for bursts."""
+        as many again may be opened for bursts. `timeout_s`: how long a statement waits for
+        SQLite's write lock, or a request for a pooled connection, before it fails."""
         is_sqlite = url.startswith("sqlite")
-        pool = {} if is_sqlite else {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": 30}
+        pool = {} if is_sqlite else {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": timeout_s}
         self.engine: Engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30} if is_sqlite else {},
+            connect_args={"check_same_thread": False, "timeout": timeout_s} if is_sqlite else {},
             pool_pre_ping=not is_sqlite,
             **pool,
         )
@@ -314,12 +317,17 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A unit of work. A database that is gone, locked past `timeout_s` or out of connections
+        raises ServiceUnavailable (a message for users), whatever the statement was."""
         session = self._sessions()
         try:
             yield session
             session.commit()
+        except (OperationalError, InterfaceError, PoolTimeout) as e:
+            _rollback_quietly(session)
+            raise ServiceUnavailable(f"the database is unavailable or busy ({_reason(e)}); please try again") from e
         except Exception:
-            session.rollback()
+            _rollback_quietly(session)
             raise
         finally:
             session.close()
@@ -330,6 +338,20 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _rollback_quietly(session: Session) -> None:
+    with contextlib.suppress(SQLAlchemyError):  # the connection is gone too: nothing to undo
+        session.rollback()
+
+
+def _reason(error: Exception) -> str:
+    text = str(getattr(error, "orig", None) or error).lower()
+    if "locked" in text or "busy" in text:
+        return "locked"
+    if isinstance(error, PoolTimeout):
+        return "no free connection"
+    return "unreachable"
 
 
 def _private_sqlite_file(path: str | None) -> None:

@@ -8,6 +8,7 @@ cache (`FileCache`), checked against the sha256 the file is named by.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -105,6 +106,11 @@ class FileStore:
             with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
                 shutil.copyfileobj(src, out, BLOCK)
             os.replace(partial, target)  # a reader never sees a half-written file
+        except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                logger.error("file store full path={}", target.parent.parent)
+                raise ServiceUnavailable("the file storage is full; the operator has to free or add space") from e
+            raise
         finally:
             partial.unlink(missing_ok=True)
 
