@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -548,6 +549,9 @@ def test_enter_sends_shift_enter_adds_a_line_and_both_layouts_fit(page: Page, ap
     view_box = page.locator("#page-image").bounding_box()
     assert chat_box and view_box and view_box["y"] >= chat_box["y"] + chat_box["height"] - 1, "page view not below"
     assert chat_box["width"] <= 390
+    # Conversation titles never overlap, however many there are (the list scrolls instead).
+    boxes = [b for b in (item.bounding_box() for item in page.locator("#conversations label").all()) if b]
+    assert all(a["y"] + a["height"] <= b["y"] + 1 for a, b in pairwise(boxes)), boxes
     shot(page, "24-layout-390-phone.png")
 
 

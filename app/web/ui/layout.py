@@ -21,7 +21,7 @@ footer { display: none !important; }
 /* The conversation list: one title per line, the open one highlighted, no radio dots. */
 #conversations .wrap { flex-direction: column; gap: 2px; max-height: 46vh; overflow-y: auto; flex-wrap: nowrap; }
 #conversations label { width: 100%; margin: 0; border-radius: 6px; white-space: normal; overflow: hidden;
-  text-overflow: ellipsis; display: block; padding: 6px 10px; font-size: 0.92em; }
+  text-overflow: ellipsis; display: block; padding: 6px 10px; font-size: 0.92em; flex: 0 0 auto; }
 #conversations label span { margin-left: 0 !important; }
 #conversations label input { position: absolute; opacity: 0; pointer-events: none; }
 #conversations label.selected, #conversations label:has(input:checked) {
