@@ -266,6 +266,9 @@ class ServerSettings(Section):
     port: int = Field(7860, ge=1, le=65535)
     concurrency: int = Field(32, ge=1, description="Requests served in parallel per event")
     ingest_workers: int = Field(1, ge=1, description="Background ingestion threads")
+    ingest_lease_s: float = Field(
+        60, ge=3, description="A job whose instance stopped renewing its lease this long ago is taken over"
+    )
     public_url: str | None = Field(
         None, description="The address users open, e.g. https://pdfqa.example.com (its origin is trusted)"
     )

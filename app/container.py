@@ -92,7 +92,10 @@ class Container:
     def quotas(self) -> QuotaService:
         from app.usage.quotas import QuotaService
 
-        return QuotaService(self.db, self.settings.quotas)
+        llm = self.settings.llm
+        # An answer streams for at most max_answer_s, after its condensing call and retries.
+        hold_ttl = llm.max_answer_s + (llm.max_retries + 2) * llm.timeout_s + 10
+        return QuotaService(self.db, self.settings.quotas, hold_ttl_s=hold_ttl)
 
     @cached_property
     def users(self) -> UserService:
@@ -288,8 +291,14 @@ class Container:
     def ingest_queue(self) -> IngestionQueue:
         from app.documents.jobs import IngestionQueue
 
+        server = self.settings.server
         return IngestionQueue(
-            self.db, self.ingestion, self.registry, self.files, workers=self.settings.server.ingest_workers
+            self.db,
+            self.ingestion,
+            self.registry,
+            self.files,
+            workers=server.ingest_workers,
+            lease_s=server.ingest_lease_s,
         )
 
     def close(self) -> None:

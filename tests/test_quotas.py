@@ -133,3 +133,19 @@ def test_monthly_cost_limit(tmp_path: Path) -> None:
     now[0] = datetime(2026, 2, 1, 0, 1, tzinfo=UTC)
     quotas.reserve("alice", cost_micro=200_000)
     db.close()
+
+
+def test_a_reservation_left_by_a_killed_process_is_given_back_once(db: Database) -> None:
+    now = [datetime(2026, 3, 1, 9, 0, tzinfo=UTC)]
+    quotas = QuotaService(db, QuotaSettings(tokens_per_day=1000), clock=lambda: now[0], hold_ttl_s=600)
+    quotas.reserve("alice", questions=1, tokens=900)  # its process is killed: never settled
+    with pytest.raises(QuotaExceeded):
+        quotas.reserve("alice", questions=1, tokens=900)  # still held within its time
+    slow = quotas.reserve("bob", tokens=500)  # a slow answer that outlives its hold
+    now[0] = now[0].replace(minute=11)
+    # Two instances reserving at once return the dead hold exactly once.
+    assert hammer(quotas, "alice", 2, tokens=400) == (2, 0)
+    assert {s.key: s.used for s in quotas.status("alice")}["tokens_per_day"] == 800
+    quotas.reserve("bob", tokens=1)  # gives back bob's expired hold...
+    quotas.settle(slow, tokens=300)  # ...so the slow answer, settling late, is counted in full
+    assert {s.key: s.used for s in quotas.status("bob")}["tokens_per_day"] == 301

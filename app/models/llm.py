@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.config import LLMSettings
 from app.domain import Usage
@@ -113,9 +113,10 @@ class ChatModel:
         max_chars = s.max_tokens * 8 + 200
         deadline = time.monotonic() + s.max_answer_s
         try:
+            wire: list[Any] = [{"role": m.role.value, "content": str(m.content or "")} for m in messages]
             stream = client.chat.completions.create(
                 model=s.model,
-                messages=[{"role": m.role.value, "content": str(m.content or "")} for m in messages],  # type: ignore[misc]
+                messages=wire,
                 max_tokens=s.max_tokens,
                 temperature=s.temperature,
                 stream=True,

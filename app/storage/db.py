@@ -184,6 +184,19 @@ class UsageRecord(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
+class QuotaHold(Base):
+    """One reservation still open on a counter. Settling deletes it; a hold whose process died
+    (killed mid-answer) outlives `expires_at` and is given back by the next reservation of its owner."""
+
+    __tablename__ = "quota_holds"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    metric: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(10))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class QuotaCounter(Base):
     """What a user has used (and reserved) of one allowance in one period ('2026-01-31' or '2026-01').
 

@@ -10,6 +10,7 @@ reservation is settled with what was really used (or released when the call fail
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,12 +18,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from loguru import logger
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.config import QuotaSettings
 from app.errors import ConfigError, NotFound, QuotaExceeded
-from app.storage.db import Database, QuotaCounter, UserQuota
+from app.storage.db import Database, QuotaCounter, QuotaHold, UserQuota
 from app.usage.pricing import MICRO
 
 # quota key -> (counter metric, period, scale from the key's unit to the counter's integer unit)
@@ -87,6 +88,7 @@ class Reservation:
 
     owner: str
     held: dict[str, tuple[str, int]] = field(default_factory=dict)
+    holds: dict[str, str] = field(default_factory=dict)  # metric -> its QuotaHold row
     done: bool = False
 
 
@@ -99,11 +101,20 @@ class QuotaStatus:
 
 
 class QuotaService:
-    def __init__(self, db: Database, settings: QuotaSettings, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: QuotaSettings,
+        clock: Callable[[], datetime] = utc_now,
+        hold_ttl_s: float = 600,
+    ) -> None:
+        """`hold_ttl_s`: how long a reservation may stay open before it is taken for one whose
+        process died and given back (longer than any answer may stream)."""
         self._db = db
         self._settings = settings
         self._zone = ZoneInfo(settings.reset_timezone)
         self._clock = clock
+        self._hold_ttl = timedelta(seconds=hold_ttl_s)
 
     @property
     def timezone(self) -> str:
@@ -153,6 +164,9 @@ class QuotaService:
         limits = self.limits(owner)
         periods = self.periods()
         reservation = Reservation(owner)
+        now = self._clock().astimezone(UTC).replace(tzinfo=None)
+        with self._db.session() as s:  # committed even if the reservation below is refused
+            self._give_back_expired(s, owner, now)
         with self._db.session() as s:
             for key, (metric, period, scale) in COUNTED.items():
                 if metric not in amounts:
@@ -173,6 +187,16 @@ class QuotaService:
                         timezone=self.timezone,
                     )
                 reservation.held[metric] = (period_key, amount)
+                hold = QuotaHold(
+                    id=uuid.uuid4().hex,
+                    owner=owner,
+                    metric=metric,
+                    period=period_key,
+                    amount=amount,
+                    expires_at=now + self._hold_ttl,
+                )
+                s.add(hold)
+                reservation.holds[metric] = hold.id
         return reservation
 
     def settle(self, reservation: Reservation, **actual: int) -> None:
@@ -182,6 +206,11 @@ class QuotaService:
         reservation.done = True
         with self._db.session() as s:
             for metric, (period_key, held) in reservation.held.items():
+                hold = reservation.holds.get(metric)
+                if hold is not None:
+                    closed = s.execute(delete(QuotaHold).where(QuotaHold.id == hold))
+                    if int(getattr(closed, "rowcount", 0)) == 0:
+                        held = 0  # it outlived its time and was given back already: count it all now
                 delta = actual.get(metric, held) - held
                 if delta:
                     s.execute(
@@ -265,6 +294,22 @@ class QuotaService:
             query = query.where(QuotaCounter.owner == owner)
         with self._db.session() as s:
             return [(r.owner, r.metric, r.period, r.used) for r in s.scalars(query)]
+
+    @staticmethod
+    def _give_back_expired(s: Session, owner: str, now: datetime) -> None:
+        """Return the holds of `owner` that nobody settled in time (their process was killed).
+        Each is deleted before its amount is returned, so two instances never return it twice."""
+        expired = s.scalars(select(QuotaHold).where(QuotaHold.owner == owner, QuotaHold.expires_at < now)).all()
+        for hold in expired:
+            gone = s.execute(delete(QuotaHold).where(QuotaHold.id == hold.id))
+            if int(getattr(gone, "rowcount", 0)) == 1:
+                s.execute(
+                    update(QuotaCounter)
+                    .where(*_row(owner, hold.metric, hold.period))
+                    .values(used=QuotaCounter.used - hold.amount)
+                    .execution_options(synchronize_session=False)
+                )
+                logger.info("quota hold given back user={} metric={} amount={}", owner, hold.metric, hold.amount)
 
     @staticmethod
     def _take(s: Session, owner: str, metric: str, period: str, amount: int, ceiling: int | None) -> bool:
