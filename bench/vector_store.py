@@ -159,9 +159,11 @@ def measure_queries(store: Any, vocabulary: list[str], queries: int) -> dict[str
 
 
 def build_case(engine: str, size: int, queries: int, work: Path) -> dict[str, Any]:
-    """Write one engine's store at one size (and, for Edge, search it before and while indexing)."""
+    """Write one engine's store at one size (and, for Edge, search it before indexing, then index it)."""
+    from app.storage import edge_store
     from app.storage.vector_store import open_client, open_store
 
+    edge_store.OPTIMIZE_AFTER_IDLE_S = 86400  # indexing is timed below, not started by the idle timer
     points, vocabulary = build_corpus(size, work)
     folder = work / f"{engine}-{size}"
     client = open_client(None, None, folder, 10, engine)  # type: ignore[arg-type]
