@@ -74,6 +74,7 @@ class EdgeClient:
     def open(cls, path: Path) -> EdgeClient:
         from app.storage.edge_migration import migrate_local_mode
 
+        path.mkdir(parents=True, exist_ok=True)
         migrate_local_mode(path)  # before the lock: it opens the old store, which takes the same lock
         lock = open(path / ".lock", "a")  # noqa: SIM115 - held until close()
         try:
