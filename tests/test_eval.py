@@ -1,7 +1,10 @@
 """Retrieval quality floors: `python -m app eval` on the whole evaluation set, default config.
 
-The floors sit a little below what the default configuration measures (README.md, "Retrieval
-quality"); a change that makes retrieval worse fails the build. One eval run: about 2-3 minutes.
+What is scored is what the language model receives: the `retrieval.top_k` (6) passages, as
+distinct pages. The floors sit a little below what the default configuration measured (README.md,
+"Retrieval quality"); a change that makes retrieval worse fails the build. The held-out split
+(tests/data/eval/README.md) has its own floors, set once from its first measurement; no setting
+was chosen by looking at it. One eval run: about 2-3 minutes on a quiet machine.
 """
 
 from __future__ import annotations
@@ -16,16 +19,26 @@ import pytest
 
 from tests.conftest import DATA, ROOT
 
-# Measured with the default config: all hit@5 0.923, MRR 0.756; en hit@5 0.900, ja hit@5 0.960;
-# 5 of 11 unanswerable questions abstained (5/6 English, 0/5 Japanese), no false abstention.
-MIN_HIT5 = 0.90
-MIN_MRR = 0.73
-# English hit@5 sits above the dense-only score (0.875): a broken sparse half fails the build.
-MIN_HIT5_BY_LANG = {"en": 0.89, "ja": 0.92}
-# Measured: en hit@1 0.650 / MRR 0.753, ja hit@1 0.640 / MRR 0.761 (dense only: en 0.500 / 0.669).
-MIN_HIT1_BY_LANG = {"en": 0.62, "ja": 0.60}
-MIN_MRR_BY_LANG = {"en": 0.72, "ja": 0.72}
+# Measured 2026-11-26, default config, top_k=6 (hit@1 / hit@5 / MRR):
+#   all 96: 0.639 / 0.892 / 0.739, 6 of 13 unanswerable abstained, 2 false abstentions
+#   tune/en 0.650 / 0.875 / 0.740   tune/ja 0.640 / 0.960 / 0.761   (dense only: en 0.500 / 0.875 / 0.659)
+#   heldout/en 0.600 / 0.800 / 0.687   heldout/ja 0.625 / 0.875 / 0.729
+# The CLI floors apply to all questions.
+MIN_HIT5 = 0.88
+MIN_MRR = 0.72
 MIN_ABSTENTION = 0.45
+# Both false abstentions are held-out English bash questions (BASH_REMATCH, TMOUT): a measured
+# weakness, reported in the README, not tuned away. The tune split has none.
+MAX_FALSE_ABSTENTIONS = 2
+# (hit@1, hit@5, MRR) per split and language. English hit@1 and MRR sit above the dense-only
+# scores (0.500, 0.659), so a broken sparse half fails the build; English hit@5 does not separate
+# them any more (0.875 both) since only the top_k passages are scored.
+FLOORS = {
+    "tune/en": (0.62, 0.87, 0.72),
+    "tune/ja": (0.60, 0.92, 0.72),
+    "heldout/en": (0.55, 0.75, 0.66),
+    "heldout/ja": (0.60, 0.85, 0.70),
+}
 
 
 @pytest.mark.eval
@@ -57,7 +70,7 @@ def test_eval_meets_the_retrieval_floors(tmp_path: Path) -> None:
             "--min-abstention",
             str(MIN_ABSTENTION),
             "--max-false-abstentions",
-            "0",
+            str(MAX_FALSE_ABSTENTIONS),
         ],
         cwd=ROOT,
         env=env,
@@ -67,13 +80,15 @@ def test_eval_meets_the_retrieval_floors(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     metrics = json.loads(summary.read_text())["metrics"]
-    for lang, floor in MIN_HIT5_BY_LANG.items():
-        assert metrics[lang]["hit5"] >= floor, (lang, metrics[lang])
-        assert metrics[lang]["hit1"] >= MIN_HIT1_BY_LANG[lang], (lang, metrics[lang])
-        assert metrics[lang]["mrr"] >= MIN_MRR_BY_LANG[lang], (lang, metrics[lang])
-    assert metrics["en"]["abstained_correctly"] >= 0.83, metrics["en"]  # 5 of the 6 English ones
+    for group, (hit1, hit5, mrr) in FLOORS.items():
+        m = metrics[group]
+        assert m["hit1"] >= hit1 and m["hit5"] >= hit5 and m["mrr"] >= mrr, (group, m)
+    assert metrics["tune"]["false_abstentions"] == 0, metrics["tune"]
+    assert metrics["tune/en"]["abstained_correctly"] >= 0.83, metrics["tune/en"]  # 5 of the 6 English ones
+    assert metrics["heldout"]["n"] == 18 and metrics["heldout"]["unanswerable"] == 2, metrics["heldout"]
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == 76 and all({"id", "retrieved", "abstained"} <= set(row) for row in rows)
+    assert len(rows) == 96 and all({"id", "retrieved", "abstained"} <= set(row) for row in rows)
+    assert max(len(row["retrieved"]) for row in rows) <= 6  # pages of the top_k passages, no more
 
 
 def test_unlabelled_questions_are_not_scored(tmp_path: Path) -> None:
@@ -94,13 +109,57 @@ def test_unlabelled_questions_are_not_scored(tmp_path: Path) -> None:
     m = score(questions, rows)["all"]
     assert (m.n, m.unanswerable, m.hit1, m.abstained_correctly) == (1, 1, 1.0, 1.0)
 
+    # The same run checks that the eval scores what the model receives: with top_k=2, at most
+    # the pages of 2 passages come back although all 5 pages mention the valve.
     docs = tmp_path / "docs"
-    pdf_factory.text_pdf(docs, ["The red valve is calibrated every week."], name="valve.pdf")
+    pages = [f"The red valve number {i} is calibrated every week." for i in range(5)]
+    pdf_factory.text_pdf(docs, pages, name="valve.pdf")
     qa = tmp_path / "qa.jsonl"
     qa.write_text('{"id": "1", "question": "How often is the valve calibrated?"}\n')
     out = run_app(
-        tmp_path / "data", "eval", "--qa", str(qa), "--docs", str(docs), "--output", str(tmp_path / "out.jsonl")
+        tmp_path / "data",
+        "eval",
+        "--qa",
+        str(qa),
+        "--docs",
+        str(docs),
+        "--output",
+        str(tmp_path / "out.jsonl"),
+        env={"APP_RETRIEVAL__TOP_K": "2"},
     )
     assert out.returncode == 0, out.stderr
     assert "none is labelled" in out.stdout and "questions=0" not in out.stdout
-    assert '"valve.pdf"' in (tmp_path / "out.jsonl").read_text()
+    assert "top_k=2" in out.stdout
+    row = json.loads((tmp_path / "out.jsonl").read_text())
+    assert 1 <= len(row["retrieved"]) <= 2 and {r["file"] for r in row["retrieved"]} == {"valve.pdf"}
+
+
+def test_calibration_ignores_the_heldout_split() -> None:
+    """Whatever the held-out questions are and whatever retrieval gives for them, the proposed
+    thresholds are the ones the tuning questions alone give."""
+    from app.answering.retrieval import Retrieval
+    from app.evaluation.calibration import calibrate
+    from app.evaluation.runner import load_questions, tuning_questions
+
+    questions = load_questions(DATA / "eval" / "qa.jsonl")
+    assert sum(q.held_out for q in questions) == 20
+
+    def signals(i: int, answerable: bool) -> Retrieval:
+        # spread like the real ones: answerable questions score higher on both signals
+        dense, coverage = (0.45 + 0.3 * ((i * 7) % 10) / 10, 0.5 + 0.05 * (i % 10)) if answerable else (0.2, 0.1)
+        return Retrieval(passages=[], abstained=False, best_dense=dense, coverage=coverage)
+
+    retrievals = [signals(i, not q.unanswerable) for i, q in enumerate(questions)]
+    base = calibrate(questions, retrievals)
+    tune = tuning_questions(questions)
+    alone = calibrate(tune, [r for q, r in zip(questions, retrievals, strict=True) if not q.held_out])
+    assert base == alone and base.questions == len(tune) == 76
+    # Held-out lines altered: answerable ones that look unanswerable, unanswerable ones that look
+    # answerable, labels flipped. Calibrating on them would move the thresholds; it must not.
+    altered = [q.model_copy(update={"answerable": not q.answerable}) if q.held_out else q for q in questions]
+    skewed = [
+        Retrieval(passages=[], abstained=False, best_dense=0.21, coverage=0.06) if q.held_out else r
+        for q, r in zip(questions, retrievals, strict=True)
+    ]
+    assert calibrate(altered, skewed) == base
+    assert calibrate(questions, skewed) == base

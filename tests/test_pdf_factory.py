@@ -73,11 +73,15 @@ def test_eval_set_is_well_formed() -> None:
     rows = [json.loads(line) for line in lines]
     assert len({r["id"] for r in rows}) == len(rows)
     counts: dict[tuple[str, bool], int] = {}
+    heldout: dict[tuple[str, bool], int] = {}
     for r in rows:
-        assert set(r) == {"id", "question", "pdf", "pages", "lang", "answerable", "answer"}
+        assert set(r) == {"id", "question", "pdf", "pages", "lang", "answerable", "answer", "split"}
         assert r["lang"] in ("en", "ja")
         assert r["id"].startswith(r["lang"] + "-")
+        assert r["split"] in ("tune", "heldout")
         counts[(r["lang"], r["answerable"])] = counts.get((r["lang"], r["answerable"]), 0) + 1
+        if r["split"] == "heldout":
+            heldout[(r["lang"], r["answerable"])] = heldout.get((r["lang"], r["answerable"]), 0) + 1
         if r["answerable"]:
             assert r["pdf"] in REAL_PDFS and r["answer"]
             n_pages = REAL_PDFS[r["pdf"]][0]
@@ -87,6 +91,8 @@ def test_eval_set_is_well_formed() -> None:
     assert counts[("en", True)] >= 25
     assert counts[("ja", True)] >= 22
     assert counts.get(("en", False), 0) + counts.get(("ja", False), 0) >= 10
+    # the held-out split (never used for tuning): 10 English, 8 Japanese answerable, 2 unanswerable
+    assert heldout == {("en", True): 10, ("ja", True): 8, ("en", False): 1, ("ja", False): 1}
 
 
 # ------------------------------------------------------------------ generated PDFs

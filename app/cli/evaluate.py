@@ -1,7 +1,9 @@
 """`eval --qa QUESTIONS.jsonl --docs DIR --output OUT.jsonl`: retrieval quality in a fresh workspace.
 
-Exits 1 when a floor (--min-hit5, --min-mrr, --min-abstention, --max-false-abstentions) is missed,
-so CI fails when retrieval regresses.
+Scores the `retrieval.top_k` passages the language model would receive, and prints the metrics
+overall, per language, per split ("tune", "heldout") and per split and language ("heldout/en").
+Exits 1 when a floor (--min-hit5, --min-mrr, --min-abstention, --max-false-abstentions) is missed
+on all questions, so CI fails when retrieval regresses.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ if TYPE_CHECKING:  # LlamaIndex and Qdrant load only when the command runs (`--h
 
 def register(sub: Any) -> None:
     p = sub.add_parser("eval", help="measure retrieval quality on a question set")
-    p.add_argument("--qa", required=True, type=Path, help="JSONL: {id, question[, pdf, pages, lang]}")
+    p.add_argument("--qa", required=True, type=Path, help="JSONL: {id, question[, pdf, pages, lang, split]}")
     p.add_argument("--docs", required=True, type=Path, help="folder of PDFs to ingest")
     p.add_argument("--output", required=True, type=Path, help="JSONL with the ranked pages per question")
     p.add_argument("--mode", choices=["dense", "hybrid"], help="override retrieval.mode")
@@ -31,7 +33,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--calibrate",
         action="store_true",
-        help="also propose abstention thresholds calibrated on this question set",
+        help="also propose abstention thresholds calibrated on this question set (held-out split excluded)",
     )
     p.add_argument("--min-hit5", type=float, help="exit 1 when hit@5 (all questions) is below this")
     p.add_argument("--min-mrr", type=float, help="exit 1 when MRR (all questions) is below this")
@@ -95,7 +97,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     rate = pages / seconds if seconds else 0.0
     print(
         f"ingested {pages} pages in {seconds:.1f} s ({rate:.1f} pages/s); mode={retrieval.mode} "
-        f"fusion={retrieval.fusion} rerank={retrieval.rerank.provider}"
+        f"fusion={retrieval.fusion} rerank={retrieval.rerank.provider} top_k={retrieval.top_k}"
     )
     if not any(q.labelled for q in questions):
         print(
@@ -113,6 +115,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         "mode": retrieval.mode,
         "fusion": retrieval.fusion,
         "rerank": retrieval.rerank.provider,
+        "top_k": retrieval.top_k,
         "metrics": {k: v.model_dump() for k, v in metrics.items()},
     }
     if args.calibrate:
@@ -122,7 +125,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             f"calibration: abstain_min_dense={found.abstain_min_dense} (works from {found.dense_range[0]} to "
             f"{found.dense_range[1]}) abstain_min_sparse={found.abstain_min_sparse} (works from "
             f"{found.coverage_range[0]} to {found.coverage_range[1]}): abstains {found.abstained}/"
-            f"{found.unanswerable} unanswerable, 0 answerable"
+            f"{found.unanswerable} unanswerable, 0 answerable (on {found.questions} questions, held-out excluded)"
         )
     if args.summary:
         args.summary.write_text(json.dumps(summary, indent=2))
@@ -134,7 +137,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _line(name: str, m: Metrics) -> str:
-    line = f"{name:>4}: questions={m.n} hit@1={m.hit1:.3f} hit@3={m.hit3:.3f} hit@5={m.hit5:.3f} mrr={m.mrr:.3f}"
+    line = f"{name:>10}: questions={m.n} hit@1={m.hit1:.3f} hit@3={m.hit3:.3f} hit@5={m.hit5:.3f} mrr={m.mrr:.3f}"
     if m.unanswerable:
         line += f" unanswerable={m.unanswerable} abstained={m.abstained_correctly:.3f}"
     return line + f" false_abstentions={m.false_abstentions}"

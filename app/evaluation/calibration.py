@@ -4,6 +4,9 @@ The rule (see `Retriever._abstains`) abstains when best dense similarity < `abst
 AND term coverage < `abstain_min_sparse`. Calibration searches a grid for the pairs that abstain
 on the most unanswerable questions while wrongly abstaining on no answerable one, and proposes the
 pair in the middle of that region (the largest margin to both kinds of mistake).
+
+Held-out questions (`"split": "heldout"`) and unlabelled ones are left out: thresholds chosen on
+the held-out split would make its scores an optimistic estimate.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ class Calibration(BaseModel):
     abstain_min_sparse: float
     abstained: int  # unanswerable questions abstained with these thresholds
     unanswerable: int
+    questions: int  # questions calibrated on (held-out and unlabelled ones excluded)
     false_abstentions: int  # always 0: a pair that refuses an answerable question is never proposed
     dense_range: tuple[float, float]  # thresholds that achieve the same, for judging the margin
     coverage_range: tuple[float, float]
@@ -31,8 +35,9 @@ class Calibration(BaseModel):
 
 def calibrate(questions: Sequence[Question], retrievals: Sequence[Retrieval]) -> Calibration:
     signals = [
-        (r.best_dense, r.coverage, q.pdf is not None and bool(q.pages))
+        (r.best_dense, r.coverage, not q.unanswerable)
         for q, r in zip(questions, retrievals, strict=True)
+        if q.labelled and not q.held_out
     ]
     unanswerable = sum(not answerable for _, _, answerable in signals)
     best = -1
@@ -55,6 +60,7 @@ def calibrate(questions: Sequence[Question], retrievals: Sequence[Retrieval]) ->
         abstain_min_sparse=coverages[len(coverages) // 2],
         abstained=max(best, 0),
         unanswerable=unanswerable,
+        questions=len(signals),
         false_abstentions=0,
         dense_range=(dense_values[0], dense_values[-1]),
         coverage_range=(coverages[0], coverages[-1]),

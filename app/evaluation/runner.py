@@ -1,6 +1,13 @@
 """Retrieval evaluation: ingest a folder into a fresh workspace, retrieve for every question,
 score hit@k / MRR against the expected pages and abstention on unanswerable questions.
 
+What is scored is what the language model would receive: the `retrieval.top_k` passages the
+answer service asks for, collapsed to distinct pages, best first. A question whose page is not
+among those passages is a miss, however close it came.
+
+Questions marked `"split": "heldout"` are scored like the others but never used for calibration
+or tuning (`tuning_questions`); the metrics are reported per split and language as well.
+
 Output lines ({"id", "retrieved": [{"file", "page", "score"}], "abstained"}) are a public format.
 """
 
@@ -19,7 +26,7 @@ from app.answering.retrieval import Retrieval, Retriever
 from app.documents.ingestion import IngestionService
 
 EVAL_USER = "eval"
-RETRIEVED_PAGES = 10
+HELDOUT = "heldout"
 
 
 class Question(BaseModel):
@@ -29,6 +36,7 @@ class Question(BaseModel):
     pages: list[int] | None = None
     lang: str | None = None
     answerable: bool | None = None
+    split: str | None = None  # "tune" or "heldout"; held-out questions never feed calibration or tuning
 
     @property
     def labelled(self) -> bool:
@@ -39,6 +47,10 @@ class Question(BaseModel):
     @property
     def unanswerable(self) -> bool:
         return self.answerable is False or self.pages == []
+
+    @property
+    def held_out(self) -> bool:
+        return self.split == HELDOUT
 
 
 class Metrics(BaseModel):
@@ -63,6 +75,11 @@ def load_questions(path: Path) -> list[Question]:
     return questions
 
 
+def tuning_questions(questions: Iterable[Question]) -> list[Question]:
+    """The questions that calibration and tuning may look at: all but the held-out split."""
+    return [q for q in questions if not q.held_out]
+
+
 def ingest_folder(ingestion: IngestionService, docs: Path) -> tuple[int, float]:
     """(pages ingested, seconds)."""
     pages, started = 0, time.perf_counter()
@@ -75,11 +92,14 @@ def ingest_folder(ingestion: IngestionService, docs: Path) -> tuple[int, float]:
 def retrieve_all(
     retriever: Retriever, questions: Iterable[Question], mode: str | None = None
 ) -> list[tuple[dict[str, Any], Retrieval]]:
-    """(output row, full retrieval) per question; the row is the public output format."""
+    """(output row, full retrieval) per question; the row is the public output format.
+
+    Retrieves exactly as the answer service does (no explicit limit, so `retrieval.top_k`
+    passages): the row's pages are the distinct pages of the passages the model would read."""
     results = []
     for q in questions:
-        retrieval = retriever.retrieve(EVAL_USER, q.question, limit=200, mode=mode)
-        pages = retrieval.pages()[:RETRIEVED_PAGES]
+        retrieval = retriever.retrieve(EVAL_USER, q.question, mode=mode)
+        pages = retrieval.pages()
         row = {
             "id": q.id,
             "retrieved": [{"file": p.file, "page": p.page, "score": round(p.score, 5)} for p in pages],
@@ -90,12 +110,18 @@ def retrieve_all(
 
 
 def score(questions: list[Question], rows: list[dict[str, Any]]) -> dict[str, Metrics]:
-    """Metrics overall ("all") and per language, for questions that carry pdf/pages."""
+    """Metrics overall ("all"), per language ("en"), per split ("heldout") and per split and
+    language ("heldout/en"), for questions that carry pdf/pages; groups in that order."""
     groups: dict[str, list[tuple[Question, dict[str, Any]]]] = defaultdict(list)
     for q, row in zip(questions, rows, strict=True):
         groups["all"].append((q, row))
         if q.lang:
             groups[q.lang].append((q, row))
+    for q, row in zip(questions, rows, strict=True):
+        if q.split:
+            groups[q.split].append((q, row))
+            if q.lang:
+                groups[f"{q.split}/{q.lang}"].append((q, row))
     return {name: _metrics(items) for name, items in groups.items()}
 
 

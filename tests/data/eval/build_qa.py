@@ -8,6 +8,10 @@ Each entry below has, besides the published fields, ``ev``: a map from physical 
 (after removing U+0002 and collapsing whitespace).  The script refuses to write the file
 if any evidence string is missing, so a wrong page number cannot slip in silently.
 ``ev`` is not written to qa.jsonl.
+
+``split``: "tune" for the first 76 questions (used to choose the retrieval settings and the
+abstention thresholds), "heldout" for the questions at the end, written after those settings
+were fixed and never used for calibration or tuning (see README.md next to this file).
 """
 
 import json
@@ -23,7 +27,7 @@ DATA = os.path.dirname(HERE)  # tests/data
 Q = []
 
 
-def q(id, question, pdf, pages, lang, answer, ev=None):
+def q(id, question, pdf, pages, lang, answer, ev=None, split="tune"):
     Q.append(
         dict(
             id=id,
@@ -33,9 +37,14 @@ def q(id, question, pdf, pages, lang, answer, ev=None):
             lang=lang,
             answerable=pdf is not None,
             answer=answer,
+            split=split,
             ev=ev or {},
         )
     )
+
+
+def heldout(*args, **kwargs):
+    q(*args, **kwargs, split="heldout")
 
 
 # ---------------------------------------------------------------- natbib (English)
@@ -843,6 +852,229 @@ q(
     "",
 )
 
+# ---------------------------------------------------------------- held-out split
+# Written after the retrieval settings and abstention thresholds were fixed; never used by
+# calibration, bench/retrieval_sweep.py, bench/retrieval_alternatives.py or any threshold choice.
+heldout(
+    "en-natbib-15",
+    "I want a citation that reads '(see Jones et al., 1990)': a word before the reference and nothing after it. What do I type?",
+    N,
+    [7],
+    "en",
+    "\\citep[see][]{key}: with two optional arguments the first is the pre-note and the second the post-note, so a pre-note alone needs an empty post-note.",
+    {
+        7: [
+            "\\citep[see][]{jon90} ⇒ (see Jones et al., 1990)",
+            "To have only a pre-note, it is necessary to provide an empty post-note text",
+        ]
+    },
+)
+heldout(
+    "en-natbib-16",
+    "In numerical mode, can several references share one number in the bibliography, the way the mcite package does it?",
+    N,
+    [19, 22],
+    "en",
+    "Yes: load natbib with the merge option and prefix the keys to be merged with *, e.g. \\citep{feynmann,*salam,*epr} (elide also removes repeated parts such as the authors).",
+    {
+        19: ["invoke the package option merge", "\\citep{feynmann,*salam,*epr}"],
+        22: [
+            "merge to allow the * prefix to the citation key, and to merge such a citation’s reference with that of the previous citation"
+        ],
+    },
+)
+heldout(
+    "en-natbib-17",
+    "One entry of my hand-made thebibliography doesn't follow the author-year format. What does natbib do?",
+    N,
+    [6, 20, 21],
+    "en",
+    "It switches the whole document to numerical citations; there is no way to override this (an alpha-style label like [ABC95] is treated the same way unless written as [ABC95()]).",
+    {
+        6: ["if any single \\bibitem entry does not conform to a syntax that", "switches stubbornly to numerical mode"],
+        20: ["will automatically switch to numerical mode if any one of the \\bibitem entries fails to conform"],
+        21: ["this label does not conform to the author–", "The citation mode switches to numerical"],
+    },
+)
+heldout(
+    "en-hyperref-14",
+    "The table-of-contents entry I add for my index jumps to the page before the index. How do I make it land on the index itself?",
+    H,
+    [23, 24, 40],
+    "en",
+    "Set an anchor with \\phantomsection (after \\cleardoublepage) right before \\addcontentsline{toc}{chapter}{\\indexname} and \\printindex.",
+    {
+        23: ["\\phantomsection", "Often it is used in conjunction with \\addcontentsline"],
+        24: ["\\addcontentsline{toc}{chapter}{\\indexname}", "for the index points to the start of the index page"],
+        40: ["7.28 \\phantomsection", "for the index points to the start of the index page"],
+    },
+)
+heldout(
+    "en-hyperref-15",
+    "How do I print a web address in the same style as \\url but without it becoming a link?",
+    H,
+    [23],
+    "en",
+    "Use \\nolinkurl{URL}.",
+    {23: ["\\nolinkurl{URL}", "Write URL in the same way as \\url, without creating a hyperlink."]},
+)
+heldout(
+    "en-hyperref-16",
+    "My lemmas share a counter with my theorems, and \\autoref calls the lemmas 'Theorem'. How can I fix that?",
+    H,
+    [25],
+    "en",
+    "Use the aliascnt package: \\newaliascnt{lemma}{theorem}, \\newtheorem{lemma}[lemma]{Lemma}, \\aliascntresetthe{lemma}, and define \\lemmaautorefname.",
+    {
+        25: [
+            "package aliascnt provides a",
+            "\\newaliascnt{lemma}{theorem}",
+            "\\providecommand*{\\lemmaautorefname}{Lemma}",
+        ]
+    },
+)
+heldout(
+    "en-hyperref-17",
+    "Can hyperref fill in the PDF's title and author metadata from my \\title and \\author automatically?",
+    H,
+    [37],
+    "en",
+    "Yes, with the pdfusetitle option (pdftitle and pdfauthor are derived from \\title and \\author).",
+    {37: ["7.21 Option pdfusetitle", "hyperref tries to derive the values for pdftitle and pdfauthor from"]},
+)
+heldout(
+    "en-bash-14",
+    "My test [[ $s =~ ^([a-z]+)-([0-9]+)$ ]] succeeded. Where do I find the text matched by the second parenthesised group?",
+    B,
+    [23, 87],
+    "en",
+    "In ${BASH_REMATCH[2]}: element n of the BASH_REMATCH array holds the nth parenthesised subexpression, element 0 the whole match.",
+    {
+        23: ["The array variable BASH_REMATCH records which parts of the string matched"],
+        87: ["An array variable whose members are assigned by the ‘=~’ binary operator"],
+    },
+)
+heldout(
+    "en-bash-15",
+    "In a pipeline like cmd1 | cmd2 | cmd3, how can I read the exit code of every command, not just the last one?",
+    B,
+    [93],
+    "en",
+    "From the PIPESTATUS array, e.g. ${PIPESTATUS[0]} for cmd1; it holds the exit statuses of the most recent foreground pipeline.",
+    {93: ["PIPESTATUS", "exit status values from the processes in the most-recently-executed foreground"]},
+)
+heldout(
+    "en-bash-16",
+    "How can I make an interactive bash session log out by itself when nobody has typed anything for a while?",
+    B,
+    [95, 96, 102],
+    "en",
+    "Set TMOUT to a number of seconds: an interactive shell exits if no complete line is typed within that time after the prompt.",
+    {
+        95: ["TMOUT If set to a value greater than zero, TMOUT is treated as the default timeout"],
+        96: ["In an interactive shell, the value is interpreted as the number of seconds to", "Bash terminates after"],
+        102: ["The shell will check the value of the TMOUT variable and exit if a command is not"],
+    },
+)
+heldout(
+    "ja-jbtx-13",
+    "上下 2 巻の本で、第 2 巻のほうが発行年が古いため、文献リストで第 1 巻より前に来てしまいます。第 1 巻を先に並べるにはどうすればよいですか？",
+    J,
+    [4],
+    "ja",
+    '@PREAMBLE で \\newcommand{\\noopsort}[1]{} を定義し、year = "{\\noopsort{a}}1973"、year = "{\\noopsort{b}}1971" のように書く（印刷されるのは年だけで、ソートには a, b が使われる）。',
+    {4: ["\\newcommand{\\noopsort}[1]{}", 'year = "{\\noopsort{a}}1973"', "望み通り第 1 巻が第 2 巻の前に並ぶ"]},
+)
+heldout(
+    "ja-jbtx-14",
+    "博士論文のエントリで、リストに「PhD thesis」ではなく「Ph.D. dissertation」と表示させたいのですが？",
+    J,
+    [5],
+    "ja",
+    'type フィールドを使い、type = "{Ph.D.} dissertation" と書く（MASTERSTHESIS と PHDTHESIS で任意フィールド type が使える）。',
+    {
+        5: [
+            "MASTERSTHESIS と PHDTHESIS エントリ型では，任意フィールドとして type を書けるようになった",
+            'type = "{Ph.D.} dissertation"',
+        ]
+    },
+)
+heldout(
+    "ja-jbtx-15",
+    "著者がおらず組織名だけのマニュアルを alpha スタイルで引用すると、ラベルが組織名の頭 3 文字になって分かりにくいです。略称のラベルにするには？",
+    J,
+    [12],
+    "ja",
+    'key フィールドに略称を書く（例：key = "ACM"）。MANUAL と PROCEEDINGS では alpha スタイルのラベル作成で key が organization より優先される。',
+    {12: ["key フィールドが organization フィールドより優先する", 'key = "ACM"', "もっとよいラベル ‘[ACM86]’ と"]},
+)
+heldout(
+    "ja-jbtx-16",
+    "日本語の著者を何人も並べるとき、and の代わりに使える区切りはありますか？",
+    J,
+    [13],
+    "ja",
+    "JBibTeX では全角の “，” または “、” で区切ってもよい。",
+    {13: ["全角の句点 “，” あるいは “、” を使う"]},
+)
+heldout(
+    "ja-bxjs-14",
+    "pdfLaTeX で BXJS クラスを使うと、和文と英字のあいだのアキは自動で入りますか？",
+    X,
+    [5],
+    "ja",
+    "入らない。CJK パッケージには自動挿入の機能がないので、日本語で~pdf{\\LaTeX}~する のように ~ を手で入れる。",
+    {
+        5: [
+            "和欧文間空白（四分空き）は手動で ~ を入れる必要があ",
+            "CJK パッケージには自動で和欧文間空白を入れる機能はない",
+        ]
+    },
+)
+heldout(
+    "ja-bxjs-15",
+    "\\paragraph の見出しの頭に付く黒い四角の記号を消すにはどうすればいいですか？",
+    X,
+    [13],
+    "ja",
+    "クラスオプション paragraph-mark の値を空にする（paragraph-mark=）。既定値は “■”。",
+    {13: ["（\\paragraph）の見出し先頭に付く記号。既定値は “■”", "“paragraph-mark=” のように値を空にするのも可能"]},
+)
+heldout(
+    "ja-bxjs-16",
+    "b5paper を指定したときの用紙は JIS と ISO のどちらの B5 ですか？ISO の B5 にしたい場合は？",
+    X,
+    [11],
+    "ja",
+    "既定では JIS B5。iso-bsize オプションを付けると bNpaper が ISO B 判の意味になる。",
+    {11: ["bNpaper の名前のオプションを ISO B 判の指定と見なす", "既定では bNpaper は JIS B 判の指定と見なされる"]},
+)
+heldout(
+    "ja-bxjs-17",
+    "指定した文字数の幅にテキストを均等割りするマクロを、pLaTeX 以外のエンジンでも動くように書くには？",
+    X,
+    [24],
+    "ja",
+    "\\setlength{\\kanjiskip}{\\fill} の代わりに standard 和文ドライバの \\setkanjiskip{\\fill} を使い、\\makebox[#1\\zw][s]{#2} で囲む。",
+    {24: ["これと同等のものを、次のようにエンジン非依存な形で書くことができる", "\\setkanjiskip{\\fill}%"]},
+)
+heldout(
+    "en-none-07",
+    "How can I convert my .bib database into RIS format so that EndNote can import it?",
+    None,
+    [],
+    "en",
+    "",
+)
+heldout(
+    "ja-none-06",
+    "Overleaf で BXJS クラスの文書をコンパイルするとき、LuaLaTeX に切り替える設定はどこにありますか？",
+    None,
+    [],
+    "ja",
+    "",
+)
+
 
 def norm(s):
     s = s.replace("\x02", "").replace("\r", "")
@@ -877,11 +1109,11 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "qa.jsonl")
     with open(out, "w", encoding="utf-8") as f:
         for item in Q:
-            rec = {k: item[k] for k in ("id", "question", "pdf", "pages", "lang", "answerable", "answer")}
+            rec = {k: item[k] for k in ("id", "question", "pdf", "pages", "lang", "answerable", "answer", "split")}
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
     from collections import Counter
 
-    c = Counter((i["lang"], i["answerable"]) for i in Q)
+    c = Counter((i["split"], i["lang"], i["answerable"]) for i in Q)
     print(len(Q), dict(c))
     print(Counter(i["pdf"] for i in Q))
 
