@@ -6,6 +6,7 @@ shared object, in the environment, or in logs.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from app.domain import Usage
 from app.errors import LLMError
 
 if TYPE_CHECKING:  # the OpenAI SDK takes a second or two to import: only when a model is configured
+    import openai
     from llama_index.core.llms import ChatMessage
     from llama_index.llms.openai_like import OpenAILike
 
@@ -55,6 +57,8 @@ class ChatModel:
         self.model = settings.model
         self._default_key = settings.api_key.get_secret_value() if settings.api_key else None
         self._default = self._build(self._default_key)
+        self._lock = threading.Lock()
+        self._stream_client: openai.OpenAI | None = None
 
     def _build(self, api_key: str | None) -> OpenAILike:
         from llama_index.llms.openai_like import OpenAILike
@@ -72,6 +76,23 @@ class ChatModel:
             max_retries=s.max_retries,
             additional_kwargs={"stream_options": {"include_usage": True}},
         )
+
+    def _client(self, api_key: str | None) -> openai.OpenAI:
+        import openai
+
+        s = self._settings
+        return openai.OpenAI(
+            api_key=api_key or "none",
+            base_url=s.api_base or "https://api.openai.com/v1",
+            timeout=s.timeout_s,
+            max_retries=s.max_retries,
+        )
+
+    def _shared_client(self) -> openai.OpenAI:
+        with self._lock:
+            if self._stream_client is None:
+                self._stream_client = self._client(self._default_key)
+            return self._stream_client
 
     def _for(self, api_key: str | None) -> OpenAILike:
         return self._build(api_key) if api_key else self._default
@@ -102,13 +123,10 @@ class ChatModel:
 
         s = self._settings
         # The SDK's own stream object, not llama-index's generator wrappers: closing it is what
-        # closes the HTTP response, so a stopped answer stops the provider at once.
-        client = openai.OpenAI(
-            api_key=api_key or self._default_key or "none",
-            base_url=s.api_base or "https://api.openai.com/v1",
-            timeout=s.timeout_s,
-            max_retries=s.max_retries,
-        )
+        # closes the HTTP response, so a stopped answer stops the provider at once. The server's
+        # key has one client for the process (its connections are reused); a user's key gets a
+        # client for this answer only.
+        client = self._client(api_key) if api_key else self._shared_client()
         # No tokenizer on this path: a token is rarely longer than 8 characters, even in code.
         max_chars = s.max_tokens * 8 + 200
         deadline = time.monotonic() + s.max_answer_s
@@ -140,6 +158,7 @@ class ChatModel:
         except (ValueError, TypeError, AttributeError) as e:  # events that are not completion chunks
             raise LLMError(UNREADABLE) from e
         finally:
-            client.close()
+            if api_key:
+                client.close()
         if not result.text:
             raise LLMError(UNREADABLE)

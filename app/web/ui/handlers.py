@@ -457,9 +457,9 @@ class Handlers:
             raise UploadRefused("uploads are not accepted here")
         return self.uploads.accept(file)
 
-    def jobs_table(self, owner: str, lang: str) -> dict[str, Any]:
+    def jobs_table(self, owner: str, lang: str, jobs: list[Any] | None = None) -> dict[str, Any]:
         rows = []
-        for job in reversed(self.s.ingest_queue.jobs(owner)):
+        for job in reversed(jobs if jobs is not None else self.s.ingest_queue.jobs(owner)):
             if job.stage == "failed":
                 status = msg("failed", lang, message=job.message)
             elif job.stage == "done":
@@ -477,18 +477,24 @@ class Handlers:
         return documents_table(self.s.registry.list(self.user(request)), language(request))
 
     @ui_errors
-    def refresh(self, request: gr.Request) -> tuple[dict[str, Any], dict[str, Any], Any, Any]:
-        """Timer tick: upload progress, the documents table and the document pickers."""
+    def refresh(self, request: gr.Request) -> tuple[dict[str, Any], dict[str, Any], Any, Any, Any]:
+        """Timer tick: upload progress, the documents table and the document pickers; the timer
+        keeps ticking only while something of this user is still being indexed."""
         owner = self.user(request)
         docs = self.s.registry.list(owner)
         ready = [(d.name, d.id) for d in docs if d.status == "ready"]
         every = [(d.name, d.id) for d in docs]
         lang = language(request)
+        jobs = self.s.ingest_queue.jobs(owner)
+        busy = any(j.stage not in ("done", "failed") for j in jobs) or any(
+            d.status in ("queued", "indexing") for d in docs
+        )
         return (
-            self.jobs_table(owner, lang),
+            self.jobs_table(owner, lang, jobs),
             documents_view(docs, lang),
             gr.update(choices=ready),
             gr.update(choices=every),
+            gr.Timer(active=busy),
         )
 
     @ui_errors

@@ -263,7 +263,9 @@ def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab, admin_tab: Admi
         api_image = gr.Image(type="pil")
         api_trigger = gr.Button()
         cite_number = gr.Number(precision=0)
-    timer = gr.Timer(1.0)
+    # Ticks only while an upload of this user is queued or indexing (refresh turns it off again):
+    # an idle open tab costs the server nothing.
+    timer = gr.Timer(1.0, active=False)
     return Ui(
         session=session,
         whoami=whoami,
@@ -315,7 +317,7 @@ def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab, admin_tab: Admi
 
 def _wire(demo: gr.Blocks, ui: Ui, h: Handlers, c: ConversationsPanel) -> None:
     private: dict[str, Any] = {"api_visibility": "private"}
-    refresh_outputs = [ui.jobs, ui.documents, ui.scope, ui.doc_select]
+    refresh_outputs = [ui.jobs, ui.documents, ui.scope, ui.doc_select, ui.timer]
     demo.load(h.whoami, None, ui.whoami, **private)
     demo.load(h.retrieval_banner, None, ui.retrieval_banner, **private)
     demo.load(h.refresh, None, refresh_outputs, **private)
@@ -375,7 +377,9 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers, c: ConversationsPanel) -> None:
         **private,
     ).then(h.show_last_sources, [ui.session], page_view, **private)
 
-    ui.files.upload(h.upload, [ui.files], [ui.jobs], api_name="upload").then(lambda: None, None, ui.files, **private)
+    ui.files.upload(h.upload, [ui.files], [ui.jobs], api_name="upload").then(
+        lambda: (None, gr.Timer(active=True)), None, [ui.files, ui.timer], **private
+    )
     ui.refresh.click(h.refresh, None, refresh_outputs, **private)
     confirm = [ui.doc_select, ui.confirm_box, ui.confirm_text]
     ui.documents.select(h.pick_row_to_delete, None, confirm, **private)
