@@ -55,6 +55,27 @@ def search(store: VectorStore, tenant: str, docs: list[str], text: str, mode: Ve
     return [f"{h.node.metadata['tenant']}:{h.node.ref_doc_id}:{h.node.text}" for h in hits]
 
 
+def test_another_tenants_uploads_do_not_move_a_users_sparse_scores(tmp_path: Path) -> None:
+    """IDF is computed over the asking tenant's own chunks (bench/cross_tenant_idf.py measured a
+    15x move of a user's scores with collection-wide IDF)."""
+    store = open_edge(tmp_path / "qdrant")
+    try:
+        store.add([node("bob", "d1", "zebra crossing painted white zebra stripes"), node("bob", "d2", "valve tag")])
+
+        def bob() -> list[tuple[str, float]]:
+            hits = store.search("bob", ["d1", "d2"], "zebra valve", None, SPARSE, 10)
+            return [(str(h.node.ref_doc_id), round(h.score, 6)) for h in hits]
+
+        before = bob()
+        store.add([node("alice", f"z{i}", f"zebra herd {i} zebra zebra animal") for i in range(40)])
+        assert bob() == before and len(before) == 2
+        # The statistics are alice's own for her: "zebra" is everywhere in her chunks, so it weighs little.
+        herd = store.search("alice", ["z1"], "zebra herd", None, SPARSE, 1)[0].score
+        assert herd < before[0][1]
+    finally:
+        store.close()
+
+
 def test_a_tenant_never_sees_another_tenants_points_even_with_the_same_document_ids(tmp_path: Path) -> None:
     store = open_edge(tmp_path / "qdrant")
     try:

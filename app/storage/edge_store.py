@@ -303,7 +303,16 @@ class EdgeStore(VectorStore):
             query = qe.Query.Nearest(list(query_embedding), using=DENSE)
         else:
             raise ValueError("a dense search needs the query embedding")
-        request = qe.QueryRequest(limit=limit, query=query, filter=_filter(tenant, doc_ids), with_payload=True)
+        # Sparse scores weigh words by IDF over the asking tenant's own chunks, never over everyone's:
+        # another user's uploads must not move this user's scores (bench/cross_tenant_idf.py).
+        params = (
+            qe.SearchParams(idf=qe.IdfParams(corpus=_filter(tenant, None)))
+            if mode == VectorStoreQueryMode.SPARSE
+            else None
+        )
+        request = qe.QueryRequest(
+            limit=limit, query=query, filter=_filter(tenant, doc_ids), params=params, with_payload=True
+        )
         try:
             with metrics.QDRANT_SECONDS.labels("search").time(), self.client.shard(self.collection, self._dim) as shard:
                 points = shard.query(request)
