@@ -215,8 +215,8 @@ def test_calibration_proposes_thresholds_that_refuse_no_answerable_question() ->
     questions = [
         Question(id="a1", question="q", pdf="x.pdf", pages=[1]),
         Question(id="a2", question="q", pdf="x.pdf", pages=[2]),
-        Question(id="u1", question="q"),
-        Question(id="u2", question="q"),
+        Question(id="u1", question="q", answerable=False),  # marked: a bare line is not scored
+        Question(id="u2", question="q", answerable=False),
     ]
     signals = [(0.70, 0.30), (0.40, 0.80), (0.30, 0.20), (0.60, 0.90)]
     retrievals = [Retrieval(passages=[], abstained=False, best_dense=d, coverage=c) for d, c in signals]
