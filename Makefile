@@ -37,7 +37,7 @@ run: $(STAMP)
 	$(PY) -m app serve
 
 test: $(STAMP) system-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(PY) -m ruff check app tests bench
