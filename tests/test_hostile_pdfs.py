@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import resource
 import shutil
 import time
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 from app.documents.names import display_name
 from tests.conftest import DATA
 from tests.fixtures import pdf_factory as f
-from tests.fixtures.cli import run_app
+from tests.fixtures.cli import run_app, run_app_measured
 
 XSS_NAME = "<img src=x onerror=alert(1)>.pdf"
 BELL_CLEAN = "belland[31mcolour.pdf"  # "bell\x07and\x1b[31mcolour.pdf" without its control characters
@@ -69,9 +68,8 @@ def test_a_batch_of_hostile_files_is_reported_file_by_file(tmp_path: Path) -> No
     }
     assert run_app(data, "users", "add", "carol", stdin="carols-long-password\n").returncode == 0
     started = time.monotonic()
-    done = run_app(data, "ingest", str(tmp_path / "batch"), "--user", "carol", env=env, timeout=240)
-    elapsed = time.monotonic() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest process, readers included
+    done, peak_mb = run_app_measured(data, "ingest", str(tmp_path / "batch"), "--user", "carol", env=env, timeout=240)
+    elapsed = time.monotonic() - started  # peak_mb: the largest of the command and its PDF readers
 
     assert done.returncode == 1, done.stderr  # some files failed...
     failed = {line.split(":", 1)[0].removeprefix("failed").strip(): line for line in done.stderr.splitlines()}
