@@ -355,16 +355,16 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers, c: ConversationsPanel) -> None:
 
     hidden = gr.update(visible=False)
     boxes = [ui.rename_box, ui.chat_confirm]
-    ui.conversations.input(
+    # The rename/delete/feedback boxes close first: closing them at the end of the chain would close a
+    # box the user opened while the page view was still loading.
+    ui.conversations.input(lambda: (hidden, hidden, hidden), None, [*boxes, ui.feedback_box], **private).then(
         c.open, [ui.conversations, ui.session], [ui.chatbot, ui.session, ui.sources], **private
-    ).then(h.show_last_sources, [ui.session], page_view, **private).then(
-        lambda: (hidden, hidden, hidden), None, [*boxes, ui.feedback_box], **private
-    )
+    ).then(h.show_last_sources, [ui.session], page_view, **private)
     # The chat's own clear button starts a new chat too (the cleared conversation stays in the list).
     for trigger in (ui.new_chat.click, ui.chatbot.clear):
-        trigger(c.new, [ui.session], [ui.chatbot, ui.session, ui.conversations, ui.sources], **private).then(
-            h.show_last_sources, [ui.session], page_view, **private
-        ).then(lambda: (hidden, hidden, hidden), None, [*boxes, ui.feedback_box], **private)
+        trigger(lambda: (hidden, hidden, hidden), None, [*boxes, ui.feedback_box], **private).then(
+            c.new, [ui.session], [ui.chatbot, ui.session, ui.conversations, ui.sources], **private
+        ).then(h.show_last_sources, [ui.session], page_view, **private)
     ui.rename_open.click(c.ask_rename, [ui.conversations], [ui.rename_box, ui.new_title], **private)
     for trigger in (ui.rename.click, ui.new_title.submit):
         trigger(c.rename, [ui.conversations, ui.new_title, ui.session], [ui.conversations, ui.rename_box], **private)
