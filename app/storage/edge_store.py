@@ -33,7 +33,16 @@ from loguru import logger
 from app import metrics
 from app.answering import sparse
 from app.errors import ConfigError, ServiceUnavailable, StoreLockedError
-from app.storage.vector_store import DENSE, DOC_KEY, LOCKED_MESSAGE, SPARSE, TENANT_KEY, ScoredNode, VectorStore
+from app.storage.vector_store import (
+    DENSE,
+    DOC_KEY,
+    LOCKED_MESSAGE,
+    SPARSE,
+    TENANT_KEY,
+    ScoredNode,
+    VectorStore,
+    exported_point,
+)
 
 SHARDS = "edge"
 BATCH = 256
@@ -237,18 +246,7 @@ class EdgeStore(VectorStore):
             with self.client.shard(self.collection, self._dim) as shard:
                 records, offset = shard.scroll(request)
             for r in records:
-                vectors = r.vector if isinstance(r.vector, dict) else {}
-                dense, sparse_vec = vectors.get(DENSE), vectors.get(SPARSE)
-                yield {
-                    "id": str(r.id),
-                    "dense": list(dense) if dense is not None else None,
-                    "sparse": (
-                        {"indices": list(sparse_vec.indices), "values": list(sparse_vec.values)}
-                        if isinstance(sparse_vec, qe.SparseVector)
-                        else None
-                    ),
-                    "payload": r.payload or {},
-                }
+                yield exported_point(r.id, r.vector, r.payload, qe.SparseVector)
             if offset is None:
                 return
 

@@ -18,7 +18,7 @@ from qdrant_client import models as qm
 from app import metrics
 from app.answering import sparse
 from app.errors import ConfigError, ServiceUnavailable
-from app.storage.vector_store import DENSE, DOC_KEY, SPARSE, TENANT_KEY, ScoredNode, VectorStore
+from app.storage.vector_store import DENSE, DOC_KEY, SPARSE, TENANT_KEY, ScoredNode, VectorStore, exported_point
 
 _LOCKS: weakref.WeakKeyDictionary[QdrantClient, threading.RLock] = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
@@ -106,19 +106,7 @@ class QdrantStore(VectorStore):
                     self.collection, limit=batch, offset=offset, with_payload=True, with_vectors=True
                 )
             for r in records:
-                vectors = r.vector if isinstance(r.vector, dict) else {}
-                dense = vectors.get(DENSE)
-                sparse_vec = vectors.get(SPARSE)
-                yield {
-                    "id": str(r.id),
-                    "dense": list(dense) if dense is not None else None,
-                    "sparse": (
-                        {"indices": list(sparse_vec.indices), "values": list(sparse_vec.values)}
-                        if isinstance(sparse_vec, qm.SparseVector)
-                        else None
-                    ),
-                    "payload": r.payload or {},
-                }
+                yield exported_point(r.id, r.vector, r.payload, qm.SparseVector)
             if offset is None:
                 return
 

@@ -97,6 +97,25 @@ class VectorStore(ABC):
     def close(self) -> None: ...
 
 
+def exported_point(
+    point_id: object, vector: object, payload: dict[str, Any] | None, sparse_type: type[Any]
+) -> dict[str, Any]:
+    """One stored point in the engine-neutral form of `VectorStore.export_points` (backups move
+    between engines); `sparse_type` is the engine's own sparse vector class."""
+    vectors: dict[str, Any] = vector if isinstance(vector, dict) else {}
+    dense, sparse_vec = vectors.get(DENSE), vectors.get(SPARSE)
+    return {
+        "id": str(point_id),
+        "dense": list(dense) if dense is not None else None,
+        "sparse": (
+            {"indices": list(sparse_vec.indices), "values": list(sparse_vec.values)}
+            if isinstance(sparse_vec, sparse_type)
+            else None
+        ),
+        "payload": payload or {},
+    }
+
+
 LOCKED_MESSAGE = (
     "the embedded vector store at {path} is already open in another process "
     "(is `python -m app serve` running?). The embedded store belongs to one process at a time: stop that "

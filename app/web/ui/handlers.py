@@ -129,15 +129,19 @@ def format_citations(citations: list[dict[str, Any]], lang: str) -> str:
     if not citations:
         return ""
     lines = [f"\n\n---\n**{msg('sources', lang)}**"]
-    for c in citations:
-        quote = " ".join(str(c["text"]).split())
-        quote = quote if len(quote) <= 220 else quote[:219] + "…"
-        section = f" · {literal(c['section'])}" if c.get("section") else ""
-        lines.append(
-            f"\n[{c['number']}] **{literal(str(c['file']))}** — {msg('page', lang)} {c['page']}{section}"
-            f"\n> {literal(quote)}"
-        )
+    lines.extend(_citation_entry(c, lang, max_quote=220) for c in citations)
     return "\n".join(lines)
+
+
+def _citation_entry(c: dict[str, Any], lang: str, max_quote: int) -> str:
+    """ "[n] **file** — p. N · section" and a quote of at most `max_quote` characters, as text."""
+    quote = " ".join(str(c["text"]).split())
+    quote = quote if len(quote) <= max_quote else quote[: max_quote - 1] + "…"
+    section = f" · {literal(c['section'])}" if c.get("section") else ""
+    return (
+        f"\n[{c['number']}] **{literal(str(c['file']))}** — {msg('page', lang)} {c['page']}{section}"
+        f"\n> {literal(quote)}"
+    )
 
 
 def message_text(message: dict[str, Any]) -> str:
@@ -167,14 +171,7 @@ def format_ranked(citations: list[dict[str, Any]], lang: str) -> str:
     """The best passages, best first: "[n] file — p. N · section" and a short quote; each [n]
     opens its page beside the chat."""
     lines = [f"**{msg('ranked', lang)}**"]
-    for c in citations[:RANKED_PASSAGES]:
-        quote = " ".join(str(c["text"]).split())
-        quote = quote if len(quote) <= 140 else quote[:139] + "…"
-        section = f" · {literal(c['section'])}" if c.get("section") else ""
-        lines.append(
-            f"\n[{c['number']}] **{literal(str(c['file']))}** — {msg('page', lang)} {c['page']}{section}"
-            f"\n> {literal(quote)}"
-        )
+    lines.extend(_citation_entry(c, lang, max_quote=140) for c in citations[:RANKED_PASSAGES])
     return "\n".join(lines)
 
 
