@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from app.documents.registry import READY, DocumentRegistry
+from app.documents.registry import DocumentRegistry
 from app.storage.db import CachedAnswer, Database, utcnow
 
 _TRAILING = re.compile(r"[\s?？.。!！]+$")
@@ -38,11 +38,8 @@ class AnswerCache:
         self._settings_tag = settings_tag  # model and retrieval settings that shape an answer
 
     def key(self, owner: str, question: str, doc_ids: Sequence[str] | None) -> str:
-        docs = sorted(
-            f"{d.id}:{d.updated_at.isoformat()}"
-            for d in self._registry.list(owner)
-            if d.status == READY and (doc_ids is None or d.id in doc_ids)
-        )
+        versions = self._registry.ready_versions(owner, doc_ids)
+        docs = sorted(f"{doc_id}:{updated.isoformat()}" for doc_id, updated in versions)
         material = json.dumps([normalise(question), docs, self._settings_tag], ensure_ascii=False)
         return hashlib.sha256(material.encode()).hexdigest()
 

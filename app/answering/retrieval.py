@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from app import metrics, telemetry
 from app.answering.sparse import is_cjk, term_coverage
 from app.config import RetrievalSettings
-from app.documents.registry import DocumentRegistry
+from app.documents.registry import READY, DocumentRegistry
 from app.models.embeddings import EmbeddingModel
 from app.storage.vector_store import ScoredNode, VectorStore
 
@@ -139,18 +139,30 @@ class Retriever:
         settings = self._settings
         limit = limit or settings.top_k
         mode = mode or settings.mode
-        allowed = self._registry.ready_ids(owner, doc_ids)
-        if not allowed or not question.strip():
+        if doc_ids is None:
+            # All of the owner's documents: the store filters on the tenant and leaves out the few
+            # that are not ready, instead of being sent every ready id (10,000 listed ids made each
+            # search about ten times slower: tests/test_unbounded.py).
+            scope, hidden = None, self._registry.unsearchable_ids(owner)
+            searchable = self._registry.count(owner, (READY,)) > 0
+        else:
+            scope, hidden = self._registry.ready_ids(owner, doc_ids), []
+            searchable = bool(scope)
+        if not searchable or not question.strip():
             return Retrieval(passages=[], abstained=True, best_dense=0.0, coverage=0.0)
         embedding = self._embedder.embed_query(question, owner)
         dense = self._store.search(
-            owner, allowed, question, embedding, VectorStoreQueryMode.DEFAULT, settings.candidates
+            owner, scope, question, embedding, VectorStoreQueryMode.DEFAULT, settings.candidates, exclude=hidden
         )
+        if scope is None:
+            dense = self._ready_only(owner, dense)
         best_dense = max((d.score for d in dense), default=0.0)
         if mode == "hybrid":
             lexical = self._store.search(
-                owner, allowed, question, None, VectorStoreQueryMode.SPARSE, settings.candidates
+                owner, scope, question, None, VectorStoreQueryMode.SPARSE, settings.candidates, exclude=hidden
             )
+            if scope is None:
+                lexical = self._ready_only(owner, lexical)
             ranked = self._fuse(question, dense, lexical)
         else:
             ranked = [(d, d.score) for d in dense]
@@ -178,6 +190,12 @@ class Retriever:
             coverage=coverage,
             rerank_score=rerank_score,
         )
+
+    def _ready_only(self, owner: str, found: list[ScoredNode]) -> list[ScoredNode]:
+        """The registry, not the store, decides what is visible: a document that started indexing
+        after the excluded ids were read, or a point left without its row, is dropped here."""
+        ready = set(self._registry.ready_ids(owner, {str(item.node.ref_doc_id) for item in found}))
+        return [item for item in found if str(item.node.ref_doc_id) in ready]
 
     def _fuse(
         self, question: str, dense: list[ScoredNode], lexical: list[ScoredNode]

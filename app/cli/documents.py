@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from app.audit import audit, cli_actor
@@ -17,6 +18,9 @@ def register(sub: Any) -> None:
     listing = actions.add_parser("list", help="a user's documents (id, status, pages, chunks, size, date, name)")
     listing.add_argument("--user", required=True)
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing.add_argument(
+        "--limit", type=int, metavar="N", help="only the N newest (the total is said on stderr); default: all"
+    )
     remove = actions.add_parser("delete", help="delete documents by id (vectors, stored original, row)")
     remove.add_argument("ids", nargs="+", metavar="ID")
     remove.add_argument("--user", required=True)
@@ -28,7 +32,13 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         require_user(container, settings, args.user)
         if args.action == "list":
-            for d in container.registry.list(args.user):
+            if args.limit is not None:
+                page = container.registry.page(args.user, max(0, args.limit))
+                docs = page.documents
+                print(f"showing the {len(docs)} newest of {page.total} documents", file=sys.stderr)
+            else:
+                docs = container.registry.list(args.user)
+            for d in docs:
                 if args.json:
                     print(json.dumps(d.model_dump(mode="json"), ensure_ascii=False))
                 else:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
@@ -41,6 +41,15 @@ class DocumentInfo(BaseModel):
 
 DocumentList = list[DocumentInfo]
 IdList = list[str]
+Versions = list[tuple[str, datetime]]
+
+
+class DocumentPage(BaseModel):
+    """The newest `limit` documents of an owner from `offset`, and how many the owner has."""
+
+    documents: DocumentList
+    total: int
+    offset: int = 0
 
 
 class DocumentRegistry:
@@ -84,6 +93,23 @@ class DocumentRegistry:
             rows = s.scalars(select(Document).where(Document.owner == owner).order_by(Document.created_at.desc()))
             return [DocumentInfo.of(r) for r in rows]
 
+    def page(self, owner: str, limit: int, offset: int = 0) -> DocumentPage:
+        """A page of the owner's documents, newest first: a list of 10,000 documents costs the same
+        as one of `limit` (tests/test_unbounded.py)."""
+        query = select(Document).where(Document.owner == owner).order_by(Document.created_at.desc(), Document.id)
+        with self._db.session() as s:
+            rows = s.scalars(query.offset(offset).limit(limit))
+            documents = [DocumentInfo.of(r) for r in rows]
+            total = s.scalar(select(func.count()).select_from(Document).where(Document.owner == owner)) or 0
+        return DocumentPage(documents=documents, total=total, offset=offset)
+
+    def count(self, owner: str, statuses: Iterable[str] | None = None) -> int:
+        query = select(func.count()).select_from(Document).where(Document.owner == owner)
+        if statuses is not None:
+            query = query.where(Document.status.in_([*statuses]))
+        with self._db.session() as s:
+            return s.scalar(query) or 0
+
     def find(
         self,
         owner: str,
@@ -112,6 +138,22 @@ class DocumentRegistry:
         query = select(Document.id).where(Document.owner == owner, Document.status == READY)
         if only is not None:
             query = query.where(Document.id.in_([*only]))
+        with self._db.session() as s:
+            return list(s.scalars(query))
+
+    def ready_versions(self, owner: str, only: Iterable[str] | None = None) -> Versions:
+        """(id, updated_at) of the owner's ready documents, optionally only those in `only`: what
+        an answer was drawn from, read as two columns (the answer cache's key, on every question)."""
+        query = select(Document.id, Document.updated_at).where(Document.owner == owner, Document.status == READY)
+        if only is not None:
+            query = query.where(Document.id.in_([*only]))
+        with self._db.session() as s:
+            return [(doc_id, updated) for doc_id, updated in s.execute(query)]
+
+    def unsearchable_ids(self, owner: str) -> IdList:
+        """Ids of the owner's documents that are not ready (queued, indexing, failed): what a search
+        over all of the owner's documents leaves out, usually none or a few."""
+        query = select(Document.id).where(Document.owner == owner, Document.status != READY)
         with self._db.session() as s:
             return list(s.scalars(query))
 

@@ -50,6 +50,8 @@ BATCH = 256
 OPTIMIZE_AFTER_IDLE_S = 5.0
 # Segments smaller than this (KB of vectors) are searched without HNSW; None = Edge's default.
 INDEXING_THRESHOLD_KB: int | None = None
+# A tenant with at most this many chunks gets an exact dense search instead of HNSW.
+EXACT_SEARCH_UP_TO = 50_000
 
 
 def edge_config(dim: int | None) -> qe.EdgeConfig:
@@ -284,13 +286,14 @@ class EdgeStore(VectorStore):
     def search(
         self,
         tenant: str,
-        doc_ids: Sequence[str],
+        doc_ids: Sequence[str] | None,
         query_text: str,
         query_embedding: list[float] | None,
         mode: VectorStoreQueryMode,
         limit: int,
+        exclude: Sequence[str] = (),
     ) -> list[ScoredNode]:
-        if not doc_ids:
+        if doc_ids is not None and not doc_ids:
             return []
         if mode == VectorStoreQueryMode.SPARSE:
             [indices], [values] = sparse.encode_queries([query_text])
@@ -301,18 +304,22 @@ class EdgeStore(VectorStore):
             query = qe.Query.Nearest(list(query_embedding), using=DENSE)
         else:
             raise ValueError("a dense search needs the query embedding")
-        # Sparse scores weigh words by IDF over the asking tenant's own chunks, never over everyone's:
-        # another user's uploads must not move this user's scores (bench/cross_tenant_idf.py).
-        params = (
-            qe.SearchParams(idf=qe.IdfParams(corpus=_filter(tenant, None)))
-            if mode == VectorStoreQueryMode.SPARSE
-            else None
-        )
-        request = qe.QueryRequest(
-            limit=limit, query=query, filter=_filter(tenant, doc_ids), params=params, with_payload=True
-        )
         try:
             with metrics.QDRANT_SECONDS.labels("search").time(), self.client.shard(self.collection, self._dim) as shard:
+                if mode == VectorStoreQueryMode.SPARSE:
+                    # Sparse scores weigh words by IDF over the asking tenant's own chunks, never over
+                    # everyone's: another user's uploads must not move this user's scores
+                    # (bench/cross_tenant_idf.py).
+                    params = qe.SearchParams(idf=qe.IdfParams(corpus=_filter(tenant, None)))
+                else:
+                    # HNSW can leave a lone chunk unreachable among thousands of similar ones (a
+                    # library of 10,000 documents in tests/test_unbounded.py); an exact search over
+                    # one tenant's chunks costs about a millisecond per 10,000 here.
+                    tenant_points = shard.count(qe.CountRequest(exact=True, filter=_filter(tenant, None)))
+                    params = qe.SearchParams(exact=tenant_points <= EXACT_SEARCH_UP_TO)
+                request = qe.QueryRequest(
+                    limit=limit, query=query, filter=_filter(tenant, doc_ids, exclude), params=params, with_payload=True
+                )
                 points = shard.query(request)
         except Exception as e:
             raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
@@ -343,11 +350,12 @@ def _points(nodes: Sequence[BaseNode]) -> list[qe.Point]:
     ]
 
 
-def _filter(tenant: str, doc_ids: Sequence[str] | None) -> qe.Filter:
+def _filter(tenant: str, doc_ids: Sequence[str] | None, exclude: Sequence[str] = ()) -> qe.Filter:
     must: list[Any] = [qe.FieldCondition(key=TENANT_KEY, match=qe.MatchValue(tenant))]
     if doc_ids is not None:
         must.append(qe.FieldCondition(key=DOC_KEY, match=qe.MatchAny(list(doc_ids))))
-    return qe.Filter(must=must)
+    must_not: list[Any] | None = [qe.FieldCondition(key=DOC_KEY, match=qe.MatchAny(list(exclude)))] if exclude else None
+    return qe.Filter(must=must, must_not=must_not)
 
 
 def shard_bytes(path: Path) -> int:

@@ -148,13 +148,14 @@ class QdrantStore(VectorStore):
     def search(
         self,
         tenant: str,
-        doc_ids: Sequence[str],
+        doc_ids: Sequence[str] | None,
         query_text: str,
         query_embedding: list[float] | None,
         mode: VectorStoreQueryMode,
         limit: int,
+        exclude: Sequence[str] = (),
     ) -> list[ScoredNode]:
-        if not doc_ids:
+        if doc_ids is not None and not doc_ids:
             return []
         query = VectorStoreQuery(
             query_embedding=query_embedding,
@@ -165,7 +166,7 @@ class QdrantStore(VectorStore):
         )
         try:
             with self._lock, metrics.QDRANT_SECONDS.labels("search").time():
-                result = self.store.query(query, qdrant_filters=_filter(tenant, doc_ids))
+                result = self.store.query(query, qdrant_filters=_filter(tenant, doc_ids, exclude))
         except Exception as e:
             raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
         nodes = result.nodes or []
@@ -182,8 +183,11 @@ class QdrantStore(VectorStore):
         self.client.close()
 
 
-def _filter(tenant: str, doc_ids: Sequence[str] | None) -> qm.Filter:
+def _filter(tenant: str, doc_ids: Sequence[str] | None, exclude: Sequence[str] = ()) -> qm.Filter:
     must: list[qm.Condition] = [qm.FieldCondition(key=TENANT_KEY, match=qm.MatchValue(value=tenant))]
     if doc_ids is not None:
         must.append(qm.FieldCondition(key=DOC_KEY, match=qm.MatchAny(any=list(doc_ids))))
-    return qm.Filter(must=must)
+    must_not: list[qm.Condition] | None = (
+        [qm.FieldCondition(key=DOC_KEY, match=qm.MatchAny(any=list(exclude)))] if exclude else None
+    )
+    return qm.Filter(must=must, must_not=must_not)

@@ -22,6 +22,7 @@ from app.documents.registry import DocumentInfo
 from app.errors import AppError, AuthError, QuotaExceeded
 from app.web.identity import current_user, hf_allowed
 from app.web.services import WebServices
+from app.web.ui.documents_table import DocumentsTable
 from app.web.ui.i18n import MESSAGES, language, msg, quota_message
 from app.web.ui.safe_markdown import literal, model_output
 from app.web.uploads import UploadLedger, UploadRefused
@@ -189,21 +190,6 @@ def documents_table(docs: list[DocumentInfo], lang: str) -> dict[str, Any]:
         for d in docs
     ]
     return {"headers": msg("doc_headers", lang).split("|"), "data": rows}
-
-
-def documents_view(docs: list[DocumentInfo], lang: str) -> dict[str, Any]:
-    """The documents table people see: name, pages, status, date and a delete cell (no ids)."""
-    rows = [
-        [
-            d.name,
-            d.pages,
-            msg(f"status.{d.status}", lang, error=d.error or ""),
-            f"{d.created_at:%Y-%m-%d %H:%M}",
-            msg("docs.delete_row", lang),
-        ]
-        for d in docs
-    ]
-    return {"headers": msg("doc_view_headers", lang).split("|"), "data": rows}
 
 
 def citation_choices(citations: list[dict[str, Any]], answer: int) -> list[tuple[str, str]]:
@@ -478,19 +464,15 @@ class Handlers:
         """Timer tick: upload progress, the documents table and the document pickers; the timer
         keeps ticking only while something of this user is still being indexed."""
         owner = self.user(request)
-        docs = self.s.registry.list(owner)
-        ready = [(d.name, d.id) for d in docs if d.status == "ready"]
-        every = [(d.name, d.id) for d in docs]
+        table = DocumentsTable.of(self.s.registry, owner)
         lang = language(request)
         jobs = self.s.ingest_queue.jobs(owner)
-        busy = any(j.stage not in ("done", "failed") for j in jobs) or any(
-            d.status in ("queued", "indexing") for d in docs
-        )
+        busy = any(j.stage not in ("done", "failed") for j in jobs) or table.indexing
         return (
             self.jobs_table(owner, lang, jobs),
-            documents_view(docs, lang),
-            gr.update(choices=ready),
-            gr.update(choices=every),
+            table.view(lang),
+            table.scope_choices(),
+            table.delete_choices(),
             gr.Timer(active=busy),
         )
 
@@ -500,7 +482,7 @@ class Handlers:
         owner = self.user(request)
         lang = language(request)
         row, col = evt.index if isinstance(evt.index, (list, tuple)) else (evt.index, -1)
-        docs = self.s.registry.list(owner)
+        docs = DocumentsTable.of(self.s.registry, owner).documents
         if col != 4 or not isinstance(row, int) or row >= len(docs):
             return gr.update(), gr.update(visible=False), ""
         # The table is refreshed every second: the clicked row is matched by position and name.
@@ -517,8 +499,8 @@ class Handlers:
     def delete_confirmed(self, doc_id: str | None, request: gr.Request) -> tuple[dict[str, Any], Any, str]:
         """The confirmation's delete button: the table without ids, the confirmation hidden."""
         self.delete_document(doc_id, request)
-        docs = self.s.registry.list(self.user(request))
-        return documents_view(docs, language(request)), gr.update(visible=False), ""
+        table = DocumentsTable.of(self.s.registry, self.user(request))
+        return table.view(language(request)), gr.update(visible=False), ""
 
     @ui_errors
     def delete_document(self, doc_id: str | None, request: gr.Request) -> dict[str, Any]:

@@ -1,0 +1,63 @@
+"""The Documents tab's table and the document pickers, bounded: a user with 10,000 documents gets
+the newest TABLE_ROWS in the table and the pickers, with "the N newest of M" in the table's label,
+not 10,000 rows on every refresh (tests/test_unbounded.py measures both)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from app.documents.registry import IN_FLIGHT, READY, DocumentInfo, DocumentPage, DocumentRegistry
+from app.web.ui.i18n import msg
+
+TABLE_ROWS = 200  # documents shown in the table and offered by the pickers, newest first
+
+
+def documents_view(docs: list[DocumentInfo], lang: str) -> dict[str, Any]:
+    """The documents table people see: name, pages, status, date and a delete cell (no ids)."""
+    rows = [
+        [
+            d.name,
+            d.pages,
+            msg(f"status.{d.status}", lang, error=d.error or ""),
+            f"{d.created_at:%Y-%m-%d %H:%M}",
+            msg("docs.delete_row", lang),
+        ]
+        for d in docs
+    ]
+    return {"headers": msg("doc_view_headers", lang).split("|"), "data": rows}
+
+
+@dataclass(frozen=True)
+class DocumentsTable:
+    """One read of a user's documents for the table, the pickers and the refresh timer."""
+
+    page: DocumentPage
+    indexing: bool  # some document of the user is queued or being indexed (on any page)
+
+    @classmethod
+    def of(cls, registry: DocumentRegistry, owner: str) -> DocumentsTable:
+        return cls(registry.page(owner, TABLE_ROWS), registry.count(owner, IN_FLIGHT) > 0)
+
+    @property
+    def documents(self) -> list[DocumentInfo]:
+        return self.page.documents
+
+    def label(self, lang: str) -> str:
+        shown, total = len(self.documents), self.page.total
+        if shown < total:
+            return msg("docs.table_newest", lang, shown=f"{shown:,}", total=f"{total:,}")
+        return msg("docs.table_all", lang, total=f"{total:,}")
+
+    def view(self, lang: str) -> Any:
+        return gr.update(value=documents_view(self.documents, lang), label=self.label(lang))
+
+    def scope_choices(self) -> Any:
+        """The chat's "only these documents" picker: the shown documents that are ready."""
+        return gr.update(choices=[(d.name, d.id) for d in self.documents if d.status == READY])
+
+    def delete_choices(self) -> Any:
+        """The delete confirmation's document (a row picked in the table is one of these)."""
+        return gr.update(choices=[(d.name, d.id) for d in self.documents])
