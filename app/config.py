@@ -269,6 +269,12 @@ class ServerSettings(Section):
     ingest_lease_s: float = Field(
         60, ge=3, description="A job whose instance stopped renewing its lease this long ago is taken over"
     )
+    ingest_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="Scheduling niceness of the background ingestion threads (0: same priority as answers)",
+    )
     public_url: str | None = Field(
         None, description="The address users open, e.g. https://pdfqa.example.com (its origin is trusted)"
     )

@@ -299,6 +299,7 @@ class Container:
             self.files,
             workers=server.ingest_workers,
             lease_s=server.ingest_lease_s,
+            nice=server.ingest_nice,
         )
 
     def close(self) -> None:

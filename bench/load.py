@@ -36,6 +36,8 @@ import asyncio
 import json
 import random
 import resource
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -72,8 +74,26 @@ def scenario_mixed(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     return report("mixed", args, run, {})
 
 
+def profiler(pid: int, seconds: float, out: str | None) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the server for the timed phase only (`--profile`; set-up excluded)."""
+    if not out:
+        return None
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        raise SystemExit("--profile needs py-spy (pip install py-spy)")
+    command = [spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "50", "-f", "raw", "-o", out]
+    return subprocess.Popen([*command, "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def asking_phase(
-    runner: asyncio.Runner, pid: int, tabs: list[load.Tab], seconds: float, seed: int, pdfs: list[load.Pdf]
+    runner: asyncio.Runner,
+    pid: int,
+    tabs: list[load.Tab],
+    seconds: float,
+    seed: int,
+    pdfs: list[load.Pdf],
+    profile: str | None = None,
+    think: tuple[float, float] = (0.0, 0.5),
 ) -> tuple[list[load.Sample], float, dict[str, Any]]:
     """Every tab asks for `seconds`; returns the samples, the phase's length and its CPU figures."""
     recorder = Recorder()
@@ -85,14 +105,17 @@ def asking_phase(
         until = started + seconds
         await asyncio.gather(
             *(
-                load.asking_user(t, p, until, random.Random(seed * 1000 + i))
+                load.asking_user(t, p, until, random.Random(seed * 1000 + i), think)
                 for i, (t, p) in enumerate(zip(tabs, pdfs, strict=False))
             )
         )
         return time.monotonic() - started
 
     mark = load.CpuMark.now(pid)
+    spy = profiler(pid, seconds, profile)
     elapsed = runner.run(main())
+    if spy is not None:
+        spy.wait(30)
     return recorder.samples, elapsed, mark.until(load.CpuMark.now(pid))
 
 
@@ -108,15 +131,19 @@ def scenario_ask(args: argparse.Namespace, work: Path, ingest: bool) -> dict[str
     ):
         setup, tabs = set_up(runner, target, users, pdfs, args.settle_seconds)
         start_rss, begun = watch.sample(), time.monotonic()
-        plain, elapsed, cpu = asking_phase(runner, target.pid, tabs, args.seconds, args.seed, pdfs)
+        think = (args.think[0], args.think[1])
+        plain, elapsed, cpu = asking_phase(runner, target.pid, tabs, args.seconds, args.seed, pdfs, args.profile, think)
         extra: dict[str, Any] = {**cpu}
+        extra["answers_per_s"] = round(sum(1 for x in plain if x.kind == "ask" and x.ok) / elapsed, 2)
         samples = plain
         if big is not None:
             ingester = load.Tab(target.server.url, "ingester", Recorder())
             started = time.monotonic()
             runner.run(start_ingestion(ingester, big))
             extra["ingest_started_after_s"] = round(time.monotonic() - started, 1)
-            during, elapsed2, cpu2 = asking_phase(runner, target.pid, tabs, args.seconds, args.seed + 1, pdfs)
+            during, elapsed2, cpu2 = asking_phase(
+                runner, target.pid, tabs, args.seconds, args.seed + 1, pdfs, think=think
+            )
             extra["during_ingest"] = cpu2
             status = doc_status(target, "ingester")
             extra["ingest_status_at_end_of_phase"] = status
@@ -263,6 +290,7 @@ def report(name: str, args: argparse.Namespace, run: Run, extra: dict[str, Any])
         "users": args.users,
         "seconds": round(run.seconds, 1),
         "llm_latency_s": args.llm_latency,
+        "think_s": list(args.think),
         "requests": len(run.samples),
         "errors": run.errors,
         "server_errors": run.server_errors,
@@ -287,7 +315,10 @@ def report(name: str, args: argparse.Namespace, run: Run, extra: dict[str, Any])
 
 
 def print_table(result: dict[str, Any], run: Run) -> None:
-    print(f"\n== {result['scenario']}: {result['users']} users, {result['seconds']} s, LLM {result['llm_latency_s']} s")
+    print(
+        f"\n== {result['scenario']}: {result['users']} users, {result['seconds']} s, LLM {result['llm_latency_s']} s,"
+        f" think {result['think_s'][0]:g}-{result['think_s'][1]:g} s"
+    )
     print(f"{'request':<14}{'count':>7}{'errors':>8}{'server':>8}{'p50 s':>9}{'p95 s':>9}{'max s':>9}")
     for kind, row in result["by_kind"].items():
         print(
@@ -299,7 +330,7 @@ def print_table(result: dict[str, Any], run: Run) -> None:
     for key, value in result.items():
         if key.startswith(
             ("cpu_", "load_script", "p95_", "target_", "ingest_", "settle", "llm_calls", "rss_trace", "server_cpu")
-        ) or key in ("machine_load1", "during_ingest", "setup_s"):
+        ) or key in ("machine_load1", "during_ingest", "setup_s", "answers_per_s"):
             print(f"{key}: {value}")
     for sample in [s for s in run.samples + run.setup if not s.ok][:10]:
         print(f"error: {sample.kind} {sample.user}: {sample.error}")
@@ -324,6 +355,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1, help="random seed of the users' choices")
     p.add_argument("--strict", action="store_true", help="also exit 1 when a latency or CPU target is missed")
     p.add_argument("--json", type=Path, help="also write the results to this file")
+    p.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=(0.0, 0.5),
+        metavar=("MIN", "MAX"),
+        help="ask scenarios: seconds each user waits between an answer and the next question (0 0.5)",
+    )
+    p.add_argument(
+        "--profile", help="ask scenarios: write a py-spy profile (raw) of the server's first timed phase here"
+    )
     return p.parse_args(argv)
 
 

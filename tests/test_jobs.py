@@ -4,7 +4,9 @@ for two app instances (they share the embedded vector store here; see README).""
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -131,3 +133,36 @@ def test_one_user_is_never_claimed_twice_at_once_on_postgresql(pg: Database) -> 
 
 def _job(owner: str) -> IngestJob:
     return IngestJob(owner=owner, name="x.pdf", sha256="0" * 64, status="queued", stage="queued", message="")
+
+
+def _nice_of_threads() -> dict[int, int]:
+    """Thread id -> nice value of every thread of this process (Linux /proc)."""
+    nices = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        nices[int(task.name)] = int(fields[16])
+    return nices
+
+
+def test_background_ingestion_runs_at_lower_priority_with_its_torch_threads(container: Container) -> None:
+    """server.ingest_nice: the worker thread and the threads it starts (torch's OpenMP team, which
+    embeds the chunks) yield the CPU to the threads that answer questions; this thread does not."""
+    before = set(_nice_of_threads())
+    q = IngestionQueue(container.db, container.ingestion, container.registry, container.files, workers=1, nice=7)
+    try:
+        job = q.submit("alice", DATA / "natbib.pdf", "natbib.pdf")
+        seen: dict[int, int] = {}
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and q.jobs("alice")[0].stage not in ("done", "failed"):
+            seen.update({tid: n for tid, n in _nice_of_threads().items() if tid not in before})
+            time.sleep(0.05)
+        assert [(j.id, j.stage) for j in q.jobs("alice")] == [(job.id, "done")]
+    finally:
+        q.close()
+    worker = q._threads[0].native_id
+    assert seen.get(worker) == 7
+    assert sum(1 for tid, n in seen.items() if n == 7 and tid != worker) >= 1  # torch's team followed
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == 0

@@ -14,10 +14,11 @@ import pytest
 from PIL import Image
 
 from app.container import Container
+from app.documents import pages as pages_module
 from app.documents.ingestion import sha256_of
 from app.documents.pages import PageCache, PageRenderer
 from app.documents.registry import DocumentInfo
-from app.documents.render_pool import RenderedPage, RenderPool
+from app.documents.render_pool import RenderedPage, RenderPool, render_page
 from app.errors import NotFound, RenderError
 from tests.conftest import make_settings
 from tests.fixtures import pdf_factory
@@ -89,8 +90,11 @@ def test_cache_is_per_owner_and_bounded(workspace: Container, tmp_path: Path) ->
             calls.append(page)
             return super().render(path, page, passage)
 
-    page_bytes = 952 * 1348 * 3
-    cache = PageCache(int(page_bytes * 2.5))  # two pages fit
+    # Pages are cached as the worker's WebP bytes: size the cache from the real entries so that
+    # any two of them fit and three do not.
+    sizes = [len(render_page(pdf, 1).data), len(render_page(pdf, 1, "Page 1 of 3 marker-00001").data)]
+    budget = 2 * max(sizes) + min(sizes) // 2
+    cache = PageCache(budget)
     renderer = PageRenderer(workspace.registry, workspace.files, CountingPool(1, 1024, 30), cache)
     try:
         first = renderer.render("alice", alice.id, 1)
@@ -98,13 +102,39 @@ def test_cache_is_per_owner_and_bounded(workspace: Container, tmp_path: Path) ->
         renderer.render("bob", bob.id, 1)  # same file, another owner: rendered for bob, not served from alice's
         assert calls == [1, 1]
         renderer.render("alice", alice.id, 1, passage="Page 1 of 3 marker-00001")  # a highlight is its own entry
-        assert calls == [1, 1, 1] and cache.size_bytes <= page_bytes * 2.5
+        assert calls == [1, 1, 1] and cache.size_bytes <= budget
         renderer.render("alice", alice.id, 1)  # evicted (least recently used) by the two after it
         assert calls == [1, 1, 1, 1]
         with pytest.raises(NotFound):
             renderer.render("bob", alice.id, 1)
     finally:
         renderer.close()
+
+
+def test_page_files_are_webp_bounded_and_removed(
+    workspace: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page view's files: the worker's WebP bytes as they are, one file per page and passage,
+    at most MAX_FILES kept, all gone when the renderer closes."""
+    pdf = pdf_factory.big_pdf(tmp_path, 4, name="files.pdf")
+    doc = add_document(workspace, "alice", pdf, 4)
+    monkeypatch.setattr(pages_module, "MAX_FILES", 2)
+    renderer = PageRenderer(workspace.registry, workspace.files, RenderPool(1, 1024, 30), PageCache(10 << 20))
+    try:
+        first = renderer.render_file("alice", doc.id, 1)
+        assert renderer.render_file("alice", doc.id, 1) == first
+        with Image.open(first) as image:
+            assert image.format == "WEBP" and image.size == renderer.render("alice", doc.id, 1).size
+        assert "alice" not in str(first) and doc.id not in str(first)
+        highlighted = renderer.render_file("alice", doc.id, 1, passage="Page 1 of 4 marker-00001")
+        assert highlighted != first and highlighted.read_bytes() != first.read_bytes()
+        third = renderer.render_file("alice", doc.id, 2)
+        assert not first.exists() and highlighted.exists() and third.exists()  # the oldest went
+        with pytest.raises(NotFound):
+            renderer.render_file("bob", doc.id, 1)
+    finally:
+        renderer.close()
+    assert not third.exists() and not third.parent.parent.exists()
 
 
 def test_twenty_simultaneous_page_views_over_http(tmp_path: Path) -> None:

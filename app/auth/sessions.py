@@ -12,12 +12,29 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from loguru import logger
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from app.storage.db import Database, LoginSession, User, utcnow
+
+# Within one HTTP request a token is looked up once: the edge checks it, then Gradio asks again for
+# the same request (two database queries on the event loop per request were 18 % of the server's
+# CPU under load). Only for the request that is being served; never across requests.
+_REQUEST_MEMO: ContextVar[dict[str, str | None] | None] = ContextVar("session_request_memo", default=None)
+
+
+@contextmanager
+def one_lookup_per_request() -> Iterator[None]:
+    """Inside this block (one HTTP request), `SessionStore.resolve` asks the database once per token."""
+    reset = _REQUEST_MEMO.set({})
+    try:
+        yield
+    finally:
+        _REQUEST_MEMO.reset(reset)
 
 
 def _hash(token: str) -> str:
@@ -46,23 +63,39 @@ class SessionStore:
         """The username of a live session, or None (unknown, expired, or its user is gone/disabled)."""
         if not token or len(token) > 256:
             return None
+        memo = _REQUEST_MEMO.get()
+        if memo is not None and token in memo:
+            return memo[token]
+        user = self._lookup(token)
+        if memo is not None:
+            memo[token] = user
+        return user
+
+    def _lookup(self, token: str) -> str | None:
+        # Every request comes here: one read on a plain connection (no ORM unit of work, no commit);
+        # a write only when the session ends or its last use is recorded (at most once a minute).
         now = utcnow()
-        with self._db.session() as s:
-            row = s.execute(
-                select(LoginSession, User)
+        token_hash = _hash(token)
+        with self._db.engine.connect() as conn:
+            row = conn.execute(
+                select(
+                    LoginSession.username, LoginSession.created_at, LoginSession.last_seen, User.username, User.disabled
+                )
                 .join(User, User.id == LoginSession.user_id)
-                .where(LoginSession.token_hash == _hash(token))
+                .where(LoginSession.token_hash == token_hash)
             ).first()
-            if row is None:
-                return None
-            session, user = row
-            expired = now - session.last_seen > self._idle or now - session.created_at > self._max
-            if expired or user.disabled or user.username != session.username:
-                s.delete(session)
-                return None
-            if now - session.last_seen > self._touch_every:
-                session.last_seen = now
-            return user.username
+        if row is None:
+            return None
+        session_user, created_at, last_seen, username, disabled = row
+        expired = now - last_seen > self._idle or now - created_at > self._max
+        if expired or disabled or username != session_user:
+            with self._db.session() as s:
+                s.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash))
+            return None
+        if now - last_seen > self._touch_every:
+            with self._db.session() as s:
+                s.execute(update(LoginSession).where(LoginSession.token_hash == token_hash).values(last_seen=now))
+        return str(username)
 
     def revoke(self, token: str | None) -> None:
         if token:

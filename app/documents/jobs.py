@@ -59,6 +59,7 @@ class IngestionQueue:
         lease_s: float = 60.0,
         poll_s: float = 1.0,
         start: bool = True,
+        nice: int = 0,
     ) -> None:
         self._db = db
         self._ingestion = ingestion
@@ -66,6 +67,7 @@ class IngestionQueue:
         self._files = files
         self._lease = timedelta(seconds=lease_s)
         self._poll_s = poll_s
+        self._nice = nice
         self.instance = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -220,6 +222,7 @@ class IngestionQueue:
         self._update(job_id, status=status, stage=status, message=message, lease_until=None)
 
     def _work(self) -> None:
+        _lower_priority(self._nice)
         while not self._stop.is_set():
             try:
                 worked = self.run_one()
@@ -236,6 +239,18 @@ class IngestionQueue:
         deadline = time.monotonic() + 5
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
+
+
+def _lower_priority(nice: int) -> None:
+    """This worker thread (and what it starts: torch's worker threads, the PDF reader's process)
+    yields the CPU to the threads answering questions. On Linux a thread has its own nice value,
+    inherited by threads and processes it creates; elsewhere this is a no-op."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except OSError as e:
+        logger.warning("ingestion priority unchanged nice={} error={}", nice, e)
 
 
 def _view(row: IngestJob) -> FileJob:

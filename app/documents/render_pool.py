@@ -9,6 +9,7 @@ caller gets a one-line RenderError and the next page is served by a fresh worker
 
 from __future__ import annotations
 
+import io
 import os
 import queue
 import subprocess
@@ -30,18 +31,29 @@ from app.errors import RenderError
 RENDER_SCALE = 1.6  # about 115 dpi: legible on screen, small enough to send
 HIGHLIGHT = (255, 214, 0, 90)  # translucent yellow
 _ANCHOR = 40  # characters matched at each end of the passage
+WEBP_QUALITY = 80
 _START_TIMEOUT_S = 60.0  # a fresh worker imports PDFium and PIL before it takes work
 
 
 @dataclass(frozen=True)
 class RenderedPage:
-    """An RGB bitmap as raw bytes: cheap to send between processes and to keep in a cache."""
+    """A page image encoded as WebP by the render worker: small to send between processes, to keep
+    in a cache and to serve, and encoded in the worker (in parallel, off the server's GIL; encoding
+    in the server was 27 % of its CPU under load)."""
 
     size: tuple[int, int]
     data: bytes
 
     def image(self) -> Image.Image:
-        return Image.frombytes("RGB", self.size, self.data)
+        with Image.open(io.BytesIO(self.data)) as image:
+            return image.convert("RGB")
+
+
+def _encode(image: Image.Image) -> bytes:
+    # method 0: a third of the default's time (40 vs 120 ms for a manual page) for 20 % more bytes.
+    out = io.BytesIO()
+    image.save(out, "WEBP", quality=WEBP_QUALITY, method=0)
+    return out.getvalue()
 
 
 def render_page(path: Path, page: int, passage: str | None = None) -> RenderedPage:
@@ -60,7 +72,7 @@ def render_page(path: Path, page: int, passage: str | None = None) -> RenderedPa
             finally:
                 textpage.close()
             image = _highlight(image, rects, pdf_page.get_height())
-        return RenderedPage(image.size, image.tobytes())
+        return RenderedPage(image.size, _encode(image))
     finally:
         pdf.close()
 

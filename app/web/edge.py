@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from loguru import logger
 
+from app.auth.sessions import one_lookup_per_request
 from app.web.uploads import UploadLedger
 
 Scope = dict[str, Any]
@@ -115,8 +116,9 @@ class EdgeMiddleware:
                 self._check_origin(scope, headers, write=True)
                 await self.app(scope, receive, send)
                 return
-            user = await self._check(scope, headers, path)
-            await self._forward(scope, receive, send, headers, path, user)
+            with one_lookup_per_request():
+                user = await self._check(scope, headers, path)
+                await self._forward(scope, receive, send, headers, path, user)
         except _Refused as e:
             await _respond(send, e.status, e.message, scope.get("type") == "websocket")
 

@@ -84,6 +84,7 @@ def create_app(container: Container) -> FastAPI:
     handlers = Handlers(WebServices.from_container(container), settings, uploads=uploads)
     blocks = build_blocks(handlers, settings.llm.user_keys, hf_oauth=hf_oauth)
     blocks.queue(default_concurrency_limit=settings.server.concurrency)
+    _no_queue_analytics(blocks)
     app = gr.mount_gradio_app(
         app,
         blocks,
@@ -175,6 +176,18 @@ def _edge_policy(settings: Settings, public_https: bool, hf_oauth: bool) -> Edge
         require_session=not hf_oauth,
         https=public_https,
     )
+
+
+def _no_queue_analytics(blocks: gr.Blocks) -> None:
+    """Gradio's queue recomputes its monitoring summary (a pandas group-by and percentiles over the
+    last 10,000 events) after every event by default: 11 % of the server's CPU under load, for a
+    dashboard this app does not serve. Compute it never; /metrics has the app's own figures."""
+    queue = getattr(blocks, "_queue", None)
+    if queue is None or not hasattr(queue, "ANAYLTICS_CACHE_FREQUENCY"):
+        logger.warning("gradio queue analytics could not be turned off (a Gradio change?)")
+        return
+    queue.ANAYLTICS_CACHE_FREQUENCY = 2**62
+    queue.ANALYTICS_MAX_EVENTS = 1
 
 
 def serve(container: Container) -> None:

@@ -47,6 +47,18 @@ class ConversationsPanel:
         return gr.update(choices=listed, value=value)
 
     @ui_errors
+    def after_answer(self, session: Session, request: gr.Request) -> tuple[Any, Any, Any, Any]:
+        """What the page updates when an answer has arrived, in one event instead of three: the page
+        view (its first source), the conversation list and the usage line. A page that cannot be
+        shown is a warning; the list and the usage line are still brought up to date."""
+        try:
+            image, passage = self.h.show_last_sources(session, request)
+        except gr.Error as e:
+            gr.Warning(e.message)
+            image, passage = None, ""
+        return image, passage, self.choices(session, request), self.h.usage(request)
+
+    @ui_errors
     def open(self, conversation_id: str | None, session: Session, request: gr.Request) -> tuple[Any, Session, Any]:
         """One click on a title: its messages in the chat, its last sources beside it."""
         owner = self.h.user(request)

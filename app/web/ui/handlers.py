@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,7 +13,6 @@ from typing import Any, TypeVar
 
 import gradio as gr
 from loguru import logger
-from PIL import Image
 
 from app.answering.prompts import RETRIEVAL_ONLY
 from app.answering.service import Answer, Citation
@@ -34,6 +34,7 @@ DOC_HEADERS = MESSAGES["en"]["doc_headers"].split("|")
 JOB_HEADERS = MESSAGES["en"]["job_headers"].split("|")
 DOC_VIEW_HEADERS = MESSAGES["en"]["doc_view_headers"].split("|")
 RANKED_PASSAGES = 5  # retrieval only: the best passages shown, best first
+STREAM_UPDATE_S = 0.05  # a streamed answer is shown at most this often (the final text always)
 
 
 def new_session() -> Session:
@@ -315,6 +316,7 @@ class Handlers:
         streamed = ""
         stop = self._stops[_tab(owner, request)] = threading.Event()
         stopped = False
+        shown_at = 0.0
         events = self.s.chat.stream(
             owner,
             question,
@@ -333,8 +335,12 @@ class Handlers:
                 if event.conversation_id != session.get("conversation_id"):
                     # Known from the first word on: a stopped answer stays in this conversation.
                     session = {**session, "conversation_id": event.conversation_id}
-                chat[-1] = {"role": "assistant", "content": model_output(streamed)}
-                yield chat, session, gr.update(), ""
+                if time.monotonic() - shown_at >= STREAM_UPDATE_S:
+                    # One update per interval, not per word: each update re-sends the chat and costs
+                    # the server a render and a diff (per word it was most of an answer's CPU).
+                    chat[-1] = {"role": "assistant", "content": model_output(streamed)}
+                    yield chat, session, gr.update(), ""
+                    shown_at = time.monotonic()
                 if stop.is_set():
                     stopped = True
                     break
@@ -370,22 +376,20 @@ class Handlers:
             stop.set()
 
     @ui_errors
-    def show_citation(
-        self, choice: str | None, session: Session, request: gr.Request
-    ) -> tuple[Image.Image | None, str]:
+    def show_citation(self, choice: str | None, session: Session, request: gr.Request) -> tuple[str | None, str]:
         """The cited page as an image and the quoted passage beside it (none: the view is cleared)."""
         owner = self.user(request)
         cited = _source_of(bind_session(session, owner), choice)
         if cited is None:
             return None, ""
         c = Citation.model_validate(cited)
-        image = self.s.pages.render(owner, c.doc_id, c.page, passage=c.passage or c.text)
+        image = str(self.s.pages.render_file(owner, c.doc_id, c.page, passage=c.passage or c.text))
         section = f" · {literal(c.section)}" if c.section else ""
         quote = literal(" ".join((c.passage or c.text).split()))
         return image, f"**{literal(c.file)}** — p. {c.page}{section}\n\n> {quote}"
 
     @ui_errors
-    def show_last_sources(self, session: Session, request: gr.Request) -> tuple[Image.Image | None, str]:
+    def show_last_sources(self, session: Session, request: gr.Request) -> tuple[str | None, str]:
         """After an answer arrives or a conversation opens: the first source of its last answer."""
         answers = bind_session(session, self.user(request)).get("answers") or {}
         last = max(answers, default=None)  # an answer without sources clears the view
@@ -408,9 +412,9 @@ class Handlers:
         return gr.update(choices=citation_choices(citations, index), value=value, visible=True), image, passage
 
     @ui_errors
-    def page_image(self, doc_id: str, page: float, request: gr.Request) -> Image.Image:
+    def page_image(self, doc_id: str, page: float, request: gr.Request) -> str:
         """API: render one page of one of the caller's documents."""
-        return self.s.pages.render(self.user(request), doc_id, int(page))
+        return str(self.s.pages.render_file(self.user(request), doc_id, int(page)))
 
     # ---- documents --------------------------------------------------------------------------
 

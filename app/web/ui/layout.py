@@ -214,7 +214,7 @@ def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab, admin_tab: Admi
                     )
                     page_image = gr.Image(
                         label=_t("chat.page"),
-                        type="pil",
+                        type="filepath",
                         interactive=False,
                         height=520,
                         elem_id="page-image",
@@ -260,7 +260,7 @@ def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab, admin_tab: Admi
     with gr.Row(visible=False):
         api_doc_id = gr.Textbox()
         api_page = gr.Number(precision=0)
-        api_image = gr.Image(type="pil")
+        api_image = gr.Image(type="filepath")
         api_trigger = gr.Button()
         cite_number = gr.Number(precision=0)
     # Ticks only while an upload of this user is queued or indexing (refresh turns it off again):
@@ -334,9 +334,9 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers, c: ConversationsPanel) -> None:
         (ui.chatbot.retry, h.retry, ask_inputs[1:], private),  # the last question asked again
     ):
         answered = trigger(fn, inputs, ask_outputs, show_progress="minimal", **api)
-        answered.then(h.show_last_sources, [ui.session], page_view, **private).then(
-            c.choices, [ui.session], ui.conversations, **private
-        ).then(h.usage, None, ui.usage, **private)
+        # One event after the answer (page view, conversation list, usage line): each event is a
+        # round trip through the queue, and three per answer cost the server more than one.
+        answered.then(c.after_answer, [ui.session], [*page_view, ui.conversations, ui.usage], **private)
     # Stop: the streaming answer ends after the word being received (its handler stops reading: the
     # LLM request is closed, the tokens spent are recorded, the partial answer kept, marked stopped).
     ui.stop.click(h.stop, None, None, queue=False, **private)
