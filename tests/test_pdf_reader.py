@@ -1,10 +1,11 @@
 """Reading real and broken PDFs (the reader runs in its resource-limited child process)."""
 
+import time
 from pathlib import Path
 
 import pytest
 
-from app.documents.pdf_reader import ReadLimits, read_pdf
+from app.documents.pdf_reader import ReadLimits, open_pdf, read_pdf
 from app.documents.text_clean import clean_page_text
 from app.errors import IngestError
 from tests.conftest import DATA
@@ -106,3 +107,30 @@ def test_outline_titles_are_bounded(tmp_path: Path) -> None:
     ((depth, title),) = pages[1].headings
     assert depth == 1 and title == "x" * 200
     assert pages[2].headings == ((1, "Usage"),)
+
+
+def test_pages_come_one_at_a_time_with_the_count_first() -> None:
+    with open_pdf(DATA / "bashref.pdf") as pdf:
+        assert pdf.count == 196
+        pages = iter(pdf)
+        first = next(pages)
+        assert first.number == 1 and first.text
+        process = pdf._close.__self__._process  # type: ignore[attr-defined]
+    assert process.poll() is not None  # closing early stops the reader process
+
+
+def test_time_limit_counts_the_readers_work_not_the_callers() -> None:
+    """Pages may wait to be embedded for longer than the parse time limit: that is not a timeout."""
+    with open_pdf(DATA / "natbib.pdf", limits=ReadLimits(timeout_s=3)) as pdf:
+        numbers = []
+        for page in pdf:
+            numbers.append(page.number)
+            if page.number == 2:
+                time.sleep(4)
+    assert numbers == list(range(1, 27))
+
+
+def test_open_refuses_an_unreadable_file_at_once(tmp_path: Path) -> None:
+    with pytest.raises(IngestError) as caught:
+        open_pdf(pdf_factory.big_pdf(tmp_path, 12), limits=ReadLimits(max_pages=10))
+    assert caught.value.reason == "too_large"

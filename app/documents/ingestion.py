@@ -11,36 +11,27 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
 from loguru import logger
 from pydantic import BaseModel
 
 from app import metrics, telemetry
 from app.config import DocumentSettings
-from app.documents.chunking import Chunker
+from app.documents.indexing import DocumentIndexer, DocumentRef, Progress, ProgressFn
 from app.documents.names import display_name
-from app.documents.pdf_reader import PageText, ReadLimits, check_file, read_pdf
+from app.documents.pdf_reader import ReadLimits, check_file
 from app.documents.registry import DocumentInfo, DocumentRegistry
-from app.documents.sections import SEPARATOR, SectionTracker
 from app.errors import AppError, ConfigError, IngestError, QuotaExceeded
 from app.models.embeddings import EmbeddingModel
 from app.storage.files import FileStore
-from app.storage.vector_store import TENANT_KEY, VectorStore
+from app.storage.vector_store import VectorStore
 
 if TYPE_CHECKING:
     from app.usage.quotas import QuotaService
-
-NODE_NAMESPACE = uuid.UUID("6f1c2b1e-9a55-4c2b-8f0e-3d7c1e0b9a11")
-EMBED_BATCH = 64
-META_KEYS = [TENANT_KEY, "file_name", "page", "page_label", "start", "end"]
-SECTION_KEY = "section"  # the only metadata in the embedded (and sparse-encoded) text
 
 Outcome = Literal["ingested", "unchanged", "replaced", "failed"]
 
@@ -56,16 +47,7 @@ class IngestResult(BaseModel):
     message: str | None = None  # user-facing explanation when failed
 
 
-@dataclass(frozen=True)
-class Progress:
-    file: str
-    stage: Literal["queued", "reading", "embedding", "done", "failed"]
-    done: int = 0  # pages embedded so far
-    total: int = 0  # pages in the file
-    message: str = ""
-
-
-ProgressFn = Callable[[Progress], None]
+__all__ = ["IngestResult", "IngestionService", "Progress", "ProgressFn", "check_chunk_size", "sha256_of"]
 
 
 def check_chunk_size(settings: DocumentSettings, embedder: EmbeddingModel) -> None:
@@ -103,16 +85,14 @@ class IngestionService:
         self._store = store
         self._embedder = embedder
         check_chunk_size(settings, embedder)
-        self._chunker = Chunker(
-            embedder.count_tokens, embedder.split_tokens, settings.chunk_size, settings.chunk_overlap
-        )
         self._owner_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
-        self._limits = ReadLimits(
+        limits = ReadLimits(
             max_pages=settings.max_pages,
             timeout_s=settings.parse_timeout_s,
             memory_mb=settings.parse_memory_mb,
             isolate=settings.isolate_parser,
         )
+        self.indexer = DocumentIndexer(settings, store, embedder, limits)
 
     def ingest_file(
         self, owner: str, path: Path, name: str | None = None, progress: ProgressFn | None = None
@@ -188,14 +168,14 @@ class IngestionService:
 
     def _index(self, doc: DocumentInfo, path: Path, report: ProgressFn) -> tuple[int, int]:
         """Read, chunk, embed and store one registered document; mark it ready or failed."""
-        try:
-            report(Progress(doc.name, "reading"))
-            pages = read_pdf(path, self._settings.pdf_parser, self._limits)
+
+        def on_pages(count: int) -> None:  # the PDF has text: count its pages, before any embedding
             if self._quotas is not None:
-                self._quotas.take_pages(doc.owner, len(pages))
-            self._registry.update(doc.id, pages=len(pages))
-            nodes = self._nodes(doc, pages)
-            self._embed_and_store(doc, nodes, len(pages), report)
+                self._quotas.take_pages(doc.owner, count)
+            self._registry.update(doc.id, pages=count)
+
+        try:
+            pages, chunks = self.indexer.index(DocumentRef(doc.id, doc.owner, doc.name), path, report, on_pages)
         except BaseException as e:
             # Leave nothing behind that a later search could see or that would block a retry.
             self._store.delete_document(doc.owner, doc.id)
@@ -204,75 +184,15 @@ class IngestionService:
             if not self._registry.find(doc.owner, sha256=doc.sha256):
                 self._files.delete(doc.owner, doc.sha256)
             raise
-        self._registry.update(doc.id, status="ready", chunks=len(nodes), error=None)
-        report(Progress(doc.name, "done", done=len(pages), total=len(pages)))
-        return len(pages), len(nodes)
-
-    def _nodes(self, doc: DocumentInfo, pages: list[PageText]) -> list[TextNode]:
-        nodes = []
-        sections = SectionTracker()
-        for page in pages:
-            sections.start_page(page)
-            for i, chunk in enumerate(self._chunker.split(page.text)):
-                metadata: dict[str, str | int] = {
-                    TENANT_KEY: doc.owner,
-                    "file_name": doc.name,
-                    "page": page.number,
-                    "page_label": page.label,
-                    "start": chunk.start,
-                    "end": chunk.end,
-                }
-                if self._settings.section_context:
-                    section = self._section_header(sections.path(chunk.start, chunk.end), chunk.tokens)
-                    if section:
-                        metadata[SECTION_KEY] = section
-                node = TextNode(
-                    id_=str(uuid.uuid5(NODE_NAMESPACE, f"{doc.id}:{page.number}:{i}")),
-                    text=chunk.text,
-                    metadata=metadata,
-                    excluded_embed_metadata_keys=META_KEYS,
-                    excluded_llm_metadata_keys=[*META_KEYS, SECTION_KEY],
-                    metadata_template="{value}",
-                    start_char_idx=chunk.start,
-                    end_char_idx=chunk.end,
-                )
-                node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc.id)
-                nodes.append(node)
-        if not nodes:
-            raise IngestError("the PDF has no extractable text", reason="no_text")
-        return nodes
-
-    def _section_header(self, titles: list[str], chunk_tokens: int) -> str:
-        """The section path, outermost levels dropped until it fits beside the chunk in the
-        embedding model's input (the model would silently cut the chunk's tail otherwise)."""
-        # max_tokens already leaves out the model's special tokens; 4 spare for the blank line
-        # between header and chunk and for word-pieces that merge differently at the joint.
-        budget = self._embedder.max_tokens - chunk_tokens - 4
-        while titles:
-            header = SEPARATOR.join(titles)
-            if self._embedder.count_tokens([header])[0] <= budget:
-                return header
-            titles = titles[1:]
-        return ""
+        self._registry.update(doc.id, status="ready", chunks=chunks, error=None)
+        report(Progress(doc.name, "done", done=pages, total=pages))
+        return pages, chunks
 
     def build_vectors(self, doc: DocumentInfo, path: Path) -> int:
         """Read, chunk, embed and store one already-registered document into this service's store,
         touching neither its row nor any quota (re-indexing into a new collection). Returns the
         number of chunks."""
-        pages = read_pdf(path, self._settings.pdf_parser, self._limits)
-        nodes = self._nodes(doc, pages)
-        self._embed_and_store(doc, nodes, len(pages), lambda _p: None)
-        return len(nodes)
-
-    def _embed_and_store(self, doc: DocumentInfo, nodes: list[TextNode], n_pages: int, report: ProgressFn) -> None:
-        report(Progress(doc.name, "embedding", done=0, total=n_pages))
-        for i in range(0, len(nodes), EMBED_BATCH):
-            batch = nodes[i : i + EMBED_BATCH]
-            vectors = self._embedder.embed_documents([n.get_content(MetadataMode.EMBED) for n in batch], doc.owner)
-            for node, vector in zip(batch, vectors, strict=True):
-                node.embedding = vector
-            self._store.add(batch)
-            report(Progress(doc.name, "embedding", done=int(batch[-1].metadata["page"]), total=n_pages))
+        return self.indexer.index(DocumentRef(doc.id, doc.owner, doc.name), path)[1]
 
     def resume(
         self, owner: str | None = None, skip: Callable[[DocumentInfo], bool] = lambda _doc: False

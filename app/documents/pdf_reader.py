@@ -2,18 +2,24 @@
 
 PDFs are untrusted input: a crafted content stream can make PDFium allocate gigabytes or loop.
 Parsing therefore happens in a child interpreter with an address-space limit and a wall-clock
-timeout; if the child dies, the file is reported as damaged and the app carries on.
+timeout; if the child dies, the file is reported as damaged and the app carries on. Pages come back
+one at a time as the child reads them, so ingestion can embed the first pages while the rest are
+read, and never holds a whole long PDF's text.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 from app.documents.text_clean import clean_page_text
 from app.errors import IngestError
@@ -73,36 +79,80 @@ DAMAGED = "the PDF is damaged or incomplete (cut off during an upload or downloa
 def read_pdf(path: Path, parser: Parser = "pypdfium2", limits: ReadLimits | None = None) -> list[PageText]:
     """Return the cleaned text of every page. Raises IngestError with a reason code:
     encrypted, damaged, too_large, no_text, timeout."""
-    limits = limits or ReadLimits()
-    pages = _extract_in_child(path, parser, limits) if limits.isolate else _extract(path, parser, limits.max_pages)
+    with open_pdf(path, parser, limits) as pdf:
+        pages = list(pdf)
     if not any(page.text for page in pages):
-        raise IngestError("the PDF has no text layer (a scanned document?); run OCR on it first", reason="no_text")
+        raise no_text_error()
     return pages
 
 
-def _extract(path: Path, parser: Parser, max_pages: int) -> list[PageText]:
-    raw, outline = _extract_pdfium(path, max_pages) if parser == "pypdfium2" else _extract_pypdf(path, max_pages)
+def no_text_error() -> IngestError:
+    return IngestError("the PDF has no text layer (a scanned document?); run OCR on it first", reason="no_text")
+
+
+class PdfPages:
+    """A PDF's pages, read one at a time: `count` is known on opening, the text arrives as the pages
+    are iterated, so a 2,000-page file is never held in memory at once. Use it as a context manager
+    (closing stops the reader process). Opening raises IngestError for a file that cannot be read
+    at all (encrypted, damaged, too many pages); iterating may raise it later (damaged, timeout)."""
+
+    def __init__(self, count: int, pages: Iterator[PageText], close: Callable[[], None] = lambda: None) -> None:
+        self.count = count
+        self._pages = pages
+        self._close = close
+
+    def __iter__(self) -> Iterator[PageText]:
+        return self._pages
+
+    def close(self) -> None:
+        self._close()
+
+    def __enter__(self) -> PdfPages:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def open_pdf(path: Path, parser: Parser = "pypdfium2", limits: ReadLimits | None = None) -> PdfPages:
+    """Open a PDF for reading page by page, in the limited child process unless `isolate` is off."""
+    limits = limits or ReadLimits()
+    if limits.isolate:
+        return _ChildReader(path, parser, limits).open()
+    count, pages = _extract(path, parser, limits.max_pages)
+    return PdfPages(count, pages)
+
+
+def _extract(path: Path, parser: Parser, max_pages: int) -> tuple[int, Iterator[PageText]]:
+    """The page count now (errors for unreadable files raised here), and the pages as they are read."""
+    opened = _open_pdfium(path, max_pages) if parser == "pypdfium2" else _open_pypdf(path, max_pages)
+    count, outline, raw = opened
     headings: dict[int, list[tuple[int, str]]] = {}
     for depth, index, title in outline:
         title = " ".join(clean_page_text(title[: 4 * MAX_TITLE]).split())[:MAX_TITLE]  # outlines can hold megabytes
-        if title and 0 <= index < len(raw):
+        if title and 0 <= index < count:
             headings.setdefault(index, []).append((depth, title))
-    return [
-        PageText(
-            number=i + 1,
-            label=label or str(i + 1),
-            text=clean_page_text(text),
-            headings=tuple(headings.get(i, ())),
-        )
-        for i, (label, text) in enumerate(raw)
-    ]
+
+    def pages() -> Iterator[PageText]:
+        for i, (label, text) in enumerate(raw):
+            yield PageText(
+                number=i + 1,
+                label=label or str(i + 1),
+                text=clean_page_text(text),
+                headings=tuple(headings.get(i, ())),
+            )
+
+    return count, pages()
 
 
 def _too_large(n_pages: int, max_pages: int) -> IngestError:
     return IngestError(f"the PDF has {n_pages} pages; the limit is {max_pages}", reason="too_large")
 
 
-def _extract_pdfium(path: Path, max_pages: int) -> tuple[list[tuple[str, str]], Outline]:
+RawPages = Iterator[tuple[str, str]]  # (label, text) per page, in order
+
+
+def _open_pdfium(path: Path, max_pages: int) -> tuple[int, Outline, RawPages]:
     import pypdfium2 as pdfium
 
     try:
@@ -119,18 +169,26 @@ def _extract_pdfium(path: Path, max_pages: int) -> tuple[list[tuple[str, str]], 
             raise IngestError("the PDF has no pages", reason="damaged")
         if n > max_pages:
             raise _too_large(n, max_pages)
-        out = []
-        for i in range(n):
-            page = pdf[i]
-            textpage = page.get_textpage()
-            try:
-                out.append((pdf.get_page_label(i) or "", textpage.get_text_bounded()))
-            finally:
-                textpage.close()
-                page.close()
-        return out, _outline_pdfium(pdf)
-    finally:
+        outline = _outline_pdfium(pdf)
+    except BaseException:
         pdf.close()
+        raise
+
+    def pages() -> RawPages:
+        try:
+            for i in range(n):
+                page = pdf[i]
+                textpage = page.get_textpage()
+                try:
+                    text = textpage.get_text_bounded()
+                finally:
+                    textpage.close()
+                    page.close()
+                yield pdf.get_page_label(i) or "", text
+        finally:
+            pdf.close()
+
+    return n, outline, pages()
 
 
 def _outline_pdfium(pdf: Any) -> Outline:
@@ -170,7 +228,7 @@ def _outline_pypdf(reader: Any) -> Outline:
     return outline
 
 
-def _extract_pypdf(path: Path, max_pages: int) -> tuple[list[tuple[str, str]], Outline]:
+def _open_pypdf(path: Path, max_pages: int) -> tuple[int, Outline, RawPages]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -184,14 +242,21 @@ def _extract_pypdf(path: Path, max_pages: int) -> tuple[list[tuple[str, str]], O
         if n > max_pages:
             raise _too_large(n, max_pages)
         labels = list(reader.page_labels)
-        pages = [
-            (labels[i] if i < len(labels) else "", page.extract_text() or "") for i, page in enumerate(reader.pages)
-        ]
-        return pages, _outline_pypdf(reader)
+        outline = _outline_pypdf(reader)
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, OSError) as e:
         raise IngestError(DAMAGED, reason="damaged") from e
+
+    def pages() -> RawPages:
+        for i, page in enumerate(reader.pages):
+            try:
+                text = page.extract_text() or ""
+            except (PdfReadError, ValueError, KeyError, OSError) as e:
+                raise IngestError(DAMAGED, reason="damaged") from e
+            yield labels[i] if i < len(labels) else "", text
+
+    return n, outline, pages()
 
 
 def limit_memory(memory_mb: int) -> None:
@@ -201,57 +266,119 @@ def limit_memory(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _run_child(path: str, parser: Parser, max_pages: int, memory_mb: int) -> tuple[str, object]:
-    """Body of the child process: limit memory, extract, report ("ok", pages) or ("error", ...)."""
+def _run_child(path: str, parser: Parser, max_pages: int, memory_mb: int, out: TextIO) -> None:
+    """Body of the child process: limit memory, then write JSON lines to `out` as pages are read:
+    {"pages": n}, one {"page": [...]} per page, and {"end": "ok"} or {"error": [message, reason]}."""
     limit_memory(memory_mb)
+
+    def emit(record: object) -> None:
+        out.write(json.dumps(record) + "\n")  # ASCII-only: safe whatever the locale
+        out.flush()  # the parent reads each page as soon as it is written
+
     try:
-        return "ok", [(p.number, p.label, p.text, p.headings) for p in _extract(Path(path), parser, max_pages)]
+        count, pages = _extract(Path(path), parser, max_pages)
+        emit({"pages": count})
+        for p in pages:
+            emit({"page": [p.number, p.label, p.text, p.headings]})
+        emit({"end": "ok"})
     except IngestError as e:
-        return "error", (str(e), e.reason)
+        emit({"error": [str(e), e.reason]})
     except MemoryError:
-        return "error", ("the PDF needs too much memory to read", "too_large")
+        emit({"error": ["the PDF needs too much memory to read", "too_large"]})
     except Exception as e:  # anything else from the parser means a damaged file
-        return "error", (f"the file is damaged or not a PDF ({type(e).__name__})", "damaged")
+        emit({"error": [f"the file is damaged or not a PDF ({type(e).__name__})", "damaged"]})
 
 
-def _extract_in_child(path: Path, parser: Parser, limits: ReadLimits) -> list[PageText]:
-    # A fresh interpreter (not multiprocessing): nothing of the caller's process or __main__ is
-    # inherited or re-imported, and killing it on timeout cannot leave locks behind.
-    command = [
-        sys.executable,
-        "-m",
-        __name__,
-        str(path),
-        parser,
-        str(limits.max_pages),
-        str(limits.memory_mb),
-    ]
-    try:
-        done = subprocess.run(command, capture_output=True, timeout=limits.timeout_s, check=False)
-    except subprocess.TimeoutExpired as e:
-        raise IngestError(f"reading the PDF took longer than {limits.timeout_s:.0f} s", reason="timeout") from e
-    if done.returncode != 0 or not done.stdout:
-        raise IngestError(
-            f"the PDF could not be read: the reader stopped (damaged data, or more than {limits.memory_mb} MB "
-            "of memory needed — a decompression bomb?)",
-            reason="damaged",
-        )
-    status, payload = json.loads(done.stdout)
-    if status == "error":
-        message, reason = payload
-        raise IngestError(message, reason=reason)
-    return [
-        PageText(
-            number=int(n),
-            label=str(label),
-            text=str(text),
-            headings=tuple((int(depth), str(title)) for depth, title in headings),
-        )
-        for n, label, text, headings in payload
-    ]
+class _ChildReader:
+    """Runs the reader in a fresh interpreter (not multiprocessing: nothing of the caller's process
+    or __main__ is inherited or re-imported, and killing it cannot leave locks behind). The child
+    writes its lines to a temporary file, not a pipe, so it never waits for this process: its time
+    limit measures its own work even while the pages it has read wait here to be embedded."""
+
+    def __init__(self, path: Path, parser: Parser, limits: ReadLimits) -> None:
+        self._path = path
+        self._parser = parser
+        self._limits = limits
+        self._file: TextIO | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._started = 0.0
+
+    def open(self) -> PdfPages:
+        fd, name = tempfile.mkstemp(prefix="pdfqa-pages-", suffix=".jsonl")
+        try:
+            self._file = open(name, encoding="ascii")  # noqa: SIM115 - kept open while the pages are read
+            command = [
+                sys.executable,
+                "-m",
+                __name__,
+                str(self._path),
+                self._parser,
+                str(self._limits.max_pages),
+                str(self._limits.memory_mb),
+            ]
+            self._started = time.monotonic()
+            # The child's stdout is the file: it writes there, this process reads it as it grows.
+            self._process = subprocess.Popen(command, stdout=fd, stderr=subprocess.DEVNULL)
+        finally:
+            os.close(fd)
+            os.unlink(name)  # the open handles keep it; nothing is left behind whatever happens
+        try:
+            first = self._next()
+            if "pages" not in first:
+                raise IngestError(DAMAGED, reason="damaged")
+        except BaseException:
+            self.close()
+            raise
+        return PdfPages(int(first["pages"]), self._pages(), self.close)
+
+    def _pages(self) -> Iterator[PageText]:
+        while True:
+            record = self._next()
+            if "end" in record:
+                return
+            number, label, text, headings = record["page"]
+            yield PageText(
+                number=int(number),
+                label=str(label),
+                text=str(text),
+                headings=tuple((int(depth), str(title)) for depth, title in headings),
+            )
+
+    def _next(self) -> dict[str, Any]:
+        """The child's next line; IngestError for its error line, its death, or its time limit."""
+        assert self._file is not None and self._process is not None
+        line = ""
+        while True:
+            line += self._file.readline()
+            if line.endswith("\n"):
+                break
+            if self._process.poll() is not None:
+                line += self._file.readline()  # written just before it exited
+                if line.endswith("\n"):
+                    break
+                raise IngestError(
+                    "the PDF could not be read: the reader stopped (damaged data, or more than "
+                    f"{self._limits.memory_mb} MB of memory needed — a decompression bomb?)",
+                    reason="damaged",
+                )
+            if time.monotonic() - self._started > self._limits.timeout_s:
+                raise IngestError(f"reading the PDF took longer than {self._limits.timeout_s:.0f} s", reason="timeout")
+            time.sleep(0.005)
+        record: dict[str, Any] = json.loads(line)
+        if "error" in record:
+            message, reason = record["error"]
+            raise IngestError(str(message), reason=reason)
+        return record
+
+    def close(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+        if self._process is not None:
+            self._process.wait()
+        if self._file is not None:
+            self._file.close()
 
 
 if __name__ == "__main__":
     _path, _parser, _max_pages, _memory_mb = sys.argv[1:5]
-    _result = _run_child(_path, _parser, int(_max_pages), int(_memory_mb))  # type: ignore[arg-type]
-    sys.stdout.write(json.dumps(_result))  # ASCII-only: safe whatever the locale
+    _run_child(_path, _parser, int(_max_pages), int(_memory_mb), sys.stdout)  # type: ignore[arg-type]

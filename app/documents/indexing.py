@@ -1,0 +1,185 @@
+"""One document into the vector store: pages -> chunks -> vectors -> points, as a pipeline.
+
+Pages arrive one at a time from the reader process and are chunked in a background thread; the
+caller's thread embeds batches of chunks (sorted by token count, so little padding is computed); a
+third thread sparse-encodes and writes the previous batch. Every hand-off is bounded, so a
+2,000-page PDF is never held in memory at once, and the model is rarely left waiting.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
+
+from app.config import DocumentSettings
+from app.documents.chunking import Chunker
+from app.documents.pdf_reader import PageText, ReadLimits, no_text_error, open_pdf
+from app.documents.pipeline import Background, Prefetch
+from app.documents.sections import SEPARATOR, SectionTracker
+from app.errors import IngestError
+from app.models.embeddings import EmbeddingModel
+from app.storage.vector_store import TENANT_KEY, VectorStore
+
+NODE_NAMESPACE = uuid.UUID("6f1c2b1e-9a55-4c2b-8f0e-3d7c1e0b9a11")
+EMBED_BATCH = 128  # chunks per embedding call: room to sort by length, small enough to bound memory
+META_KEYS = [TENANT_KEY, "file_name", "page", "page_label", "start", "end"]
+SECTION_KEY = "section"  # the only metadata in the embedded (and sparse-encoded) text
+
+
+@dataclass(frozen=True)
+class Progress:
+    file: str
+    stage: Literal["queued", "reading", "embedding", "done", "failed"]
+    done: int = 0  # pages embedded so far
+    total: int = 0  # pages in the file
+    message: str = ""
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """What the points of one document carry: its id, owner and display name."""
+
+    id: str
+    owner: str
+    name: str
+
+
+@dataclass
+class _Batch:
+    nodes: list[TextNode] = field(default_factory=list)
+    tokens: list[int] = field(default_factory=list)  # the embedded text's tokens, per node
+
+
+@dataclass
+class _Seen:
+    text: bool = False  # some page had text
+
+
+class DocumentIndexer:
+    """Reads, chunks, embeds and stores documents; knows nothing of registries or quotas."""
+
+    def __init__(
+        self, settings: DocumentSettings, store: VectorStore, embedder: EmbeddingModel, limits: ReadLimits
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._embedder = embedder
+        self._limits = limits
+        self._chunker = Chunker(
+            embedder.count_tokens, embedder.split_tokens, settings.chunk_size, settings.chunk_overlap
+        )
+
+    def index(
+        self,
+        doc: DocumentRef,
+        path: Path,
+        report: ProgressFn = lambda _p: None,
+        on_pages: Callable[[int], None] = lambda _n: None,
+    ) -> tuple[int, int]:
+        """(pages, chunks) of `path` written to the store under `doc`. `on_pages(count)` runs once,
+        before anything is embedded, and only when the PDF has text (quotas count pages there).
+        Raises IngestError (unreadable, no text) or what the model or store raised; points already
+        written stay for the caller to delete."""
+        report(Progress(doc.name, "reading"))
+        seen = _Seen()
+        chunks = 0
+        pdf = open_pdf(path, self._settings.pdf_parser, self._limits)
+        writer: Background[list[TextNode]] = Background(self._store.add, depth=2, name="ingest-store")
+        reader = Prefetch(self.batches(doc, pdf, seen), depth=2, name="ingest-read")
+        try:
+            for batch in reader:
+                if not chunks:
+                    on_pages(pdf.count)
+                    report(Progress(doc.name, "embedding", done=0, total=pdf.count))
+                self._embed(doc.owner, batch)
+                writer.put(batch.nodes)
+                chunks += len(batch.nodes)
+                report(Progress(doc.name, "embedding", done=int(batch.nodes[-1].metadata["page"]), total=pdf.count))
+            writer.finish()
+        except BaseException:
+            pdf.close()  # stops the reader process first, so the read thread ends promptly
+            reader.close()
+            writer.abort()  # nothing is written after this returns
+            raise
+        finally:
+            reader.close()
+            pdf.close()
+        if not chunks:
+            raise IngestError("the PDF has no extractable text", reason="no_text") if seen.text else no_text_error()
+        return pdf.count, chunks
+
+    def texts(self, path: Path) -> Iterator[str]:
+        """What indexing `path` gives the embedding model, chunk by chunk (benchmarks)."""
+        with open_pdf(path, self._settings.pdf_parser, self._limits) as pdf:
+            for batch in self.batches(DocumentRef("probe", "probe", path.name), pdf, _Seen()):
+                yield from (n.get_content(MetadataMode.EMBED) for n in batch.nodes)
+
+    def batches(self, doc: DocumentRef, pages: Iterable[PageText], seen: _Seen | None = None) -> Iterator[_Batch]:
+        """Chunks of the pages as nodes, EMBED_BATCH at a time, in document order."""
+        sections = SectionTracker()
+        batch = _Batch()
+        for page in pages:
+            if page.text and seen is not None:
+                seen.text = True
+            sections.start_page(page)
+            for i, chunk in enumerate(self._chunker.split(page.text)):
+                metadata: dict[str, str | int] = {
+                    TENANT_KEY: doc.owner,
+                    "file_name": doc.name,
+                    "page": page.number,
+                    "page_label": page.label,
+                    "start": chunk.start,
+                    "end": chunk.end,
+                }
+                tokens = chunk.tokens
+                if self._settings.section_context:
+                    section, header_tokens = self._section_header(sections.path(chunk.start, chunk.end), chunk.tokens)
+                    if section:
+                        metadata[SECTION_KEY] = section
+                        tokens += header_tokens
+                node = TextNode(
+                    id_=str(uuid.uuid5(NODE_NAMESPACE, f"{doc.id}:{page.number}:{i}")),
+                    text=chunk.text,
+                    metadata=metadata,
+                    excluded_embed_metadata_keys=META_KEYS,
+                    excluded_llm_metadata_keys=[*META_KEYS, SECTION_KEY],
+                    metadata_template="{value}",
+                    start_char_idx=chunk.start,
+                    end_char_idx=chunk.end,
+                )
+                node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc.id)
+                batch.nodes.append(node)
+                batch.tokens.append(tokens)
+                if len(batch.nodes) >= EMBED_BATCH:
+                    yield batch
+                    batch = _Batch()
+        if batch.nodes:
+            yield batch
+
+    def _section_header(self, titles: list[str], chunk_tokens: int) -> tuple[str, int]:
+        """The section path and its tokens, outermost levels dropped until it fits beside the chunk
+        in the embedding model's input (the model would silently cut the chunk's tail otherwise)."""
+        # max_tokens already leaves out the model's special tokens; 4 spare for the blank line
+        # between header and chunk and for word-pieces that merge differently at the joint.
+        budget = self._embedder.max_tokens - chunk_tokens - 4
+        while titles:
+            header = SEPARATOR.join(titles)
+            tokens = self._embedder.count_tokens([header])[0]
+            if tokens <= budget:
+                return header, tokens
+            titles = titles[1:]
+        return "", 0
+
+    def _embed(self, owner: str, batch: _Batch) -> None:
+        texts = [n.get_content(MetadataMode.EMBED) for n in batch.nodes]
+        vectors = self._embedder.embed_documents(texts, owner, token_counts=batch.tokens)
+        for node, vector in zip(batch.nodes, vectors, strict=True):
+            node.embedding = vector
