@@ -98,6 +98,8 @@ def test_names_cannot_climb_folders_fake_lines_or_reorder_text() -> None:
     assert display_name("two\nlines\r\n.pdf") == "two lines .pdf"
     assert display_name("bell\x07\x1b[2Jclear.pdf") == "bell[2Jclear.pdf"
     assert display_name("invoice\u202efdp.exe") == "invoicefdp.exe"  # no right-to-left override
+    # nor invisible format characters that make two different names look the same
+    assert display_name("re\u200bport\u00ad\u2060\ufeff.pdf") == "report.pdf"
     assert display_name("..") == display_name("") == "document.pdf"
     long = display_name("x" * 500 + ".pdf")
     assert len(long) == 200 and long.endswith("….pdf")

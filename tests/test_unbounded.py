@@ -55,6 +55,7 @@ class World:
     library: ub.Library
     search_ms: dict[str, float]
     big_pdf: Path
+    quota_totals: tuple[tuple[int, int], tuple[int, int]]  # one query, and from every row listed
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +74,8 @@ def world(
         asker_pdf = pdf_factory.text_pdf(base / "pdfs", [many_documents.NEEDLE], name="asker.pdf")
         assert c.ingestion.ingest_file("asker", asker_pdf).outcome == "ingested"
         search_ms = ub.search_costs(c, "big", many_documents.NEEDLE_QUESTION)
+        listed = [d for d in c.registry.list("big") if d.status != "failed"]
+        totals = (c.registry.kept_totals("big"), (len(listed), sum(d.size_bytes for d in listed)))
     finally:
         c.close()
     env = {
@@ -83,7 +86,7 @@ def world(
     }
     with running_server(data_dir, env=env, admin=None, startup_timeout=300) as server:
         maker.join()
-        yield World(server, library, search_ms, made[0])
+        yield World(server, library, search_ms, made[0], totals)
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +111,9 @@ def test_ingestion_per_document_stays_bounded_at_10000(world: World, figures: di
     figures["copies_s"] = round(lib.copy_s, 1)
     figures["search_ms"] = world.search_ms
     assert max(lib.last_s) <= INGEST_AT_10K_S, figures
+    # What the documents and storage quotas count, in one query instead of listing 10,000 rows.
+    counted, listed = world.quota_totals
+    assert counted == listed and counted[0] == TOTAL
 
 
 def test_the_cli_lists_all_10000_and_a_limited_page(world: World, figures: dict[str, Any]) -> None:

@@ -363,6 +363,47 @@ def test_no_secret_reaches_the_logs_the_audit_log_or_the_traces(
     assert leaks == []
 
 
+# An unexpected error while a key and a document's text are in local variables, logged the way the
+# UI logs one (handlers._to_gr_error). Kept in a file: tracebacks show source lines only from files.
+_PROVOKE = """
+import os, sys
+from pathlib import Path
+from app.logging import setup_logging
+from app.web.ui.handlers import _to_gr_error
+
+def answer(api_key, passage):
+    return len(api_key) + len(passage) + {}["missing"]
+
+setup_logging(log_file=Path(sys.argv[1]))
+try:
+    answer(os.environ["KEY"], os.environ["TEXT"])
+except KeyError as e:
+    _to_gr_error(e, None)
+"""
+
+
+def test_a_logged_traceback_shows_no_variable_values(tmp_path: Path) -> None:
+    """The log sinks keep tracebacks but never the values of the variables in them (loguru's
+    `diagnose`): the session above raises no unexpected error, so it cannot see this."""
+    script = tmp_path / "provoke.py"
+    script.write_text(_PROVOKE)
+    log = tmp_path / "app.log"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "KEY": USER_KEY,
+        "TEXT": SECRET_TEXT,
+        "APP_SECRETS_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, str(script), str(log)], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
+    )
+    written = log.read_text() + done.stderr
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "ui handler failed" in written and "KeyError" in written and "answer(" in written  # the traceback is there
+    assert USER_KEY not in written and "QX7-PLOVER" not in written
+
+
 def _login_fails(server: RunningServer, username: str, password: str) -> bool:
     response = httpx.post(f"{server.url}/login", data={"username": username, "password": password})
     return response.status_code == 400

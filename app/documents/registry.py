@@ -110,6 +110,19 @@ class DocumentRegistry:
         with self._db.session() as s:
             return s.scalar(query) or 0
 
+    def kept_totals(self, owner: str, excluding: Iterable[str] = ()) -> tuple[int, int]:
+        """(documents, bytes) the owner keeps, failed ones and `excluding` left out: what the
+        documents and storage_mb quotas count, in one query (listing 10,000 rows took 0.3-0.7 s)."""
+        query = select(func.count(), func.coalesce(func.sum(Document.size_bytes), 0)).where(
+            Document.owner == owner, Document.status != "failed"
+        )
+        gone = [*excluding]
+        if gone:
+            query = query.where(Document.id.not_in(gone))
+        with self._db.session() as s:
+            count, size = s.execute(query).one()
+        return int(count), int(size)
+
     def find(
         self,
         owner: str,
