@@ -108,3 +108,27 @@ def test_onnx_refuses_a_model_it_cannot_reproduce(tmp_path: Path) -> None:
     (tmp_path / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
     with pytest.raises(ConfigError, match="backend: torch"):
         check_exportable(tmp_path)
+
+
+def test_simultaneous_questions_are_embedded_together_with_the_same_vectors(local_embedder: EmbeddingModel) -> None:
+    """50 people asking at once: their questions share model calls (app/models/batching.py), and
+    each gets the vector it would get alone."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [f"How do I configure option number {i} of the shell?" for i in range(24)]
+    alone = [np.array(local_embedder._embed_queries([q])[0]) for q in questions]
+    calls_before = local_embedder._query_batches.batches
+    start = threading.Barrier(len(questions))
+
+    def ask(q: str) -> list[float]:
+        start.wait()
+        return local_embedder.embed_query(q)
+
+    with ThreadPoolExecutor(len(questions)) as pool:
+        together = list(pool.map(ask, questions))
+    calls = local_embedder._query_batches.batches - calls_before
+    assert 1 <= calls < len(questions) / 2, calls
+    for a, b in zip(alone, together, strict=True):
+        assert np.allclose(a, b, atol=1e-5)
+    assert not np.allclose(together[0], together[1], atol=1e-3)  # each its own question's vector

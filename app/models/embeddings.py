@@ -20,6 +20,7 @@ from loguru import logger
 from app import metrics
 from app.config import PACKAGED_MODEL, EmbeddingSettings
 from app.errors import ConfigError, ServiceUnavailable
+from app.models.batching import Coalescer
 from app.models.tokens import cl100k
 
 if TYPE_CHECKING:
@@ -83,6 +84,9 @@ class EmbeddingModel:
         self._queries: OrderedDict[str, list[float]] = OrderedDict()  # bounded LRU of question vectors
         self._queries_max = 0
         self._queries_lock = threading.Lock()
+        # A local model embeds the questions asked at the same moment in one batch, one batch at a
+        # time (50 users at once: one model call instead of 50, and no 50 sets of torch threads).
+        self._query_batches: Coalescer[str, list[float]] = Coalescer(self._embed_queries, max_batch=32)
 
     def cache_queries(self, entries: int) -> None:
         """Keep the vectors of the last `entries` questions, so a repeated question is not re-embedded."""
@@ -151,7 +155,7 @@ class EmbeddingModel:
                 self._queries.move_to_end(text)
                 return self._queries[text]
         try:
-            vector = self.embed.get_query_embedding(text)
+            vector = self._query_batches.run(text) if self.local else self.embed.get_query_embedding(text)
         except Exception as e:
             raise ServiceUnavailable(f"the embedding model failed: {_short(e)}") from e
         metrics.EMBED_CALLS.labels("query").inc()
@@ -163,6 +167,16 @@ class EmbeddingModel:
                 while len(self._queries) > self._queries_max:
                     self._queries.popitem(last=False)
         return vector
+
+    def _embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        """Questions in one call of a local model, each with the model's query instruction."""
+        embed: Any = self.embed
+        if hasattr(embed, "embed_queries"):  # our ONNX model
+            return list(embed.embed_queries(texts))
+        if type(embed).__name__ == "HuggingFaceEmbedding":
+            # Its batch call for questions is private; the public one takes a single question.
+            return list(embed._embed(list(texts), prompt_name="query"))
+        return [embed.get_query_embedding(t) for t in texts]
 
     def _account(self, owner: str | None, texts: Sequence[str]) -> None:
         """LlamaIndex drops the provider's usage figure, so count the tokens with the model's tokenizer."""

@@ -221,8 +221,12 @@ class OnnxEmbedding(BaseEmbedding):
                 out[i] = vectors[row].tolist()
         return out
 
+    def embed_queries(self, queries: Sequence[str]) -> list[list[float]]:
+        """Several questions in one call (app/models/batching.py coalesces simultaneous ones)."""
+        return self.embed([self._query_prefix + q for q in queries])
+
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self.embed([self._query_prefix + query])[0]
+        return self.embed_queries([query])[0]
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
