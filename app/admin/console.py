@@ -63,17 +63,18 @@ class AdminConsole:
     def users_table(self, actor: str) -> list[list[Any]]:
         self.require_admin(actor)
         rows = []
+        totals = self._registry.totals_by_owner()  # one query, not every document of every user
         for u in self._users.list():
-            docs = self._registry.list(u.username)
+            count, pages, size = totals.get(u.username, (0, 0, 0))
             rows.append(
                 [
                     u.username,
                     "yes" if u.is_admin else "",
                     "yes" if u.disabled else "",
                     f"{u.created_at:%Y-%m-%d}",
-                    len(docs),
-                    sum(d.pages for d in docs),
-                    round(sum(d.size_bytes for d in docs) / 1048576, 1),
+                    count,
+                    pages,
+                    round(size / 1048576, 1),
                 ]
             )
         return rows

@@ -159,9 +159,8 @@ class IngestionService:
         """The user's documents and storage limits, counting this file and not the versions it replaces."""
         if self._quotas is None:
             return
-        gone = {d.id for d in replaced}
-        kept = [d for d in self._registry.list(owner) if d.status != "failed" and d.id not in gone]
-        self._quotas.check_storage(owner, len(kept) + 1, sum(d.size_bytes for d in kept) + size)
+        count, size_bytes = self._registry.kept_totals(owner, excluding=[d.id for d in replaced])
+        self._quotas.check_storage(owner, count + 1, size_bytes + size)
 
     def _check_size(self, path: Path) -> None:
         check_file(path, self._settings.max_file_mb)  # size and PDF signature, before anything is stored
