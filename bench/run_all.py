@@ -11,6 +11,7 @@ HERE = Path(__file__).resolve().parent
 for script in (
     "pdf_extract.py",
     "ingest.py",
+    "ingest_vs_tutorial.py",
     "concurrency.py",
     "object_store.py",
     "cache_cost.py",

@@ -132,3 +132,12 @@ def test_simultaneous_questions_are_embedded_together_with_the_same_vectors(loca
     for a, b in zip(alone, together, strict=True):
         assert np.allclose(a, b, atol=1e-5)
     assert not np.allclose(together[0], together[1], atol=1e-3)  # each its own question's vector
+
+
+def test_switching_to_onnx_int8_asks_for_a_reindex_and_torch_keeps_its_index() -> None:
+    from app.storage.index_state import differences, fingerprint
+
+    torch_fp = fingerprint(make_settings(Path("/nonexistent")), 1)
+    onnx_fp = fingerprint(make_settings(Path("/nonexistent"), embeddings={"backend": "onnx-int8"}), 1)
+    assert "embeddings.backend" not in torch_fp  # indexes made before the option keep their hash
+    assert differences(torch_fp, onnx_fp) == ["embeddings.backend: None -> 'onnx-int8'"]
