@@ -109,7 +109,7 @@ def warm_server_ask(data_dir: Path, question: str) -> float:
         for attempt in range(RUNS + 1):
             started = time.perf_counter()
             client = signed_in(server, "alice", PASSWORD.strip())
-            result = run_event(client, fn_index(client, "ask"), [question, [], []])
+            result = run_event(client, fn_index(client, "ask"), [question, [], None, []])  # text, chat, state, scope
             assert result.success, result.error
             if attempt:  # the first one warms the caches of this server process
                 times.append(time.perf_counter() - started)
