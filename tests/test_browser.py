@@ -276,9 +276,13 @@ def page_view(page: Page) -> tuple[str, str]:
 
 
 def click_marker(page: Page, answer: int, marker: str) -> None:
-    """Click exactly on the text `marker` (e.g. "[1]") inside the answer-th bot message."""
-    point = page.evaluate(
-        """([answer, marker]) => {
+    """Click exactly on the text `marker` (e.g. "[1]") inside the answer-th bot message, once it
+    stays put (the page view and the conversation list that arrive after an answer can move the
+    text between finding the marker and clicking it)."""
+
+    def find() -> dict[str, float] | None:
+        return page.evaluate(
+            """([answer, marker]) => {
             const bots = [...document.querySelectorAll('#chatbot .message-row.bot-row, #chatbot .bot-row')];
             const root = bots[answer];
             const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
@@ -294,8 +298,16 @@ def click_marker(page: Page, answer: int, marker: str) -> None:
             }
             return null;
         }""",
-        [answer, marker],
-    )
+            [answer, marker],
+        )
+
+    point = find()
+    for _ in range(20):
+        page.wait_for_timeout(250)
+        again = find()
+        if again == point:
+            break
+        point = again
     assert point, f"no {marker} in answer {answer}"
     page.mouse.click(point["x"], point["y"])
 
@@ -540,6 +552,10 @@ def test_enter_sends_shift_enter_adds_a_line_and_both_layouts_fit(page: Page, ap
     expect(page.locator("#chatbot")).to_contain_text("gives superscript numbers?")
     expect(box).to_have_value("")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    # The answer's page arrives as an image file after the answer: loaded and drawn, not just placed.
+    image = page.locator("#page-image img")
+    expect(image).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 500", arg=image.element_handle())
     page.screenshot(path=str(SCREENSHOTS / "23-layout-1366x768.png"))
 
     page.set_viewport_size({"width": 390, "height": 844})
