@@ -57,6 +57,19 @@ SHARED_PDFS = Path("/work/shared/pdfs")
 USER = "bench"
 
 
+def add_user(env: dict[str, str]) -> None:
+    """The bench's user in the app's database of `env`."""
+    subprocess.run(
+        [app_python(), "-m", "app", "users", "add", USER],
+        input="bench-password-1\n",
+        text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=APP_ROOT,
+    )
+
+
 def load() -> float:
     return round(os.getloadavg()[0], 2)
 
@@ -242,15 +255,7 @@ def memory_run(pages: int) -> dict[str, Any]:
         tmp = Path(tmp_name)
         pdf = long_pdf(pages, tmp / f"long-{pages}.pdf")
         env = app_env(tmp / "data")
-        subprocess.run(
-            [app_python(), "-m", "app", "users", "add", USER],
-            input="bench-password-1\n",
-            text=True,
-            env=env,
-            check=True,
-            capture_output=True,
-            cwd=APP_ROOT,
-        )
+        add_user(env)
         run = run_timed([app_python(), "-m", "app", "ingest", str(pdf), "--user", USER], env, APP_ROOT)
         run["output"] = run.pop("stdout").strip().splitlines()
         run["pages"] = pages
@@ -312,15 +317,7 @@ def main() -> None:
         env = app_env(data_dir)
         # A model the app makes once per machine (embeddings.backend onnx-int8) is made before the clock starts.
         prepared = run_timed([app_python(), __file__, "--app-root", str(APP_ROOT), "--prepare-model"], env, APP_ROOT)
-        subprocess.run(
-            [app_python(), "-m", "app", "users", "add", USER],
-            input="bench-password-1\n",
-            text=True,
-            env=env,
-            check=True,
-            capture_output=True,
-            cwd=APP_ROOT,
-        )
+        add_user(env)
         ingest = [app_python(), "-m", "app", "ingest", str(pdf_dir), "--user", USER]
         app = run_timed(ingest, env, APP_ROOT)
         app_out = app.pop("stdout")
