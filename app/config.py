@@ -62,16 +62,18 @@ class EmbeddingSettings(Section):
     )
     query_prefix: str = Field("", description="provider=local: text put before each question ('query: ' for E5)")
     document_prefix: str = Field("", description="provider=local: text put before each chunk ('passage: ' for E5)")
-    backend: Literal["torch", "onnx-int8"] = Field(
-        "torch",
-        description="provider=local: torch = sentence-transformers as shipped; onnx-int8 = the same weights exported "
-        "once to ONNX and quantised to int8, run by ONNX Runtime (faster on CPU; needs the onnx extra)",
+    backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+        "auto",
+        description="provider=local: onnx = the model's own weights exported once to ONNX and run by ONNX Runtime "
+        "(the same vectors, faster, no torch at run time); onnx-int8 = that export quantised to int8 (faster "
+        "still, vectors within quantisation error: a switch re-embeds); torch = sentence-transformers as shipped; "
+        "auto = onnx for a transformer + mean-pooling model, torch for any other",
     )
     threads: int | None = Field(
         None, ge=1, le=256, description="provider=local: CPU threads for the model (null = the library's default)"
     )
     onnx_cache_dir: Path | None = Field(
-        None, description="backend onnx-int8: where the exported model is kept (null = ~/.cache/pdfqa/onnx)"
+        None, description="backend onnx, onnx-int8: where the exported model is kept (null = ~/.cache/pdfqa/onnx)"
     )
 
 

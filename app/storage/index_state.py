@@ -22,8 +22,9 @@ from app.storage.db import Database, IndexState
 def fingerprint(settings: Settings, sparse_version: int) -> dict[str, Any]:
     e, d = settings.embeddings, settings.documents
     # The ONNX int8 backend's vectors are the torch model's within quantisation error, not equal: a
-    # switch re-embeds. Named only when not torch, so indexes made before the option keep their hash.
-    backend = {"embeddings.backend": e.backend} if e.provider == "local" and e.backend != "torch" else {}
+    # switch re-embeds. torch, onnx (fp32) and auto give the same vectors, so they are not named, and
+    # indexes made before these options keep their hash.
+    backend = {"embeddings.backend": e.backend} if e.provider == "local" and e.backend == "onnx-int8" else {}
     return {
         **backend,
         "embeddings.provider": e.provider,
