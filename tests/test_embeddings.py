@@ -138,7 +138,7 @@ def test_onnx_refuses_a_model_it_cannot_reproduce(tmp_path: Path) -> None:
     auto = make_settings(Path("/nonexistent"), embeddings={"model": str(tmp_path)})
     assert build_embedding_model(auto.embeddings).backend == "torch"
     explicit = make_settings(Path("/nonexistent"), embeddings={"model": str(tmp_path), "backend": "onnx"})
-    with pytest.raises(ConfigError, match="mean pooling.*backend: torch"):
+    with pytest.raises(ConfigError, match=r"mean pooling.*backend: torch"):
         build_embedding_model(explicit.embeddings)
 
 
