@@ -333,6 +333,7 @@ def _resolve_backend(settings: EmbeddingSettings, location: Path | str) -> str:
 
     from app.models.onnx_export import exportable_reason
 
+    reason: str | None
     if settings.backend == "torch":
         return "torch"
     if not isinstance(location, Path):
@@ -351,9 +352,9 @@ def _resolve_backend(settings: EmbeddingSettings, location: Path | str) -> str:
 
 def _load_onnx(settings: EmbeddingSettings, location: Path, max_length: int, backend: str) -> BaseEmbedding:
     from app.models.onnx_embedding import OnnxEmbedding
-    from app.models.onnx_export import default_cache_dir, ensure_onnx_model
+    from app.models.onnx_export import Precision, default_cache_dir, ensure_onnx_model
 
-    precision = "int8" if backend == "onnx-int8" else "fp32"
+    precision: Precision = "int8" if backend == "onnx-int8" else "fp32"
     onnx_file = ensure_onnx_model(location, settings.onnx_cache_dir or default_cache_dir(), precision)
     embed = OnnxEmbedding(
         onnx_file,
