@@ -15,9 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
-
-from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
+from typing import TYPE_CHECKING, Literal
 
 from app.config import DocumentSettings
 from app.documents.chunking import Chunker
@@ -27,6 +25,9 @@ from app.documents.sections import SEPARATOR, SectionTracker
 from app.errors import IngestError
 from app.models.embeddings import EmbeddingModel
 from app.storage.vector_store import TENANT_KEY, VectorStore
+
+if TYPE_CHECKING:  # imported where nodes are made: re-ingesting unchanged files never needs LlamaIndex
+    from llama_index.core.schema import TextNode
 
 NODE_NAMESPACE = uuid.UUID("6f1c2b1e-9a55-4c2b-8f0e-3d7c1e0b9a11")
 # Chunks sorted by length together: the padding the model computes for nothing is 11 % of the real
@@ -129,12 +130,16 @@ class DocumentIndexer:
 
     def texts(self, path: Path) -> Iterator[str]:
         """What indexing `path` gives the embedding model, chunk by chunk (benchmarks)."""
+        from llama_index.core.schema import MetadataMode
+
         with open_pdf(path, self._settings.pdf_parser, self._limits) as pdf:
             for batch in self.batches(DocumentRef("probe", "probe", path.name), pdf, _Seen()):
                 yield from (n.get_content(MetadataMode.EMBED) for n in batch.nodes)
 
     def batches(self, doc: DocumentRef, pages: Iterable[PageText], seen: _Seen | None = None) -> Iterator[_Batch]:
         """Chunks of the pages as nodes, EMBED_BATCH at a time, in document order."""
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
         sections = SectionTracker()
         batch = _Batch()
         for page in pages:
@@ -196,6 +201,8 @@ class DocumentIndexer:
     def _embed(self, owner: str, batch: _Batch) -> Iterator[float]:
         """Vectors onto the batch's nodes, EMBED_SLICE chunks per call in length order; yields the
         share of the batch done after each call."""
+        from llama_index.core.schema import MetadataMode
+
         texts = [n.get_content(MetadataMode.EMBED) for n in batch.nodes]
         order = sorted(range(len(texts)), key=lambda i: batch.tokens[i])
         for start in range(0, len(order), EMBED_SLICE):

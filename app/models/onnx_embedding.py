@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,10 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from app.models.onnx_export import batch_inputs, load_tokenizer, new_session, run_session
+
+# Padded tokens per model call (texts of 200 tokens: 10 at a time). On 2 cores, batches of 8-16 such
+# texts ran as fast per token as 32, so smaller batches cost nothing and pad less.
+BATCH_TOKENS = 2048
 
 
 def _thread_nice() -> int:
@@ -77,12 +81,24 @@ class OnnxEmbedding(BaseEmbedding):
         encodings = self._tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out: list[Any] = [None] * len(texts)
-        for start in range(0, len(order), self.embed_batch_size):
-            batch = order[start : start + self.embed_batch_size]
+        for batch in self._batches(order, [len(e.ids) for e in encodings]):
             vectors = run_session(session, batch_inputs([encodings[i] for i in batch]))
             for row, i in enumerate(batch):
                 out[i] = vectors[row].tolist()
         return out
+
+    def _batches(self, order: list[int], lengths: list[int]) -> Iterator[list[int]]:
+        """`order` (by length) cut into batches of at most embed_batch_size rows and BATCH_TOKENS
+        padded tokens: short texts go many at a time, long ones fewer, so a batch of a few texts
+        sorted among others wastes little on padding (6 % -> 3 % on the chunks of tests/data)."""
+        batch: list[int] = []
+        for i in order:
+            if batch and (len(batch) >= self.embed_batch_size or (len(batch) + 1) * lengths[i] > BATCH_TOKENS):
+                yield batch
+                batch = []
+            batch.append(i)
+        if batch:
+            yield batch
 
     def embed_queries(self, queries: Sequence[str]) -> list[list[float]]:
         """Several questions in one call (app/models/batching.py coalesces simultaneous ones)."""

@@ -22,12 +22,9 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import qdrant_edge as qe
-from llama_index.core.schema import BaseNode, MetadataMode, TextNode
-from llama_index.core.vector_stores.types import VectorStoreQueryMode
-from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 from loguru import logger
 
 from app import metrics
@@ -43,6 +40,10 @@ from app.storage.vector_store import (
     VectorStore,
     exported_point,
 )
+
+if TYPE_CHECKING:  # LlamaIndex is imported where nodes are made or read, not by opening the store
+    from llama_index.core.schema import BaseNode
+    from llama_index.core.vector_stores.types import VectorStoreQueryMode
 
 SHARDS = "edge"
 BATCH = 256
@@ -293,6 +294,10 @@ class EdgeStore(VectorStore):
         limit: int,
         exclude: Sequence[str] = (),
     ) -> list[ScoredNode]:
+        from llama_index.core.schema import TextNode
+        from llama_index.core.vector_stores.types import VectorStoreQueryMode
+        from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
         if doc_ids is not None and not doc_ids:
             return []
         if mode == VectorStoreQueryMode.SPARSE:
@@ -339,6 +344,9 @@ class EdgeStore(VectorStore):
 
 
 def _points(nodes: Sequence[BaseNode]) -> list[qe.Point]:
+    from llama_index.core.schema import MetadataMode
+    from llama_index.core.vector_stores.utils import node_to_metadata_dict
+
     indices, values = sparse.encode_documents([n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes])
     return [
         qe.Point(

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from llama_index.core.schema import BaseNode, TextNode
-from llama_index.core.vector_stores.types import VectorStoreQueryMode
-
 from app.errors import ConfigError, StoreLockedError
 from app.storage.index_state import IndexStateStore, differences, short_hash
 
 if TYPE_CHECKING:
+    # Annotations only: a command that never touches vectors (re-ingesting unchanged files) does
+    # not pay for importing LlamaIndex.
+    from llama_index.core.schema import BaseNode, TextNode
+    from llama_index.core.vector_stores.types import VectorStoreQueryMode
     from qdrant_client import QdrantClient
     from typing_extensions import TypeIs
 

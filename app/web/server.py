@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, make_asgi_ap
 from starlette.routing import Mount
 
 from app import app_version, telemetry
+from app.auth import passwords
 from app.auth.login import LoginService, bootstrap_admin
 from app.auth.sessions import GradioTokens
 from app.config import Settings
@@ -45,6 +46,7 @@ def create_app(container: Container) -> FastAPI:
     # Open the stores, load the models and validate chunking before serving anyone.
     _ = container.vector_store, container.ingestion, container.answers
     container.embedder.load()  # loaded on first use elsewhere; a server pays it before its first question
+    passwords.prepare()
     if telemetry.setup(settings.otel.endpoint, settings.otel.service_name, app_version(), settings.otel.sample_ratio):
         telemetry.instrument_database(container.db.engine)
 
