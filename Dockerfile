@@ -32,7 +32,12 @@ ENV PATH=/opt/venv/bin:$PATH \
     APP_CONFIG=/srv/config.yaml \
     HF_HUB_OFFLINE=1 \
     GRADIO_ANALYTICS_ENABLED=False \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    APP_EMBEDDINGS__ONNX_CACHE_DIR=/opt/onnx
+# The embedding model's one-time ONNX export (embeddings.backend auto) is made here, not at first start.
+RUN python -c "from app.config import load_settings; from app.models.embeddings import build_embedding_model; \
+build_embedding_model(load_settings().embeddings).load()" \
+    && chmod -R a+rX /opt/onnx
 USER 1000:1000
 VOLUME ["/data"]
 EXPOSE 7860

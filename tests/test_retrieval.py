@@ -223,3 +223,35 @@ def test_calibration_proposes_thresholds_that_refuse_no_answerable_question() ->
     found = calibrate(questions, retrievals)
     assert (found.abstained, found.unanswerable) == (1, 2)  # u2 looks answerable on both signals
     assert 0.30 < found.abstain_min_dense <= 0.70 and 0.20 < found.abstain_min_sparse <= 0.80
+
+
+def test_the_stemmer_loaded_alone_stems_as_nltks_and_leaves_no_stand_in_package() -> None:
+    """app/answering/sparse.py loads nltk's Porter module without nltk/__init__.py (1.2 s of
+    imports). Run in a fresh interpreter: the stems must be nltk's own, and a later `import nltk`
+    must get the real package."""
+    import subprocess
+    import sys
+
+    from tests.conftest import DATA, ROOT
+
+    code = f"""
+import sys, time
+from app.documents.pdf_reader import read_pdf
+words = sorted({{w.lower() for p in read_pdf({str(DATA / "bashref.pdf")!r})[:60] for w in p.text.split() if w.isalpha()}})
+started = time.perf_counter()
+from app.answering import sparse
+stems = [sparse._stem(w) for w in words]
+alone = time.perf_counter() - started
+assert not any(n == "nltk" or n.startswith("nltk.") for n in sys.modules), "stand-in left behind"
+import nltk
+from nltk.stem.porter import PorterStemmer
+assert hasattr(nltk, "word_tokenize")  # the real package
+real = PorterStemmer()
+assert stems == [real.stem(w) for w in words]
+print(len(words), round(alone, 3))
+"""
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    count, seconds = result.stdout.split()
+    assert int(count) > 1000
+    assert float(seconds) < 0.8  # the stemmer without nltk's package import (1.2 s with it, here)
