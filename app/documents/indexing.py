@@ -33,6 +33,9 @@ NODE_NAMESPACE = uuid.UUID("6f1c2b1e-9a55-4c2b-8f0e-3d7c1e0b9a11")
 # Chunks sorted by length together: the padding the model computes for nothing is 11 % of the real
 # tokens with 128 (the manuals of tests/data, 32 per model batch), 3 % with 512, 1 % with all of them.
 EMBED_BATCH = 512
+# The first batch of a document is smaller, so the model starts after a few pages are read instead
+# of waiting for a hundred (it would wait at the start of every file).
+FIRST_BATCH = 64
 EMBED_SLICE = 128  # chunks per embedding call, in length order; progress is reported after each
 META_KEYS = [TENANT_KEY, "file_name", "page", "page_label", "start", "end"]
 SECTION_KEY = "section"  # the only metadata in the embedded (and sparse-encoded) text
@@ -137,11 +140,12 @@ class DocumentIndexer:
                 yield from (n.get_content(MetadataMode.EMBED) for n in batch.nodes)
 
     def batches(self, doc: DocumentRef, pages: Iterable[PageText], seen: _Seen | None = None) -> Iterator[_Batch]:
-        """Chunks of the pages as nodes, EMBED_BATCH at a time, in document order."""
+        """Chunks of the pages as nodes, FIRST_BATCH then EMBED_BATCH at a time, in document order."""
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
         sections = SectionTracker()
         batch = _Batch()
+        chunks_before = 0
         for page in pages:
             if page.text and seen is not None:
                 seen.text = True
@@ -174,7 +178,8 @@ class DocumentIndexer:
                 node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc.id)
                 batch.nodes.append(node)
                 batch.tokens.append(tokens)
-                if len(batch.nodes) >= EMBED_BATCH:
+                if len(batch.nodes) >= (EMBED_BATCH if chunks_before else min(FIRST_BATCH, EMBED_BATCH)):
+                    chunks_before += len(batch.nodes)
                     yield batch
                     batch = _Batch()
         if batch.nodes:
