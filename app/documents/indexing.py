@@ -98,6 +98,13 @@ class DocumentIndexer:
         before anything is embedded, and only when the PDF has text (quotas count pages there).
         Raises IngestError (unreadable, no text) or what the model or store raised; points already
         written stay for the caller to delete."""
+        # Imported and loaded here, in the calling thread, before the read and model threads start:
+        # two threads importing LlamaIndex (or the tokenizer) for the first time at once can meet a
+        # half-initialised module.
+        import llama_index.core.schema  # noqa: F401
+
+        self._embedder.count_tokens(["tokenizer"])
+
         report(Progress(doc.name, "reading"))
         seen = _Seen()
         chunks = 0
