@@ -279,6 +279,13 @@ class ServerSettings(Section):
     port: int = Field(7860, ge=1, le=65535)
     concurrency: int = Field(32, ge=1, description="Requests served in parallel per event")
     ingest_workers: int = Field(1, ge=1, description="Background ingestion threads")
+    keep_alive_s: int = Field(
+        75,
+        ge=1,
+        description="Idle HTTP connections are closed after this long. Keep it above the load balancer's idle "
+        "timeout (60 s on most): a connection the server closes as a client reuses it is reset (a 502 behind a "
+        "balancer); uvicorn's own default is 5 s",
+    )
     ingest_lease_s: float = Field(
         60, ge=3, description="A job whose instance stopped renewing its lease this long ago is taken over"
     )

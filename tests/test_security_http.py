@@ -409,3 +409,27 @@ def test_security_events_are_audited_without_secrets(server: RunningServer) -> N
     for secret in (BOB[1], "not-bobs-password", ADMIN[1]):
         assert secret not in everything
     assert '"event": "login"' not in (server.data_dir / "logs" / "app.log").read_text()  # a sink of its own
+
+
+def test_an_idle_connection_stays_open_longer_than_uvicorns_five_seconds(server: RunningServer) -> None:
+    """server.keep_alive_s (75 s): a client or load balancer that reuses a connection after a few
+    idle seconds must not meet one the server is closing (uvicorn's default closes it at 5 s; the
+    request then fails with 'connection reset', a 502 behind a balancer)."""
+    import http.client
+    import time
+    from urllib.parse import urlsplit
+
+    url = urlsplit(server.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        conn.request("GET", "/healthz")
+        first = conn.getresponse()
+        assert first.status == 200 and first.read()
+        sock = conn.sock
+        time.sleep(6.5)
+        conn.request("GET", "/healthz")  # on the same socket: http.client reopens only a closed one
+        second = conn.getresponse()
+        assert second.status == 200 and second.read()
+        assert conn.sock is sock
+    finally:
+        conn.close()

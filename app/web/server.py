@@ -208,4 +208,5 @@ def serve(container: Container) -> None:
         proxy_headers=bool(proxies),
         forwarded_allow_ips=",".join(proxies) if proxies else "",
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=settings.server.keep_alive_s,
     )
