@@ -1,4 +1,4 @@
-"""The local embedding model alone: torch vs ONNX Runtime int8, 1 vs 2 threads, on the app's chunks.
+"""The local embedding model alone: torch vs ONNX Runtime fp32 and int8, 1 vs 2 threads, on the app's chunks.
 
     .venv/bin/python bench/embedding_backends.py [--texts 300] [--rounds 2]
 
@@ -43,7 +43,7 @@ def main() -> None:
         container.close()
     texts = texts[:: max(1, len(texts) // args.texts)][: args.texts]  # spread over all the PDFs
     models = {}
-    for backend in ("torch", "onnx-int8"):
+    for backend in ("torch", "onnx", "onnx-int8"):
         for threads in (1, 2):
             overrides = {"backend": backend, "threads": threads}
             settings = load_settings(ROOT / "config.yaml", data_dir=Path("/nonexistent"), embeddings=overrides)
