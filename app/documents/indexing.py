@@ -152,7 +152,7 @@ class DocumentIndexer:
 
         sections = SectionTracker()
         batch = _Batch()
-        chunks_before = 0
+        first = True  # the document's first batch is FIRST_BATCH chunks
         for page in pages:
             if page.text and seen is not None:
                 seen.text = True
@@ -185,8 +185,8 @@ class DocumentIndexer:
                 node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc.id)
                 batch.nodes.append(node)
                 batch.tokens.append(tokens)
-                if len(batch.nodes) >= (EMBED_BATCH if chunks_before else min(FIRST_BATCH, EMBED_BATCH)):
-                    chunks_before += len(batch.nodes)
+                if len(batch.nodes) >= (min(FIRST_BATCH, EMBED_BATCH) if first else EMBED_BATCH):
+                    first = False
                     yield batch
                     batch = _Batch()
         if batch.nodes:

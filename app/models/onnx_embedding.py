@@ -38,7 +38,6 @@ class OnnxEmbedding(BaseEmbedding):
     _sessions: dict[int, Any] = PrivateAttr()
     _sessions_lock: threading.Lock = PrivateAttr()
     _tokenizer: Any = PrivateAttr()
-    _max_length: int = PrivateAttr()
     _query_prefix: str = PrivateAttr()
     _text_prefix: str = PrivateAttr()
 
@@ -61,7 +60,6 @@ class OnnxEmbedding(BaseEmbedding):
         self._sessions[_thread_nice()] = new_session(onnx_file, self._threads)  # a broken file fails here
         self._tokenizer = load_tokenizer(model_dir)
         self._tokenizer.enable_truncation(max_length)
-        self._max_length = max_length
         self._query_prefix = query_prefix
         self._text_prefix = text_prefix
 
