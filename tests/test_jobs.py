@@ -150,6 +150,7 @@ def _nice_of_threads() -> dict[int, int]:
 def test_background_ingestion_runs_at_lower_priority_with_its_model_threads(container: Container) -> None:
     """server.ingest_nice: the worker thread and the threads it starts (the model's own threads, which
     embeds the chunks) yield the CPU to the threads that answer questions; this thread does not."""
+    container.embedder.load()  # as a server does: the model's first threads are made at this thread's priority
     before = set(_nice_of_threads())
     q = IngestionQueue(container.db, container.ingestion, container.registry, container.files, workers=1, nice=7)
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.models.embeddings import EmbeddingModel, build_embedding_model
-from tests.conftest import ROOT, make_settings
+from tests.conftest import DATA, ROOT, make_settings
 from tests.fixtures import pdf_factory
 from tests.fixtures.cli import run_app
 
@@ -50,7 +50,8 @@ def probe(data_dir: Path, *runs: list[str], **settings: str) -> tuple[dict[str, 
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+    *output, last = done.stdout.strip().splitlines()
+    return {**json.loads(last), "output": output}, done.stderr
 
 
 def test_help_imports_no_heavy_module(tmp_path: Path) -> None:
@@ -89,3 +90,14 @@ def test_local_model_loads_on_first_embedding(local_embedder: EmbeddingModel) ->
     assert not model.loaded
     assert model.embed_query("probe") == pytest.approx(local_embedder.embed_query("probe"), abs=1e-6)
     assert model.loaded
+
+
+def test_reingesting_an_unchanged_file_imports_neither_llamaindex_nor_the_model(workspace: Path) -> None:
+    """Identical bytes are recognised by their hash before anything is read or embedded: the
+    command imports no LlamaIndex, no model runtime and no Qdrant client (1.0 s in all here)."""
+    first = run_app(workspace, "ingest", str(DATA / "natbib.pdf"), "--user", "alice")
+    assert first.returncode == 0, first.stderr[-2000:]
+    result, stderr = probe(workspace, ["ingest", str(DATA / "natbib.pdf"), "--user", "alice"])
+    assert result["codes"] == [0], stderr[-2000:]
+    assert "unchanged  natbib.pdf" in result["output"]
+    assert result["heavy"] == []
