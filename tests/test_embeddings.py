@@ -175,3 +175,40 @@ def test_switching_to_onnx_int8_asks_for_a_reindex_and_torch_keeps_its_index() -
     for same in ("auto", "onnx"):  # the same vectors: no re-embedding
         assert fingerprint(make_settings(Path("/nonexistent"), embeddings={"backend": same}), 1) == torch_fp
     assert differences(torch_fp, onnx_fp) == ["embeddings.backend: None -> 'onnx-int8'"]
+
+
+PREPARE_PROBE = """
+import sys, json
+from pathlib import Path
+from tests.conftest import make_settings
+from app.models.embeddings import build_embedding_model
+import app.models.onnx_export as onnx_export
+
+made = []
+new_session = onnx_export.new_session
+onnx_export.new_session = lambda *a: made.append(1) or new_session(*a)
+model = build_embedding_model(make_settings(Path("/nonexistent")).embeddings)
+model.prepare()
+after_prepare = {"llama_index": "llama_index" in sys.modules, "sessions": len(made), "loaded": model.loaded}
+vector = model.embed_query("probe")
+print(json.dumps({"prepare": after_prepare, "sessions": len(made), "dim": len(vector)}))
+"""
+
+
+def test_prepare_makes_the_onnx_session_without_llamaindex_and_load_reuses_it(local_embedder: EmbeddingModel) -> None:
+    """Ingestion makes the model's session in a thread while LlamaIndex is imported in another:
+    prepare() must not import LlamaIndex (two threads importing it at once can meet a half-made
+    module), and the model then loads on that session instead of making a second one."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.fixtures.cli import ROOT
+
+    local_embedder.load()  # the export exists (prepare does not make it: that imports torch)
+    out = subprocess.run(
+        [sys.executable, "-c", PREPARE_PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["prepare"] == {"llama_index": False, "sessions": 1, "loaded": False}
+    assert result["sessions"] == 1 and result["dim"] == 384

@@ -134,3 +134,26 @@ def test_open_refuses_an_unreadable_file_at_once(tmp_path: Path) -> None:
     with pytest.raises(IngestError) as caught:
         open_pdf(pdf_factory.big_pdf(tmp_path, 12), limits=ReadLimits(max_pages=10))
     assert caught.value.reason == "too_large"
+
+
+def test_a_reader_waits_ready_for_the_next_file(tmp_path: Path) -> None:
+    """Opening a PDF leaves one reader child started (interpreter and PDFium loaded) for the next
+    file; the next open takes that child. One that died while waiting is replaced, not used."""
+    from app.documents import pdf_reader
+
+    limits = ReadLimits(timeout_s=30)
+    with open_pdf(DATA / "natbib.pdf", limits=limits) as pdf:
+        assert pdf.count == 26
+    waiting, _ = pdf_reader._STANDBY._waiting[("pypdfium2", limits)]
+    assert waiting.poll() is None  # alive, waiting for a path
+    odd = tmp_path / "line\nbreak ü.pdf"  # the path travels as JSON: any file name works
+    odd.write_bytes((DATA / "natbib.pdf").read_bytes())
+    with open_pdf(odd, limits=limits) as pdf:
+        assert pdf._close.__self__._process is waiting  # type: ignore[attr-defined]
+        assert next(iter(pdf)).text
+    killed, _ = pdf_reader._STANDBY._waiting[("pypdfium2", limits)]
+    killed.kill()
+    killed.wait()
+    with open_pdf(DATA / "natbib.pdf", limits=limits) as pdf:
+        assert pdf._close.__self__._process is not killed  # type: ignore[attr-defined]
+        assert len(list(pdf)) == 26

@@ -16,6 +16,7 @@ from tests.fixtures import pdf_factory
 from tests.fixtures.cli import run_app
 
 HEAVY = ["torch", "gradio", "llama_index", "sentence_transformers", "transformers", "qdrant_client", "openai"]
+HEAVY += ["alembic"]  # a database already at the newest migration is opened without it
 
 # Runs the CLI in-process inside a fresh interpreter, then reports which heavy modules it imported.
 PROBE = """

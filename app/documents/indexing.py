@@ -35,7 +35,7 @@ NODE_NAMESPACE = uuid.UUID("6f1c2b1e-9a55-4c2b-8f0e-3d7c1e0b9a11")
 EMBED_BATCH = 512
 # The first batch of a document is smaller, so the model starts after a few pages are read instead
 # of waiting for a hundred (it would wait at the start of every file).
-FIRST_BATCH = 64
+FIRST_BATCH = 32
 EMBED_SLICE = 128  # chunks per embedding call, in length order; progress is reported after each
 META_KEYS = [TENANT_KEY, "file_name", "page", "page_label", "start", "end"]
 SECTION_KEY = "section"  # the only metadata in the embedded (and sparse-encoded) text
@@ -98,19 +98,26 @@ class DocumentIndexer:
         before anything is embedded, and only when the PDF has text (quotas count pages there).
         Raises IngestError (unreadable, no text) or what the model or store raised; points already
         written stay for the caller to delete."""
-        # Imported and loaded here, in the calling thread, before the read and model threads start:
-        # two threads importing LlamaIndex (or the tokenizer) for the first time at once can meet a
-        # half-initialised module.
-        import llama_index.core.schema  # noqa: F401
-
-        self._embedder.count_tokens(["tokenizer"])
-
         report(Progress(doc.name, "reading"))
         seen = _Seen()
         chunks = 0
+        # Opened first: the reader child reads the first pages while this process imports.
         pdf = open_pdf(path, self._settings.pdf_parser, self._limits)
-        if not self._embedder.loaded:  # a PDF that opens: load the model while its first pages are read
-            threading.Thread(target=self._warm_up, name="ingest-model-load", daemon=True).start()
+        imported = threading.Event()
+        if not self._embedder.loaded:  # a PDF that opens: load the model meanwhile
+            threading.Thread(target=self._warm_up, args=(imported,), name="ingest-model-load", daemon=True).start()
+        try:
+            # Imported and loaded here, in the calling thread, before the read thread starts: two
+            # threads importing LlamaIndex (or the tokenizer) for the first time at once can meet a
+            # half-initialised module. The model thread makes only what needs neither until then.
+            import llama_index.core.schema  # noqa: F401
+
+            self._embedder.count_tokens(["tokenizer"])
+        except BaseException:
+            pdf.close()
+            raise
+        finally:
+            imported.set()
         writer: Background[list[TextNode]] = Background(self._store.add, depth=2, name="ingest-store")
         reader = Prefetch(self.batches(doc, pdf, seen), depth=2, name="ingest-read")
         try:
@@ -206,8 +213,12 @@ class DocumentIndexer:
             titles = titles[1:]
         return "", 0
 
-    def _warm_up(self) -> None:
+    def _warm_up(self, imported: threading.Event) -> None:
+        """The model loaded in the background: what needs no LlamaIndex at once (an ONNX session,
+        made while LlamaIndex is imported), the rest once the import is done."""
         with contextlib.suppress(Exception):  # raised again, and reported, where the model is first used
+            self._embedder.prepare()
+            imported.wait()
             self._embedder.load()
 
     def _embed(self, owner: str, batch: _Batch) -> Iterator[float]:

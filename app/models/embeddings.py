@@ -71,8 +71,10 @@ class EmbeddingModel:
         batch_size: int,
         dim: int | None = None,
         backend: str = "api",
+        prepare: Callable[[], object] | None = None,
     ) -> None:
         self._embed = embed
+        self._prepare = prepare
         self.name = name
         self.backend = backend  # torch | onnx | onnx-int8 (local), api (a remote service)
         self._max_tokens = max_tokens
@@ -115,8 +117,16 @@ class EmbeddingModel:
 
     def load(self) -> None:
         """Load the model and tokenizer now (a server does it before taking requests)."""
+        self.prepare()
         self._embed.get()
         self._tokenizer_lazy.get()
+
+    def prepare(self) -> None:
+        """Load what loads without LlamaIndex (an ONNX model's session), so a
+        thread can call it while another thread imports LlamaIndex (two threads importing it at
+        once can meet a half-initialised module). Nothing to do for other backends."""
+        if self._prepare is not None:
+            self._prepare()
 
     @property
     def dim(self) -> int:
@@ -259,12 +269,14 @@ def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
         )
 
     backend = _resolve_backend(settings, location)
+    onnx = backend in ("onnx", "onnx-int8")
+    session: Lazy[tuple[Path, Any, int]] = Lazy(lambda: _onnx_session(settings, Path(location), backend))
 
     def load_embed() -> BaseEmbedding:
-        if backend in ("onnx", "onnx-int8"):
+        if onnx:
             # The model's input: its limit plus [CLS] and [SEP] (a document prefix is inside the limit).
             model_input = (settings.max_input_tokens or _local_limit(location, tokenizer.get)) + 2
-            return _load_onnx(settings, Path(location), model_input, backend)
+            return _load_onnx(settings, Path(location), model_input, session.get())
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
         from transformers.utils import logging as transformers_logging
 
@@ -307,6 +319,10 @@ def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
             value -= _count(tokenizer.get(), settings.document_prefix)
         return value
 
+    def prepare() -> None:
+        if _exported(settings, Path(location), backend):  # making the export imports torch: not here
+            session.get()
+
     if isinstance(location, Path) and not location.is_dir():
         raise failed(FileNotFoundError(f"no model folder at {location}"))
     return EmbeddingModel(
@@ -317,6 +333,7 @@ def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
         settings.batch_size,
         _local_dim(location),
         backend=backend,
+        prepare=prepare if onnx else None,
     )
 
 
@@ -350,23 +367,43 @@ def _resolve_backend(settings: EmbeddingSettings, location: Path | str) -> str:
     raise ConfigError(f"embeddings.backend {settings.backend}: {reason}; set embeddings.backend: torch")
 
 
-def _load_onnx(settings: EmbeddingSettings, location: Path, max_length: int, backend: str) -> BaseEmbedding:
-    from app.models.onnx_embedding import OnnxEmbedding
-    from app.models.onnx_export import Precision, default_cache_dir, ensure_onnx_model
+def _onnx_session(settings: EmbeddingSettings, location: Path, backend: str) -> tuple[Path, Any, int]:
+    """The ONNX file (exported first if missing), a session on it, and the scheduling priority of
+    the thread that made the session. Imports neither LlamaIndex nor torch, and ONNX Runtime releases the
+    GIL while it builds the session: a thread can make it while another imports LlamaIndex."""
+    from app.models.onnx_export import Precision, default_cache_dir, ensure_onnx_model, new_session, thread_nice
 
     precision: Precision = "int8" if backend == "onnx-int8" else "fp32"
     onnx_file = ensure_onnx_model(location, settings.onnx_cache_dir or default_cache_dir(), precision)
-    embed = OnnxEmbedding(
+    session = new_session(onnx_file, settings.threads or os.cpu_count() or 1)
+    logger.info("embedding model loaded provider=local backend={} model={} file={}", backend, settings.model, onnx_file)
+    return onnx_file, session, thread_nice()
+
+
+def _exported(settings: EmbeddingSettings, location: Path, backend: str) -> bool:
+    """Whether the ONNX export is already made (making it imports torch: not beside another import)."""
+    from app.models.onnx_export import Precision, cached_onnx_model, default_cache_dir
+
+    precision: Precision = "int8" if backend == "onnx-int8" else "fp32"
+    return cached_onnx_model(location, settings.onnx_cache_dir or default_cache_dir(), precision).exists()
+
+
+def _load_onnx(
+    settings: EmbeddingSettings, location: Path, max_length: int, prepared: tuple[Path, Any, int]
+) -> BaseEmbedding:
+    from app.models.onnx_embedding import OnnxEmbedding
+
+    onnx_file, session, nice = prepared
+    return OnnxEmbedding(
         onnx_file,
         location,
+        session=(session, nice),
         max_length=max_length,
         embed_batch_size=settings.batch_size,
         threads=settings.threads,
         query_prefix=settings.query_prefix,
         text_prefix=settings.document_prefix,
     )
-    logger.info("embedding model loaded provider=local backend={} model={} file={}", backend, settings.model, onnx_file)
-    return embed
 
 
 def _local_dim(location: Path | str) -> int | None:

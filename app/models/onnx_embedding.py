@@ -11,18 +11,11 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-from app.models.onnx_export import batch_inputs, load_tokenizer, new_session, run_session
+from app.models.onnx_export import batch_inputs, load_tokenizer, new_session, run_session, thread_nice
 
 # Padded tokens per model call (texts of 200 tokens: 10 at a time). On 2 cores, batches of 8-16 such
 # texts ran as fast per token as 32, so smaller batches cost nothing and pad less.
 BATCH_TOKENS = 2048
-
-
-def _thread_nice() -> int:
-    try:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    except (AttributeError, OSError):
-        return 0
 
 
 class OnnxEmbedding(BaseEmbedding):
@@ -50,14 +43,17 @@ class OnnxEmbedding(BaseEmbedding):
         threads: int | None = None,
         query_prefix: str = "",
         text_prefix: str = "",
+        session: tuple[Any, int] | None = None,
         **kwargs: Any,
     ) -> None:
+        """`session`: one already made for this file (EmbeddingModel.prepare) and the priority of the
+        thread that made it; otherwise one is made here."""
         super().__init__(model_name=str(model_dir), embed_batch_size=embed_batch_size, **kwargs)
         self._path = onnx_file
         self._threads = threads or os.cpu_count() or 1
-        self._sessions = {}
+        first, nice = session or (new_session(onnx_file, self._threads), thread_nice())  # a broken file fails here
+        self._sessions = {nice: first}
         self._sessions_lock = threading.Lock()
-        self._sessions[_thread_nice()] = new_session(onnx_file, self._threads)  # a broken file fails here
         self._tokenizer = load_tokenizer(model_dir)
         self._tokenizer.enable_truncation(max_length)
         self._query_prefix = query_prefix
@@ -68,7 +64,7 @@ class OnnxEmbedding(BaseEmbedding):
         return "OnnxEmbedding"
 
     def session(self) -> Any:
-        nice = _thread_nice()
+        nice = thread_nice()
         with self._sessions_lock:
             if nice not in self._sessions:
                 self._sessions[nice] = new_session(self._path, self._threads)

@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -96,10 +97,15 @@ def cache_key(model_dir: Path) -> str:
     return hashlib.sha256(ident.encode()).hexdigest()[:16]
 
 
+def cached_onnx_model(model_dir: Path, cache_dir: Path, precision: Precision = "fp32") -> Path:
+    """Where the export of `model_dir` is cached (the file may not exist yet)."""
+    return cache_dir / f"{model_dir.name}-{cache_key(model_dir)}" / FILES[precision]
+
+
 def ensure_onnx_model(model_dir: Path, cache_dir: Path, precision: Precision = "fp32") -> Path:
     """The cached ONNX file for `model_dir`, exported first if missing (one process at a time)."""
     check_exportable(model_dir)
-    target = cache_dir / f"{model_dir.name}-{cache_key(model_dir)}"
+    target = cached_onnx_model(model_dir, cache_dir, precision).parent
     if (target / FILES[precision]).exists():
         return target / FILES[precision]
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -265,6 +271,14 @@ def batch_inputs(encodings: Sequence[Any]) -> dict[str, Any]:
         arrays["attention_mask"][row, :n] = e.attention_mask
         arrays["token_type_ids"][row, :n] = e.type_ids
     return arrays
+
+
+def thread_nice() -> int:
+    """The scheduling priority of the calling thread (Linux gives each thread its own)."""
+    try:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    except (AttributeError, OSError):
+        return 0
 
 
 def new_session(path: Path, threads: int) -> Any:
