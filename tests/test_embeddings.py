@@ -212,3 +212,25 @@ def test_prepare_makes_the_onnx_session_without_llamaindex_and_load_reuses_it(lo
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["prepare"] == {"llama_index": False, "sessions": 1, "loaded": False}
     assert result["sessions"] == 1 and result["dim"] == 384
+
+
+def test_auto_runs_on_torch_when_the_onnx_export_fails(
+    tmp_path: Path, torch_embedder: EmbeddingModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """backend auto: an export that fails (here its check against torch) leaves the app running on
+    sentence-transformers, with its vectors; an explicit onnx is refused with the reason."""
+    from app.models import onnx_export
+
+    def failing_export(model_dir: Path, out: Path) -> dict[str, object]:
+        raise ConfigError(f"the ONNX export of {model_dir.name} does not reproduce the model; use backend: torch")
+
+    monkeypatch.setattr(onnx_export, "export", failing_export)
+    cache = {"onnx_cache_dir": str(tmp_path / "onnx")}  # empty: the export is attempted
+    auto = build_embedding_model(make_settings(Path("/nonexistent"), embeddings=cache).embeddings)
+    assert auto.backend == "onnx"
+    question = "BXJS クラスの既定の用紙サイズは？"
+    assert cosine_of(auto.embed_query(question), torch_embedder.embed_query(question)) > 0.9999
+    assert auto.backend == "torch" and "huggingface" in type(auto.embed).__module__
+    explicit = make_settings(Path("/nonexistent"), embeddings={**cache, "backend": "onnx"})
+    with pytest.raises(ConfigError, match="does not reproduce"):
+        build_embedding_model(explicit.embeddings).load()

@@ -12,6 +12,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -272,11 +273,27 @@ def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
     onnx = backend in ("onnx", "onnx-int8")
     session: Lazy[tuple[Path, Any, int]] = Lazy(lambda: _onnx_session(settings, Path(location), backend))
 
+    built: list[EmbeddingModel] = []  # the model returned below (auto may change its backend)
+
     def load_embed() -> BaseEmbedding:
-        if onnx:
-            # The model's input: its limit plus [CLS] and [SEP] (a document prefix is inside the limit).
-            model_input = (settings.max_input_tokens or _local_limit(location, tokenizer.get)) + 2
-            return _load_onnx(settings, Path(location), model_input, session.get())
+        if not onnx:
+            return load_torch()
+        try:
+            prepared = session.get()
+        except Exception as e:
+            if settings.backend != "auto" or find_spec("torch") is None:
+                raise
+            # auto chose ONNX Runtime and the export failed (its check against torch, or the exporter
+            # itself): sentence-transformers gives the vectors the export was to reproduce, with the
+            # same index fingerprint, so the app runs on and nothing is re-embedded.
+            logger.warning("embedding model runs on sentence-transformers (backend auto): ONNX export failed: {}", e)
+            built[0].backend = "torch"
+            return load_torch()
+        # The model's input: its limit plus [CLS] and [SEP] (a document prefix is inside the limit).
+        model_input = (settings.max_input_tokens or _local_limit(location, tokenizer.get)) + 2
+        return _load_onnx(settings, Path(location), model_input, prepared)
+
+    def load_torch() -> BaseEmbedding:
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
         from transformers.utils import logging as transformers_logging
 
@@ -325,16 +342,19 @@ def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
 
     if isinstance(location, Path) and not location.is_dir():
         raise failed(FileNotFoundError(f"no model folder at {location}"))
-    return EmbeddingModel(
-        Lazy(load_embed),
-        settings.model,
-        Lazy(limit),
-        tokenizer,
-        settings.batch_size,
-        _local_dim(location),
-        backend=backend,
-        prepare=prepare if onnx else None,
+    built.append(
+        EmbeddingModel(
+            Lazy(load_embed),
+            settings.model,
+            Lazy(limit),
+            tokenizer,
+            settings.batch_size,
+            _local_dim(location),
+            backend=backend,
+            prepare=prepare if onnx else None,
+        )
     )
+    return built[0]
 
 
 def _count(tokenizer: Any, text: str) -> int:
@@ -346,8 +366,6 @@ def _count(tokenizer: Any, text: str) -> int:
 def _resolve_backend(settings: EmbeddingSettings, location: Path | str) -> str:
     """torch, onnx or onnx-int8. `auto` takes ONNX Runtime when it can reproduce the model (a folder
     holding a transformer with mean pooling, and onnxruntime installed), sentence-transformers otherwise."""
-    from importlib.util import find_spec
-
     from app.models.onnx_export import exportable_reason
 
     reason: str | None
