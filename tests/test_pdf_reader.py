@@ -157,3 +157,28 @@ def test_a_reader_waits_ready_for_the_next_file(tmp_path: Path) -> None:
     with open_pdf(DATA / "natbib.pdf", limits=limits) as pdf:
         assert pdf._close.__self__._process is not killed  # type: ignore[attr-defined]
         assert len(list(pdf)) == 26
+
+
+def test_reader_children_run_this_app_whatever_the_working_directory_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader and the page renderer start `python -m app.documents...`: an `app` package in the
+    working directory (another checkout, a user's folder) must not be the code they run."""
+    from app.documents.render_pool import RenderPool
+
+    impostor = tmp_path / "app" / "documents"
+    impostor.mkdir(parents=True)
+    for folder in (tmp_path / "app", impostor):
+        (folder / "__init__.py").write_text("")
+    for name in ("pdf_reader.py", "render_pool.py"):
+        (impostor / name).write_text("import sys\nsys.stdout.write('not the app\\n')\nsys.exit(3)\n")
+    monkeypatch.chdir(tmp_path)
+    limits = ReadLimits(timeout_s=30, memory_mb=1500)  # a kind of read of its own: a fresh child
+    with open_pdf(DATA / "natbib.pdf", limits=limits) as pdf:
+        assert pdf.count == 26 and next(iter(pdf)).text
+    pool = RenderPool(workers=1, memory_mb=1024, timeout_s=30)
+    try:
+        rendered = pool.render(DATA / "natbib.pdf", 1)
+        assert rendered.data[:4] == b"RIFF" and rendered.size[0] > 100  # a WebP image of the page
+    finally:
+        pool.close()

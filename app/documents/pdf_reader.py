@@ -292,6 +292,15 @@ def _run_child(path: str, parser: Parser, max_pages: int, memory_mb: int, out: T
         emit({"error": [f"the file is damaged or not a PDF ({type(e).__name__})", "damaged"]})
 
 
+def child_command(module: str, *args: str) -> tuple[list[str], dict[str, str]]:
+    """Command and environment to run `python -m module args` in a fresh interpreter that imports
+    this very `app` package: its folder goes first on the child's path, and `-P` keeps the working
+    directory off it (an `app` folder there, or another checkout, would otherwise be run instead)."""
+    root = str(Path(__file__).resolve().parents[2])
+    paths = [root, *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)]
+    return [sys.executable, "-P", "-m", module, *args], {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+
+
 def _spawn_reader(parser: Parser, limits: ReadLimits) -> tuple[subprocess.Popen[bytes], TextIO]:
     """A reader child that starts its interpreter, limits its memory and imports the parser, then
     waits for one path on its stdin (end of input: it exits). Its output goes to a temporary file,
@@ -300,8 +309,8 @@ def _spawn_reader(parser: Parser, limits: ReadLimits) -> tuple[subprocess.Popen[
     try:
         out = open(name, encoding="ascii")  # noqa: SIM115 - kept open while the pages are read
         try:
-            command = [sys.executable, "-m", __name__, parser, str(limits.max_pages), str(limits.memory_mb)]
-            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=fd, stderr=subprocess.DEVNULL)
+            command, env = child_command(__name__, parser, str(limits.max_pages), str(limits.memory_mb))
+            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=fd, stderr=subprocess.DEVNULL, env=env)
         except BaseException:
             out.close()
             raise

@@ -25,7 +25,7 @@ from typing import Any
 from loguru import logger
 from PIL import Image, ImageDraw
 
-from app.documents.pdf_reader import limit_memory
+from app.documents.pdf_reader import child_command, limit_memory
 from app.errors import RenderError
 
 RENDER_SCALE = 1.6  # about 115 dpi: legible on screen, small enough to send
@@ -149,11 +149,8 @@ class _Worker:
     nothing of the server's process or its __main__ is inherited or re-imported."""
 
     def __init__(self, memory_mb: int) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", __name__, str(memory_mb)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
+        command, env = child_command(__name__, str(memory_mb))
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         assert self.process.stdin is not None and self.process.stdout is not None
         self.requests = Connection(os.dup(self.process.stdin.fileno()), readable=False)
         self.replies = Connection(os.dup(self.process.stdout.fileno()), writable=False)
