@@ -27,6 +27,8 @@ from app.models.tokens import cl100k
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
+    from app.models.onnx_export import Precision
+
 OPENAI_MAX_INPUT_TOKENS = 8191
 T = TypeVar("T")
 
@@ -118,7 +120,6 @@ class EmbeddingModel:
 
     def load(self) -> None:
         """Load the model and tokenizer now (a server does it before taking requests)."""
-        self.prepare()
         self._embed.get()
         self._tokenizer_lazy.get()
 
@@ -337,7 +338,8 @@ def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
         return value
 
     def prepare() -> None:
-        if _exported(settings, Path(location), backend):  # making the export imports torch: not here
+        # Making a missing export imports torch: not here, beside another thread's imports.
+        if not session.ready and _exported(settings, Path(location), backend):
             session.get()
 
     if isinstance(location, Path) and not location.is_dir():
@@ -389,10 +391,9 @@ def _onnx_session(settings: EmbeddingSettings, location: Path, backend: str) -> 
     """The ONNX file (exported first if missing), a session on it, and the scheduling priority of
     the thread that made the session. Imports neither LlamaIndex nor torch, and ONNX Runtime releases the
     GIL while it builds the session: a thread can make it while another imports LlamaIndex."""
-    from app.models.onnx_export import Precision, default_cache_dir, ensure_onnx_model, new_session, thread_nice
+    from app.models.onnx_export import default_cache_dir, ensure_onnx_model, new_session, thread_nice
 
-    precision: Precision = "int8" if backend == "onnx-int8" else "fp32"
-    onnx_file = ensure_onnx_model(location, settings.onnx_cache_dir or default_cache_dir(), precision)
+    onnx_file = ensure_onnx_model(location, settings.onnx_cache_dir or default_cache_dir(), _precision(backend))
     session = new_session(onnx_file, settings.threads or os.cpu_count() or 1)
     logger.info("embedding model loaded provider=local backend={} model={} file={}", backend, settings.model, onnx_file)
     return onnx_file, session, thread_nice()
@@ -400,10 +401,13 @@ def _onnx_session(settings: EmbeddingSettings, location: Path, backend: str) -> 
 
 def _exported(settings: EmbeddingSettings, location: Path, backend: str) -> bool:
     """Whether the ONNX export is already made (making it imports torch: not beside another import)."""
-    from app.models.onnx_export import Precision, cached_onnx_model, default_cache_dir
+    from app.models.onnx_export import cached_onnx_model, default_cache_dir
 
-    precision: Precision = "int8" if backend == "onnx-int8" else "fp32"
-    return cached_onnx_model(location, settings.onnx_cache_dir or default_cache_dir(), precision).exists()
+    return cached_onnx_model(location, settings.onnx_cache_dir or default_cache_dir(), _precision(backend)).exists()
+
+
+def _precision(backend: str) -> Precision:
+    return "int8" if backend == "onnx-int8" else "fp32"
 
 
 def _load_onnx(

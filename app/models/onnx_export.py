@@ -105,13 +105,14 @@ def cached_onnx_model(model_dir: Path, cache_dir: Path, precision: Precision = "
 def ensure_onnx_model(model_dir: Path, cache_dir: Path, precision: Precision = "fp32") -> Path:
     """The cached ONNX file for `model_dir`, exported first if missing (one process at a time)."""
     check_exportable(model_dir)
-    target = cached_onnx_model(model_dir, cache_dir, precision).parent
-    if (target / FILES[precision]).exists():
-        return target / FILES[precision]
+    onnx_file = cached_onnx_model(model_dir, cache_dir, precision)
+    if onnx_file.exists():
+        return onnx_file
+    target = onnx_file.parent
     cache_dir.mkdir(parents=True, exist_ok=True)
     with open(cache_dir / f".{target.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be exporting the same model
-        if not (target / FILES[precision]).exists():
+        if not onnx_file.exists():
             started = time.perf_counter()
             work = cache_dir / f".{target.name}.tmp-{os.getpid()}"
             shutil.rmtree(work, ignore_errors=True)
@@ -131,7 +132,7 @@ def ensure_onnx_model(model_dir: Path, cache_dir: Path, precision: Precision = "
                 report["fused"],
                 report["int8_mean_cosine"],
             )
-    return target / FILES[precision]
+    return onnx_file
 
 
 def export(model_dir: Path, out: Path) -> dict[str, Any]:
