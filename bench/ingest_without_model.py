@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ingest_vs_tutorial import USER, add_user  # the same bench user, made the same way
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -32,7 +34,8 @@ def _child(pdf_dir: str) -> None:
 
     EmbeddingModel.embed_documents = random_vectors  # type: ignore[method-assign]
     EmbeddingModel.load = lambda self: None  # type: ignore[method-assign]
-    sys.argv = ["app", "ingest", pdf_dir, "--user", "bench"]
+    EmbeddingModel.prepare = lambda self: None  # type: ignore[method-assign]  # no ONNX session either
+    sys.argv = ["app", "ingest", pdf_dir, "--user", USER]
     runpy.run_module("app", run_name="__main__")
 
 
@@ -43,15 +46,7 @@ def main() -> None:
     pdf_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "data"
     with tempfile.TemporaryDirectory(prefix="ingest-without-model-") as tmp:
         env = {**os.environ, "APP_DATA_DIR": tmp, "PYTHONPATH": str(ROOT)}
-        subprocess.run(
-            [sys.executable, "-m", "app", "users", "add", "bench"],
-            input="bench-password-1\n",
-            text=True,
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
+        add_user(env)
         started = time.perf_counter()
         process = subprocess.Popen(
             [sys.executable, __file__, "--child", str(pdf_dir)], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True
