@@ -421,7 +421,7 @@ def _load_onnx(
         location,
         session=(session, nice),
         max_length=max_length,
-        embed_batch_size=settings.batch_size,
+        max_rows=settings.batch_size,
         threads=settings.threads,
         query_prefix=settings.query_prefix,
         text_prefix=settings.document_prefix,
