@@ -147,6 +147,10 @@ def app_env(data_dir: Path) -> dict[str, str]:
     env["APP_DATA_DIR"] = str(data_dir)
     env["PYTHONPATH"] = str(APP_ROOT)
     env.pop("APP_CONFIG", None)
+    # The app keeps its compiled bytecode, as any installed package does (pip compiles the tutorial
+    # stack's on install): a shell with PYTHONDONTWRITEBYTECODE set would have it recompile the
+    # app's own modules from source in every timed run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 

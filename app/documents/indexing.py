@@ -127,10 +127,12 @@ class DocumentIndexer:
                     on_pages(pdf.count)
                     report(Progress(doc.name, "embedding", done=0, total=pdf.count))
                 last = int(batch.nodes[-1].metadata["page"])
-                for share in self._embed(doc.owner, batch):
+                # Each slice is stored as soon as it is embedded: when the document's last slice is
+                # done, only it is left to write before the next document can start.
+                for share, embedded in self._embed(doc.owner, batch):
                     report(Progress(doc.name, "embedding", done=done + int(share * (last - done)), total=pdf.count))
+                    writer.put(embedded)
                 done = last
-                writer.put(batch.nodes)
                 chunks += len(batch.nodes)
             writer.finish()
         except BaseException:
@@ -221,9 +223,9 @@ class DocumentIndexer:
             imported.wait()
             self._embedder.load()
 
-    def _embed(self, owner: str, batch: _Batch) -> Iterator[float]:
+    def _embed(self, owner: str, batch: _Batch) -> Iterator[tuple[float, list[TextNode]]]:
         """Vectors onto the batch's nodes, EMBED_SLICE chunks per call in length order; yields the
-        share of the batch done after each call."""
+        share of the batch done and the nodes embedded by each call."""
         from llama_index.core.schema import MetadataMode
 
         texts = [n.get_content(MetadataMode.EMBED) for n in batch.nodes]
@@ -235,4 +237,4 @@ class DocumentIndexer:
             )
             for i, vector in zip(part, vectors, strict=True):
                 batch.nodes[i].embedding = vector
-            yield (start + len(part)) / len(order)
+            yield (start + len(part)) / len(order), [batch.nodes[i] for i in part]
