@@ -29,7 +29,7 @@ def cut_batches(lengths: Sequence[int], max_rows: int, max_tokens: int = BATCH_T
     texts and `max_tokens` padded tokens (a longer text goes alone), at the least cost: each batch
     computes rows x its longest text, plus RUN_OVERHEAD_TOKENS per call. Filling each batch to the
     limit (the obvious way) pads a short text up to a long one whenever they meet at a batch's end:
-    on the manuals of tests/data that was 4.1 % of the real tokens against 2.3 % here."""
+    for the calls ingesting the manuals of tests/data, 3.9 % of the real tokens against 1.3 % here."""
     n = len(lengths)
     best = [0] + [0] * n  # best[j]: least cost of the first j texts
     start = [0] * (n + 1)  # start[j]: where the last batch of that best cut begins
