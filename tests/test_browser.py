@@ -388,6 +388,21 @@ def current_conversation(page: Page) -> Locator:
     return page.locator("#conversations label:has(input:checked)")
 
 
+def click_settled(locator: Locator, quiet_ms: int = 150, timeout_ms: int = 5000) -> None:
+    """Click once the element has stopped moving. A list above it that re-wraps after an update
+    (a long title renamed to a short one) moves it a frame or two after the new text shows; under
+    CPU load a click at the old place landed beside the button and nothing happened (seen: the
+    Delete button 19 px higher 30 ms after the renamed title appeared)."""
+    last = locator.bounding_box()
+    for _ in range(timeout_ms // quiet_ms):
+        locator.page.wait_for_timeout(quiet_ms)
+        box = locator.bounding_box()
+        if box == last:
+            break
+        last = box
+    locator.click()
+
+
 def new_chat_and_ask(page: Page, question: str) -> None:
     page.get_by_role("button", name="New chat").click()
     expect(page.locator("#chatbot").get_by_text("Sources")).to_have_count(0)
@@ -429,7 +444,7 @@ def test_conversations_in_the_sidebar_open_rename_and_delete_in_place(page: Page
     expect(page.locator("#rename-box").first).to_be_hidden()
 
     # Delete in place asks first; cancel keeps it, confirm removes it and empties the chat.
-    page.locator("#delete-chat").click()
+    click_settled(page.locator("#delete-chat"))  # the shorter title has just shrunk the list above it
     confirm = page.locator("#confirm-chat-delete").first
     expect(confirm).to_contain_text("Superscript citations")
     shot(page, "19-conversation-delete-confirm.png")
