@@ -108,9 +108,10 @@ class OnnxEmbedding(BaseEmbedding):
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         session = self.session()
         encodings = self._tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        lengths = [len(e.ids) for e in encodings]
+        order = sorted(range(len(texts)), key=lengths.__getitem__)
         out: list[Any] = [None] * len(texts)
-        for rows in cut_batches([len(encodings[i].ids) for i in order], self._max_rows):
+        for rows in cut_batches([lengths[i] for i in order], self._max_rows):
             batch = [order[r] for r in rows]
             vectors = run_session(session, batch_inputs([encodings[i] for i in batch]))
             for row, i in enumerate(batch):
