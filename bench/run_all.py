@@ -12,6 +12,7 @@ for script in (
     "pdf_extract.py",
     "ingest.py",
     "ingest_vs_tutorial.py",
+    "model_batches.py",
     "concurrency.py",
     "object_store.py",
     "cache_cost.py",

@@ -17,8 +17,8 @@ from app.models.onnx_export import batch_inputs, load_tokenizer, new_session, ru
 # texts ran as fast per token as 32, so smaller batches cost nothing and pad less.
 BATCH_TOKENS = 2048
 # What one model call costs besides its tokens, in tokens: 6 ms against 0.127 ms per padded token in
-# the first fit (all-MiniLM-L6-v2, fp32, 2 threads, batches of 1-32 rows of 50-200 tokens;
-# bench/model_batches.py). The fit is loose: a later run of the same script gave 0.5 ms (4 tokens).
+# the one-off fit it was chosen from (all-MiniLM-L6-v2, fp32, 2 threads, batches of 1-32 rows of
+# 50-200 tokens). The fit is loose: bench/model_batches.py, the same fit kept, gave 0.5 ms (4 tokens).
 RUN_OVERHEAD_TOKENS = 48
 # Texts LlamaIndex hands to one `_get_text_embeddings` call (its embed_batch_size): tokenised and
 # batched together. Batches inside are at most `max_rows` texts (embeddings.batch_size).
