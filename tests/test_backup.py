@@ -5,15 +5,19 @@ incomplete backups and non-empty targets are refused."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from app.admin.backup import BackupError, BackupService
+from app.admin.backup import BackupError, BackupService, _Writer
 from app.container import Container
 from app.models.embeddings import EmbeddingModel
 from tests.conftest import DATA, container_for, make_settings
 from tests.fixtures.cli import run_app
+from tests.fixtures.postgres import fresh_database
 
 QUESTIONS = ["How do I get superscript citation numbers?", "和文フォントの設定", "author-year citations"]
 
@@ -28,7 +32,24 @@ def _sources(c: Container, owner: str) -> list[list[tuple[str, int, str]]]:
 
 @pytest.fixture
 def original(tmp_path: Path, local_embedder: EmbeddingModel) -> Container:
-    c = container_for(make_settings(tmp_path / "a"), local_embedder)
+    return _alice(tmp_path, local_embedder, {})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def original_on(request: pytest.FixtureRequest, tmp_path: Path, local_embedder: EmbeddingModel) -> Iterator[Container]:
+    """The same, on SQLite or on the PostgreSQL server of this machine: a backup reads the database
+    in one snapshot, and how it gets one differs between the two."""
+    if request.param == "sqlite":
+        yield _alice(tmp_path, local_embedder, {})
+        return
+    with fresh_database() as url:
+        c = _alice(tmp_path, local_embedder, {"url": url})
+        yield c
+        c.close()  # (again) before the database is dropped
+
+
+def _alice(tmp_path: Path, local_embedder: EmbeddingModel, database: dict[str, str]) -> Container:
+    c = container_for(make_settings(tmp_path / "a", database=database), local_embedder)
     c.users.add("alice", "alices-long-password")
     for name in ("natbib.pdf", "jbtxdoc.pdf"):
         assert c.ingestion.ingest_file("alice", DATA / name).outcome == "ingested"
@@ -38,8 +59,9 @@ def original(tmp_path: Path, local_embedder: EmbeddingModel) -> Container:
 
 
 def test_round_trip_gives_the_same_sources_and_leaves_half_ingested_documents_out(
-    original: Container, tmp_path: Path, local_embedder: EmbeddingModel
+    original_on: Container, tmp_path: Path, local_embedder: EmbeddingModel
 ) -> None:
+    original = original_on
     # A document in the middle of its ingestion when the backup runs: row in "indexing", some vectors.
     doc = original.registry.create("alice", "half.pdf", "f" * 64, 10, None)
     original.registry.update(doc.id, status="indexing")
@@ -110,3 +132,35 @@ def test_backup_and_restore_commands(original: Container, tmp_path: Path) -> Non
     assert refused.returncode == 1 and "--force" in refused.stderr and "Traceback" not in refused.stderr
     audit = (tmp_path / "c" / "logs" / "audit.log").read_text()
     assert '"event": "restore"' in audit
+
+
+def test_backup_reads_the_database_in_one_snapshot(
+    original_on: Container, tmp_path: Path, local_embedder: EmbeddingModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A conversation written while the backup runs (after its table was read, before its messages'
+    table is) is in the backup whole or not at all: messages without their conversation would be
+    refused by the restore's foreign keys."""
+    original = original_on
+    opened = _Writer.open
+
+    @contextmanager
+    def open_and_chat(self: _Writer, name: str) -> Iterator[Any]:
+        if name == "db/documents.jsonl":  # conversations are read, messages not yet
+            late = original.conversations.create("alice", "Written during the backup")
+            original.conversations.append("alice", late.id, "Written during the backup", "Late [1].", [])
+        with opened(self, name) as f:
+            yield f
+
+    monkeypatch.setattr(_Writer, "open", open_and_chat)
+    manifest = _service(original).backup(str(tmp_path / "backup"))
+    monkeypatch.undo()
+    assert manifest["counts"]["tables"]["conversations"] == 1 and manifest["counts"]["tables"]["messages"] == 2
+    assert len(original.conversations.list("alice")) == 2  # the late one was written, after the snapshot
+
+    restored = container_for(make_settings(tmp_path / "b"), local_embedder)
+    try:
+        _service(restored).restore(str(tmp_path / "backup"))
+        [conv] = restored.conversations.list("alice")
+        assert conv.title == "What is natbib?"
+    finally:
+        restored.close()

@@ -426,7 +426,9 @@ def test_conversations_in_the_sidebar_open_rename_and_delete_in_place(page: Page
     assert items.count() >= 2
 
     # One click opens the older one: its question and answer, its sources in the page view.
-    page.locator("#conversations").get_by_text(first, exact=True).click()
+    # Settled first: the answer's last update re-renders the list and the page view beside it (once,
+    # under the load of a full parallel run, this click sent no event at all).
+    click_settled(page.locator("#conversations").get_by_text(first, exact=True))
     chat = page.locator("#chatbot")
     expect(chat).to_contain_text(first)
     expect(chat).not_to_contain_text(second)

@@ -130,8 +130,14 @@ class BackupService:
         self._documents_rows: list[dict[str, Any]] = []
         with self._db.engine.connect() as conn:
             if conn.dialect.name == "postgresql":
-                conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+                # Set on the connection before its transaction begins: a SET TRANSACTION here would
+                # itself open the transaction and the begin() below would refuse.
+                conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             with conn.begin():
+                if conn.dialect.name == "sqlite":
+                    # The sqlite3 driver starts a transaction only before a write, so each SELECT
+                    # would see the database of its own moment; BEGIN makes one snapshot (WAL).
+                    conn.exec_driver_sql("BEGIN")
                 for table in Base.metadata.sorted_tables:
                     if table.name in SKIPPED_TABLES:
                         continue
