@@ -20,6 +20,7 @@ from app.storage.files import FileStore, open_file_store
 
 if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service is first used
     from app.admin.accounts import AccountService
+    from app.admin.backup import BackupService
     from app.admin.console import AdminConsole
     from app.admin.recent_errors import RecentErrors
     from app.answering.cache import AnswerCache
@@ -106,6 +107,23 @@ class Container:
         from app.admin.accounts import AccountService
 
         return AccountService(self.db, self.users, self.registry, self.files, lambda: self.ingestion)
+
+    @cached_property
+    def backups(self) -> BackupService:
+        from fsspec.utils import get_protocol
+
+        from app.admin.backup import BackupService
+        from app.storage.files import store_options
+
+        s = self.settings
+        return BackupService(
+            self.db,
+            self.files,
+            self.vector_store,
+            s.embeddings.model,
+            s.qdrant.collection,
+            url_options=lambda url: store_options(s, get_protocol(url)),
+        )
 
     @cached_property
     def recent_errors(self) -> RecentErrors:

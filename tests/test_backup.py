@@ -23,7 +23,7 @@ QUESTIONS = ["How do I get superscript citation numbers?", "和文フォント�
 
 
 def _service(c: Container) -> BackupService:
-    return BackupService(c.db, c.files, c.vector_store, c.settings.embeddings.model, c.settings.qdrant.collection)
+    return c.backups
 
 
 def _sources(c: Container, owner: str) -> list[list[tuple[str, int, str]]]:

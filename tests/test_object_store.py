@@ -266,3 +266,29 @@ def test_a_store_that_cannot_be_set_up_is_a_configuration_error() -> None:
     # s3fs refuses two spellings of the access key at once: a backend failing in its constructor.
     with pytest.raises(ConfigError, match=r"files.url is s3://: the store could not be set up \(KeyError\)"):
         FileStore("s3://pdfqa-x/files", None, {"key": "a", "username": "b"})
+
+
+def test_backup_to_the_bucket_and_restore_from_it(s3: S3Server, tmp_path: Path, local_embedder: EmbeddingModel) -> None:
+    """`backup s3://…` and `restore s3://…` use the files store's endpoint and credentials (an
+    S3-compatible server, not AWS); the restored workspace, on an empty disk and another bucket,
+    answers with the same page and renders it."""
+    originals, backups, restored_bucket = s3.new_bucket(), s3.new_bucket(), s3.new_bucket()
+    c = container_for(make_settings(tmp_path / "a", files=s3.settings(originals)), local_embedder)
+    try:
+        assert c.ingestion.ingest_file("alice", DATA / "natbib.pdf").outcome == "ingested"
+        before = c.retriever.retrieve("alice", QUESTION, limit=5).passages[0]
+        manifest = c.backups.backup(f"s3://{backups}/nightly/1")
+    finally:
+        c.close()
+    assert manifest["counts"]["files"] == 1
+    assert {"nightly/1/manifest.json", "nightly/1/vectors.jsonl"} <= s3.keys(backups)
+
+    fresh = container_for(make_settings(tmp_path / "b", files=s3.settings(restored_bucket)), local_embedder)
+    try:
+        fresh.backups.restore(f"s3://{backups}/nightly/1")
+        after = fresh.retriever.retrieve("alice", QUESTION, limit=5).passages[0]
+        assert (after.file, after.page, after.text) == (before.file, before.page, before.text)
+        assert fresh.pages.render("alice", after.doc_id, after.page).width > 800
+        assert len(s3.keys(restored_bucket)) == 1  # the original, back in this workspace's store
+    finally:
+        fresh.close()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -47,8 +47,8 @@ class BackupError(AppError):
 class _Writer:
     """Files under the destination, each hashed as it is written."""
 
-    def __init__(self, url: str) -> None:
-        self.fs, self.root = fsspec.core.url_to_fs(url)
+    def __init__(self, url: str, options: dict[str, Any]) -> None:
+        self.fs, self.root = fsspec.core.url_to_fs(url, **options)
         self.root = self.root.rstrip("/")
         self.sums: dict[str, str] = {}
 
@@ -77,9 +77,17 @@ def _jsonable(value: Any) -> Any:
 
 class BackupService:
     def __init__(
-        self, db: Database, files: FileStore, vectors: VectorStore, embedding_model: str, collection: str
+        self,
+        db: Database,
+        files: FileStore,
+        vectors: VectorStore,
+        embedding_model: str,
+        collection: str,
+        url_options: Callable[[str], dict[str, Any]] = lambda url: {},
     ) -> None:
+        """`url_options`: the fsspec options (endpoint, credentials) for a backup's URL."""
         self._db = db
+        self._url_options = url_options
         self._files = files
         self._vectors = vectors
         self._model = embedding_model
@@ -88,7 +96,7 @@ class BackupService:
     # ---- backup -------------------------------------------------------------------------------
 
     def backup(self, dest: str) -> dict[str, Any]:
-        out = _Writer(dest)
+        out = _Writer(dest, self._url_options(dest))
         if out.fs.exists(f"{out.root}/manifest.json"):
             raise BackupError(f"{dest} already holds a backup; choose an empty destination")
         tables, ready = self._dump_database(out)
@@ -195,7 +203,7 @@ class BackupService:
     # ---- restore ------------------------------------------------------------------------------
 
     def restore(self, src: str, force: bool = False) -> dict[str, Any]:
-        fs, root = fsspec.core.url_to_fs(src)
+        fs, root = fsspec.core.url_to_fs(src, **self._url_options(src))
         root = root.rstrip("/")
         manifest = self._verify(fs, root, src)
         if self._vectors.dim != manifest["vector_dim"]:

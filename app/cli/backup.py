@@ -22,10 +22,7 @@ def register(sub: Any) -> None:
 
 
 def _service(container: Container) -> Any:
-    from app.admin.backup import BackupService
-
-    s = container.settings
-    return BackupService(container.db, container.files, container.vector_store, s.embeddings.model, s.qdrant.collection)
+    return container.backups
 
 
 def run_backup(settings: Settings, args: argparse.Namespace) -> int:

@@ -191,26 +191,31 @@ class FileStore:
 
 def open_file_store(settings: Settings) -> FileStore:
     """The file store that `settings.files` describes, with its cache when it is an object store."""
+    if settings.files.scheme == "file":
+        return FileStore(settings.files_url)
+    cache = FileCache(settings.files_cache_dir, settings.files.cache_mb * 1024 * 1024)
+    return FileStore(settings.files_url, cache, store_options(settings, settings.files.scheme))
+
+
+def store_options(settings: Settings, scheme: str) -> dict[str, Any]:
+    """fsspec options for a URL of `scheme` (the originals' store, or a backup's destination): the
+    endpoint and credentials of `files.*` when the scheme is the files store's own, else none (the
+    backend then takes its credentials from the environment)."""
     files = settings.files
-    url = settings.files_url
-    if files.scheme == "file":
-        return FileStore(url)
-    options: dict[str, Any] = {}
-    if files.scheme == "s3":
-        options = {
-            "endpoint_url": files.endpoint_url,
-            "key": files.access_key,
-            "secret": files.secret_key.get_secret_value() if files.secret_key else None,
-            "client_kwargs": {"region_name": files.region} if files.region else {},
-            # Short connect timeout and few retries: a dead endpoint must fail a request, not hang it.
-            "config_kwargs": {
-                "connect_timeout": 5,
-                "read_timeout": files.timeout_s,
-                "retries": {"max_attempts": 2, "mode": "standard"},
-            },
-            # Several instances write the same bucket: never answer `exists` from a stale listing.
-            "use_listings_cache": False,
-            "skip_instance_cache": True,
-        }
-    cache = FileCache(settings.files_cache_dir, files.cache_mb * 1024 * 1024)
-    return FileStore(url, cache, options)
+    if scheme != files.scheme or scheme != "s3":
+        return {}
+    return {
+        "endpoint_url": files.endpoint_url,
+        "key": files.access_key,
+        "secret": files.secret_key.get_secret_value() if files.secret_key else None,
+        "client_kwargs": {"region_name": files.region} if files.region else {},
+        # Short connect timeout and few retries: a dead endpoint must fail a request, not hang it.
+        "config_kwargs": {
+            "connect_timeout": 5,
+            "read_timeout": files.timeout_s,
+            "retries": {"max_attempts": 2, "mode": "standard"},
+        },
+        # Several instances write the same bucket: never answer `exists` from a stale listing.
+        "use_listings_cache": False,
+        "skip_instance_cache": True,
+    }
