@@ -414,6 +414,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="APP_",
         env_nested_delimiter="__",
+        env_parse_none_str="null",  # APP_QUOTAS__DOCUMENTS=null: unlimited again, as `null` in config.yaml
         extra="forbid",
     )
 

@@ -76,6 +76,21 @@ def test_recorded_tokens_equal_what_the_server_reported(workspace: Container, ll
     assert [m.role for m in workspace.conversations.messages("alice", conversation)] == ["user", "assistant"] * 2
 
 
+def test_a_provider_reporting_no_usage_is_counted_by_estimate(workspace: Container, llm: FakeOpenAIServer) -> None:
+    """Answers and follow-up condensing alike: tokens estimated by our tokenizer, never 0."""
+    llm.reply_fn = lambda messages: "Use the super option [1]."
+    llm.report_usage = False
+    _, conversation = workspace.chat.ask("alice", QUESTION)
+    workspace.chat.ask("alice", "and for author-year?", conversation_id=conversation)
+    rows = usage_rows(workspace, "alice")
+    assert [r[0] for r in rows] == ["chat", "condense", "chat"]
+    prompt, _completion = reported_usage(llm)  # what the server would have billed
+    for kind, _model, p, c in rows:
+        assert p > 0 and c > 0, kind
+    assert abs(sum(r[2] for r in rows) - prompt) <= 0.1 * prompt  # the estimate is close to the real count
+    assert {s.key: s.used for s in workspace.quotas.status("alice")}["tokens_per_day"] > 0
+
+
 def test_refused_question_makes_no_llm_request(workspace: Container, llm: FakeOpenAIServer) -> None:
     for i in range(3):
         workspace.chat.ask("alice", f"{QUESTION} ({i})")
@@ -212,6 +227,14 @@ def test_unpriced_model_shows_tokens_without_cost(tmp_path: Path, llm: FakeOpenA
         c.usage.record("alice", "chat", "my-local-model", Usage(100, 20))
         (row,) = c.usage.daily("alice")
         assert row.prompt_tokens == 100 and row.cost is None
+        # What the Usage tab plots and the admin table shows: tokens, and no cost rather than 0.
+        today = c.usage_report.daily("alice")[-1]
+        assert today.tokens == 120 and today.cost is None
+        assert c.usage_report.daily("alice")[0].cost == 0.0  # a day without usage costs nothing
+        [alice] = [u for u in c.usage_report.everyone() if u.user == "alice"]
+        assert alice.tokens == 120 and alice.cost is None
+        c.usage.record("alice", "chat", "gpt-4o-mini", Usage(1_000_000, 0))  # a priced model beside it
+        assert c.usage_report.daily("alice")[-1].cost == pytest.approx(0.15)
     finally:
         c.close()
 

@@ -80,3 +80,11 @@ def test_old_throttle_key_still_works(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APP_SERVER__TRUSTED_PROXIES", '["not-a-network"]')
     with pytest.raises(ConfigError, match=r"server\.trusted_proxies"):
         load_settings(ROOT / "config.yaml")
+
+
+def test_an_env_null_lifts_a_limit_set_in_the_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("quotas:\n  questions_per_day: 10\n  documents: 5\n")
+    monkeypatch.setenv("APP_QUOTAS__QUESTIONS_PER_DAY", "null")
+    settings = load_settings(config)
+    assert settings.quotas.questions_per_day is None and settings.quotas.documents == 5

@@ -149,3 +149,16 @@ def test_a_reservation_left_by_a_killed_process_is_given_back_once(db: Database)
     quotas.reserve("bob", tokens=1)  # gives back bob's expired hold...
     quotas.settle(slow, tokens=300)  # ...so the slow answer, settling late, is counted in full
     assert {s.key: s.used for s in quotas.status("bob")}["tokens_per_day"] == 301
+
+
+def test_ingested_pages_stay_counted_after_the_hold_time(db: Database) -> None:
+    """Pages are counted for the day, not held: a later reservation that gives back expired holds
+    must not give the pages back (they were once returned after 10 minutes, and the limit reopened)."""
+    now = [datetime(2026, 3, 1, 9, 0, tzinfo=UTC)]
+    quotas = QuotaService(db, QuotaSettings(pages_per_day=30), clock=lambda: now[0], hold_ttl_s=600)
+    quotas.take_pages("alice", 26)
+    now[0] = now[0].replace(hour=10)  # past the hold time, same day
+    quotas.settle(quotas.reserve("alice", questions=1))  # would give back anything expired
+    assert {s.key: s.used for s in quotas.status("alice")}["pages_per_day"] == 26
+    with pytest.raises(QuotaExceeded):
+        quotas.take_pages("alice", 26)

@@ -109,7 +109,10 @@ class AnswerService:
         recent = self._recent(history)
         standalone = question
         if llm is not None and recent and self._settings.condense:
-            standalone, used = llm.complete(self._condense_messages(recent, question), api_key)
+            condense = self._condense_messages(recent, question)
+            standalone, used = llm.complete(condense, api_key)
+            if not used.total:  # a provider that reports no usage: estimate it, as for answers
+                used = self._estimate(condense, standalone)
             standalone = standalone or question
             usage.add(used)
             spent.add(used)

@@ -253,8 +253,9 @@ class QuotaService:
             self._refuse(owner, "storage_mb", mb_limit, None)
 
     def take_pages(self, owner: str, pages: int) -> None:
-        """Count `pages` ingested pages against pages_per_day (refused, and not counted, when over)."""
-        self.reserve(owner, pages=pages)
+        """Count `pages` ingested pages against pages_per_day (refused, and not counted, when over).
+        Settled at once: an open hold would be given back when it expires, and the pages with it."""
+        self.settle(self.reserve(owner, pages=pages))
 
     def _refuse(self, owner: str, key: str, limit: float, resets_at: datetime | None) -> None:
         logger.info("quota refused user={} limit={} value={}", owner, key, limit)

@@ -18,7 +18,7 @@ class DayTotals:
     day: str
     questions: int
     tokens: int
-    cost: float  # estimated, priced models only
+    cost: float | None  # estimated from priced models; None when all the tokens are of unpriced models
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class UserTotals:
     user: str
     questions: int
     tokens: int
-    cost: float
+    cost: float | None  # as DayTotals.cost
     questions_today: int
     limits: dict[str, float | None]
 
@@ -64,12 +64,14 @@ class UsageReport:
             if metric == "questions" and day in questions:
                 questions[day] += used
         tokens = dict.fromkeys(days, 0)
-        cost = dict.fromkeys(days, 0.0)
+        cost: dict[str, float | None] = dict.fromkeys(days, 0.0)
+        seen: set[str] = set()
         for r in self._recorder.daily(owner, n):
             if r.day in tokens:
                 tokens[r.day] += r.prompt_tokens + r.completion_tokens
-                cost[r.day] += r.cost or 0.0
-        return [DayTotals(d, questions[d], tokens[d], round(cost[d], 6)) for d in days]
+                cost[r.day] = _add_cost(cost[r.day], r.cost, first=r.day not in seen)
+                seen.add(r.day)
+        return [DayTotals(d, questions[d], tokens[d], _rounded(cost[d])) for d in days]
 
     def status(self, owner: str) -> list[QuotaStatus]:
         return self._quotas.status(owner)
@@ -91,17 +93,18 @@ class UsageReport:
                 if day == today:
                     questions_today[owner] = used
         tokens: dict[str, int] = {}
-        cost: dict[str, float] = {}
+        cost: dict[str, float | None] = {}
         for r in self._recorder.daily(None, n):
             names.add(r.owner)
+            first = r.owner not in cost
             tokens[r.owner] = tokens.get(r.owner, 0) + r.prompt_tokens + r.completion_tokens
-            cost[r.owner] = cost.get(r.owner, 0.0) + (r.cost or 0.0)
+            cost[r.owner] = _add_cost(cost.get(r.owner, 0.0), r.cost, first=first)
         return [
             UserTotals(
                 user=name,
                 questions=questions.get(name, 0),
                 tokens=tokens.get(name, 0),
-                cost=round(cost.get(name, 0.0), 6),
+                cost=_rounded(cost.get(name, 0.0)),
                 questions_today=questions_today.get(name, 0),
                 limits=self._quotas.limits(name),
             )
@@ -116,3 +119,14 @@ class UsageReport:
         """Per user, model, kind and day (admins only)."""
         self.require_admin(admin)
         return self._recorder.csv(None, n)
+
+
+def _add_cost(total: float | None, cost: float | None, first: bool) -> float | None:
+    """Sum the priced costs; a total made only of unpriced usage stays None ("no cost"), never 0."""
+    if cost is None:
+        return None if first else total
+    return cost if total is None else total + cost
+
+
+def _rounded(cost: float | None) -> float | None:
+    return None if cost is None else round(cost, 6)
