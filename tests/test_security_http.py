@@ -12,12 +12,14 @@ HTTP against `python -m app serve` (two users, admin and bob, on 127.0.0.1), the
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import stat
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -102,6 +104,38 @@ def test_upload_event_refuses_any_path_that_was_not_uploaded(server: RunningServ
     assert len(set(map(str, answers))) == 1, answers  # a missing file answers like an existing one
     documents = run_event(bob, fn_index(bob, "documents"), [])
     assert documents.success and documents.output[0]["data"] == []
+
+
+FILE_META = {"_type": "gradio.FileData"}
+
+
+def test_chat_history_naming_server_files_is_never_served_back(server: RunningServer) -> None:
+    """The history the browser sends with a question goes back out with the answer: a file entry in
+    it naming a path on the server (another user's original, the database, a system file) must not
+    come back as a file to fetch."""
+    bob = signed_in(server, *BOB)
+    ask = fn_index(bob, "ask")
+    targets = [
+        *sorted((server.data_dir / "files").rglob("*.pdf"))[:1],
+        server.data_dir / "app.db",
+        Path("/etc/hostname"),
+    ]
+    for target in targets:
+        history = [
+            {
+                "role": "user",
+                "content": [{"type": "file", "file": {"path": str(target), "meta": {"_type": "gradio.FileData"}}}],
+            },
+            {"role": "assistant", "content": [{"type": "text", "text": "earlier answer"}]},
+        ]
+        result = run_event(bob, ask, ["What is natbib?", history, None, []])
+        shown = json.dumps(result.output) + json.dumps(result.messages)
+        assert str(target) not in shown, (target, result.error)
+        assert "/gradio_api/file=" not in shown
+        if result.success:  # answered: the history came back as text only
+            chat = result.output[0]
+            assert all(isinstance(m.get("content"), str | list) for m in chat)
+            assert "earlier answer" in shown
 
 
 def _wait_for_original(data_dir: Path, timeout: float = 60) -> Path:
@@ -322,6 +356,24 @@ def test_uploads_are_bounded_per_request_and_per_user(server: RunningServer) -> 
             == 200
         )
     assert bob.post("/gradio_api/upload", files=[("files", ("p3.pdf", part[:-5]))]).status_code == 413
+
+
+def test_simultaneous_uploads_share_the_pending_space(server: RunningServer) -> None:
+    """Four 45 MB uploads sent at once against 100 MB of pending space: each request counts the
+    others still arriving, so at most two get through (all four did when only finished uploads were
+    counted)."""
+    add_user(server.data_dir, "carol", "carols-long-password")
+    carol = signed_in(server, "carol", "carols-long-password")
+    part = os.urandom(45 * 1024 * 1024)
+
+    def upload(i: int) -> int:
+        body = [("files", (f"par{i}.pdf", part[i + 20 :] + part[: i + 20]))]
+        return carol.post("/gradio_api/upload", files=body, timeout=120).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        codes = sorted(pool.map(upload, range(4)))
+    assert codes.count(200) <= 2 and set(codes) <= {200, 413}, codes
+    assert codes.count(200) >= 1  # the space is shared, not refused outright
 
 
 def _folder_bytes(folder: Path) -> int:

@@ -118,7 +118,12 @@ class EdgeMiddleware:
                 return
             with one_lookup_per_request():
                 user = await self._check(scope, headers, path)
-                await self._forward(scope, receive, send, headers, path, user)
+                reserved = self._reserve_upload(scope, headers, path, user)
+                try:
+                    await self._forward(scope, receive, send, headers, path, user)
+                finally:
+                    if reserved:
+                        self.uploads.end(str(user), reserved)
         except _Refused as e:
             await _respond(send, e.status, e.message, scope.get("type") == "websocket")
 
@@ -150,15 +155,18 @@ class EdgeMiddleware:
                 session_hash = parse_qs((scope.get("query_string") or b"").decode("latin-1")).get("session_hash", [""])
                 if not self.bindings.allowed(session_hash[0], user):
                     raise _Refused(403, "this session belongs to another user")
-        if path == f"{API}/upload" and method == "POST":
-            if length is None:
-                raise _Refused(411, "an upload must state its length")
-            if (
-                user is not None
-                and self.uploads.pending_bytes(user) + int(length) > self.policy.max_pending_upload_bytes
-            ):
-                raise _Refused(413, "too many uploaded files are waiting; add or remove them first")
+        if path == f"{API}/upload" and method == "POST" and length is None:
+            raise _Refused(411, "an upload must state its length")
         return user
+
+    def _reserve_upload(self, scope: Scope, headers: dict[str, str], path: str, user: str | None) -> int:
+        """Bytes reserved for this upload request against the user's pending-upload space (0: none)."""
+        if path != f"{API}/upload" or scope.get("method") != "POST" or user is None:
+            return 0
+        size = int(headers.get("content-length", "0"))
+        if not self.uploads.begin(user, size, self.policy.max_pending_upload_bytes):
+            raise _Refused(413, "too many uploaded files are waiting; add or remove them first")
+        return size
 
     def _body_limit(self, path: str) -> int:
         return self.policy.max_upload_bytes if path == f"{API}/upload" else self.policy.max_request_bytes

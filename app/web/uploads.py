@@ -29,7 +29,29 @@ class UploadLedger:
     def __init__(self, upload_folder: str | Path) -> None:
         self.folder = Path(os.path.realpath(upload_folder))
         self._files: dict[str, set[str]] = {}
+        self._in_flight: dict[str, int] = {}  # bytes of this user's upload requests still being received
         self._lock = threading.Lock()
+
+    def begin(self, user: str, size: int, limit: int) -> bool:
+        """Reserve `size` bytes for an upload request, if the user's uploads waiting here plus those
+        still arriving stay within `limit`; False refuses it. Simultaneous requests each see the
+        others' reservations (checking only finished uploads let N parallel requests all pass)."""
+        waiting = self.pending_bytes(user)
+        with self._lock:
+            arriving = self._in_flight.get(user, 0)
+            if waiting + arriving + size > limit:
+                return False
+            self._in_flight[user] = arriving + size
+        return True
+
+    def end(self, user: str, size: int) -> None:
+        """The request is over (its files, if any, are now counted by `record`)."""
+        with self._lock:
+            left = self._in_flight.get(user, 0) - size
+            if left > 0:
+                self._in_flight[user] = left
+            else:
+                self._in_flight.pop(user, None)
 
     def record(self, user: str, response_body: bytes) -> None:
         """Remember the paths an upload request wrote (Gradio answers with their list)."""

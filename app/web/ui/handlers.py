@@ -146,6 +146,10 @@ def _citation_entry(c: dict[str, Any], lang: str, max_quote: int) -> str:
     )
 
 
+def _role(message: dict[str, Any]) -> str:
+    return "user" if message.get("role") == "user" else "assistant"
+
+
 def message_text(message: dict[str, Any]) -> str:
     """A chat message's text, whether the browser sent it as a string or as a list of parts."""
     content = message.get("content")
@@ -310,6 +314,9 @@ class Handlers:
             raise gr.Error(msg("question_too_long", lang, n=len(question), max=self.settings.chat.max_question_chars))
         api_key = self._api_key(session, lang)
         conversation_id = session.get("conversation_id")
+        # The history comes from the browser and goes back out: text only, so a file entry naming a
+        # path on the server can never be served back (Gradio's own check is the second line).
+        chat = [{"role": _role(m), "content": message_text(m)} for m in chat]
         chat.append({"role": "user", "content": question})
         chat.append({"role": "assistant", "content": ""})
         answer: Answer | None = None
