@@ -261,6 +261,17 @@ def test_a_session_hash_belongs_to_its_user_and_deep_links_are_off(server: Runni
     assert admin.get("/", params={"deep_link": "abc"}).status_code == 404
 
 
+def test_the_server_fetches_no_url_given_as_a_file(server: RunningServer) -> None:
+    """Gradio fetches a URL passed as a "file" (/file=URL, and its older alias /file/URL): from the
+    app's own origin that would pass the CSP's img-src 'self' and carry data out. Both are refused."""
+    bob = signed_in(server, *BOB)
+    for form in ("file=", "file/", "file//"):
+        for url in ("http://example.com/x.png", "https://example.com/x.png", "HTTPS://example.com/x.png"):
+            r = bob.get(f"/gradio_api/{form}{url}")
+            assert r.status_code == 404, (form, url, r.status_code)
+    assert bob.get("/gradio_api/file=/etc/hostname").status_code in (403, 404)  # and no local file either
+
+
 # ---- 4. lock-out ---------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 API = "/gradio_api"
+# /file=URL and its older alias /file/URL (any scheme, e.g. http:, https:, HTTPS:).
+_REMOTE_FILE = re.compile(rf"^{re.escape(API)}/file[=/]+[A-Za-z][A-Za-z0-9+.-]*:")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
@@ -137,7 +140,7 @@ class EdgeMiddleware:
         write = method not in SAFE_METHODS or path in ("/logout", "/logout/")
         self._check_origin(scope, headers, write=write)
         if (
-            path.startswith(f"{API}/file=http")
+            _REMOTE_FILE.match(path)  # Gradio fetches a URL given as a "file": never from here
             or path.startswith(f"{API}/deep_link")
             or "deep_link=" in (scope.get("query_string") or b"").decode("latin-1")
         ):
