@@ -142,6 +142,20 @@ def test_sessions_expire_and_end_with_their_user(users: UserService) -> None:
     assert sessions.resolve(token) is None
 
 
+def test_a_session_in_use_still_ends_after_its_maximum_age(users: UserService) -> None:
+    """auth.session_max_hours counts from the login, however busy the session is."""
+    users.add("alice", "alice-long-password")
+    now = [datetime(2026, 3, 1, 9, 0)]
+    sessions = SessionStore(users._db, idle_minutes=30, max_hours=2, clock=lambda: now[0])
+    token = sessions.create("alice")
+    for _ in range(5):  # used every 20 minutes: never idle
+        now[0] += timedelta(minutes=20)
+        assert sessions.resolve(token) == "alice"
+    now[0] += timedelta(minutes=21)  # 2 h 1 min after the login
+    assert sessions.resolve(token) is None
+    assert sessions.resolve(sessions.create("alice")) == "alice"  # a new login starts a new session
+
+
 def test_unknown_users_take_as_long_as_wrong_passwords(users: UserService) -> None:
     users.add("alice", "alice-long-password")
 

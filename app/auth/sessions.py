@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from loguru import logger
 from sqlalchemy import delete, select, update
@@ -42,8 +42,11 @@ def _hash(token: str) -> str:
 
 
 class SessionStore:
-    def __init__(self, db: Database, idle_minutes: float, max_hours: float) -> None:
+    def __init__(
+        self, db: Database, idle_minutes: float, max_hours: float, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self._db = db
+        self._clock = clock
         self._idle = timedelta(minutes=idle_minutes)
         self._max = timedelta(hours=max_hours)
         # last_seen is written at most once a minute per session (more often only for short idle limits)
@@ -56,7 +59,12 @@ class SessionStore:
             user = s.scalar(select(User).where(User.username == username))
             if user is None:
                 raise KeyError(username)
-            s.add(LoginSession(token_hash=_hash(token), user_id=user.id, username=user.username))
+            now = self._clock()
+            s.add(
+                LoginSession(
+                    token_hash=_hash(token), user_id=user.id, username=user.username, created_at=now, last_seen=now
+                )
+            )
         return token
 
     def resolve(self, token: str | None) -> str | None:
@@ -74,7 +82,7 @@ class SessionStore:
     def _lookup(self, token: str) -> str | None:
         # Every request comes here: one read on a plain connection (no ORM unit of work, no commit);
         # a write only when the session ends or its last use is recorded (at most once a minute).
-        now = utcnow()
+        now = self._clock()
         token_hash = _hash(token)
         with self._db.engine.connect() as conn:
             row = conn.execute(
@@ -116,11 +124,11 @@ class SessionStore:
         from sqlalchemy import func
 
         with self._db.session() as s:
-            since = utcnow() - self._idle
+            since = self._clock() - self._idle
             return int(s.scalar(select(func.count()).where(LoginSession.last_seen >= since)) or 0)
 
     def purge_expired(self) -> None:
-        now = utcnow()
+        now = self._clock()
         with self._db.session() as s:
             s.execute(
                 delete(LoginSession).where(
