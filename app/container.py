@@ -206,7 +206,13 @@ class Container:
         from app.documents.ingestion import IngestionService
 
         return IngestionService(
-            self.settings.documents, self.registry, self.files, self.vector_store, self.embedder, self.quotas
+            self.settings.documents,
+            self.registry,
+            self.files,
+            self.vector_store,
+            self.embedder,
+            self.quotas,
+            lease_s=self.settings.server.ingest_lease_s,
         )
 
     @cached_property

@@ -3,6 +3,8 @@
 import re
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,8 @@ from app.container import Container
 from app.documents.indexing import DocumentRef
 from app.documents.ingestion import Progress, sha256_of
 from app.documents.pdf_reader import read_pdf
+from app.models.embeddings import EmbeddingModel
+from app.storage.db import utcnow
 from tests.conftest import DATA, container_for, make_settings
 from tests.fixtures import pdf_factory
 from tests.fixtures.llm_server import FakeOpenAIServer
@@ -84,11 +88,46 @@ def test_interrupted_ingestion_is_invisible_then_finished(container: Container, 
     assert container.vector_store.count("alice") == len(nodes)
     assert container.retriever.retrieve("alice", "natbib citations").passages == []  # nothing half-visible
 
+    # While its lease is fresh the document is someone's work in progress: resume leaves it alone.
+    assert ingestion.resume("alice") == []
+    assert container.vector_store.count("alice") == len(nodes)
+    assert container.registry.get("alice", doc.id).status in ("queued", "indexing")
+    container.registry.update(doc.id, updated_at=utcnow() - timedelta(minutes=5))  # no renewal since: dead
+
     results = ingestion.resume("alice")
     assert [r.outcome for r in results] == ["ingested"]
     assert container.registry.get("alice", doc.id).status == "ready"
     assert container.vector_store.count("alice") == results[0].chunks
     assert container.retriever.retrieve("alice", "natbib citations").passages
+
+
+def test_a_stale_document_is_taken_over_by_exactly_one_process(container: Container) -> None:
+    doc = container.registry.create("alice", "x.pdf", "0" * 64, 1, None)
+    assert not container.registry.claim_stale(doc.id, lease_s=60)  # just created: alive
+    container.registry.update(doc.id, updated_at=utcnow() - timedelta(minutes=5))
+    with ThreadPoolExecutor(8) as pool:
+        claims = list(pool.map(lambda _: container.registry.claim_stale(doc.id, lease_s=60), range(8)))
+    assert claims.count(True) == 1
+    container.registry.touch(doc.id)
+    assert not container.registry.claim_stale(doc.id, lease_s=60)
+
+
+def test_an_ingestion_renews_its_lease_while_it_runs(tmp_path: Path, local_embedder: EmbeddingModel) -> None:
+    """A document being indexed for longer than the lease is never taken for dead (3 s lease here)."""
+    c = container_for(make_settings(tmp_path / "d", server={"ingest_lease_s": 3}), local_embedder)
+    try:
+        seen: list[bool] = []
+
+        def progress(p: Progress) -> None:
+            if p.stage == "embedding":
+                time.sleep(1.6)  # a slow ingestion: three slices take about 5 s, longer than the lease
+                [doc] = c.registry.in_flight("alice")
+                seen.append(c.registry.claim_stale(doc.id, lease_s=3))
+
+        result = c.ingestion.ingest_file("alice", DATA / "natbib.pdf", progress=progress)
+        assert result.outcome == "ingested" and len(seen) >= 3 and not any(seen)
+    finally:
+        c.close()
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import stat
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from app.container import Container
 from app.documents.ingestion import sha256_of
 from app.errors import ConfigError, ServiceUnavailable
 from app.models.embeddings import EmbeddingModel
+from app.storage.db import utcnow
 from app.storage.files import FileStore, open_file_store, owner_key
 from tests.conftest import DATA, container_for, make_settings
 from tests.fixtures import pdf_factory
@@ -98,6 +100,7 @@ def test_reindex_reads_originals_from_the_bucket(s3: S3Server, tmp_path: Path, l
         first = c.ingestion.ingest_file("alice", DATA / "natbib.pdf")
         shutil.rmtree(tmp_path / "data" / "cache")  # nothing local left to read from
         assert c.registry.requeue_ready() == 1
+        c.registry.update(first.doc_id, updated_at=utcnow() - timedelta(minutes=5))  # as if its process died
         [result] = c.ingestion.resume()
         assert (result.outcome, result.chunks) == ("ingested", first.chunks)
         assert c.retriever.retrieve("alice", QUESTION, limit=5).passages[0].file == "natbib.pdf"

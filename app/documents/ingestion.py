@@ -12,7 +12,8 @@ import hashlib
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -77,8 +78,12 @@ class IngestionService:
         store: VectorStore,
         embedder: EmbeddingModel,
         quotas: QuotaService | None = None,
+        lease_s: float = 60.0,
     ) -> None:
+        """`lease_s`: a document whose ingestion has not renewed its lease this long is taken over
+        by `resume` (its process died); a live one, in this or another process, is left alone."""
         self._settings = settings
+        self._lease_s = lease_s
         self._quotas = quotas  # documents, storage_mb and pages_per_day limits
         self._registry = registry
         self._files = files
@@ -174,7 +179,8 @@ class IngestionService:
             self._registry.update(doc.id, pages=count)
 
         try:
-            pages, chunks = self.indexer.index(DocumentRef(doc.id, doc.owner, doc.name), path, report, on_pages)
+            with self._renewing_lease(doc.id):
+                pages, chunks = self.indexer.index(DocumentRef(doc.id, doc.owner, doc.name), path, report, on_pages)
         except BaseException as e:
             # Leave nothing behind that a later search could see or that would block a retry.
             self._store.delete_document(doc.owner, doc.id)
@@ -187,6 +193,25 @@ class IngestionService:
         report(Progress(doc.name, "done", done=pages, total=pages))
         return pages, chunks
 
+    @contextmanager
+    def _renewing_lease(self, doc_id: str) -> Iterator[None]:
+        """Renew the document's lease while it is indexed (a thread: a page can take long)."""
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(self._lease_s / 3):
+                try:
+                    self._registry.touch(doc_id)
+                except Exception:  # the database away for a moment: the next renewal may succeed
+                    logger.warning("could not renew the ingestion lease doc={}", doc_id)
+
+        heartbeat = threading.Thread(target=renew, name="ingest-lease", daemon=True)
+        heartbeat.start()
+        try:
+            yield
+        finally:
+            done.set()
+
     def build_vectors(self, doc: DocumentInfo, path: Path) -> int:
         """Read, chunk, embed and store one already-registered document into this service's store,
         touching neither its row nor any quota (re-indexing into a new collection). Returns the
@@ -197,10 +222,11 @@ class IngestionService:
         self, owner: str | None = None, skip: Callable[[DocumentInfo], bool] = lambda _doc: False
     ) -> list[IngestResult]:
         """Finish documents a previous process left half-indexed (status queued/indexing), except
-        those `skip` names (e.g. documents whose upload job is still queued or held by a worker)."""
+        those `skip` names (e.g. documents whose upload job is still queued or held by a worker)
+        and those whose lease is still renewed (being ingested now, here or by another process)."""
         results = []
         for doc in self._registry.in_flight(owner):
-            if skip(doc):
+            if skip(doc) or not self._registry.claim_stale(doc.id, self._lease_s):
                 continue
             logger.bind(user=doc.owner).info("resuming interrupted ingestion doc={}", doc.id)
             self._store.delete_document(doc.owner, doc.id)

@@ -7,14 +7,14 @@ so a document whose indexing was interrupted is never half-visible.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.storage.db import CachedAnswer, Database, Document
+from app.storage.db import CachedAnswer, Database, Document, utcnow
 
 READY = "ready"
 IN_FLIGHT = ("queued", "indexing")
@@ -149,6 +149,33 @@ class DocumentRegistry:
             query = query.where(Document.name == name)
         with self._db.session() as s:
             return [DocumentInfo.of(r) for r in s.scalars(query.order_by(Document.created_at))]
+
+    def touch(self, doc_id: str) -> None:
+        """Renew an in-flight document's lease (its `updated_at`): its ingestion is alive."""
+        with self._db.session() as s:
+            s.execute(
+                update(Document)
+                .where(Document.id == doc_id, Document.status.in_(IN_FLIGHT))
+                .values(updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+
+    def claim_stale(self, doc_id: str, lease_s: float) -> bool:
+        """Take over an in-flight document whose ingestion stopped renewing its lease `lease_s` ago
+        (its process died). One conditional UPDATE: of several processes, exactly one gets True."""
+        now = utcnow()
+        with self._db.session() as s:
+            claimed = s.execute(
+                update(Document)
+                .where(
+                    Document.id == doc_id,
+                    Document.status.in_(IN_FLIGHT),
+                    Document.updated_at < now - timedelta(seconds=lease_s),
+                )
+                .values(updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(claimed, "rowcount", 0)) == 1
 
     def in_flight(self, owner: str | None = None) -> DocumentList:
         query = select(Document).where(Document.status.in_(IN_FLIGHT))
