@@ -468,6 +468,34 @@ def bot_messages(page: Page) -> Locator:
     return page.locator("#chatbot .message-row.bot-row, #chatbot .bot-row")
 
 
+def test_the_page_view_never_shows_an_earlier_answers_page_under_a_new_or_stopped_one(
+    page: Page, app_server: RunningServer, llm: FakeOpenAIServer
+) -> None:
+    """An answer with sources, then one that is stopped: as soon as the second starts the page view
+    and source list of the first are gone, and after the stop they stay empty (they had come back,
+    showing the first answer's page under the stopped one)."""
+    login(page, app_server.url)
+    ensure_uploaded(page, PDF)
+    new_chat_and_ask(page, "Which natbib option gives numbered citations in superscript?")
+    expect(page.locator("#passage")).to_contain_text(f"{PDF.name} — p. ")
+    llm.reply_fn = lambda messages: LONG_REPLY
+    try:
+        page.locator("#question textarea").fill("What else does the super option of natbib change?")
+        page.locator("#send").click()
+        chat = page.locator("#chatbot")
+        expect(chat).to_contain_text("Word3 of a long answer")
+        expect(page.locator("#passage")).not_to_contain_text(PDF.name)  # cleared with the first words
+        page.locator("#stop").click()
+        expect(chat).to_contain_text("(stopped)")
+    finally:
+        llm.reply_fn = reply
+    page.wait_for_timeout(1500)  # the update that follows an answer has come and gone
+    assert PDF.name not in page.locator("#passage").inner_text()
+    expect(page.locator("#page-image img")).to_have_count(0)
+    expect(page.locator("#sources")).to_be_hidden()
+    shot(page, "27-stopped-answer-page-view.png")
+
+
 def test_stop_keeps_the_partial_answer_retry_asks_again_copy_and_feedback(
     page: Page, app_server: RunningServer, llm: FakeOpenAIServer
 ) -> None:

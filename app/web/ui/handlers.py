@@ -268,7 +268,7 @@ class Handlers:
         session: Session,
         scope: list[str] | None,
         request: gr.Request,
-    ) -> Iterator[tuple[list[dict[str, Any]], Session, Any, str]]:
+    ) -> Iterator[tuple[list[dict[str, Any]], Session, Any, str, Any, Any]]:
         """Stream an answer into the chat, then attach its citations. The question service does the
         rest (quota, cache, accounting, storing the turn); a refused question makes no LLM call."""
         yield from self._answer(message, list(chat or []), session, scope, request)
@@ -280,7 +280,7 @@ class Handlers:
         session: Session,
         scope: list[str] | None,
         request: gr.Request,
-    ) -> Iterator[tuple[list[dict[str, Any]], Session, Any, str]]:
+    ) -> Iterator[tuple[list[dict[str, Any]], Session, Any, str, Any, Any]]:
         """The chat's retry button: the last question asked again, its earlier answer replaced."""
         owner = self.user(request)
         session = bind_session(session, owner)
@@ -303,7 +303,7 @@ class Handlers:
         scope: list[str] | None,
         request: gr.Request,
         use_cache: bool = True,
-    ) -> Iterator[tuple[list[dict[str, Any]], Session, Any, str]]:
+    ) -> Iterator[tuple[list[dict[str, Any]], Session, Any, str, Any, Any]]:
         owner = self.user(request)
         session = bind_session(session, owner)
         lang = language(request)
@@ -346,7 +346,10 @@ class Handlers:
                     # One update per interval, not per word: each update re-sends the chat and costs
                     # the server a render and a diff (per word it was most of an answer's CPU).
                     chat[-1] = {"role": "assistant", "content": model_output(streamed)}
-                    yield chat, session, gr.update(), ""
+                    if not shown_at:  # the first words: the sources and page beside belonged to the last answer
+                        yield chat, session, sources_update([], len(chat) - 1), "", None, ""
+                    else:
+                        yield chat, session, gr.update(), "", gr.update(), gr.update()
                     shown_at = time.monotonic()
                 if stop.is_set():
                     stopped = True
@@ -361,7 +364,11 @@ class Handlers:
                 del self._stops[_tab(owner, request)]
         if stopped:
             chat[-1] = {"role": "assistant", "content": model_output(f"{streamed.rstrip()} {msg('stopped', lang)}")}
-            yield chat, session, gr.update(), ""
+            # A stopped answer has no sources: recorded as such, so the page view after it stays empty
+            # instead of going back to the previous answer's page.
+            index = len(chat) - 1
+            session = {**session, "answers": {**(session.get("answers") or {}), index: []}}
+            yield chat, session, sources_update([], index), "", None, ""
             return
         assert answer is not None
         citations = shown_citations([c.model_dump() for c in answer.citations], answer.mode)
@@ -371,7 +378,7 @@ class Handlers:
         chat[-1] = {"role": "assistant", "content": answer_markdown(answer.answer, answer.mode, citations, lang)}
         if answer.cached:
             chat[-1]["content"] += f"\n\n*{msg('cached', lang)}*"
-        yield chat, session, sources_update(citations, index), ""
+        yield chat, session, sources_update(citations, index), "", gr.update(), gr.update()
 
     @ui_errors
     def stop(self, request: gr.Request) -> None:

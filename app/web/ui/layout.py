@@ -326,8 +326,8 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers, c: ConversationsPanel) -> None:
     ui.timer.tick(h.refresh, None, refresh_outputs, show_progress="hidden", **private)
 
     ask_inputs = [ui.question, ui.chatbot, ui.session, ui.scope]
-    ask_outputs = [ui.chatbot, ui.session, ui.sources, ui.question]
     page_view = [ui.page_image, ui.passage]
+    ask_outputs = [ui.chatbot, ui.session, ui.sources, ui.question, *page_view]
     for trigger, fn, inputs, api in (
         (ui.send.click, h.ask, ask_inputs, {"api_name": "ask"}),
         (ui.question.submit, h.ask, ask_inputs, private),  # Enter sends, Shift+Enter adds a line
