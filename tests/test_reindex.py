@@ -14,7 +14,7 @@ from app.answering.sparse import TOKENIZER_VERSION
 from app.config import Settings
 from app.container import Container
 from app.documents.ingestion import IngestionService
-from app.errors import ConfigError
+from app.errors import ConfigError, ServiceUnavailable
 from app.models.embeddings import build_embedding_model
 from app.storage.index_state import IndexStateStore, fingerprint
 from app.storage.vector_store import VectorStore, collection_names
@@ -118,13 +118,45 @@ def test_a_failing_reindex_leaves_the_old_index_untouched(tmp_path: Path, llm: F
         collections_before = collection_names(serving.vector_store.client)
         service = reindexer(serving, settings_for(tmp_path, llm, "test-embedding-b"))
         llm.fail_next(1000, 500, "embeddings")  # the new model's service fails from the first document on
-        with pytest.raises(RuntimeError):
+        with pytest.raises(ServiceUnavailable):
             service.run()
         llm.reset()
         assert _pages(serving) == before  # still searchable, same answers
         assert IndexStateStore(serving.db).get(old.qdrant.collection) == state_before
         assert collection_names(serving.vector_store.client) == collections_before
         assert [d.status for d in serving.registry.list("alice")] == ["ready"]
+    finally:
+        serving.close()
+
+
+def test_a_reindex_failing_after_some_documents_switches_nothing(tmp_path: Path, llm: FakeOpenAIServer) -> None:
+    """The embedding service goes away after the first of two documents: not a per-file failure, so
+    the re-index stops, the old index stays in use and no document is marked failed (it used to
+    switch to the half-built index and mark the rest failed: invisible)."""
+    old = settings_for(tmp_path, llm, "test-embedding-a")
+    serving = container_for(old)
+    try:
+        for name in ("natbib.pdf", "jbtxdoc.pdf"):
+            assert serving.ingestion.ingest_file("alice", DATA / name).outcome == "ingested"
+        before = _pages(serving)
+        state_before = IndexStateStore(serving.db).get(old.qdrant.collection)
+        collections_before = collection_names(serving.vector_store.client)
+        service = reindexer(serving, settings_for(tmp_path, llm, "test-embedding-b"))
+        started: list[str] = []
+
+        def progress(doc: str) -> None:
+            started.append(doc)
+            if len(started) == 2:  # the first document is re-embedded; now the service fails
+                llm.fail_next(1000, 500, "embeddings")
+
+        with pytest.raises(ServiceUnavailable):
+            service.run(progress=progress)
+        llm.reset()
+        assert len(started) == 2
+        assert _pages(serving) == before
+        assert IndexStateStore(serving.db).get(old.qdrant.collection) == state_before
+        assert collection_names(serving.vector_store.client) == collections_before
+        assert sorted(d.status for d in serving.registry.list("alice")) == ["ready", "ready"]
     finally:
         serving.close()
 

@@ -17,6 +17,7 @@ from loguru import logger
 
 from app.documents.ingestion import IngestionService
 from app.documents.registry import DocumentRegistry
+from app.errors import IngestError, NotFound
 from app.storage.db import CachedAnswer, Database
 from app.storage.files import FileStore
 from app.storage.index_state import IndexStateStore, short_hash
@@ -74,10 +75,12 @@ class ReindexService:
                     try:
                         with self._files.local_copy(doc.owner, doc.sha256) as local:
                             counts[doc.id] = ingestion.build_vectors(doc, local)
-                    except Exception as e:  # one bad file must not stop the others
+                    except (IngestError, NotFound) as e:  # this one file (damaged, missing): not the others
                         store.delete_document(doc.owner, doc.id)
                         failed[doc.id] = (doc.name, str(e) or type(e).__name__)
                         logger.warning("reindex failed for one document doc={} error={}", doc.id, type(e).__name__)
+                    # Anything else (the embedding service, the store, the database) would fail the
+                    # next documents too: the whole re-index stops and the old index stays in use.
             if failed and not counts:
                 raise RuntimeError("no document could be re-indexed")
         except BaseException:
