@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from loguru import logger
+from pydantic import SecretStr
 
 from app.admin.console import masked
 from app.container import Container
@@ -57,9 +58,11 @@ def test_only_admins_and_every_action_is_audited(container: Container, tmp_path:
 
 def test_system_view_masks_secrets_and_lists_recent_errors(container: Container) -> None:
     container.users.add("root", "roots-long-password", is_admin=True)
-    container.settings.llm.api_key = None
-    shown = masked({"llm": {"api_key": __import__("pydantic").SecretStr("sk-visible-never")}, "port": 1})
+    container.settings.llm.api_key = SecretStr("sk-visible-never")
+    container.settings.otel.endpoint = "http://otel:otel-pw-never@collector:4318/v1?api_key=otel-key-never&x=1"
+    shown = masked({"llm": {"api_key": SecretStr("sk-visible-never")}, "port": 1})
     assert shown == {"llm": {"api_key": "********"}, "port": 1}
+    assert masked("postgresql://app:pw-never@db:5432/app") == "postgresql://app:********@db:5432/app"
     console = container.admin_console
     container.recent_errors.attach()
     with logger.contextualize(request_id="ref-1234"):
@@ -67,6 +70,8 @@ def test_system_view_masks_secrets_and_lists_recent_errors(container: Container)
     system = console.system("root")
     assert system["services"] == {"database": "ok", "vector store": "ok", "file store": "ok"}
     assert system["index"]["fingerprint"]["embeddings.model"] == container.settings.embeddings.model
-    assert "sk-" not in json.dumps(system)
+    shown_text = json.dumps(system)
+    assert "sk-visible-never" not in shown_text and "otel-pw-never" not in shown_text
+    assert "otel-key-never" not in shown_text and "collector:4318" in shown_text
     [error] = [e for e in console.errors("root") if e["ref"] == "ref-1234"]
     assert error["message"] == "something broke in a handler"

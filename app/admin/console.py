@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
@@ -155,4 +156,26 @@ def masked(value: Any) -> Any:
         return [masked(v) for v in value]
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, str) and "://" in value:
+        return _masked_url(value)
     return value
+
+
+_SECRET_PARAMS = {"api_key", "apikey", "key", "token", "access_token", "password", "secret", "sig", "signature"}
+
+
+def _masked_url(url: str) -> str:
+    """A URL without its password and without secret-looking query parameters."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, host = netloc.rsplit("@", 1)
+            user = userinfo.split(":", 1)[0]
+            netloc = f"{user}:********@{host}" if ":" in userinfo else f"{userinfo}@{host}"
+        query = urlencode(
+            [(k, "********" if k.lower() in _SECRET_PARAMS else v) for k, v in parse_qsl(parts.query, True)]
+        )
+        return urlunsplit(parts._replace(netloc=netloc, query=query))
+    except ValueError:
+        return "********"  # not readable as a URL: show nothing of it rather than a secret
