@@ -407,3 +407,26 @@ def test_a_logged_traceback_shows_no_variable_values(tmp_path: Path) -> None:
 def _login_fails(server: RunningServer, username: str, password: str) -> bool:
     response = httpx.post(f"{server.url}/login", data={"username": username, "password": password})
     return response.status_code == 400
+
+
+def test_a_request_id_is_taken_only_from_a_trusted_proxys_connection() -> None:
+    """X-Request-ID is kept when the connection comes from server.trusted_proxies, and replaced when
+    anyone else sends it (it used to be kept from every client once any proxy was configured)."""
+    import asyncio
+
+    from app.web.tracing import RequestContextMiddleware
+
+    async def echo(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+        await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b"ok"})  # type: ignore[operator]
+
+    app = RequestContextMiddleware(echo, trusted_proxies=["10.0.0.0/8"])
+
+    async def sent_id(peer: str, chosen: str = "chosen-by-caller") -> str:
+        transport = httpx.ASGITransport(app=app, client=(peer, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+            return (await client.get("/healthz", headers={"X-Request-ID": chosen})).headers["x-request-id"]
+
+    assert asyncio.run(sent_id("10.1.2.3")) == "chosen-by-caller"  # the proxy's
+    assert asyncio.run(sent_id("203.0.113.9")) != "chosen-by-caller"  # a client's own choice
+    assert asyncio.run(sent_id("10.1.2.3", "bad id with spaces")) != "bad id with spaces"

@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from loguru import logger
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, make_asgi_app
 from starlette.routing import Mount
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import app_version, telemetry
 from app.auth import passwords
@@ -128,7 +129,12 @@ def create_app(container: Container) -> FastAPI:
         uploads=uploads,
         bindings=SessionBindings(),
     )
-    app.add_middleware(RequestContextMiddleware, trust_incoming_id=bool(settings.server.trusted_proxies))
+    proxies = settings.server.trusted_proxies
+    if proxies:
+        # Forwarded headers applied here, inside the request-id middleware, so that one still sees
+        # the connection's own peer (uvicorn's own copy of this middleware is off, see serve()).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(proxies))
+    app.add_middleware(RequestContextMiddleware, trusted_proxies=proxies)
     telemetry.instrument_web_app(app)  # outermost: the request id and access line fall inside its span
     return app
 
@@ -198,15 +204,14 @@ def serve(container: Container) -> None:
     app = create_app(container)
     host, port = settings.server.host, settings.server.port
     logger.info("serving host={} port={} data_dir={}", host, port, settings.data_dir)
-    proxies = settings.server.trusted_proxies
     uvicorn.run(
         app,
         host=host,
         port=port,
         log_config=None,
-        # Forwarded headers count only from the configured proxies (uvicorn trusts 127.0.0.1 by default).
-        proxy_headers=bool(proxies),
-        forwarded_allow_ips=",".join(proxies) if proxies else "",
+        # Forwarded headers count only from server.trusted_proxies, applied inside the app (create_app);
+        # uvicorn's own would trust 127.0.0.1 by default and hide the peer from the request-id check.
+        proxy_headers=False,
         timeout_graceful_shutdown=5,
         timeout_keep_alive=settings.server.keep_alive_s,
     )

@@ -1,7 +1,7 @@
 """A request id for every HTTP request and one access line per request.
 
-The id comes from `X-Request-ID` when the app sits behind a trusted proxy (server.trusted_proxies)
-and the value is well-formed, else it is made here. It is bound with `logger.contextualize`, so
+The id comes from `X-Request-ID` when the request's connection comes from a trusted proxy
+(server.trusted_proxies) and the value is well-formed, else it is made here. It is bound with `logger.contextualize`, so
 everything logged while the request is served carries it; it is also written into the request's
 headers, so a UI event handler (which Gradio runs in a task of its own) can bind the same id, and it
 is returned to the client in `X-Request-ID` (error messages quote it as the reference).
@@ -9,9 +9,11 @@ is returned to the client in `X-Request-ID` (error messages quote it as the refe
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from loguru import logger
@@ -27,9 +29,19 @@ def new_request_id() -> str:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: Any, trust_incoming_id: bool) -> None:
+    def __init__(self, app: Any, trusted_proxies: Sequence[str] = ()) -> None:
+        """`trusted_proxies`: networks whose X-Request-ID is kept; this middleware must see the
+        connection's own peer (outside the middleware that applies the forwarded headers)."""
         self.app = app
-        self.trust_incoming_id = trust_incoming_id
+        self.trusted = [ipaddress.ip_network(n, strict=False) for n in trusted_proxies]
+
+    def _from_trusted_proxy(self, scope: dict[str, Any]) -> bool:
+        client = scope.get("client")
+        try:
+            peer = ipaddress.ip_address(client[0]) if client else None
+        except ValueError:
+            return False
+        return peer is not None and any(peer in net for net in self.trusted)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -37,7 +49,8 @@ class RequestContextMiddleware:
             return
         headers: list[tuple[bytes, bytes]] = list(scope.get("headers", []))
         incoming = next((v.decode("latin-1") for k, v in headers if k == b"x-request-id"), None)
-        request_id = incoming if incoming and self.trust_incoming_id and _VALID.match(incoming) else new_request_id()
+        trusted = bool(incoming) and _VALID.match(incoming or "") is not None and self._from_trusted_proxy(scope)
+        request_id = incoming if trusted and incoming else new_request_id()
         headers = [(k, v) for k, v in headers if k != b"x-request-id"] + [(b"x-request-id", request_id.encode())]
         scope = {**scope, "headers": headers}
         scope.setdefault("state", {})
