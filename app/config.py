@@ -539,6 +539,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     path = config_file or default_config_file()
     if path is not None and not path.exists():
         raise ConfigError(f"config file not found: {path}")
+    _refuse_misspelt_variables()
     token = _config_file.set(path)
     try:
         return Settings(**overrides)
@@ -549,6 +550,27 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(f"invalid configuration: {e} (lists and tables are written as JSON)") from e
     finally:
         _config_file.reset(token)
+
+
+# APP_* variables that are read elsewhere, not settings.
+OTHER_VARIABLES = {"APP_CONFIG", "APP_SECRETS_DIR", "APP_ADMIN_USERNAME", "APP_ADMIN_PASSWORD", "APP_PORT"}
+
+
+def _refuse_misspelt_variables() -> None:
+    """A top-level APP_* name that is no setting but close to one (APP_LOG_LEVLE) is refused with
+    the right name; pydantic-settings reads only the names it knows and ignores the rest. (Nested
+    names, APP_LLM__MODLE, are refused by the settings model itself.) Names close to nothing
+    are left alone: the host may set APP_* variables of its own."""
+    fields = list(Settings.model_fields)
+    for name in sorted(os.environ):
+        if not name.startswith("APP_") or name in OTHER_VARIABLES or "__" in name:
+            continue
+        key = name[4:].lower()
+        if key in fields:
+            continue
+        close = difflib.get_close_matches(key, fields, n=1, cutoff=0.8)
+        if close:
+            raise ConfigError(f"{name}: unknown setting; did you mean APP_{close[0].upper()}?")
 
 
 def _problem(err: Any) -> str:

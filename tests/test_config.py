@@ -62,6 +62,13 @@ def test_unknown_keys_are_refused_with_the_closest_name(monkeypatch: pytest.Monk
     monkeypatch.setenv("APP_RETRIEVAL__TOP_KK", "3")
     with pytest.raises(ConfigError, match=r"APP_RETRIEVAL__TOP_KK.*did you mean retrieval\.top_k\?"):
         load_settings(ROOT / "config.yaml")
+    monkeypatch.delenv("APP_RETRIEVAL__TOP_KK")
+    monkeypatch.setenv("APP_LOG_LEVLE", "DEBUG")  # top level: pydantic-settings never looks at it
+    with pytest.raises(ConfigError, match=r"APP_LOG_LEVLE: unknown setting; did you mean APP_LOG_LEVEL\?"):
+        load_settings(ROOT / "config.yaml")
+    monkeypatch.delenv("APP_LOG_LEVLE")
+    monkeypatch.setenv("APP_HOME", "/srv/other-software")  # the host's own, close to no setting
+    assert load_settings(ROOT / "config.yaml").llm.model
 
 
 def test_database_url_with_a_password_is_a_secret(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
