@@ -40,6 +40,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
         line.startswith("failed") and "broken.pdf" in line and "damaged" in line for line in result.stderr.splitlines()
     )
     assert "Traceback" not in result.stderr and "page/s" not in result.stderr
+    assert len([line for line in result.stderr.splitlines() if "broken.pdf" in line]) == 1  # once, not also logged
+    assert "WARNING" not in result.stderr
     return data_dir
 
 

@@ -69,7 +69,9 @@ def _log_file(settings: Settings) -> Path:
 
 def _setup_logging(settings: Settings, args: argparse.Namespace) -> None:
     server = args.command == "serve"
-    level = settings.log_level if (server or args.verbose) else "WARNING"
+    # A command's own output says what happened (each failed file once, on stderr); its warnings
+    # go to the log file, and to the console too with -v.
+    level = settings.log_level if (server or args.verbose) else "ERROR"
     setup_logging(
         level=level,
         json=settings.log_json,
