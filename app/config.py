@@ -278,7 +278,12 @@ class ServerSettings(Section):
     host: str = "0.0.0.0"
     port: int = Field(7860, ge=1, le=65535)
     concurrency: int = Field(32, ge=1, description="Requests served in parallel per event")
-    ingest_workers: int = Field(1, ge=1, description="Background ingestion threads")
+    ingest_workers: int = Field(
+        1,
+        ge=0,
+        description="Background ingestion threads; 0: this instance takes uploads and leaves their indexing to "
+        "the other instances' workers (they share the database and the file store)",
+    )
     keep_alive_s: int = Field(
         75,
         ge=1,

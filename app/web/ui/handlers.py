@@ -458,6 +458,11 @@ class Handlers:
             raise UploadRefused("uploads are not accepted here")
         return self.uploads.accept(file)
 
+    @ui_errors
+    def jobs(self, request: gr.Request) -> dict[str, Any]:
+        """API: the caller's upload progress, from whichever instance is doing the work."""
+        return self.jobs_table(self.user(request), language(request))
+
     def jobs_table(self, owner: str, lang: str, jobs: list[Any] | None = None) -> dict[str, Any]:
         rows = []
         for job in reversed(jobs if jobs is not None else self.s.ingest_queue.jobs(owner)):

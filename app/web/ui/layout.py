@@ -387,6 +387,7 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers, c: ConversationsPanel) -> None:
     ui.cancel_delete.click(lambda: (gr.update(visible=False), ""), None, [ui.confirm_box, ui.confirm_text], **private)
     # API-only endpoints for scripted clients.
     ui.api_trigger.click(h.documents, None, ui.documents, api_name="documents")
+    ui.api_trigger.click(h.jobs, None, ui.jobs, api_name="jobs")
     ui.api_trigger.click(h.delete_document, [ui.doc_select], [ui.documents], api_name="delete_document")
     ui.api_trigger.click(h.page_image, [ui.api_doc_id, ui.api_page], ui.api_image, api_name="page")
     if ui.api_key is not None and ui.key_save is not None and ui.key_clear is not None:
