@@ -79,6 +79,8 @@ def read(path: Path, event: str | None = None, actor: str | None = None, limit: 
 
 
 def _lines_newest_first(path: Path) -> Iterator[str]:
-    files = sorted(path.parent.glob(path.name + "*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    # loguru names a rotated file audit.<time>.log: the current file and those, newest first.
+    found = {*path.parent.glob(f"{path.stem}.*{path.suffix}"), *path.parent.glob(path.name + "*")}
+    files = sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
     for file in files:
         yield from reversed(file.read_text(encoding="utf-8", errors="replace").splitlines())

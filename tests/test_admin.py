@@ -4,6 +4,7 @@ configuration, recent errors with their reference, the audit log filtered."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,16 @@ def test_system_view_masks_secrets_and_lists_recent_errors(container: Container)
     assert "otel-key-never" not in shown_text and "collector:4318" in shown_text
     [error] = [e for e in console.errors("root") if e["ref"] == "ref-1234"]
     assert error["message"] == "something broke in a handler"
+
+
+def test_the_audit_viewer_reads_rotated_files_too(tmp_path: Path) -> None:
+    """loguru renames a full audit.log to audit.<time>.log; its events stay readable, newest first."""
+    from app import audit as audit_log
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "audit.2026-11-01_09-00-00_000000.log").write_text('{"event": "login", "actor": "old"}\n')
+    os.utime(logs / "audit.2026-11-01_09-00-00_000000.log", (1_700_000_000, 1_700_000_000))
+    (logs / "audit.log").write_text('{"event": "login", "actor": "new"}\n')
+    (logs / "app.log").write_text('{"event": "login", "actor": "not-audit"}\n')
+    assert [e["actor"] for e in audit_log.read(logs / "audit.log")] == ["new", "old"]

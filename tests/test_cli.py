@@ -158,9 +158,12 @@ def test_same_file_names_in_different_folders_are_both_kept(workspace: Path, tmp
     assert "a/notes.pdf" in names and "b/notes.pdf" in names
 
 
-def test_documents_list_and_delete_and_user_removal(workspace: Path) -> None:
+def test_documents_list_and_delete_and_user_removal(workspace: Path, tmp_path: Path) -> None:
     assert run_app(workspace, "users", "add", "erin", stdin="erins-long-password\n").returncode == 0
     assert run_app(workspace, "users", "add", "frank", stdin="franks-long-password\n").returncode == 0
+    # frank has a document of his own under a name erin also uses
+    own = pdf_factory.text_pdf(tmp_path / "frank", ["Frank's own notes on the blue pump."], name="jbtxdoc.pdf")
+    assert app(workspace, "ingest", str(own), "--user", "frank").returncode == 0
     assert (
         app(workspace, "ingest", str(DATA / "natbib.pdf"), str(DATA / "jbtxdoc.pdf"), "--user", "erin").returncode == 0
     )
@@ -178,9 +181,8 @@ def test_documents_list_and_delete_and_user_removal(workspace: Path) -> None:
     moved = app(workspace, "users", "remove", "erin", "--transfer-to", "frank")
     assert moved.returncode == 0, moved.stderr
     assert "1 documents" in moved.stdout
-    assert [
-        line.split("\t")[-1] for line in app(workspace, "documents", "list", "--user", "frank").stdout.splitlines()
-    ] == ["jbtxdoc.pdf"]
+    franks = app(workspace, "documents", "list", "--user", "frank").stdout.splitlines()
+    assert sorted(line.split("\t")[-1] for line in franks) == ["jbtxdoc (from erin).pdf", "jbtxdoc.pdf"]
     # removal without transfer purges; a new account with the same name starts empty
     assert app(workspace, "users", "remove", "frank").returncode == 0
     assert run_app(workspace, "users", "add", "frank", stdin="franks-new-password\n").returncode == 0

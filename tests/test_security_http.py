@@ -373,13 +373,13 @@ def test_simultaneous_uploads_share_the_pending_space(server: RunningServer) -> 
     """Four 45 MB uploads sent at once against 100 MB of pending space: each request counts the
     others still arriving, so at most two get through (all four did when only finished uploads were
     counted)."""
-    add_user(server.data_dir, "carol", "carols-long-password")
-    carol = signed_in(server, "carol", "carols-long-password")
+    add_user(server.data_dir, "uploader", "uploaders-long-password")  # pending space of its own
+    uploader = signed_in(server, "uploader", "uploaders-long-password")
     part = os.urandom(45 * 1024 * 1024)
 
     def upload(i: int) -> int:
         body = [("files", (f"par{i}.pdf", part[i + 20 :] + part[: i + 20]))]
-        return carol.post("/gradio_api/upload", files=body, timeout=120).status_code
+        return uploader.post("/gradio_api/upload", files=body, timeout=120).status_code
 
     with ThreadPoolExecutor(4) as pool:
         codes = sorted(pool.map(upload, range(4)))

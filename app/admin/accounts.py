@@ -55,10 +55,13 @@ class AccountService:
         deleted = transferred = 0
         if documents:
             ingestion = self._ingestion()
+            theirs = {d.name: d.sha256 for d in self._registry.list(transfer_to)} if transfer_to else {}
             for doc in documents:
                 if transfer_to is not None and doc.status == "ready":
+                    name = _transferred_name(doc.name, doc.sha256, username, theirs)
+                    theirs[name] = doc.sha256
                     with self._files.local_copy(username, doc.sha256) as local:
-                        result = ingestion.ingest_file(transfer_to, local, name=doc.name)
+                        result = ingestion.ingest_file(transfer_to, local, name=name)
                     if result.outcome == "failed":
                         raise AuthError(f"could not transfer {doc.name}: {result.message}")
                     transferred += 1
@@ -82,3 +85,16 @@ class AccountService:
             transfer_to or "-",
         )
         return Removal(username, deleted - transferred, transferred, conversations)
+
+
+def _transferred_name(name: str, sha256: str, from_user: str, theirs: dict[str, str]) -> str:
+    """The name a transferred document gets: its own, unless the recipient has another document of
+    that name (a new upload of a known name replaces it: the recipient's would be lost)."""
+    if theirs.get(name, sha256) == sha256:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    stem, ext = (stem, f".{ext}") if dot else (name, "")
+    candidate, n = f"{stem} (from {from_user}){ext}", 2
+    while theirs.get(candidate, sha256) != sha256:
+        candidate, n = f"{stem} (from {from_user}, {n}){ext}", n + 1
+    return candidate

@@ -207,12 +207,15 @@ class IngestionQueue:
     def _renew_lease(self, job_id: int, stop: threading.Event) -> None:
         interval = self._lease.total_seconds() / 3
         while not stop.wait(interval):
-            with self._db.session() as s:
-                s.execute(
-                    update(IngestJob)
-                    .where(IngestJob.id == job_id, IngestJob.lease_owner == self.instance)
-                    .values(lease_until=utcnow() + self._lease)
-                )
+            try:
+                with self._db.session() as s:
+                    s.execute(
+                        update(IngestJob)
+                        .where(IngestJob.id == job_id, IngestJob.lease_owner == self.instance)
+                        .values(lease_until=utcnow() + self._lease)
+                    )
+            except Exception:  # the database away for a moment: keep renewing (the thread used to end)
+                logger.warning("could not renew the ingestion job's lease job={}", job_id)
 
     def _update(self, job_id: int, **values: object) -> None:
         with self._db.session() as s:
