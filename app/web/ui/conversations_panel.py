@@ -134,7 +134,7 @@ class ConversationsPanel:
 
     @ui_errors
     def rate(self, session: Session, evt: gr.LikeData, request: gr.Request) -> tuple[Any, Session]:
-        """A thumb on an answer: stored at once; a thumbs-down opens the comment box."""
+        """A thumb on an answer: stored at once; either thumb opens the (optional) comment box."""
         owner = self.h.user(request)
         session = bind_session(session, owner)
         conversation_id = session.get("conversation_id")
@@ -143,8 +143,8 @@ class ConversationsPanel:
             raise gr.Error(msg("feedback.not_stored", language(request)))
         rating = _rating(evt.liked)
         self.s.feedback.rate(owner, conversation_id, index, rating)
-        down = rating == -1
-        return gr.update(visible=down), {**session, "feedback_index": index if down else None}
+        rated = rating is not None  # a thumb taken back closes the box
+        return gr.update(visible=rated), {**session, "feedback_index": index if rated else None}
 
     @ui_errors
     def comment(self, text: str, session: Session, request: gr.Request) -> tuple[Any, str, Session]:
