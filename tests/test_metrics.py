@@ -82,6 +82,15 @@ def test_question_metrics_move_with_each_outcome(workspace: Container, llm: Fake
     assert value("pdfqa_questions_total", outcome="quota") == before["quota"] + 1
 
 
+def test_an_abstained_question_is_counted_as_such(workspace: Container, llm: FakeOpenAIServer) -> None:
+    abstained = value("pdfqa_questions_total", outcome="abstained")
+    chats = llm.counts["chat"]
+    answer = ask(workspace, "What is the capital city of Mongolia?")
+    assert answer.mode == "abstained"
+    assert value("pdfqa_questions_total", outcome="abstained") == abstained + 1
+    assert llm.counts["chat"] == chats  # no LLM call for it
+
+
 def test_ingestion_embeds_and_upserts_are_counted(tmp_path: Path, local_embedder: EmbeddingModel) -> None:
     c = container_for(make_settings(tmp_path / "data"), local_embedder)
     try:

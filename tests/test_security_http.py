@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import stat
 import time
@@ -425,6 +426,21 @@ def test_admin_variables_ignored_after_the_first_start_are_reported(tmp_path: Pa
         log = again.log()
     assert "APP_ADMIN_USERNAME / APP_ADMIN_PASSWORD are ignored" in log
     assert ADMIN[1] not in log
+
+
+def _scraped(server: RunningServer, result: str) -> float:
+    text = httpx.get(f"{server.url}/metrics").text
+    found = re.search(rf'^pdfqa_logins_total{{result="{result}"}} ([0-9.e+]+)$', text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_login_failures_and_throttling_move_the_login_metric(server: RunningServer) -> None:
+    failed, throttled = _scraped(server, "failed"), _scraped(server, "throttled")
+    for i in range(5):
+        _login(server, f"wrong-{i}", user="metrics-probe")
+    assert _scraped(server, "failed") == failed + 5
+    _login(server, "wrong-again", user="metrics-probe")  # the sixth try in a row: refused unchecked
+    assert _scraped(server, "throttled") == throttled + 1
 
 
 def test_metrics_only_for_allowed_networks_or_the_token(server: RunningServer, proxied: RunningServer) -> None:
