@@ -87,7 +87,7 @@ class Container:
     def usage_report(self) -> UsageReport:
         from app.usage.report import UsageReport
 
-        return UsageReport(self.usage, self.quotas, self.users)
+        return UsageReport(self.usage, self.quotas, self.users, kept=self.registry.kept_totals)
 
     @cached_property
     def quotas(self) -> QuotaService:

@@ -115,6 +115,7 @@ def test_refusal_message_usage_tab_and_admin_limits(
     status = page.locator("#usage-status")
     expect(status).to_contain_text("questions per day: 2 / 2 — 0 left")
     expect(status).to_contain_text("(Asia/Tokyo)")
+    expect(status).to_contain_text(re.compile(r"documents: [1-9]\d* \(unlimited\)"))  # what is kept now
     for plot in ("#usage-questions", "#usage-tokens", "#usage-cost"):
         expect(page.locator(plot).locator("canvas, svg").first).to_be_visible()
     users = page.locator("#usage-users")

@@ -59,3 +59,7 @@ def test_quota_commands_and_a_refused_ask(tmp_path: Path, llm: FakeOpenAIServer)
     assert shown.returncode == 0
     line = next(x for x in shown.stdout.splitlines() if "questions_per_day" in x)
     assert "used 2" in line and "resets" in line
+    documents = next(x for x in shown.stdout.splitlines() if x.strip().startswith("documents"))
+    assert "used 1" in documents  # natbib.pdf, kept (this limit never resets)
+    storage = next(x for x in shown.stdout.splitlines() if x.strip().startswith("storage_mb"))
+    assert "used 0.28" in storage  # 292,843 bytes

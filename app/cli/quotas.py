@@ -41,6 +41,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         overrides = quotas.overrides(args.name)
         limits = quotas.limits(args.name)
         used = {s.key: s for s in quotas.status(args.name)}
+        kept = container.usage_report.kept(args.name)
         print(f"quotas of {args.name} (days reset at midnight {quotas.timezone})")
         for key in LIMIT_KEYS:
             limit = limits[key]
@@ -52,6 +53,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                 line += f"  used {status.used:g}"
                 if status.resets_at is not None:
                     line += f", resets {status.resets_at:%Y-%m-%d %H:%M} UTC"
+            elif key in kept:  # documents and storage: what is kept now (these never reset)
+                line += f"  used {kept[key]:g}"
             print(line)
     finally:
         container.close()

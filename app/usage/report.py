@@ -3,6 +3,7 @@ against each limit, and for admins every user's totals and a CSV export."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -32,10 +33,23 @@ class UserTotals:
 
 
 class UsageReport:
-    def __init__(self, recorder: UsageRecorder, quotas: QuotaService, users: UserService) -> None:
+    def __init__(
+        self,
+        recorder: UsageRecorder,
+        quotas: QuotaService,
+        users: UserService,
+        kept: Callable[[str], tuple[int, int]] = lambda owner: (0, 0),
+    ) -> None:
+        """`kept`: the (documents, bytes) a user keeps, as the documents and storage_mb limits count them."""
         self._recorder = recorder
         self._quotas = quotas
         self._users = users
+        self._kept = kept
+
+    def kept(self, owner: str) -> dict[str, float]:
+        """What the never-resetting limits count now: {"documents": n, "storage_mb": MB}."""
+        documents, size = self._kept(owner)
+        return {"documents": documents, "storage_mb": round(size / (1024 * 1024), 2)}
 
     @property
     def timezone(self) -> str:

@@ -122,10 +122,15 @@ class UsageTab:
                 )
             lines.append(f"- {label}: {used} / {s.limit:g} — {msg('usage.left', lang, left=f'{left:g}')}{resets}")
         limits = self._report.limits(owner)
+        kept = self._report.kept(owner)
         for key in ("storage_mb", "documents"):
-            value = limits.get(key)
-            shown = msg("unlimited", lang) if value is None else f"{value:g}"
-            lines.append(f"- {msg(f'quota.{key}', lang)}: {shown}")
+            value, now = limits.get(key), kept[key]
+            label = msg(f"quota.{key}", lang)
+            if value is None:
+                lines.append(f"- {label}: {now:g} ({msg('unlimited', lang)})")
+            else:
+                remaining = max(0.0, float(value) - now)
+                lines.append(f"- {label}: {now:g} / {value:g} — {msg('usage.left', lang, left=f'{remaining:g}')}")
         return "\n".join(lines)
 
     def _users_table(self) -> list[list[Any]]:
