@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from loguru import logger
 from sqlalchemy import update
 
 from app.container import Container
@@ -40,6 +41,21 @@ def test_a_double_upload_on_two_instances_yields_one_document(container: Contain
     jobs = a.jobs("alice")
     assert sorted(j.message for j in jobs) == ["ingested", "unchanged"] and all(j.stage == "done" for j in jobs)
     assert container.vector_store.count("alice") == docs[0].chunks
+
+
+def test_the_workers_log_lines_carry_the_uploads_request_id(container: Container) -> None:
+    """The upload's request id travels with its job, so one id follows a file from the upload
+    request to the worker's "ingest done" line, on whichever instance ran it."""
+    lines: list[tuple[str, str]] = []
+    sink = logger.add(lambda m: lines.append((m.record["message"], m.record["extra"].get("request_id", ""))))
+    try:
+        other = queue(container)  # another "instance" runs the job
+        queue(container).submit("alice", DATA / "natbib.pdf", "natbib.pdf", request_id="upload-req-42")
+        assert other.run_one()
+    finally:
+        logger.remove(sink)
+    done = [rid for message, rid in lines if message.startswith("ingest done")]
+    assert done == ["upload-req-42"], lines[-5:]
 
 
 def test_one_users_jobs_run_one_at_a_time_across_instances(container: Container, tmp_path: Path) -> None:

@@ -79,12 +79,21 @@ class IngestionQueue:
 
     # ---- the web side -------------------------------------------------------------------------
 
-    def submit(self, owner: str, path: Path, name: str) -> FileJob:
-        """Put the upload into the shared file store and queue it; returns at once."""
+    def submit(self, owner: str, path: Path, name: str, request_id: str | None = None) -> FileJob:
+        """Put the upload into the shared file store and queue it; returns at once. `request_id`
+        (the upload's) is bound to every log line of the job, on whichever instance runs it."""
         sha = sha256_of(path)
         self._files.put(owner, sha, path)
         with self._db.session() as s:
-            row = IngestJob(owner=owner, name=name[:255], sha256=sha, status="queued", stage="queued", message="")
+            row = IngestJob(
+                owner=owner,
+                name=name[:255],
+                sha256=sha,
+                status="queued",
+                stage="queued",
+                message="",
+                request_id=(request_id or None) and request_id[:64],
+            )
             s.add(row)
             s.flush()
             job = _view(row)
@@ -170,6 +179,10 @@ class IngestionQueue:
         return True
 
     def _process(self, job: IngestJob) -> None:
+        with logger.contextualize(request_id=job.request_id or "-", user=job.owner):
+            self._process_job(job)
+
+    def _process_job(self, job: IngestJob) -> None:
         log = logger.bind(user=job.owner, file=job.name, job=job.id)
         if job.attempts > 1:
             # Its worker died: whatever it left half-indexed for this file is removed first.

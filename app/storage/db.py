@@ -40,7 +40,7 @@ _MIGRATION_LOCK = 7_301_946_011  # any constant; the advisory lock held while mi
 # The newest migration in app/storage/migrations (tests/test_migrations.py checks it against
 # Alembic's own head). A database already there opens without importing Alembic, which costs every
 # command about 0.15 s before it does anything.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 
 def utcnow() -> datetime:
@@ -105,6 +105,7 @@ class IngestJob(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the upload's, for the logs
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 

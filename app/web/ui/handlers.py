@@ -446,7 +446,7 @@ class Handlers:
             if path.suffix.lower() != ".pdf":
                 gr.Warning(msg("not_pdf", lang, name=literal(path.name)))
                 continue
-            self.s.ingest_queue.submit(owner, path, path.name)
+            self.s.ingest_queue.submit(owner, path, path.name, request_id=_request_id(request))
             audit("document.uploaded", owner, target=owner, name=path.name, client=_client(request))
             if self.uploads is not None:
                 self.uploads.release(owner, path)
