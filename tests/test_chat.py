@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app.container import Container
-from app.errors import QuotaExceeded
+from app.errors import LLMError, QuotaExceeded
 from app.models.embeddings import EmbeddingModel
 from app.storage.db import UsageRecord
 from tests.conftest import DATA, container_for, make_settings
@@ -260,3 +260,21 @@ def test_document_storage_and_page_limits(tmp_path: Path, local_embedder: Embedd
         assert c.ingestion.ingest_file("alice", DATA / "jbtxdoc.pdf").outcome == "ingested"
     finally:
         c.close()
+
+
+def test_a_retry_replaces_the_answer_only_once_the_new_one_exists(workspace: Container, llm: FakeOpenAIServer) -> None:
+    """A retry that fails keeps the old answer; one that succeeds replaces it (one turn, not two),
+    and is answered without the old turn in its history (no condensing call)."""
+    llm.reply_fn = lambda messages: "First answer [1]."
+    _, conversation = workspace.chat.ask("alice", QUESTION)
+    llm.fail_next(1, 500, "chat")
+    with pytest.raises(LLMError):
+        workspace.chat.ask("alice", QUESTION, conversation_id=conversation, retry=True, use_cache=False)
+    kept = [m.content for m in workspace.conversations.messages("alice", conversation)]
+    assert kept == [QUESTION, "First answer [1]."]
+    llm.reply_fn = lambda messages: "Second answer [1]."
+    chats = llm.counts["chat"]
+    workspace.chat.ask("alice", QUESTION, conversation_id=conversation, retry=True, use_cache=False)
+    assert llm.counts["chat"] == chats + 1  # the answer only: no history, so no condensing call
+    now = [m.content for m in workspace.conversations.messages("alice", conversation)]
+    assert now == [QUESTION, "Second answer [1]."]

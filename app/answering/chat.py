@@ -76,8 +76,11 @@ class ChatService:
         api_key: str | None = None,
         use_cache: bool = True,
         stopped_note: str = STOPPED_NOTE,
+        retry: bool = False,
     ) -> Generator[ChatEvent, None, None]:
-        """Answer `question` for `owner`, continuing `conversation_id` when given.
+        """Answer `question` for `owner`, continuing `conversation_id` when given. `retry`: the
+        conversation's last turn asked this question; it is answered again without that turn, and
+        the new answer replaces it (a retry that fails leaves the old one in place).
 
         Raises QuotaExceeded before any LLM call when an allowance would be overdrawn. Every
         question ends with one summary log line and its metrics, whichever door it came through.
@@ -96,7 +99,7 @@ class ChatService:
         answer: Answer | None = None
         outcome = "failed"
         try:
-            inner = self._stream(owner, question, conversation_id, doc_ids, api_key, use_cache, stopped_note)
+            inner = self._stream(owner, question, conversation_id, doc_ids, api_key, use_cache, stopped_note, retry)
             with closing(inner) as events:
                 for event in events:
                     if event.answer is not None:
@@ -147,14 +150,18 @@ class ChatService:
         api_key: str | None,
         use_cache: bool = True,
         stopped_note: str = STOPPED_NOTE,
+        retry: bool = False,
     ) -> Generator[ChatEvent, None, None]:
         history = self._conversations.history(owner, conversation_id) if conversation_id else []
+        replace = retry and len(history) >= 2 and history[-2].role == "user" and history[-2].content == question
+        if replace:
+            history = history[:-2]  # answered again as if the old answer had never been given
         cache_key = None
         if self._cache is not None and not history and use_cache:  # a follow-up depends on its conversation
             cache_key = self._cache.key(owner, question, doc_ids)
             hit = self._cache.get(owner, cache_key)
             if hit is not None:
-                yield from self._cached(owner, question, conversation_id, Answer.model_validate(hit))
+                yield from self._cached(owner, question, conversation_id, Answer.model_validate(hit), replace)
                 return
         reservation = self._reserve(owner, question, history)
         # The conversation exists from the first token on, so a stopped answer has a place to stay.
@@ -178,7 +185,7 @@ class ChatService:
                         yield ChatEvent(delta=event.delta, conversation_id=conversation_id)
         except GeneratorExit:
             cut = True
-            self._keep_stopped(owner, question, conversation_id, partial, stopped_note, created)
+            self._keep_stopped(owner, question, conversation_id, partial, stopped_note, created, replace)
             raise
         except BaseException:
             if created:  # nothing was answered: no empty conversation is left behind
@@ -190,10 +197,17 @@ class ChatService:
             raise RuntimeError("answer stream ended without an answer")
         if cache_key is not None and self._cache is not None and answer.mode in CACHED_MODES:
             self._cache.put(owner, cache_key, answer.model_dump())
-        yield self._persist(owner, question, conversation_id, answer)
+        yield self._persist(owner, question, conversation_id, answer, replace)
 
     def _keep_stopped(
-        self, owner: str, question: str, conversation_id: str, partial: str, note: str, created: bool
+        self,
+        owner: str,
+        question: str,
+        conversation_id: str,
+        partial: str,
+        note: str,
+        created: bool,
+        replace: bool = False,
     ) -> None:
         """A stopped answer stays in its conversation as far as it got, marked as stopped; stopped
         before its first word, a new conversation is dropped (its reader never saw it)."""
@@ -201,7 +215,9 @@ class ChatService:
             if created:
                 self._conversations.delete(owner, conversation_id)
             return
-        self._conversations.append(owner, conversation_id, question, f"{partial.rstrip()} {note}", [])
+        self._conversations.append(
+            owner, conversation_id, question, f"{partial.rstrip()} {note}", [], replace_last=replace
+        )
         logger.bind(user=owner).info("answer stopped by the reader chars={}", len(partial))
 
     def ask(self, owner: str, question: str, **kwargs: object) -> tuple[Answer, str]:
@@ -211,7 +227,9 @@ class ChatService:
                 return event.answer, event.conversation_id
         raise RuntimeError("answer stream ended without an answer")
 
-    def _cached(self, owner: str, question: str, conversation_id: str | None, answer: Answer) -> Iterator[ChatEvent]:
+    def _cached(
+        self, owner: str, question: str, conversation_id: str | None, answer: Answer, replace: bool = False
+    ) -> Iterator[ChatEvent]:
         """A cached answer counts as a question but costs no tokens."""
         self._quotas.settle(self._quotas.reserve(owner, questions=1))
         answer = answer.model_copy(
@@ -219,7 +237,7 @@ class ChatService:
         )
         logger.bind(user=owner).info("answer from cache mode={} citations={}", answer.mode, len(answer.citations))
         yield ChatEvent(delta=answer.answer)
-        yield self._persist(owner, question, conversation_id, answer)
+        yield self._persist(owner, question, conversation_id, answer, replace)
 
     def _reserve(self, owner: str, question: str, history: Sequence[object]) -> Reservation:
         model = self._answers.model
@@ -242,11 +260,13 @@ class ChatService:
         cost = self._pricing.cost_micro(model, spent) if model is not None else 0
         self._quotas.settle(reservation, questions=1 if counted else 0, tokens=spent.total, cost_micro=cost)
 
-    def _persist(self, owner: str, question: str, conversation_id: str | None, answer: Answer) -> ChatEvent:
+    def _persist(
+        self, owner: str, question: str, conversation_id: str | None, answer: Answer, replace: bool = False
+    ) -> ChatEvent:
         citations = [c.model_dump() for c in answer.citations]
         if conversation_id is None:
             conversation_id = self._conversations.create(owner, question).id
-        self._conversations.append(owner, conversation_id, question, answer.answer, citations)
+        self._conversations.append(owner, conversation_id, question, answer.answer, citations, replace_last=replace)
         return ChatEvent(answer=answer, conversation_id=conversation_id)
 
 

@@ -81,9 +81,21 @@ class ConversationService:
             for m in self.messages(owner, conversation_id)
         ]
 
-    def append(self, owner: str, conversation_id: str, question: str, answer: str, citations: CitationList) -> None:
+    def append(
+        self,
+        owner: str,
+        conversation_id: str,
+        question: str,
+        answer: str,
+        citations: CitationList,
+        replace_last: bool = False,
+    ) -> None:
+        """Add a turn; `replace_last`: in the same transaction, first remove the last turn when it
+        asked `question` (a retry: the old answer goes only once the new one exists)."""
         with self._db.session() as s:
             row = self._get(s, owner, conversation_id)
+            if replace_last:
+                self._drop_last(s, conversation_id, question)
             s.add(Message(conversation_id=row.id, role="user", content=question))
             s.add(Message(conversation_id=row.id, role="assistant", content=answer, citations=citations))
             row.updated_at = utcnow()
@@ -92,13 +104,18 @@ class ConversationService:
         """Remove the last turn when it asked `question` (to ask it again); False when it did not."""
         with self._db.session() as s:
             self._get(s, owner, conversation_id)
-            newest = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id.desc())
-            rows = list(s.scalars(newest.limit(2)))
-            if len(rows) < 2 or rows[1].role != "user" or rows[1].content != question:
-                return False
-            for row in rows:
-                s.delete(row)
-            return True
+            return self._drop_last(s, conversation_id, question)
+
+    @staticmethod
+    def _drop_last(s: Any, conversation_id: str, question: str) -> bool:
+        newest = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id.desc())
+        rows = list(s.scalars(newest.limit(2)))
+        if len(rows) < 2 or rows[1].role != "user" or rows[1].content != question:
+            return False
+        for row in rows:
+            s.delete(row)
+        s.flush()  # gone before the new turn is added
+        return True
 
     @staticmethod
     def _get(s: Any, owner: str, conversation_id: str) -> Conversation:

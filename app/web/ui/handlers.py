@@ -289,11 +289,10 @@ class Handlers:
         if last is None:
             return
         question = message_text(chat[last])
-        if session.get("conversation_id"):
-            self.s.conversations.drop_last_turn(owner, session["conversation_id"], question)
         answers = {i: c for i, c in (session.get("answers") or {}).items() if i < last}
         session = {**session, "answers": answers}
-        yield from self._answer(question, chat[:last], session, scope, request, use_cache=False)
+        # The stored turn is replaced only once the new answer exists (a failed retry keeps it).
+        yield from self._answer(question, chat[:last], session, scope, request, use_cache=False, retry=True)
 
     def _answer(
         self,
@@ -303,6 +302,7 @@ class Handlers:
         scope: list[str] | None,
         request: gr.Request,
         use_cache: bool = True,
+        retry: bool = False,
     ) -> Iterator[tuple[list[dict[str, Any]], Session, Any, str, Any, Any]]:
         owner = self.user(request)
         session = bind_session(session, owner)
@@ -332,6 +332,7 @@ class Handlers:
             api_key=api_key,
             use_cache=use_cache,
             stopped_note=msg("stopped", lang),
+            retry=retry,
         )
         try:
             for event in events:
