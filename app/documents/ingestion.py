@@ -12,8 +12,7 @@ import hashlib
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -23,6 +22,7 @@ from pydantic import BaseModel
 from app import metrics, telemetry
 from app.config import DocumentSettings
 from app.documents.indexing import DocumentIndexer, DocumentRef, Progress, ProgressFn
+from app.documents.lease import renewing
 from app.documents.names import display_name
 from app.documents.pdf_reader import ReadLimits, check_file
 from app.documents.registry import DocumentInfo, DocumentRegistry
@@ -179,7 +179,7 @@ class IngestionService:
             self._registry.update(doc.id, pages=count)
 
         try:
-            with self._renewing_lease(doc.id):
+            with renewing(self._lease_s / 3, lambda: self._registry.touch(doc.id), f"document {doc.id}"):
                 pages, chunks = self.indexer.index(DocumentRef(doc.id, doc.owner, doc.name), path, report, on_pages)
         except BaseException as e:
             # Leave nothing behind that a later search could see or that would block a retry.
@@ -192,25 +192,6 @@ class IngestionService:
         self._registry.update(doc.id, status="ready", chunks=chunks, error=None)
         report(Progress(doc.name, "done", done=pages, total=pages))
         return pages, chunks
-
-    @contextmanager
-    def _renewing_lease(self, doc_id: str) -> Iterator[None]:
-        """Renew the document's lease while it is indexed (a thread: a page can take long)."""
-        done = threading.Event()
-
-        def renew() -> None:
-            while not done.wait(self._lease_s / 3):
-                try:
-                    self._registry.touch(doc_id)
-                except Exception:  # the database away for a moment: the next renewal may succeed
-                    logger.warning("could not renew the ingestion lease doc={}", doc_id)
-
-        heartbeat = threading.Thread(target=renew, name="ingest-lease", daemon=True)
-        heartbeat.start()
-        try:
-            yield
-        finally:
-            done.set()
 
     def build_vectors(self, doc: DocumentInfo, path: Path) -> int:
         """Read, chunk, embed and store one already-registered document into this service's store,

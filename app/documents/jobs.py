@@ -23,6 +23,7 @@ from sqlalchemy import and_, exists, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from app.documents.ingestion import IngestionService, Progress, sha256_of
+from app.documents.lease import renewing
 from app.documents.registry import DocumentRegistry
 from app.storage.db import Database, IngestJob, utcnow
 from app.storage.files import FileStore
@@ -188,47 +189,39 @@ class IngestionQueue:
             # Its worker died: whatever it left half-indexed for this file is removed first.
             self._discard_half_indexed(job)
             log.warning("ingestion job taken over attempts={}", job.attempts)
-        renew = threading.Event()
-        heartbeat = threading.Thread(target=self._renew_lease, args=(job.id, renew), daemon=True)
-        heartbeat.start()
 
         def update_progress(p: Progress) -> None:
             self._update(job.id, stage=p.stage, done=p.done, total=p.total or 0, message=p.message or "")
 
-        try:
-            if not self._files.exists(job.owner, job.sha256):
-                self._finish(job.id, "failed", "the uploaded file is gone; please upload it again")
-                return
-            with self._files.local_copy(job.owner, job.sha256) as local:
-                result = self._ingestion.ingest_file(job.owner, local, name=job.name, progress=update_progress)
-            if result.outcome == "failed":
-                self._finish(job.id, "failed", result.message or "failed")
-                if not self._registry.sha_in_use(job.owner, job.sha256):
-                    self._files.delete(job.owner, job.sha256)  # nothing refers to the refused upload
-            else:
-                self._finish(job.id, "done", result.outcome)
-        except Exception:  # the worker must survive anything a single file does
-            log.exception("ingestion job crashed")
-            self._finish(job.id, "failed", "internal error")
-        finally:
-            renew.set()
+        every_s = self._lease.total_seconds() / 3
+        with renewing(every_s, lambda: self._renew_lease(job.id), f"job {job.id}"):
+            try:
+                if not self._files.exists(job.owner, job.sha256):
+                    self._finish(job.id, "failed", "the uploaded file is gone; please upload it again")
+                    return
+                with self._files.local_copy(job.owner, job.sha256) as local:
+                    result = self._ingestion.ingest_file(job.owner, local, name=job.name, progress=update_progress)
+                if result.outcome == "failed":
+                    self._finish(job.id, "failed", result.message or "failed")
+                    if not self._registry.sha_in_use(job.owner, job.sha256):
+                        self._files.delete(job.owner, job.sha256)  # nothing refers to the refused upload
+                else:
+                    self._finish(job.id, "done", result.outcome)
+            except Exception:  # the worker must survive anything a single file does
+                log.exception("ingestion job crashed")
+                self._finish(job.id, "failed", "internal error")
 
     def _discard_half_indexed(self, job: IngestJob) -> None:
         for doc in self._registry.find(job.owner, sha256=job.sha256, statuses=IN_FLIGHT):
             self._ingestion.delete(job.owner, doc.id, missing_ok=True, keep_file=True)
 
-    def _renew_lease(self, job_id: int, stop: threading.Event) -> None:
-        interval = self._lease.total_seconds() / 3
-        while not stop.wait(interval):
-            try:
-                with self._db.session() as s:
-                    s.execute(
-                        update(IngestJob)
-                        .where(IngestJob.id == job_id, IngestJob.lease_owner == self.instance)
-                        .values(lease_until=utcnow() + self._lease)
-                    )
-            except Exception:  # the database away for a moment: keep renewing (the thread used to end)
-                logger.warning("could not renew the ingestion job's lease job={}", job_id)
+    def _renew_lease(self, job_id: int) -> None:
+        with self._db.session() as s:
+            s.execute(
+                update(IngestJob)
+                .where(IngestJob.id == job_id, IngestJob.lease_owner == self.instance)
+                .values(lease_until=utcnow() + self._lease)
+            )
 
     def _update(self, job_id: int, **values: object) -> None:
         with self._db.session() as s:

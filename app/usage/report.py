@@ -78,14 +78,12 @@ class UsageReport:
             if metric == "questions" and day in questions:
                 questions[day] += used
         tokens = dict.fromkeys(days, 0)
-        cost: dict[str, float | None] = dict.fromkeys(days, 0.0)
-        seen: set[str] = set()
+        costs: dict[str, list[float | None]] = {d: [] for d in days}
         for r in self._recorder.daily(owner, n):
             if r.day in tokens:
                 tokens[r.day] += r.prompt_tokens + r.completion_tokens
-                cost[r.day] = _add_cost(cost[r.day], r.cost, first=r.day not in seen)
-                seen.add(r.day)
-        return [DayTotals(d, questions[d], tokens[d], _rounded(cost[d])) for d in days]
+                costs[r.day].append(r.cost)
+        return [DayTotals(d, questions[d], tokens[d], _total_cost(costs[d])) for d in days]
 
     def status(self, owner: str) -> list[QuotaStatus]:
         return self._quotas.status(owner)
@@ -107,18 +105,17 @@ class UsageReport:
                 if day == today:
                     questions_today[owner] = used
         tokens: dict[str, int] = {}
-        cost: dict[str, float | None] = {}
+        costs: dict[str, list[float | None]] = {}
         for r in self._recorder.daily(None, n):
             names.add(r.owner)
-            first = r.owner not in cost
             tokens[r.owner] = tokens.get(r.owner, 0) + r.prompt_tokens + r.completion_tokens
-            cost[r.owner] = _add_cost(cost.get(r.owner, 0.0), r.cost, first=first)
+            costs.setdefault(r.owner, []).append(r.cost)
         return [
             UserTotals(
                 user=name,
                 questions=questions.get(name, 0),
                 tokens=tokens.get(name, 0),
-                cost=_rounded(cost.get(name, 0.0)),
+                cost=_total_cost(costs.get(name, [])),
                 questions_today=questions_today.get(name, 0),
                 limits=self._quotas.limits(name),
             )
@@ -135,12 +132,10 @@ class UsageReport:
         return self._recorder.csv(None, n)
 
 
-def _add_cost(total: float | None, cost: float | None, first: bool) -> float | None:
-    """Sum the priced costs; a total made only of unpriced usage stays None ("no cost"), never 0."""
-    if cost is None:
-        return None if first else total
-    return cost if total is None else total + cost
-
-
-def _rounded(cost: float | None) -> float | None:
-    return None if cost is None else round(cost, 6)
+def _total_cost(costs: list[float | None]) -> float | None:
+    """The sum of the priced costs (None: a model not in the price table); usage made only of
+    unpriced models has no cost (None), never 0."""
+    priced = [c for c in costs if c is not None]
+    if costs and not priced:
+        return None
+    return round(sum(priced), 6)
