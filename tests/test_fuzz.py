@@ -10,6 +10,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from app.answering import sparse
 from app.config import load_settings
@@ -47,14 +48,19 @@ def test_sentences_cover_the_text_in_order(text: str) -> None:
 
 
 IMAGE = re.compile(r"(?<!\\)!\[[^\]]*\]\(")
+COMMONMARK = MarkdownIt("commonmark", {"html": True})
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(TEXT, MIXED))
 def test_escaped_text_never_renders_an_image_or_a_tag(text: str) -> None:
-    for shown in (literal(text), model_output(text)):
-        assert not IMAGE.search(shown)
-        assert "<" not in shown and ">" not in shown
+    shown = literal(text)
+    assert not IMAGE.search(shown)
+    assert "<" not in shown and ">" not in shown
+    # An answer keeps its Markdown (block quotes, code) but parses to no image, link or HTML.
+    tokens = COMMONMARK.parse(model_output(text))
+    kinds = {t.type for t in tokens} | {c.type for t in tokens for c in t.children or []}
+    assert not kinds & {"image", "link_open", "html_block", "html_inline"}
 
 
 VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20))

