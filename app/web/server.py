@@ -28,8 +28,18 @@ from app.config import Settings
 from app.container import Container
 from app.web import metrics
 from app.web.auth_routes import COOKIE_ID, COOKIE_NAME, auth_router
-from app.web.edge import EdgeMiddleware, EdgePolicy, SessionBindings, origin_of
+from app.web.edge import (
+    EdgeMiddleware,
+    EdgePolicy,
+    KnownFunctions,
+    SessionBindings,
+    UserResolver,
+    cookie_sessions,
+    origin_of,
+)
 from app.web.health import health_router
+from app.web.hf_session import HfSessionUsers
+from app.web.identity import hf_allowed
 from app.web.services import WebServices
 from app.web.tracing import RequestContextMiddleware
 from app.web.ui.handlers import Handlers
@@ -111,6 +121,16 @@ def create_app(container: Container) -> FastAPI:
     gradio_app = _mounted_gradio_app(app)
     gradio_app.cookie_id = COOKIE_ID
     gradio_app.tokens = GradioTokens(container.sessions)
+    resolve_user: UserResolver = cookie_sessions(container.sessions.resolve, COOKIE_NAME)
+    if hf_oauth:
+        # The same rules as password mode: the edge and Gradio's login check both know the signed-in
+        # (and allowed) Hugging Face user; a stranger is refused everything but the sign-in.
+        auth = settings.auth
+        hf_users = HfSessionUsers(
+            gradio_app, lambda info: hf_allowed(info, auth.allowed_users, auth.allowed_orgs, auth.allow_any_hf_user)
+        )
+        gradio_app.auth_dependency = hf_users.gradio_user
+        resolve_user = hf_users
     if settings.server.allowed_origins:
         # With a CORSMiddleware on the parent app Gradio adds no CORS headers of its own.
         app.add_middleware(
@@ -125,9 +145,12 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(
         EdgeMiddleware,
         policy=_edge_policy(settings, public_https, hf_oauth),
-        resolve_user=container.sessions.resolve,
+        resolve_user=resolve_user,
         uploads=uploads,
         bindings=SessionBindings(),
+        functions=KnownFunctions(
+            ids=frozenset(blocks.fns), api_names=frozenset(f.api_name for f in blocks.fns.values() if f.api_name)
+        ),
     )
     proxies = settings.server.trusted_proxies
     if proxies:
@@ -181,8 +204,8 @@ def _edge_policy(settings: Settings, public_https: bool, hf_oauth: bool) -> Edge
         max_pending_upload_bytes=int(docs.max_pending_upload_mb * 1048576),
         metrics_networks=[ipaddress.ip_network(n, strict=False) for n in settings.metrics.allowed_networks],
         metrics_token=token.get_secret_value() if token else None,
-        require_session=not hf_oauth,
         https=public_https,
+        sign_in_url="/login/huggingface" if hf_oauth else None,
     )
 
 
