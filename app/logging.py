@@ -1,4 +1,8 @@
-"""loguru set-up, done once at start-up. Messages are key=value; never secrets or document text."""
+"""loguru set-up, done once at start-up. Messages are key=value; never secrets or document text.
+
+Tracebacks go to the log file only: the console (stderr) gets each record on one line, with the
+exception's type name where there is one. A record bound with `file_only=True` stays off the
+console altogether (the CLI prints its own one-line message for it)."""
 
 from __future__ import annotations
 
@@ -39,9 +43,14 @@ def setup_logging(
         return
     _configured = True
     logger.remove()
-    fmt = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level:<7} | {name}:{function} | {message} | {extra}"
     logger.add(
-        sys.stderr, level=level.upper(), format=fmt, serialize=json, backtrace=False, diagnose=False, filter=_not_audit
+        sys.stderr,
+        level=level.upper(),
+        format=_console_format,
+        serialize=json,
+        backtrace=False,
+        diagnose=False,
+        filter=_for_console,
     )
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -50,15 +59,7 @@ def setup_logging(
             log_file, level="DEBUG", rotation="20 MB", retention=5, serialize=json, diagnose=False, filter=_not_audit
         )
     if audit_file is not None:
-        audit_file.parent.mkdir(parents=True, exist_ok=True)
-        logger.add(
-            audit_file,
-            level="INFO",
-            format="{extra[audit_line]}",
-            filter=is_audit,
-            rotation="10 MB",
-            retention=f"{audit_retention_days} days",
-        )
+        add_audit_sink(audit_file, audit_retention_days)
     if json:
         logger.add(sys.stdout, level="INFO", format="{extra[audit_line]}", filter=is_audit)
     logging.basicConfig(handlers=[_InterceptHandler()], level=logging.WARNING, force=True)
@@ -68,5 +69,33 @@ def setup_logging(
     logging.getLogger("transformers").setLevel(logging.ERROR)
 
 
+def add_audit_sink(audit_file: Path, retention_days: int = 365) -> int:
+    """The audit log's own file: one line per event, as app/audit.py encoded it. Returns the sink id."""
+    audit_file.parent.mkdir(parents=True, exist_ok=True)
+    return logger.add(
+        audit_file,
+        level="INFO",
+        format="{extra[audit_line]}",
+        filter=is_audit,
+        rotation="10 MB",
+        retention=f"{retention_days} days",
+    )
+
+
+_LINE = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level:<7} | {name}:{function} | {message} | {extra}"
+
+
+def _console_format(record: Any) -> str:
+    # A format function's result is used as is: without "{exception}" no traceback is printed.
+    exc = record["exception"]
+    if exc is not None and exc.type is not None:
+        return _LINE + f" | error={exc.type.__name__}\n"
+    return _LINE + "\n"
+
+
 def _not_audit(record: Any) -> bool:
     return not is_audit(record)
+
+
+def _for_console(record: Any) -> bool:
+    return not is_audit(record) and not record["extra"].get("file_only")

@@ -18,6 +18,7 @@ from app.admin.accounts import AccountService
 from app.admin.recent_errors import RecentErrors
 from app.audit import audit
 from app.auth.users import UserService
+from app.clean import clean_line
 from app.config import Settings
 from app.documents.registry import DocumentRegistry
 from app.errors import AuthError
@@ -142,8 +143,24 @@ class AdminConsole:
         return self._errors.list()
 
     def audit_log(self, actor: str, event: str | None = None, who: str | None = None) -> list[dict[str, Any]]:
+        """The newest events, newest first. Lines that are not events (a damaged file) are skipped;
+        their count comes first as a row of its own, so the view says something is wrong."""
         self.require_admin(actor)
-        return audit_log.read(self._audit_file, event=event or None, actor=who or None)
+        page = audit_log.read_page(self._audit_file, event=event or None, actor=who or None)
+        events = [{k: _shown(v) for k, v in e.items()} for e in page.events]
+        if not page.skipped:
+            return events
+        notice = {"event": "audit.unreadable", "outcome": f"{page.skipped} unreadable lines skipped"}
+        return [notice, *events]
+
+
+def _shown(value: Any) -> Any:
+    """An audit value as the view shows it: anything that is not plain visible text (a line
+    separator, a control, a bidi override left by an older writer) spelled out as an escape, so the
+    admin sees it and no page or event stream ever carries it raw."""
+    if not isinstance(value, str):
+        return value
+    return "".join(ch if ch == " " or clean_line(ch, 2) == ch else ascii(ch)[1:-1] for ch in value)
 
 
 def masked(value: Any) -> Any:

@@ -1,10 +1,17 @@
 """Signing in: throttle, check the password, open a session. Used by the web app's /login route.
 
+The typed name is cleaned where it enters (app/clean.py) and resolved to the account's stored name
+(`BOB` and `ｂｏｂ` sign in as `bob`); the session, the logs and the audit log carry that stored name.
+A name that is no account is never written anywhere as typed (people type passwords into the
+username box): logs, the audit log and the throttle's rows get `unknown:<12 hex>` instead.
+
 Also the first-start admin bootstrap."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,7 +20,8 @@ from loguru import logger
 from app.audit import audit
 from app.auth.sessions import SessionStore
 from app.auth.throttle import LoginThrottle
-from app.auth.users import UserService
+from app.auth.users import UserExists, UserService
+from app.clean import clean_line, username_key
 from app.config import Settings
 from app.errors import ConfigError
 
@@ -36,7 +44,11 @@ class LoginService:
         throttle: LoginThrottle,
         sessions: SessionStore,
         on_result: Callable[[str], None] | None = None,
+        name_hash_key: bytes | None = None,
     ) -> None:
+        """`name_hash_key`: a per-installation secret that keys the hash of unknown names (without
+        one the hash is a plain SHA-256, which a guess can still be checked against)."""
+        self._name_hash_key = name_hash_key
         self._users = users
         self._throttle = throttle
         self._sessions = sessions
@@ -44,36 +56,61 @@ class LoginService:
 
     async def login(self, username: str, password: str, address: str | None) -> LoginOutcome:
         """Blocking work (database, argon2) runs on worker threads so logins never stall the event loop."""
-        username = username.strip()
-        log = logger.bind(user=username[:64], client=address)
-        verdict = await asyncio.to_thread(self._throttle.check, username, address)
+        typed = clean_line(username, 256)
+        account = await asyncio.to_thread(self._users.find, typed) if typed else None
+        subject = account or self.unknown_name(typed)
+        log = logger.bind(user=subject, client=address)
+        verdict = await asyncio.to_thread(self._throttle.check, subject, address)
         if not verdict.allowed:
             log.warning(
-                "login refused reason=throttled scope={} retry_after_s={:.0f}", verdict.reason, verdict.retry_after_s
+                "login refused user={} reason=throttled scope={} retry_after_s={:.0f}",
+                subject,
+                verdict.reason,
+                verdict.retry_after_s,
             )
             outcome = LoginOutcome("throttled", retry_after_s=verdict.retry_after_s)
         else:
             if verdict.delay_s:
                 await asyncio.sleep(verdict.delay_s)
-            ok = await asyncio.to_thread(self._users.authenticate, username, password)
-            if ok:
-                await asyncio.to_thread(self._throttle.success, username, address)
-                token = await asyncio.to_thread(self._sessions.create, username)
-                log.info("login ok")
+            # An unknown name is checked against a dummy hash: the same work as a wrong password.
+            ok = await asyncio.to_thread(self._users.authenticate, account or typed, password)
+            if ok and account is not None:
+                await asyncio.to_thread(self._throttle.success, subject, address)
+                token = await asyncio.to_thread(self._sessions.create, account)
+                log.info("login ok user={}", subject)
                 outcome = LoginOutcome("ok", token=token)
             else:
-                await asyncio.to_thread(self._throttle.failure, username, address)
-                log.warning("login failed")
+                await asyncio.to_thread(self._throttle.failure, subject, address)
+                log.warning("login failed user={}", subject)
                 outcome = LoginOutcome("failed")
         if self._on_result is not None:
             self._on_result(outcome.result)
-        audit("login", username[:64], outcome=outcome.result, client=address)
+        audit("login", subject, outcome=outcome.result, client=address)
         return outcome
+
+    def unknown_name(self, typed: str) -> str:
+        """How a name that is no account appears in logs: a short hash of its compared form, so
+        repeated attempts with one name can be told apart without the text ever being written."""
+        data = username_key(typed).encode("utf-8", "surrogatepass")
+        if self._name_hash_key:
+            digest = hmac.new(self._name_hash_key, data, hashlib.sha256).hexdigest()
+        else:
+            digest = hashlib.sha256(data).hexdigest()
+        return f"unknown:{digest[:12]}"
 
 
 def bootstrap_admin(users: UserService, settings: Settings) -> None:
-    """No default credentials: the first start creates the admin from the environment, or stops."""
+    """No default credentials: the first start creates the admin from the environment, or stops.
+
+    Idempotent: instances starting together on an empty database may both try; the one that finds
+    the admin created under it goes on."""
     name, password = settings.admin_username, settings.admin_password
+    for duplicate in users.case_duplicates():
+        logger.warning(
+            "user={!r} differs from an older account only by case; it signs in with its exact name only. "
+            "Remove or rename one of them (see migration 0008)",
+            duplicate,
+        )
     if users.count() > 0:
         if name or password is not None:
             logger.warning(
@@ -86,6 +123,10 @@ def bootstrap_admin(users: UserService, settings: Settings) -> None:
             "no user exists yet. For the first start set APP_ADMIN_USERNAME and APP_ADMIN_PASSWORD "
             "(at least 8 characters), or create one with `python -m app users add NAME --admin`."
         )
-    users.add(name, password.get_secret_value(), is_admin=True)
-    logger.info("first start: admin user created user={}", name)
-    audit("user.created", "system", target=name, admin=True)
+    try:
+        info = users.add(name, password.get_secret_value(), is_admin=True)
+    except UserExists:
+        logger.info("first start: the admin was created by another instance starting at the same time user={}", name)
+        return
+    logger.info("first start: admin user created user={}", info.username)
+    audit("user.created", "system", target=info.username, admin=True)

@@ -11,6 +11,10 @@ Rules (README "Login throttling" says the same):
 - A user failing from many addresses, or more than `auth.global_failures_per_minute` failures in
   all: every check is slowed down by a second, nobody is refused.
 - A successful login clears that pair's failures.
+
+Users are counted by the name's compared form (app/clean.py `username_key`): `BOB` and `bob` are one
+user. The login service passes an account's stored name, or `unknown:<hash>` for a name that is no
+account, so a password typed into the username box is never stored here.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, func, select
 
+from app.clean import username_key
 from app.config import AuthSettings
 from app.storage.db import Database, LoginFailure, utcnow
 
@@ -36,7 +41,7 @@ class Verdict:
 
 
 def _norm_user(username: str) -> str:
-    return username.strip().lower()[:64]
+    return username_key(username)[:64]
 
 
 def _norm_addr(address: str | None) -> str:

@@ -1,4 +1,11 @@
-"""User accounts in the app database."""
+"""User accounts in the app database.
+
+A username is cleaned once where it enters (app/clean.py `clean_line`) and compared in its key form
+(`username_key`: NFKC, case-folded), kept unique in `users.username_key`: `Bob` cannot be created
+beside `bob`, and signing in as `BOB` or `ｂｏｂ` is signing in as `bob`. Everything after sign-in
+(sessions, ownership, the audit log) uses the stored name. Management commands (disable, remove,
+...) name an account exactly as stored, so they never act on another spelling by surprise.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,23 @@ import re
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from app.clean import clean_line, username_key
 from app.errors import AuthError, NotFound
 from app.storage.db import Database, LoginSession, User
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+# Migration 0008 gives an account whose name differs from an older one only by case the key
+# `<key>` + this mark + `<id>`: no typed name has it, so that account signs in by its exact name.
+_DUPLICATE_MARK = "\x1f"
+
+
+class UserExists(AuthError):
+    """The name (in its compared form) belongs to an account already."""
 
 
 class UserInfo(BaseModel):
@@ -24,6 +40,7 @@ class UserInfo(BaseModel):
 
 
 UserList = list[UserInfo]
+NameList = list[str]
 
 
 class UserService:
@@ -36,16 +53,26 @@ class UserService:
             raise AuthError(f"the password must have at least {MIN_LENGTH} characters")
 
     def add(self, username: str, password: str, is_admin: bool = False) -> UserInfo:
+        """A new account. Refused (UserExists) when the name equals an existing one after NFKC and
+        case folding, also when another process creates it at the same moment."""
+        username = clean_line(username, 256)
         if not _USERNAME.match(username):
             raise AuthError("a username is 1-64 letters, digits, '.', '_', '@' or '-'")
         self._check_password(password)
-        with self._db.session() as s:
-            if s.scalar(select(User).where(User.username == username)) is not None:
-                raise AuthError(f"user {username!r} already exists")
-            user = User(username=username, password_hash=hash_password(password), is_admin=is_admin)
-            s.add(user)
-            s.flush()
-            return UserInfo.model_validate(user, from_attributes=True)
+        key = username_key(username)
+        try:
+            with self._db.session() as s:
+                existing = s.scalar(select(User).where(or_(User.username == username, User.username_key == key)))
+                if existing is not None:
+                    raise UserExists(_exists_message(username, existing.username))
+                user = User(
+                    username=username, username_key=key, password_hash=hash_password(password), is_admin=is_admin
+                )
+                s.add(user)
+                s.flush()
+                return UserInfo.model_validate(user, from_attributes=True)
+        except IntegrityError as e:  # created by another process since the check above
+            raise UserExists(_exists_message(username, self.find(username) or username)) from e
 
     def list(self) -> UserList:
         with self._db.session() as s:
@@ -53,6 +80,18 @@ class UserService:
                 UserInfo.model_validate(u, from_attributes=True)
                 for u in s.scalars(select(User).order_by(User.username))
             ]
+
+    def find(self, username: str) -> str | None:
+        """The stored name of the account `username` signs in as (exact name first, then the
+        compared form), or None."""
+        with self._db.session() as s:
+            user = _find(s, username)
+            return user.username if user else None
+
+    def case_duplicates(self) -> NameList:
+        """Accounts that differ from an older one only by case (kept by migration 0008)."""
+        with self._db.session() as s:
+            return list(s.scalars(select(User.username).where(User.username_key.contains(_DUPLICATE_MARK))))
 
     def get(self, username: str) -> UserInfo:
         """The account, or NotFound."""
@@ -86,9 +125,10 @@ class UserService:
             s.delete(self._get(s, username))
 
     def authenticate(self, username: str, password: str) -> bool:
-        """True for an enabled user with this password. Same work for unknown users."""
+        """True for an enabled user with this password (the name in any spelling `find` accepts).
+        Same work for unknown users."""
         with self._db.session() as s:
-            user = s.scalar(select(User).where(User.username == username))
+            user = _find(s, username)
             ok = verify_password(user.password_hash if user else None, password)
             if not ok or user is None or user.disabled:
                 return False
@@ -105,8 +145,23 @@ class UserService:
     def _get(s: Session, username: str) -> User:
         user = s.scalar(select(User).where(User.username == username))
         if user is None:
-            raise NotFound(f"no user named {username!r}")
+            other = _find(s, username)
+            hint = f" (did you mean {other.username!r}?)" if other is not None else ""
+            raise NotFound(f"no user named {username!r}{hint}")
         return user
+
+
+def _find(s: Session, username: str) -> User | None:
+    """The exact name wins (an account kept beside another spelling by migration 0008), then the key."""
+    name = clean_line(username, 256)
+    found = s.scalars(select(User).where(or_(User.username == name, User.username_key == username_key(name)))).all()
+    return next((u for u in found if u.username == name), found[0] if found else None)
+
+
+def _exists_message(wanted: str, existing: str) -> str:
+    if wanted == existing:
+        return f"user {existing!r} already exists"
+    return f"user {existing!r} already exists (names that differ only in case or width are the same name)"
 
 
 def _end_sessions(s: Session, username: str) -> None:

@@ -34,13 +34,14 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from app import metrics
+from app.clean import username_key
 from app.errors import ServiceUnavailable
 
 _MIGRATION_LOCK = 7_301_946_011  # any constant; the advisory lock held while migrating
 # The newest migration in app/storage/migrations (tests/test_migrations.py checks it against
 # Alembic's own head). A database already there opens without importing Alembic, which costs every
 # command about 0.15 s before it does anything.
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 
 def utcnow() -> datetime:
@@ -51,6 +52,11 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def _username_key(context: Any) -> str:
+    """The key of a row inserted without one (a backup made before the key existed)."""
+    return username_key(context.get_current_parameters()["username"])
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -59,6 +65,9 @@ class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    # app/clean.py username_key(username): unique, so no `Bob` beside `bob` (migration 0008 explains
+    # the key it gives a legacy name that differs from an older one only by case).
+    username_key: Mapped[str] = mapped_column(String(128), unique=True, index=True, default=_username_key)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -247,6 +256,7 @@ class Database:
             url,
             connect_args={"check_same_thread": False, "timeout": timeout_s} if is_sqlite else {},
             pool_pre_ping=not is_sqlite,
+            hide_parameters=True,  # a failed statement's error never shows its values (a password hash)
             **pool,
         )
         if is_sqlite:
