@@ -86,7 +86,9 @@ class EmbeddingModel:
         self._dim = dim  # known from the model's files, or probed with one embedding
         # Paid providers: called with (owner, tokens) after each call, for accounting.
         self.meter: Callable[[str, int], None] | None = None
-        self._queries: OrderedDict[str, list[float]] = OrderedDict()  # bounded LRU of question vectors
+        # Bounded LRU of question vectors, per tenant: a hit would tell one user (by /metrics, by
+        # timing, by whose tokens a paid provider counts) that another asked the same question.
+        self._queries: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
         self._queries_max = 0
         self._queries_lock = threading.Lock()
         # A local model embeds the questions asked at the same moment in one batch, one batch at a
@@ -94,7 +96,8 @@ class EmbeddingModel:
         self._query_batches: Coalescer[str, list[float]] = Coalescer(self._embed_queries, max_batch=32)
 
     def cache_queries(self, entries: int) -> None:
-        """Keep the vectors of the last `entries` questions, so a repeated question is not re-embedded."""
+        """Keep the vectors of the last `entries` questions, so a question the same user asks again
+        is not re-embedded (never shared between users)."""
         self._queries_max = entries
 
     @property
@@ -162,10 +165,11 @@ class EmbeddingModel:
         return vectors
 
     def embed_query(self, text: str, owner: str | None = None) -> list[float]:
+        key = (owner or "", text)
         with self._queries_lock:
-            if text in self._queries:
-                self._queries.move_to_end(text)
-                return self._queries[text]
+            if key in self._queries:
+                self._queries.move_to_end(key)
+                return self._queries[key]
         try:
             vector = self._query_batches.run(text) if self.local else self.embed.get_query_embedding(text)
         except Exception as e:
@@ -175,7 +179,7 @@ class EmbeddingModel:
         self._account(owner, [text])
         if self._queries_max:
             with self._queries_lock:
-                self._queries[text] = vector
+                self._queries[key] = vector
                 while len(self._queries) > self._queries_max:
                     self._queries.popitem(last=False)
         return vector
