@@ -29,6 +29,11 @@ def current_user(request: gr.Request | None, mode: str, allow: Callable[[dict[st
     if request is None:
         raise AuthError("not signed in")
     if mode == "hf_oauth":
+        # Gradio's login check (auth_dependency, app/web/hf_session.py) names the signed-in, allowed
+        # account; gr.Request cannot convert the OAuth session itself in a queued event.
+        signed_in = getattr(request, "username", None)
+        if isinstance(signed_in, str) and signed_in.startswith("hf:"):
+            return signed_in
         session: Any = getattr(request, "session", None) or {}
         info = session.get("oauth_info") or {}
         userinfo = info.get("userinfo") or {}
