@@ -140,7 +140,7 @@ class AdminConsole:
 
     def errors(self, actor: str) -> list[dict[str, str]]:
         self.require_admin(actor)
-        return self._errors.list()
+        return [{k: _shown(v) for k, v in e.items()} for e in self._errors.list()]
 
     def audit_log(self, actor: str, event: str | None = None, who: str | None = None) -> list[dict[str, Any]]:
         """The newest events, newest first. Lines that are not events (a damaged file) are skipped;
