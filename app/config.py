@@ -311,6 +311,25 @@ class ServerSettings(Section):
         description="Networks (CIDR) of reverse proxies whose X-Forwarded-For/-Proto headers are believed",
     )
     max_request_kb: int = Field(2048, ge=16, description="Largest request body other than a file upload")
+    max_tabs_per_user: int = Field(
+        32,
+        ge=1,
+        description="Browser tabs (Gradio session states, each a copy of the page's components) one user may hold "
+        "in this process; a new one beyond replaces that user's least recently used tab idle for a minute, "
+        "else it is refused with a message",
+    )
+    tab_idle_minutes: float = Field(
+        30,
+        gt=0,
+        description="A tab's server-side state with no open heartbeat connection (the tab was closed) and no event "
+        "for this long is dropped",
+    )
+    max_queued_per_user: int = Field(
+        20,
+        ge=1,
+        description="Events (questions, uploads, page refreshes) one user may have waiting or running at once; "
+        "more are refused with a message, so that one user's flood never starves the others",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

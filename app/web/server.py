@@ -37,6 +37,7 @@ from app.web.edge import (
     cookie_sessions,
     origin_of,
 )
+from app.web.gradio_limits import install_gradio_limits
 from app.web.health import health_router
 from app.web.hf_session import HfSessionUsers
 from app.web.identity import hf_allowed
@@ -131,6 +132,7 @@ def create_app(container: Container) -> FastAPI:
         )
         gradio_app.auth_dependency = hf_users.gradio_user
         resolve_user = hf_users
+    install_gradio_limits(app, gradio_app, blocks, settings)  # per-user tabs and queued events, inside the edge
     if settings.server.allowed_origins:
         # With a CORSMiddleware on the parent app Gradio adds no CORS headers of its own.
         app.add_middleware(
