@@ -328,7 +328,8 @@ class ServerSettings(Section):
         20,
         ge=1,
         description="Events (questions, uploads, page refreshes) one user may have waiting or running at once; "
-        "more are refused with a message, so that one user's flood never starves the others",
+        "more are refused with a message, so that one user's flood never starves the others (keep it below "
+        "server.concurrency, or one user can hold every worker of an event)",
     )
 
     @field_validator("trusted_proxies")

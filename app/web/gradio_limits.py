@@ -190,6 +190,12 @@ def install_gradio_limits(app: Any, gradio_app: Any, blocks: gr.Blocks, settings
     """The tab bound in place of Gradio's state holder and the middleware on `app`; call it before the
     edge middleware is added, so that the edge stays outside it."""
     server = settings.server
+    if server.max_queued_per_user >= server.concurrency:
+        logger.warning(
+            "server.max_queued_per_user={} is not below server.concurrency={}: one user can hold every worker",
+            server.max_queued_per_user,
+            server.concurrency,
+        )
     tabs = tab_states.install(blocks, gradio_app, server.max_tabs_per_user, server.tab_idle_minutes * 60)
     TAB_STATES.set_function(lambda: len(tabs.session_data))
     app.add_middleware(
