@@ -13,6 +13,8 @@ from outside against `python -m app serve` and the CLI, the way they were found.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import sqlite3
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +32,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from loguru import logger
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
 
 from app import audit as audit_log
-from app.auth.login import bootstrap_admin
+from app.auth.login import LOGIN_NAME_KEY, bootstrap_admin
 from app.auth.users import UserExists, UserService
+from app.clean import username_key
 from app.documents.registry import DocumentRegistry
 from app.logging import add_audit_sink
-from app.storage.db import Database, User
+from app.storage.app_keys import installation_key
+from app.storage.db import HEAD_REVISION, Database, User
 from tests.conftest import make_settings
 from tests.fixtures.cli import ROOT, run_app
 from tests.fixtures.gradio_http import run_event, signed_in
@@ -245,7 +251,7 @@ def test_migration_keeps_names_that_differ_only_by_case_and_downgrades(db_url: s
     warnings: list[str] = []
     sink = logger.add(lambda m: warnings.append(str(m)), level="WARNING")
     try:
-        assert db.migrate() == ("0007", "0008")  # does not fail on the existing twins
+        assert db.migrate() == ("0007", HEAD_REVISION)  # does not fail on the existing twins
         users = UserService(db)
         with db.session() as s:
             keys = {u.username: u.username_key for u in s.scalars(select(User))}
@@ -268,7 +274,7 @@ def test_migration_keeps_names_that_differ_only_by_case_and_downgrades(db_url: s
             columns = list(conn.execute(text("SELECT * FROM users")).keys())
             assert "username_key" not in columns
             assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 5
-        assert db.migrate() == ("0007", "0008")  # and up again
+        assert db.migrate() == ("0007", HEAD_REVISION)  # and up again
     finally:
         logger.remove(sink)
         db.close()
@@ -291,8 +297,39 @@ def test_a_password_typed_as_the_username_is_written_nowhere(server: RunningServ
     failed = [e for e in audit_events(server) if e["event"] == "login" and e["outcome"] == "failed"]
     assert failed[-1]["actor"] == "bob"  # an existing user: the stored name
     assert any(e["actor"].startswith("unknown:") and len(e["actor"]) == 20 for e in failed)
+    # The pseudonym is keyed with the installation's own key (in the database), so a guessed
+    # password cannot be checked against the logs alone: not the plain SHA-256 of the name.
+    typed_key = username_key(TYPED_PASSWORD).encode()
+    actors = {e["actor"] for e in failed}
+    assert f"unknown:{hashlib.sha256(typed_key).hexdigest()[:12]}" not in actors
+    db = Database(f"sqlite:///{server.data_dir / 'app.db'}")
+    try:
+        key = installation_key(db, LOGIN_NAME_KEY)
+    finally:
+        db.close()
+    assert f"unknown:{hmac.new(key, typed_key, hashlib.sha256).hexdigest()[:12]}" in actors
     assert "login failed user=unknown:" in (server.data_dir / "logs" / "app.log").read_text()
     assert "login failed user=bob" in server.log()
+
+
+def test_the_installation_key_is_made_once_for_all_instances_and_downgrades(db_url: str) -> None:
+    """The key of the unknown-name pseudonym: eight instances asking at once on a fresh database all
+    get the one that was stored; it stays after a restart; migration 0009 goes down and up."""
+    dbs = [Database(db_url) for _ in range(8)]
+    try:
+        dbs[0].migrate()
+        with ThreadPoolExecutor(8) as pool:
+            keys = set(pool.map(lambda db: installation_key(db, LOGIN_NAME_KEY), dbs))
+        assert len(keys) == 1 and len(next(iter(keys))) == 32
+        assert installation_key(dbs[1], "another-key") not in keys
+        _downgrade(dbs[0], "0008")
+        with dbs[0].engine.connect() as conn:
+            assert "app_keys" not in sa_inspect(conn).get_table_names()
+        assert dbs[0].migrate() == ("0008", HEAD_REVISION)
+        assert installation_key(dbs[0], LOGIN_NAME_KEY) not in keys  # the downgrade dropped it
+    finally:
+        for db in dbs:
+            db.close()
 
 
 # ---- 13. two instances creating the first admin; tracebacks --------------------------------------

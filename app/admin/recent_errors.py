@@ -31,7 +31,7 @@ class RecentErrors:
                     "time": record["time"].strftime("%Y-%m-%d %H:%M:%S"),
                     "ref": str(record["extra"].get("request_id") or "-"),
                     "where": f"{record['name']}:{record['function']}",
-                    "message": str(record["message"]).splitlines()[0][:300],
+                    "message": (str(record["message"]).split("\n", 1)[0])[:300],
                     "error": exc.type.__name__ if exc and exc.type else "",
                 }
             )

@@ -25,6 +25,9 @@ from app.clean import clean_line, username_key
 from app.config import Settings
 from app.errors import ConfigError
 
+# The name of the installation key (app/storage/app_keys.py) that keys the pseudonym of unknown names.
+LOGIN_NAME_KEY = "login-name-pseudonym"
+
 
 @dataclass(frozen=True)
 class LoginOutcome:

@@ -41,7 +41,7 @@ _MIGRATION_LOCK = 7_301_946_011  # any constant; the advisory lock held while mi
 # The newest migration in app/storage/migrations (tests/test_migrations.py checks it against
 # Alembic's own head). A database already there opens without importing Alembic, which costs every
 # command about 0.15 s before it does anything.
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 
 
 def utcnow() -> datetime:
@@ -71,6 +71,16 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AppKey(Base):
+    """Random keys made once per installation and shared by every instance (app/storage/app_keys.py),
+    e.g. the key of the pseudonym a failed login for an unknown name is logged under."""
+
+    __tablename__ = "app_keys"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
