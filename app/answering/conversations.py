@@ -6,19 +6,29 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from app.answering.service import Turn
+from app.clean import clean_line
 from app.errors import NotFound
 from app.storage.db import Conversation, Database, Feedback, Message, utcnow
 
 TITLE_CHARS = 60
+MAX_TITLE = 200  # a title typed by the user (the column's size)
 
 
 class ConversationInfo(BaseModel):
     id: str
     title: str
     updated_at: datetime
+
+
+class ConversationPage(BaseModel):
+    """The newest `limit` conversations of an owner from `offset`, and how many the owner has."""
+
+    conversations: list[ConversationInfo]
+    total: int
+    offset: int = 0
 
 
 class StoredMessage(BaseModel):
@@ -38,23 +48,44 @@ class ConversationService:
         self._db = db
 
     def list(self, owner: str) -> ConversationList:
+        """All of the owner's conversations, newest first (the CLI and admin tools; views use `page`)."""
         with self._db.session() as s:
             rows = s.scalars(
                 select(Conversation).where(Conversation.owner == owner).order_by(Conversation.updated_at.desc())
             )
-            return [ConversationInfo(id=r.id, title=r.title, updated_at=r.updated_at) for r in rows]
+            return [_info(r) for r in rows]
+
+    def page(self, owner: str, limit: int, offset: int = 0) -> ConversationPage:
+        """A page of the owner's conversations, newest first: a user with 5,000 conversations gets
+        `limit` of them per call, and the count."""
+        query = (
+            select(Conversation)
+            .where(Conversation.owner == owner)
+            .order_by(Conversation.updated_at.desc(), Conversation.id)
+            .offset(max(0, offset))
+            .limit(limit)
+        )
+        with self._db.session() as s:
+            conversations = [_info(r) for r in s.scalars(query)]
+            total = s.scalar(select(func.count()).select_from(Conversation).where(Conversation.owner == owner)) or 0
+        return ConversationPage(conversations=conversations, total=total, offset=max(0, offset))
+
+    def get(self, owner: str, conversation_id: str) -> ConversationInfo:
+        with self._db.session() as s:
+            return _info(self._get(s, owner, conversation_id))
 
     def create(self, owner: str, first_question: str) -> ConversationInfo:
-        title = " ".join(first_question.split())
-        title = title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…"
+        """A conversation titled by its first question, cleaned where the title enters
+        (`clean_line`: one line, no control, bidi or zero-width characters)."""
+        title = clean_line(first_question, TITLE_CHARS)
         with self._db.session() as s:
             row = Conversation(owner=owner, title=title or "…")
             s.add(row)
             s.flush()
-            return ConversationInfo(id=row.id, title=row.title, updated_at=row.updated_at)
+            return _info(row)
 
     def rename(self, owner: str, conversation_id: str, title: str) -> None:
-        title = " ".join(title.split())[:200]
+        title = clean_line(title, MAX_TITLE)
         if not title:
             raise NotFound("a title cannot be empty")
         with self._db.session() as s:
@@ -123,3 +154,7 @@ class ConversationService:
         if row is None or row.owner != owner:
             raise NotFound("conversation not found")
         return row
+
+
+def _info(row: Conversation) -> ConversationInfo:
+    return ConversationInfo(id=row.id, title=row.title, updated_at=row.updated_at)

@@ -99,6 +99,11 @@ class IngestionService:
         )
         self.indexer = DocumentIndexer(settings, store, embedder, limits)
 
+    @property
+    def quotas(self) -> QuotaService | None:
+        """The quotas ingestion checks (the upload queue holds uploads against the same ones)."""
+        return self._quotas
+
     def ingest_file(
         self, owner: str, path: Path, name: str | None = None, progress: ProgressFn | None = None
     ) -> IngestResult:

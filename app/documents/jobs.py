@@ -1,10 +1,11 @@
 """Background ingestion through jobs kept in the app database, so several instances share them.
 
-An upload is put into the file store (shared by all instances) and recorded as a queued job; any
-instance's worker claims it with a lease it renews while it works, reports progress on the row (so
-the uploader's page sees it on whichever instance it talks to), and records the outcome. A job whose
-worker died is taken over when its lease expires. One user's jobs run one at a time across all
-instances, so a double upload yields one document.
+An upload is accepted first (its name cleaned, its place in the user's documents and storage quotas
+held in the database until its job ends), then put into the file store (shared by all instances)
+and queued; any instance's worker claims it with a lease it renews while it works, reports progress
+on the row (so the uploader's page sees it on whichever instance it talks to), and records the
+outcome. A job whose worker died is taken over when its lease expires. One user's jobs run one at
+a time across all instances, so a double upload yields one document.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -24,12 +25,16 @@ from sqlalchemy.orm import aliased
 
 from app.documents.ingestion import IngestionService, Progress, sha256_of
 from app.documents.lease import renewing
+from app.documents.names import display_name
 from app.documents.registry import DocumentRegistry
+from app.errors import QuotaExceeded
 from app.storage.db import Database, IngestJob, utcnow
 from app.storage.files import FileStore
 
 KEEP_FINISHED = 50  # finished jobs shown per user
 IN_FLIGHT = ("queued", "indexing")
+ACCEPT_S = 900  # an upload being stored ("accepting") holds its quota this long at most
+INTERRUPTED = "the upload was interrupted; please upload it again"
 
 
 @dataclass(frozen=True)
@@ -81,23 +86,44 @@ class IngestionQueue:
     # ---- the web side -------------------------------------------------------------------------
 
     def submit(self, owner: str, path: Path, name: str, request_id: str | None = None) -> FileJob:
-        """Put the upload into the shared file store and queue it; returns at once. `request_id`
-        (the upload's) is bound to every log line of the job, on whichever instance runs it."""
+        """Accept an upload and queue it; returns at once. Its name is cleaned here, where it enters
+        (`display_name`), so the jobs table, the logs and every view see the clean form. Its document
+        and bytes are held against the user's quotas before anything is stored: over a limit it
+        raises QuotaExceeded (the job is recorded as failed with that message). `request_id` (the
+        upload's) is bound to every log line of the job, on whichever instance runs it."""
+        name = display_name(name)
         sha = sha256_of(path)
-        self._files.put(owner, sha, path)
+        size = path.stat().st_size
         with self._db.session() as s:
             row = IngestJob(
                 owner=owner,
                 name=name[:255],
                 sha256=sha,
-                status="queued",
+                status="accepting",  # not claimable yet: the file is not in the store
                 stage="queued",
                 message="",
                 request_id=(request_id or None) and request_id[:64],
+                lease_until=utcnow() + timedelta(seconds=ACCEPT_S),
             )
             s.add(row)
             s.flush()
-            job = _view(row)
+            job_id = row.id
+        try:
+            if self._ingestion.quotas is not None:
+                self._ingestion.quotas.admit_upload(owner, job_id, size, name)
+            self._files.put(owner, sha, path)
+        except BaseException as e:
+            refused = str(e) if isinstance(e, QuotaExceeded) else "the upload could not be stored; please try again"
+            try:
+                self._finish(job_id, "failed", refused)
+            except Exception:  # the database is away: the job stops counting when its time is up
+                logger.exception("upload job not marked failed job={}", job_id)
+            raise
+        with self._db.session() as s:
+            s.execute(update(IngestJob).where(IngestJob.id == job_id).values(status="queued", lease_until=None))
+            queued = s.get(IngestJob, job_id)
+            assert queued is not None
+            job = _view(queued)
         self._wake.set()
         return job
 
@@ -107,7 +133,18 @@ class IngestionQueue:
             rows = s.scalars(
                 select(IngestJob).where(IngestJob.owner == owner).order_by(IngestJob.id.desc()).limit(KEEP_FINISHED)
             ).all()
-            return [_view(r) for r in reversed(rows)]
+            jobs = [_view(r) for r in reversed(rows)]
+        now = utcnow()
+        stale = [r.id for r in rows if r.status == "accepting" and r.lease_until is not None and r.lease_until < now]
+        if stale:  # its process died while storing the file: it will never be queued
+            with self._db.session() as s:
+                s.execute(
+                    update(IngestJob)
+                    .where(IngestJob.id.in_(stale), IngestJob.status == "accepting")
+                    .values(status="failed", stage="failed", message=INTERRUPTED, lease_until=None)
+                )
+            jobs = [replace(j, stage="failed", message=INTERRUPTED) if j.id in stale else j for j in jobs]
+        return jobs
 
     def unfinished(self) -> set[tuple[str, str]]:
         """(owner, sha256) of every job not yet done: their documents are the workers' to finish
@@ -229,6 +266,11 @@ class IngestionQueue:
 
     def _finish(self, job_id: int, status: str, message: str) -> None:
         self._update(job_id, status=status, stage=status, message=message, lease_until=None)
+        if self._ingestion.quotas is not None:
+            try:  # tidying only: a finished job's hold counts for nothing already
+                self._ingestion.quotas.end_upload(job_id)
+            except Exception as e:
+                logger.warning("upload hold left behind job={} error={}", job_id, type(e).__name__)
 
     def _work(self) -> None:
         _lower_priority(self._nice)
@@ -263,7 +305,7 @@ def _lower_priority(nice: int) -> None:
 
 
 def _view(row: IngestJob) -> FileJob:
-    stage = row.stage if row.status == "running" else row.status
+    stage = row.stage if row.status == "running" else "queued" if row.status == "accepting" else row.status
     return FileJob(
         id=row.id,
         owner=row.owner,

@@ -18,12 +18,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from loguru import logger
-from sqlalchemy import delete, select, update
+from sqlalchemy import String, and_, cast, delete, func, literal, not_, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from app.config import QuotaSettings
 from app.errors import ConfigError, NotFound, QuotaExceeded
-from app.storage.db import Database, QuotaCounter, QuotaHold, UserQuota
+from app.storage.db import Database, Document, IngestJob, QuotaCounter, QuotaHold, UserQuota, utcnow
 from app.usage.pricing import MICRO
 
 # quota key -> (counter metric, period, scale from the key's unit to the counter's integer unit)
@@ -35,6 +35,11 @@ COUNTED: dict[str, tuple[str, str, int]] = {
 }
 LIMIT_KEYS = ("questions_per_day", "tokens_per_day", "cost_per_month", "pages_per_day", "storage_mb", "documents")
 UNSET = object()  # `set_limits(key=UNSET)`: drop the override, back to the config value
+# An accepted upload holds its bytes (and one document) from the moment it is accepted until its
+# ingestion job finishes: one QuotaHold row per job, named after the job, counted only while that
+# job is unfinished (so a hold outliving its job, e.g. restored from a backup, counts for nothing).
+UPLOAD_METRIC = "upload_bytes"
+NEVER = datetime(9999, 1, 1)  # an upload hold is not given back by time, only by its job's end
 INTEGER_KEYS = {"questions_per_day", "tokens_per_day", "pages_per_day", "documents"}
 
 
@@ -252,6 +257,40 @@ class QuotaService:
         if mb_limit is not None and size_bytes > float(mb_limit) * 1024 * 1024:
             self._refuse(owner, "storage_mb", mb_limit, None)
 
+    def admit_upload(self, owner: str, job_id: int, size_bytes: int, name: str) -> None:
+        """Reserve one document and `size_bytes` for the upload of ingestion job `job_id`, or raise
+        QuotaExceeded naming the limit. What counts: the documents the user keeps (not failed ones,
+        nor the ready document of the same name it would replace) plus every upload accepted and not
+        yet ingested (queued, held by a worker), on any instance. The hold is written first, so the
+        totals are read under the database's write lock (SQLite) or a per-user lock (PostgreSQL):
+        simultaneous uploads, in one process or several, see each other's holds."""
+        limits = self.limits(owner)
+        count_limit, mb_limit = limits.get("documents"), limits.get("storage_mb")
+        hold_id = upload_hold_id(job_id)  # held even when unlimited: a limit set later counts it
+        with self._db.session() as s:
+            if s.get_bind().dialect.name == "postgresql":
+                s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"upload:{owner}"})
+            s.execute(delete(QuotaHold).where(QuotaHold.id == hold_id))  # a stale row of that name (restored)
+            s.add(
+                QuotaHold(
+                    id=hold_id, owner=owner, metric=UPLOAD_METRIC, period="-", amount=size_bytes, expires_at=NEVER
+                )
+            )
+            s.flush()
+            if count_limit is None and mb_limit is None:
+                return
+            documents, size = _upload_totals(s, owner, name)
+            if count_limit is not None and documents > count_limit:
+                self._refuse(owner, "documents", count_limit, None)
+            if mb_limit is not None and size > float(mb_limit) * 1024 * 1024:
+                self._refuse(owner, "storage_mb", mb_limit, None)
+
+    def end_upload(self, job_id: int) -> None:
+        """The job of an accepted upload ended (ingested, refused or failed): its hold goes; what it
+        stored now counts as a document, if anything."""
+        with self._db.session() as s:
+            s.execute(delete(QuotaHold).where(QuotaHold.id == upload_hold_id(job_id)))
+
     def take_pages(self, owner: str, pages: int) -> None:
         """Count `pages` ingested pages against pages_per_day (refused, and not counted, when over).
         Settled at once: an open hold would be given back when it expires, and the pages with it."""
@@ -322,6 +361,41 @@ class QuotaService:
             statement.values(used=QuotaCounter.used + amount).execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0)) == 1
+
+
+def upload_hold_id(job_id: int) -> str:
+    return f"upload-{job_id}"
+
+
+def _upload_totals(s: Session, owner: str, name: str) -> tuple[int, int]:
+    """(documents, bytes) an upload named `name` is checked against: the holds of unfinished
+    uploads (this one's included) and the documents kept besides them. A document that an unfinished
+    upload is making (or would leave unchanged: same bytes) is counted once, by that upload's hold."""
+    uploads = (
+        select(QuotaHold.amount, IngestJob.sha256)
+        .join(IngestJob, QuotaHold.id == literal("upload-") + cast(IngestJob.id, String))
+        .where(
+            QuotaHold.owner == owner,
+            QuotaHold.metric == UPLOAD_METRIC,
+            IngestJob.owner == owner,
+            or_(
+                IngestJob.status.in_(("queued", "running")),
+                # being stored now; one whose process died before it was queued stops counting
+                and_(IngestJob.status == "accepting", IngestJob.lease_until >= utcnow()),
+            ),
+        )
+        .subquery()
+    )
+    held = select(func.count(), func.coalesce(func.sum(uploads.c.amount), 0))
+    kept = select(func.count(), func.coalesce(func.sum(Document.size_bytes), 0)).where(
+        Document.owner == owner,
+        Document.status != "failed",
+        not_(and_(Document.status == "ready", Document.name == name)),  # replaced by this upload
+        Document.sha256.not_in(select(uploads.c.sha256)),
+    )
+    kept_count, kept_bytes = s.execute(kept).one()
+    held_count, held_bytes = s.execute(held).one()
+    return int(kept_count) + int(held_count), int(kept_bytes) + int(held_bytes)
 
 
 def _row(owner: str, metric: str, period: str) -> tuple[Any, ...]:

@@ -1,5 +1,6 @@
-"""The conversations beside the chat (newest first, the open one highlighted; open, rename and delete
-in place) and the thumbs up/down on answers. Handlers only: the layout places the components."""
+"""The conversations beside the chat (newest first, a page of PAGE at a time with newer/older buttons,
+the open one highlighted; open, rename and delete in place) and the thumbs up/down on answers.
+Handlers only: the layout places the components."""
 
 from __future__ import annotations
 
@@ -18,11 +19,12 @@ from app.web.ui.handlers import (
     sources_update,
     ui_errors,
 )
-from app.web.ui.i18n import language, msg
+from app.web.ui.i18n import EN, JA, language, msg
 from app.web.ui.safe_markdown import literal
 
 Chat = list[dict[str, Any]]
 _THUMB = {1: "Like", -1: "Dislike"}
+PAGE = 50  # conversations per page of the list (and of the `conversations` API)
 
 
 def _closed(session: Session) -> Session:
@@ -37,26 +39,67 @@ class ConversationsPanel:
 
     # ---- the list -----------------------------------------------------------------------------
 
-    @ui_errors
-    def choices(self, session: Session, request: gr.Request) -> Any:
-        """The user's conversations, newest first; the open one is the selected (highlighted) item."""
+    def _page(self, offset: int, session: Session, request: gr.Request) -> tuple[Any, Any, Any, int]:
+        """One page of the list from `offset`, newest first, the open conversation selected:
+        (list, newer button, older button, the offset shown). The offset is the tab's own small
+        state, apart from the session (which answers and openings write)."""
         owner = self.h.user(request)
+        lang = language(request)
+        offset = max(0, int(offset or 0))
+        page = self.s.conversations.page(owner, PAGE, offset)
+        if not page.conversations and offset:  # deleted down to nothing here: the newest page
+            page = self.s.conversations.page(owner, PAGE, 0)
+        listed = [(c.title, c.id) for c in page.conversations]
         current = (session or {}).get("conversation_id")
-        listed = [(c.title, c.id) for c in self.s.conversations.list(owner)]
         value = current if any(i == current for _, i in listed) else None
-        return gr.update(choices=listed, value=value)
+        label = (JA if lang == "ja" else EN)["chat.conversations"]
+        if page.total > PAGE:
+            last = page.offset + len(listed)
+            label = msg("chat.conversations_page", lang, first=page.offset + 1, last=last, total=page.total)
+        newer = gr.update(visible=page.offset > 0)
+        older = gr.update(visible=page.offset + len(listed) < page.total)
+        return gr.update(choices=listed, value=value, label=label), newer, older, page.offset
 
     @ui_errors
-    def after_answer(self, session: Session, request: gr.Request) -> tuple[Any, Any, Any, Any]:
+    def choices(self, session: Session, request: gr.Request) -> tuple[Any, Any, Any, int]:
+        """The newest page of conversations, with the newer/older buttons it needs."""
+        return self._page(0, session, request)
+
+    @ui_errors
+    def newer(self, offset: int, session: Session, request: gr.Request) -> tuple[Any, Any, Any, int]:
+        return self._page(int(offset or 0) - PAGE, session, request)
+
+    @ui_errors
+    def older(self, offset: int, session: Session, request: gr.Request) -> tuple[Any, Any, Any, int]:
+        return self._page(int(offset or 0) + PAGE, session, request)
+
+    @ui_errors
+    def api_list(self, page: float | None, request: gr.Request) -> dict[str, Any]:
+        """API: one page (1 = the newest PAGE) of the caller's conversations and how many there are."""
+        number = max(1, int(page or 1))
+        listed = self.s.conversations.page(self.h.user(request), PAGE, (number - 1) * PAGE)
+        return {
+            "page": number,
+            "page_size": PAGE,
+            "total": listed.total,
+            "conversations": [
+                {"id": c.id, "title": c.title, "updated_at": c.updated_at.isoformat()} for c in listed.conversations
+            ],
+        }
+
+    @ui_errors
+    def after_answer(self, session: Session, request: gr.Request) -> tuple[Any, ...]:
         """What the page updates when an answer has arrived, in one event instead of three: the page
-        view (its first source), the conversation list and the usage line. A page that cannot be
-        shown is a warning; the list and the usage line are still brought up to date."""
+        view (its first source), the conversation list (its newest page, where the answered
+        conversation now is) and the usage line. A page that cannot be shown is a warning; the list
+        and the usage line are still brought up to date."""
         try:
             image, passage = self.h.show_last_sources(session, request)
         except gr.Error as e:
             gr.Warning(e.message)
             image, passage = None, ""
-        return image, passage, self.choices(session, request), self.h.usage(request)
+        radio, newer, older, offset = self._page(0, session, request)
+        return image, passage, radio, newer, older, self.h.usage(request), offset
 
     @ui_errors
     def open(self, conversation_id: str | None, session: Session, request: gr.Request) -> tuple[Any, Session, Any]:
@@ -95,15 +138,17 @@ class ConversationsPanel:
         owner = self.h.user(request)
         if not conversation_id:
             raise gr.Error(msg("chat.pick_first", language(request)))
-        title = next((c.title for c in self.s.conversations.list(owner) if c.id == conversation_id), "")
+        title = self.s.conversations.get(owner, conversation_id).title
         return gr.update(visible=True), gr.update(value=title)
 
     @ui_errors
-    def rename(self, conversation_id: str | None, title: str, session: Session, request: gr.Request) -> tuple[Any, Any]:
+    def rename(
+        self, conversation_id: str | None, title: str, offset: int, session: Session, request: gr.Request
+    ) -> tuple[Any, Any]:
         owner = self.h.user(request)
         if conversation_id and (title or "").strip():
             self.s.conversations.rename(owner, conversation_id, title)
-        return self.choices(session, request), gr.update(visible=False)
+        return self._page(offset, session, request)[0], gr.update(visible=False)
 
     @ui_errors
     def ask_delete(self, conversation_id: str | None, request: gr.Request) -> tuple[Any, str]:
@@ -111,13 +156,13 @@ class ConversationsPanel:
         lang = language(request)
         if not conversation_id:
             raise gr.Error(msg("chat.pick_first", lang))
-        title = next((c.title for c in self.s.conversations.list(owner) if c.id == conversation_id), "")
+        title = self.s.conversations.get(owner, conversation_id).title
         return gr.update(visible=True), msg("chat.confirm_delete", lang, title=literal(title))
 
     @ui_errors
     def delete(
-        self, conversation_id: str | None, session: Session, request: gr.Request
-    ) -> tuple[Any, Chat, Session, Any, Any]:
+        self, conversation_id: str | None, offset: int, session: Session, request: gr.Request
+    ) -> tuple[Any, ...]:
         owner = self.h.user(request)
         session = bind_session(session, owner)
         if conversation_id:
@@ -128,7 +173,8 @@ class ConversationsPanel:
             chat: Any = gr.update(value=[], feedback_value=[])
         else:
             chat = gr.update()
-        return self.choices(session, request), chat, session, gr.update(visible=False), sources_update([], 0)
+        radio, newer, older, offset = self._page(offset, session, request)
+        return radio, newer, older, offset, chat, session, gr.update(visible=False), sources_update([], 0)
 
     # ---- feedback -----------------------------------------------------------------------------
 

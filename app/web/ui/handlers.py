@@ -4,6 +4,7 @@ turns domain errors into gr.Error. No LlamaIndex, Qdrant or SQL here."""
 from __future__ import annotations
 
 import functools
+import json
 import threading
 import time
 import uuid
@@ -18,6 +19,7 @@ from app.answering.prompts import RETRIEVAL_ONLY
 from app.answering.service import Answer, Citation
 from app.audit import audit
 from app.config import Settings
+from app.documents.names import display_name
 from app.documents.registry import DocumentInfo
 from app.errors import AppError, AuthError, QuotaExceeded
 from app.web.identity import current_user, hf_allowed
@@ -35,6 +37,10 @@ JOB_HEADERS = MESSAGES["en"]["job_headers"].split("|")
 DOC_VIEW_HEADERS = MESSAGES["en"]["doc_view_headers"].split("|")
 RANKED_PASSAGES = 5  # retrieval only: the best passages shown, best first
 STREAM_UPDATE_S = 0.05  # a streamed answer is shown at most this often (the final text always)
+# The chat the browser sends with each question is echoed back with the answer: bounded, so a
+# script cannot make the server parse, hold and send back megabytes per question.
+MAX_HISTORY_MESSAGES = 200
+MAX_HISTORY_BYTES = 256 * 1024
 
 
 def new_session() -> Session:
@@ -160,6 +166,23 @@ def message_text(message: dict[str, Any]) -> str:
     return str(content or "")
 
 
+def bounded_history(chat: list[Any] | None, lang: str) -> list[dict[str, Any]]:
+    """The browser-sent chat, or a clear gr.Error when it holds more than MAX_HISTORY_MESSAGES
+    messages or MAX_HISTORY_BYTES of JSON (nothing of it is sent back)."""
+    chat = list(chat or [])
+    size = 0
+    if len(chat) <= MAX_HISTORY_MESSAGES:
+        for m in chat:
+            size += len(json.dumps(m, ensure_ascii=False, default=str).encode())
+            if size > MAX_HISTORY_BYTES:
+                break
+    if len(chat) > MAX_HISTORY_MESSAGES or size > MAX_HISTORY_BYTES:
+        logger.warning("chat history refused messages={} bytes_over={}", len(chat), size > MAX_HISTORY_BYTES)
+        text = msg("history_too_long", lang, max_messages=MAX_HISTORY_MESSAGES, max_kb=MAX_HISTORY_BYTES // 1024)
+        raise gr.Error(text, print_exception=False)
+    return chat
+
+
 def answer_markdown(text: str, mode: str, citations: list[dict[str, Any]], lang: str) -> str:
     """An answer as the chat shows it: the model's text and its sources; with no model (retrieval
     only) a short ranked list of the best passages instead (the banner above the chat says why)."""
@@ -271,7 +294,8 @@ class Handlers:
     ) -> Iterator[tuple[list[dict[str, Any]], Session, Any, str, Any, Any]]:
         """Stream an answer into the chat, then attach its citations. The question service does the
         rest (quota, cache, accounting, storing the turn); a refused question makes no LLM call."""
-        yield from self._answer(message, list(chat or []), session, scope, request)
+        chat = bounded_history(chat, language(request))
+        yield from self._answer(message, chat, session, scope, request)
 
     @ui_errors_stream
     def retry(
@@ -284,7 +308,7 @@ class Handlers:
         """The chat's retry button: the last question asked again, its earlier answer replaced."""
         owner = self.user(request)
         session = bind_session(session, owner)
-        chat = list(chat or [])
+        chat = bounded_history(chat, language(request))
         last = max((i for i, m in enumerate(chat) if m.get("role") == "user"), default=None)
         if last is None:
             return
@@ -444,14 +468,29 @@ class Handlers:
             raise gr.Error(msg("too_many_files", lang, count=self.settings.documents.max_upload_files))
         for file in dict.fromkeys(str(f) for f in files):
             path = self._uploaded(file)
+            name = display_name(path.name)  # the name enters here: everything after sees it clean
             if path.suffix.lower() != ".pdf":
-                gr.Warning(msg("not_pdf", lang, name=literal(path.name)))
+                gr.Warning(msg("not_pdf", lang, name=literal(name)))
                 continue
-            self.s.ingest_queue.submit(owner, path, path.name, request_id=_request_id(request))
-            audit("document.uploaded", owner, target=owner, name=path.name, client=_client(request))
-            if self.uploads is not None:
-                self.uploads.release(owner, path)
+            try:
+                # Held against the documents and storage quotas before it is stored (per file).
+                self.s.ingest_queue.submit(owner, path, name, request_id=_request_id(request))
+            except QuotaExceeded as e:
+                self._release(owner, path)
+                client = _client(request)
+                audit(
+                    "document.refused", owner, outcome="refused", target=owner, name=name, limit=e.limit, client=client
+                )
+                gr.Warning(msg("upload_refused", lang, name=literal(name), reason=quota_message(e, lang)))
+                continue
+            self._release(owner, path)
+            audit("document.uploaded", owner, target=owner, name=name, client=_client(request))
         return self.jobs_table(owner, lang)
+
+    def _release(self, owner: str, path: Path) -> None:
+        """Gradio's copy of a submitted (or refused) upload goes: it no longer counts as pending."""
+        if self.uploads is not None:
+            self.uploads.release(owner, path)
 
     def _uploaded(self, file: str) -> Path:
         """Only files this server received as uploads; a path typed into a request is refused."""

@@ -89,6 +89,10 @@ class Ui:
     stop: gr.Button
     retrieval_banner: gr.Markdown
     conversations: gr.Radio
+    conv_newer: gr.Button
+    conv_older: gr.Button
+    conv_offset: gr.State
+    api_conversations: gr.JSON
     new_chat: gr.Button
     rename_box: gr.Group
     new_title: gr.Textbox
@@ -164,6 +168,10 @@ def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab, admin_tab: Admi
                     conversations = gr.Radio(
                         label=_t("chat.conversations"), choices=[], value=None, elem_id="conversations"
                     )
+                    conv_offset = gr.State(0)  # the first conversation of the page shown
+                    with gr.Row():  # a page of conversations at a time (shown when there are more)
+                        conv_newer = gr.Button(_t("chat.newer"), size="sm", visible=False, elem_id="conv-newer")
+                        conv_older = gr.Button(_t("chat.older"), size="sm", visible=False, elem_id="conv-older")
                     with gr.Row():
                         rename_open = gr.Button(_t("chat.rename"), size="sm", elem_id="rename-chat")
                         delete_chat = gr.Button(_t("chat.delete"), variant="stop", size="sm", elem_id="delete-chat")
@@ -263,6 +271,7 @@ def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab, admin_tab: Admi
         api_image = gr.Image(type="filepath")
         api_trigger = gr.Button()
         cite_number = gr.Number(precision=0)
+        api_conversations = gr.JSON()
     # Ticks only while an upload of this user is queued or indexing (refresh turns it off again):
     # an idle open tab costs the server nothing.
     timer = gr.Timer(1.0, active=False)
@@ -275,6 +284,10 @@ def _layout(user_keys: str, hf_oauth: bool, usage_tab: UsageTab, admin_tab: Admi
         stop=stop,
         retrieval_banner=retrieval_banner,
         conversations=conversations,
+        conv_newer=conv_newer,
+        conv_older=conv_older,
+        conv_offset=conv_offset,
+        api_conversations=api_conversations,
         new_chat=new_chat,
         rename_box=rename_box,
         new_title=new_title,
@@ -321,7 +334,8 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers, c: ConversationsPanel) -> None:
     demo.load(h.whoami, None, ui.whoami, **private)
     demo.load(h.retrieval_banner, None, ui.retrieval_banner, **private)
     demo.load(h.refresh, None, refresh_outputs, **private)
-    demo.load(c.choices, [ui.session], ui.conversations, **private)
+    conversation_list = [ui.conversations, ui.conv_newer, ui.conv_older, ui.conv_offset]
+    demo.load(c.choices, [ui.session], conversation_list, **private)
     demo.load(h.usage, None, ui.usage, **private)
     ui.timer.tick(h.refresh, None, refresh_outputs, show_progress="hidden", **private)
 
@@ -336,7 +350,9 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers, c: ConversationsPanel) -> None:
         answered = trigger(fn, inputs, ask_outputs, show_progress="minimal", **api)
         # One event after the answer (page view, conversation list, usage line): each event is a
         # round trip through the queue, and three per answer cost the server more than one.
-        answered.then(c.after_answer, [ui.session], [*page_view, ui.conversations, ui.usage], **private)
+        answered.then(
+            c.after_answer, [ui.session], [*page_view, *conversation_list[:3], ui.usage, ui.conv_offset], **private
+        )
     # Stop: the streaming answer ends after the word being received (its handler stops reading: the
     # LLM request is closed, the tokens spent are recorded, the partial answer kept, marked stopped).
     ui.stop.click(h.stop, None, None, queue=False, **private)
@@ -367,15 +383,22 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers, c: ConversationsPanel) -> None:
         ).then(h.show_last_sources, [ui.session], page_view, **private)
     ui.rename_open.click(c.ask_rename, [ui.conversations], [ui.rename_box, ui.new_title], **private)
     for trigger in (ui.rename.click, ui.new_title.submit):
-        trigger(c.rename, [ui.conversations, ui.new_title, ui.session], [ui.conversations, ui.rename_box], **private)
+        trigger(
+            c.rename,
+            [ui.conversations, ui.new_title, ui.conv_offset, ui.session],
+            [ui.conversations, ui.rename_box],
+            **private,
+        )
     ui.delete_chat.click(c.ask_delete, [ui.conversations], [ui.chat_confirm, ui.chat_confirm_text], **private)
     ui.chat_delete_no.click(lambda: hidden, None, ui.chat_confirm, **private)
     ui.chat_delete_yes.click(
         c.delete,
-        [ui.conversations, ui.session],
-        [ui.conversations, ui.chatbot, ui.session, ui.chat_confirm, ui.sources],
+        [ui.conversations, ui.conv_offset, ui.session],
+        [*conversation_list, ui.chatbot, ui.session, ui.chat_confirm, ui.sources],
         **private,
     ).then(h.show_last_sources, [ui.session], page_view, **private)
+    ui.conv_newer.click(c.newer, [ui.conv_offset, ui.session], conversation_list, **private)
+    ui.conv_older.click(c.older, [ui.conv_offset, ui.session], conversation_list, **private)
 
     ui.files.upload(h.upload, [ui.files], [ui.jobs], api_name="upload").then(
         lambda: (None, gr.Timer(active=True)), None, [ui.files, ui.timer], **private
@@ -390,6 +413,7 @@ def _wire(demo: gr.Blocks, ui: Ui, h: Handlers, c: ConversationsPanel) -> None:
     ui.api_trigger.click(h.jobs, None, ui.jobs, api_name="jobs")
     ui.api_trigger.click(h.delete_document, [ui.doc_select], [ui.documents], api_name="delete_document")
     ui.api_trigger.click(h.page_image, [ui.api_doc_id, ui.api_page], ui.api_image, api_name="page")
+    ui.api_trigger.click(c.api_list, [ui.api_page], ui.api_conversations, api_name="conversations")
     if ui.api_key is not None and ui.key_save is not None and ui.key_clear is not None:
         ui.key_save.click(
             h.set_key, [ui.api_key, ui.session], [ui.api_key, ui.session, ui.key_status], api_name="set_key"
