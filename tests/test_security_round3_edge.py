@@ -138,6 +138,7 @@ def test_no_route_reaches_another_users_open_session(server: RunningServer) -> N
         ("GET", f"/gradio_api/call/v2/documents/{event}", {}),
         ("POST", "/gradio_api/call/documents", {"json": {"data": [], "session_hash": victim}}),
         ("POST", "/gradio_api/queue/join", {"json": body}),
+        ("POST", "/gradio_api/run/predict", {"json": {**body, "fn_index": stop_fn(bob)}}),
         ("POST", "/gradio_api/cancel", {"json": {"session_hash": victim, "fn_index": documents, "event_id": event}}),
         ("POST", "/gradio_api/cancel", {"json": {"session_hash": own, "fn_index": documents, "event_id": event}}),
         ("GET", f"/gradio_api/heartbeat/{victim}", {}),
@@ -166,8 +167,16 @@ def test_no_route_reaches_another_users_open_session(server: RunningServer) -> N
 # ---- 7. direct execution closed; the queued REST API stays, bound to its user ------------------
 
 
-def test_direct_execution_routes_are_closed(server: RunningServer) -> None:
+def stop_fn(client: httpx.Client) -> int:
+    """The one function made to run outside the queue (the stop button must not wait behind the answer)."""
+    direct = [d["id"] for d in client.get("/config").json()["dependencies"] if d.get("queue") is False]
+    assert len(direct) == 1, direct
+    return int(direct[0])
+
+
+def test_direct_execution_runs_no_queued_function(server: RunningServer) -> None:
     bob = signed_in(server, *BOB)
+    documents, session_hash = fn_index(bob, "documents"), uuid.uuid4().hex[:11]
     for path in (
         "/gradio_api/run/documents",
         "/gradio_api/api/documents",
@@ -175,8 +184,15 @@ def test_direct_execution_routes_are_closed(server: RunningServer) -> None:
         "/gradio_api/api/predict/",
         "/gradio_api/call/v2/documents",
     ):
-        response = bob.post(path, json={"data": [], "fn_index": fn_index(bob, "documents")})
-        assert response.status_code in (404, 405), (path, response.status_code, response.text[:200])
+        for body in ({"data": [], "fn_index": documents, "session_hash": session_hash}, {"data": []}):
+            response = bob.post(path, json=body)
+            assert response.status_code in (404, 405), (path, response.status_code, response.text[:200])
+    # the stop button's function, and only it, runs directly, for the owner of the session
+    stop = {"data": [], "fn_index": stop_fn(bob), "session_hash": session_hash}
+    assert run_event(bob, documents, [], session_hash=session_hash).success
+    assert bob.post("/gradio_api/run/predict", json=stop).status_code == 200
+    assert signed_in(server, *MALLORY).post("/gradio_api/run/predict", json=stop).status_code == 403
+    assert httpx.post(f"{server.url}/gradio_api/run/predict", json=stop).status_code == 401
     # /call goes through the queue (server.concurrency applies) and stays usable by its own user
     started = bob.post("/gradio_api/call/documents", json={"data": []})
     assert started.status_code == 200, started.text

@@ -77,6 +77,7 @@ class KnownFunctions:
 
     ids: frozenset[int]
     api_names: frozenset[str]
+    direct: frozenset[int] = frozenset()  # queue=False: the only ones /run and /api may run
 
 
 class NotAllowed(Exception):
@@ -241,7 +242,8 @@ class EdgeMiddleware:
             if upload_id is not None and not self.upload_ids.claim(upload_id, user):
                 raise _Refused(403, "this upload belongs to another user")
         api_name = request.params.get("api_name")
-        if api_name is not None and self.functions is not None and api_name not in self.functions.api_names:
+        call = request.rule.path.startswith(f"{API}/call/")
+        if call and api_name is not None and self.functions is not None and api_name not in self.functions.api_names:
             raise _Refused(404, "no such function")
 
     def _reserve_upload(self, scope: Scope, headers: dict[str, str], request: _Request) -> int:
@@ -307,7 +309,7 @@ class EdgeMiddleware:
 
         if request is not None and request.rule.bind is Bind.SESSION_BODY and user is not None:
             receive = await self._bind_body(receive, request, limit)
-            if request.rule.path != f"{API}/cancel":
+            if request.rule.path.startswith((f"{API}/queue/join", f"{API}/call/")):
                 held = []
 
         async def guarded_receive() -> Message:
@@ -405,10 +407,15 @@ class EdgeMiddleware:
             event_id = data.get("event_id")
             if event_id is not None and self.events.owner(str(event_id)) != user:
                 raise _Refused(403, "this event belongs to another user")
-        if request.rule.path == f"{API}/queue/join" and self.functions is not None:
-            fn_index = data.get("fn_index")
-            if not isinstance(fn_index, int) or isinstance(fn_index, bool) or fn_index not in self.functions.ids:
-                raise _Refused(422, "no such function")
+        fn_index = data.get("fn_index")
+        fn = fn_index if isinstance(fn_index, int) and not isinstance(fn_index, bool) else None
+        functions = self.functions
+        if request.rule.path == f"{API}/queue/join" and functions is not None and fn not in functions.ids:
+            raise _Refused(422, "no such function")
+        # /run and /api: only a function made to run outside the queue (Gradio would run any fn_index).
+        direct = request.rule.path.startswith((f"{API}/run/", f"{API}/api/"))
+        if direct and (functions is None or fn not in functions.direct):
+            raise _Refused(404, "Not Found")
         sent = False
 
         async def replay() -> Message:

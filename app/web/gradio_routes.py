@@ -82,9 +82,11 @@ RULES: list[RouteRule] = [
     *_rules("POST", f"{A}/upload", IN, Bind.UPLOAD_QUERY),
     *_rules("GET", f"{A}/upload_progress", IN, Bind.UPLOAD_QUERY),
     *_rules("POST", f"{A}/reset {A}/reset/", IN),  # a no-op in Gradio 6
+    # Direct execution, outside the queue: only for the functions made to run so (queue=False, e.g.
+    # the stop button, which must not wait behind the answer it stops), named by fn_index.
+    *_rules("POST", f"{A}/run/{{api_name}} {A}/run/{{api_name}}/", IN, Bind.SESSION_BODY),
+    *_rules("POST", f"{A}/api/{{api_name}} {A}/api/{{api_name}}/", IN, Bind.SESSION_BODY),
     # ---- closed ------------------------------------------------------------------------------
-    # Direct execution: outside the queue and server.concurrency.
-    *_rules("POST", f"{A}/run/{{api_name}} {A}/run/{{api_name}}/ {A}/api/{{api_name}} {A}/api/{{api_name}}/", X),
     # The same as /call with another body; it would bypass the session binding's body check.
     *_rules("POST", f"{A}/call/v2/{{api_name}} {A}/call/v2/{{api_name}}/", X),
     *_rules("GET", f"{A}/call/v2/{{api_name}}/{{event_id}}", X),

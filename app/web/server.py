@@ -22,10 +22,11 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import app_version, telemetry
 from app.auth import passwords
-from app.auth.login import LoginService, bootstrap_admin
+from app.auth.login import LOGIN_NAME_KEY, LoginService, bootstrap_admin
 from app.auth.sessions import GradioTokens
 from app.config import Settings
 from app.container import Container
+from app.storage.app_keys import installation_key
 from app.web import metrics
 from app.web.auth_routes import COOKIE_ID, COOKIE_NAME, auth_router
 from app.web.edge import (
@@ -90,6 +91,7 @@ def create_app(container: Container) -> FastAPI:
             container.login_throttle,
             container.sessions,
             on_result=lambda result: metrics.LOGINS.labels(result).inc(),
+            name_hash_key=installation_key(container.db, LOGIN_NAME_KEY),
         )
         max_age = int(settings.auth.session_max_hours * 3600)
         app.include_router(auth_router(login, container.sessions, max_age, force_secure=public_https))
@@ -97,7 +99,8 @@ def create_app(container: Container) -> FastAPI:
     uploads = UploadLedger(gradio_upload_folder())
     handlers = Handlers(WebServices.from_container(container), settings, uploads=uploads)
     blocks = build_blocks(handlers, settings.llm.user_keys, hf_oauth=hf_oauth)
-    blocks.queue(default_concurrency_limit=settings.server.concurrency)
+    # api_open=False: Gradio's direct routes (/run, /api) refuse every queued function (the edge too).
+    blocks.queue(default_concurrency_limit=settings.server.concurrency, api_open=False)
     _no_queue_analytics(blocks)
     app = gr.mount_gradio_app(
         app,
@@ -151,7 +154,9 @@ def create_app(container: Container) -> FastAPI:
         uploads=uploads,
         bindings=SessionBindings(),
         functions=KnownFunctions(
-            ids=frozenset(blocks.fns), api_names=frozenset(f.api_name for f in blocks.fns.values() if f.api_name)
+            ids=frozenset(blocks.fns),
+            api_names=frozenset(f.api_name for f in blocks.fns.values() if f.api_name),
+            direct=frozenset(i for i, f in blocks.fns.items() if not f.queue),
         ),
     )
     proxies = settings.server.trusted_proxies
