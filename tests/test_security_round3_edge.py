@@ -23,6 +23,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from app.web.edge import SessionBindings
 from app.web.gradio_routes import Access, Bind, rule_for
 from tests.conftest import DATA
 from tests.fixtures.gradio_http import fn_index, run_event, signed_in
@@ -306,3 +307,16 @@ def test_the_page_works_under_the_content_security_policy(server: RunningServer)
         browser.close()
     assert not violations, violations
     assert not token_requests, token_requests
+
+
+def test_one_users_new_session_hashes_never_free_another_users_binding() -> None:
+    """Bindings are bounded per user: bob's flood of new keys drops only his own oldest ones, so
+    alice's hash never becomes free for him to claim."""
+    bindings = SessionBindings(per_user=100)
+    assert bindings.claim("alice-tab", "alice")
+    assert bindings.claim("bob-first", "bob")
+    for i in range(1_000):
+        assert bindings.claim(f"bob-{i}", "bob")
+    assert not bindings.claim("alice-tab", "bob") and bindings.owner("alice-tab") == "alice"
+    assert bindings.owner("bob-first") is None  # his own oldest went
+    assert bindings.owner("bob-999") == "bob"

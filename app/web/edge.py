@@ -96,24 +96,33 @@ def cookie_sessions(resolve: Callable[[str | None], str | None], cookie_name: st
 class SessionBindings:
     """Gradio keys a browser tab's state and event stream by a `session_hash` the browser makes up.
     The first signed-in user to use a hash owns it; anyone else presenting it is refused. In process
-    memory on purpose: Gradio's queue and states are per process too (hence sticky sessions)."""
+    memory on purpose: Gradio's queue and states are per process too (hence sticky sessions).
 
-    def __init__(self, capacity: int = 200_000) -> None:
-        self._owners: OrderedDict[str, str] = OrderedDict()
-        self._capacity = capacity
+    Bounded per user: a user's oldest keys go when they hold more than `per_user`, so no number of
+    new keys from one user can push out another user's binding (which would leave that hash free
+    for anyone to claim)."""
+
+    def __init__(self, per_user: int = 10_000) -> None:
+        self._owners: dict[str, str] = {}
+        self._by_user: dict[str, OrderedDict[str, None]] = {}
+        self._per_user = per_user
 
     def owner(self, key: str) -> str | None:
         return self._owners.get(key)
 
     def claim(self, session_hash: str, user: str) -> bool:
         owner = self._owners.get(session_hash)
-        if owner is None:
-            self._owners[session_hash] = user
-            if len(self._owners) > self._capacity:
-                self._owners.popitem(last=False)
-            return True
-        self._owners.move_to_end(session_hash)
-        return owner == user
+        if owner is not None:
+            if owner == user:
+                self._by_user[user].move_to_end(session_hash)
+            return owner == user
+        self._owners[session_hash] = user
+        keys = self._by_user.setdefault(user, OrderedDict())
+        keys[session_hash] = None
+        if len(keys) > self._per_user:
+            oldest, _ = keys.popitem(last=False)
+            del self._owners[oldest]
+        return True
 
     def allowed(self, session_hash: str, user: str | None) -> bool:
         owner = self._owners.get(session_hash)

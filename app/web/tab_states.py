@@ -7,8 +7,9 @@ gigabytes, never released. This holder, put in place of Gradio's (install in app
 
 - counts states per user (the server-side user of the request that first used the hash, told by
   `admit`/`claim`; never anything the client chooses) and lets one user hold `per_user` of them; a
-  new one beyond replaces that user's least recently used tab that has not been used for a minute
-  (one without an open heartbeat first), else it is refused (`admit` says False);
+  new one beyond replaces that user's least recently used tab without an open heartbeat (closed, or
+  a script's finished call), else one not used for a minute, else it is refused (`admit` says False);
+  a tab with an event waiting or running never goes;
 - drops a state whose tab has no open heartbeat connection (it was closed) and no event for `idle_s`;
 - at the global capacity drops states nobody owns first, then idle ones, never a tab in use if any
   other can go.
@@ -162,12 +163,13 @@ class TabStates(StateHolder):
         return waiting | {e.session_hash for job in list(queue.active_jobs) if job for e in job}
 
     def _pick(self, hashes: Iterable[str], in_use_too: bool = False) -> str | None:
-        """The least recently used of `hashes` that may go: unused for a minute and without a
-        heartbeat, else unused for a minute, else (`in_use_too`) any without an event under way."""
+        """The least recently used of `hashes` that may go: without a heartbeat (the tab was closed,
+        or it is a script's call that is over), else unused for a minute, else (`in_use_too`) any;
+        never one with an event under way."""
         now, busy = self._clock(), self._busy()
         free = [h for h in hashes if h not in busy]
+        closed = [h for h in free if not self._beats.get(h)]
         unused = [h for h in free if now - self._used.get(h, 0.0) > IN_USE_S]
-        closed = [h for h in unused if not self._beats.get(h)]
         for candidates in (closed, unused, free if in_use_too else []):
             if candidates:
                 return candidates[0]
