@@ -315,8 +315,8 @@ class ServerSettings(Section):
         32,
         ge=1,
         description="Browser tabs (Gradio session states, each a copy of the page's components) one user may hold "
-        "in this process; a new one beyond replaces that user's least recently used tab idle for a minute, "
-        "else it is refused with a message",
+        "in this process; a new one beyond replaces that user's least recently used closed tab (no heartbeat: "
+        "closed, or a script's finished call), else one idle for a minute, else it is refused with a message",
     )
     tab_idle_minutes: float = Field(
         30,

@@ -28,7 +28,7 @@ import pytest
 
 from tests.conftest import DATA
 from tests.fixtures.cli import run_app
-from tests.fixtures.gradio_http import EventResult, fn_index, signed_in
+from tests.fixtures.gradio_http import EventResult, fn_index, run_event, signed_in
 from tests.fixtures.server import RunningServer, running_server
 
 PASSWORD = "a-long-enough-password"
@@ -62,31 +62,8 @@ def tab(client: httpx.Client) -> str:
 
 
 def call(client: httpx.Client, index: int, data: list[Any], timeout: float = 120) -> EventResult:
-    """One event in this client's tab, as `run_event` makes it, but the event stream is split on
-    \n only: a U+2028 in an echoed name or question is text, not a line break (httpx's
-    iter_lines would split there and the JSON would not parse)."""
-    session_hash = tab(client)
-    joined = client.post(
-        "/gradio_api/queue/join",
-        json={"data": data, "fn_index": index, "session_hash": session_hash, "event_data": None, "trigger_id": None},
-    )
-    if joined.status_code != 200:
-        return EventResult(False, None, f"http {joined.status_code}: {joined.text}", [])
-    messages: list[dict[str, Any]] = []
-    buffer = b""
-    with client.stream("GET", "/gradio_api/queue/data", params={"session_hash": session_hash}, timeout=timeout) as r:
-        for chunk in r.iter_bytes():
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            for line in lines:
-                if not line.startswith(b"data:"):
-                    continue
-                message = json.loads(line[5:])
-                messages.append(message)
-                if message.get("msg") == "process_completed":
-                    output = message.get("output") or {}
-                    return EventResult(bool(message.get("success")), output.get("data"), output.get("error"), messages)
-    return EventResult(False, None, "stream ended", messages)
+    """One event in this client's tab."""
+    return run_event(client, index, data, session_hash=tab(client), timeout=timeout)
 
 
 def upload(client: httpx.Client, files: list[tuple[str, bytes]]) -> EventResult:
