@@ -5,8 +5,10 @@ records its tokens, the answer cache, the context budget and the accounting of p
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -95,18 +97,32 @@ def test_refused_question_makes_no_llm_request(workspace: Container, llm: FakeOp
     for i in range(3):
         workspace.chat.ask("alice", f"{QUESTION} ({i})")
     assert llm.counts["chat"] == 3
+    tokyo = ZoneInfo("Asia/Tokyo")
+    before = _next_midnight(datetime.now(tokyo))
     with pytest.raises(QuotaExceeded) as caught:
         workspace.chat.ask("alice", "One more question about natbib options?")
+    after = _next_midnight(datetime.now(tokyo))  # the same unless the test ran across midnight in Tokyo
     assert llm.counts["chat"] == 3 and llm.counts["embeddings"] == 0
     e = caught.value
     assert e.limit == "questions_per_day" and e.value == 3 and e.timezone == "Asia/Tokyo"
-    assert e.resets_at is not None and e.resets_at.astimezone().utcoffset() is not None
+    # The next midnight in Tokyo (15:00 UTC), not the server's or UTC's midnight.
+    assert e.resets_at is not None and e.resets_at.utcoffset() == timedelta(0)
+    assert e.resets_at in (before, after), (e.resets_at, before)
+    local = e.resets_at.astimezone(tokyo)
+    assert (local.hour, local.minute, local.utcoffset()) == (0, 0, timedelta(hours=9))
+    assert f"{local:%Y-%m-%d} 00:00 Asia/Tokyo" in str(e)
     assert workspace.quotas.status("bob")[0].used == 0  # another user is not affected
+
+
+def _next_midnight(local: datetime) -> datetime:
+    """The next local midnight after `local`, in UTC."""
+    midnight = datetime(local.year, local.month, local.day, tzinfo=local.tzinfo) + timedelta(days=1)
+    return midnight.astimezone(UTC)
 
 
 def test_failed_answer_does_not_count_as_a_question(workspace: Container, llm: FakeOpenAIServer) -> None:
     llm.fail_next(1, 500, endpoint="chat")
-    with pytest.raises(Exception, match="HTTP 500"):
+    with pytest.raises(LLMError, match="HTTP 500"):
         workspace.chat.ask("alice", QUESTION)
     status = {s.key: s.used for s in workspace.quotas.status("alice")}
     assert status["questions_per_day"] == 0 and status["tokens_per_day"] == 0
