@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -162,3 +163,100 @@ def test_ingested_pages_stay_counted_after_the_hold_time(db: Database) -> None:
     assert {s.key: s.used for s in quotas.status("alice")}["pages_per_day"] == 26
     with pytest.raises(QuotaExceeded):
         quotas.take_pages("alice", 26)
+
+
+def _refused_until(quotas: QuotaService, owner: str, **amounts: int) -> datetime:
+    with pytest.raises(QuotaExceeded) as caught:
+        quotas.reserve(owner, **amounts)
+    assert caught.value.resets_at is not None
+    return caught.value.resets_at
+
+
+@pytest.mark.parametrize(
+    ("start", "resets", "day_hours"),
+    [
+        # Berlin springs forward on 2026-03-29 (02:00 CET -> 03:00 CEST): a 23-hour day.
+        (datetime(2026, 3, 28, 23, 30, tzinfo=UTC), datetime(2026, 3, 29, 22, 0, tzinfo=UTC), 23),
+        # Berlin falls back on 2026-10-25 (03:00 CEST -> 02:00 CET): a 25-hour day.
+        (datetime(2026, 10, 24, 22, 30, tzinfo=UTC), datetime(2026, 10, 25, 23, 0, tzinfo=UTC), 25),
+    ],
+    ids=["spring-forward", "fall-back"],
+)
+def test_a_day_across_a_dst_change_ends_at_local_midnight(
+    tmp_path: Path, start: datetime, resets: datetime, day_hours: int
+) -> None:
+    """The day's counter lives from local midnight to local midnight, however long that day is."""
+    db = Database(f"sqlite:///{tmp_path / 'app.db'}")
+    db.create_all()
+    berlin = ZoneInfo("Europe/Berlin")
+    now = [start]  # 00:30 local on the day of the change
+    quotas = QuotaService(db, QuotaSettings(questions_per_day=1, reset_timezone="Europe/Berlin"), clock=lambda: now[0])
+    day = f"{start.astimezone(berlin):%Y-%m-%d}"
+    assert quotas.periods().day == day
+    quotas.settle(quotas.reserve("alice", questions=1))  # answered: counted, not merely held
+    assert _refused_until(quotas, "alice", questions=1) == resets
+    local_midnight = datetime(*start.astimezone(berlin).timetuple()[:3], tzinfo=berlin)
+    assert resets - local_midnight.astimezone(UTC) == timedelta(hours=day_hours)
+    # An hour before the local midnight (the moment a 24-hour day would have ended on a 25-hour day,
+    # or an hour after it on a 23-hour day): still the same day.
+    now[0] = resets - timedelta(hours=1)
+    assert quotas.periods().day == day
+    assert _refused_until(quotas, "alice", questions=1) == resets
+    now[0] = resets - timedelta(seconds=1)
+    assert _refused_until(quotas, "alice", questions=1) == resets
+    now[0] = resets  # local midnight: a new day and a new counter
+    assert quotas.periods().day == f"{resets.astimezone(berlin):%Y-%m-%d}" != day
+    assert {s.key: s.used for s in quotas.status("alice")}["questions_per_day"] == 0
+    quotas.settle(quotas.reserve("alice", questions=1))
+    assert [(r[2], r[3]) for r in quotas.daily("alice", "2026-01-01")] == [(day, 1), (quotas.periods().day, 1)]
+    db.close()
+
+
+def test_the_year_ends_at_local_midnight_in_new_york(tmp_path: Path) -> None:
+    """Dec 31 -> Jan 1 in America/New_York (UTC-5): the day, the month and the year turn over at
+    05:00 UTC, not at UTC's midnight five hours earlier."""
+    db = Database(f"sqlite:///{tmp_path / 'app.db'}")
+    db.create_all()
+    now = [datetime(2026, 12, 31, 23, 0, tzinfo=UTC)]  # 18:00 on Dec 31 in New York
+    settings = QuotaSettings(questions_per_day=1, cost_per_month=0.5, reset_timezone="America/New_York")
+    quotas = QuotaService(db, settings, clock=lambda: now[0])
+    new_year = datetime(2027, 1, 1, 5, 0, tzinfo=UTC)  # midnight in New York
+    periods = quotas.periods()
+    assert (periods.day, periods.month) == ("2026-12-31", "2026-12")
+    assert (periods.day_resets_at, periods.month_resets_at) == (new_year, new_year)
+    quotas.settle(quotas.reserve("alice", questions=1, cost_micro=400_000))  # answered: counted, not merely held
+    assert _refused_until(quotas, "alice", questions=1) == new_year
+    assert _refused_until(quotas, "alice", cost_micro=200_000) == new_year
+    with pytest.raises(QuotaExceeded, match="resets at 2027-01-01 00:00 America/New_York"):
+        quotas.reserve("alice", questions=1)
+    now[0] = datetime(2027, 1, 1, 4, 59, 59, tzinfo=UTC)  # already 2027 in UTC, still 2026 in New York
+    assert (quotas.periods().day, quotas.periods().month) == ("2026-12-31", "2026-12")
+    assert _refused_until(quotas, "alice", questions=1) == new_year
+    assert _refused_until(quotas, "alice", cost_micro=200_000) == new_year
+    now[0] = new_year
+    periods = quotas.periods()
+    assert (periods.day, periods.month) == ("2027-01-01", "2027-01")
+    assert periods.day_resets_at == datetime(2027, 1, 2, 5, 0, tzinfo=UTC)
+    assert periods.month_resets_at == datetime(2027, 2, 1, 5, 0, tzinfo=UTC)
+    used = {s.key: s.used for s in quotas.status("alice")}
+    assert used["questions_per_day"] == 0 and used["cost_per_month"] == 0
+    quotas.settle(quotas.reserve("alice", questions=1, cost_micro=400_000))
+    db.close()
+
+
+def test_a_month_across_a_dst_change_ends_at_local_midnight(tmp_path: Path) -> None:
+    """March in Berlin starts in CET (UTC+1) and ends in CEST (UTC+2): April begins at 22:00 UTC."""
+    db = Database(f"sqlite:///{tmp_path / 'app.db'}")
+    db.create_all()
+    now = [datetime(2026, 3, 1, 0, 30, tzinfo=UTC)]
+    quotas = QuotaService(db, QuotaSettings(cost_per_month=0.5, reset_timezone="Europe/Berlin"), clock=lambda: now[0])
+    april = datetime(2026, 3, 31, 22, 0, tzinfo=UTC)
+    quotas.settle(quotas.reserve("alice", cost_micro=400_000))
+    assert _refused_until(quotas, "alice", cost_micro=200_000) == april
+    now[0] = april - timedelta(seconds=1)
+    assert quotas.periods().month == "2026-03"
+    assert _refused_until(quotas, "alice", cost_micro=200_000) == april
+    now[0] = april
+    assert quotas.periods().month == "2026-04"
+    quotas.settle(quotas.reserve("alice", cost_micro=400_000))
+    db.close()
