@@ -109,3 +109,160 @@ def test_instances_starting_together_migrate_once(tmp_path: Path) -> None:
         assert len(changed) == 1, outputs  # exactly one process migrated, the others found it done
         current = run_app(tmp_path / "d0", "db", "current", env=env)
         assert current.stdout.strip() == HEAD
+
+
+# The tables each revision adds (0007 and 0008 add a column each; see _COLUMNS_ADDED).
+_TABLES_ADDED = {
+    "0001": {"users", "documents", "conversations", "messages", "usage"},
+    "0002": {"answer_cache", "login_failures", "quota_counters", "user_quotas", "login_sessions"},
+    "0003": {"ingest_jobs"},
+    "0004": {"index_state"},
+    "0005": {"feedback"},
+    "0006": {"quota_holds"},
+    "0007": set(),
+    "0008": set(),
+    "0009": {"app_keys"},
+}
+_COLUMNS_ADDED = {"0007": ("ingest_jobs", "request_id"), "0008": ("users", "username_key")}
+_REVISIONS = sorted(_TABLES_ADDED)
+
+
+def _snapshot(db: Database) -> dict[str, object]:
+    """Tables, columns (type, nullable), indexes, unique constraints and foreign keys, as reflected."""
+    insp = inspect(db.engine)
+    shape: dict[str, object] = {}
+    for table in sorted(set(insp.get_table_names()) - {"alembic_version"}):
+        shape[table] = {
+            "columns": {c["name"]: (str(c["type"]), c["nullable"]) for c in insp.get_columns(table)},
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(table)
+            ),
+            "unique": sorted(tuple(u["column_names"]) for u in insp.get_unique_constraints(table)),
+            "foreign_keys": sorted(
+                (tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]))
+                for f in insp.get_foreign_keys(table)
+            ),
+        }
+    return shape
+
+
+def _expected_tables(revision: str | None) -> set[str]:
+    return set().union(*(_TABLES_ADDED[r] for r in _REVISIONS if revision and r <= revision))
+
+
+def _one_row_in_every_table(db: Database) -> None:
+    """One row per table at the head, values chosen so that every foreign key finds its row."""
+    import datetime as dt
+
+    from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer
+
+    def value(column: object) -> object:
+        kind = column.type  # type: ignore[attr-defined]
+        if isinstance(kind, Boolean):
+            return False
+        if isinstance(kind, (Integer, BigInteger)):
+            return 1
+        if isinstance(kind, DateTime):
+            return dt.datetime(2024, 1, 1)
+        if isinstance(kind, JSON):
+            return {"k": 1}
+        return "v"
+
+    with db.engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            row = {c.name: value(c) for c in table.columns}
+            if table.name == "users":
+                row |= {"username": "Alice", "username_key": "alice"}
+            conn.execute(table.insert().values(**row))
+
+
+def _step(db: Database, revision: str) -> None:
+    """Up through the app's own path; down (no command offers it) the way `migrate` runs a
+    migration: foreign keys off on SQLite, one transaction."""
+    if revision != "base" and revision > (db.current_revision() or ""):
+        db.migrate(revision)
+        return
+    from alembic import command
+    from alembic.config import Config
+
+    with db.engine.connect() as conn:
+        Database._sqlite_foreign_keys(conn, on=False)
+        with conn.begin():
+            config = Config()
+            config.set_main_option("script_location", "app.storage:migrations")
+            config.attributes["connection"] = conn
+            command.downgrade(config, revision)
+        Database._sqlite_foreign_keys(conn, on=True)
+
+
+def _check(db: Database, revision: str | None, reference: dict[str | None, dict[str, object]], rows: bool) -> None:
+    shape = _snapshot(db)
+    assert set(shape) == _expected_tables(revision), revision
+    for rev, (table, column) in _COLUMNS_ADDED.items():
+        if table in shape:
+            present = column in shape[table]["columns"]  # type: ignore[index]
+            assert present == (revision is not None and revision >= rev), (revision, table, column)
+    # ... and exactly the shape a database upgraded to that revision has (indexes, keys, types)
+    assert shape == reference[revision], revision
+    assert db.current_revision() == revision
+    if db.engine.dialect.name == "sqlite":  # turned off for the migration only
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    if rows:
+        with db.engine.connect() as conn:
+            for table in shape:
+                assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 1, (revision, table)
+            if "users" in shape:
+                assert conn.execute(text("SELECT username FROM users")).scalar() == "Alice"
+
+
+def test_every_migration_downgrades_to_the_schema_of_its_revision_keeping_the_rows(url: str) -> None:
+    """Head with a row in every table, down one revision at a time to base, up again: at each
+    step the tables, columns, indexes and keys are those of a database upgraded to that revision,
+    and the rows of the tables that revision keeps are still there."""
+    assert _REVISIONS[-1] == HEAD  # a new migration is added to _TABLES_ADDED
+    reference_url = url.replace("app.db", "reference.db") if url.startswith("sqlite") else None
+    reference: dict[str | None, dict[str, object]] = {}
+    if reference_url:
+        ref = Database(reference_url)
+        try:
+            reference[None] = _snapshot(ref)
+            for revision in _REVISIONS:
+                ref.migrate(revision)
+                reference[revision] = _snapshot(ref)
+        finally:
+            ref.close()
+    else:
+        with fresh_database() as pg:
+            ref = Database(pg)
+            try:
+                reference[None] = _snapshot(ref)
+                for revision in _REVISIONS:
+                    ref.migrate(revision)
+                    reference[revision] = _snapshot(ref)
+            finally:
+                ref.close()
+
+    db = Database(url)
+    try:
+        db.migrate()
+        _one_row_in_every_table(db)
+        _check(db, HEAD, reference, rows=True)
+        for down in ["0008", "0007"]:
+            _step(db, down)
+            _check(db, down, reference, rows=True)
+        _step(db, HEAD)  # up again with the rows: 0008 recomputes each user's key
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT username_key FROM users")).scalar() == "alice"
+            assert conn.execute(text("SELECT count(*) FROM app_keys")).scalar() == 0  # 0008 dropped it
+            conn.execute(text("INSERT INTO app_keys (name, value, created_at) VALUES ('k', 'v', CURRENT_TIMESTAMP)"))
+        _check(db, HEAD, reference, rows=True)
+        for down in [*reversed(_REVISIONS[:-1]), "base"]:
+            _step(db, down)
+            _check(db, None if down == "base" else down, reference, rows=True)
+        for up in _REVISIONS:
+            _step(db, up)
+            _check(db, up, reference, rows=False)
+        assert _schema_differences(db) == []
+    finally:
+        db.close()

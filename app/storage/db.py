@@ -28,7 +28,7 @@ from sqlalchemy import (
     inspect,
     text,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -300,22 +300,36 @@ class Database:
         from alembic.migration import MigrationContext
 
         try:
-            with self._migration_lock(), self.engine.begin() as conn:
-                config = Config()
-                config.set_main_option("script_location", "app.storage:migrations")
-                config.attributes["connection"] = conn
-                before = MigrationContext.configure(conn).get_current_revision()
-                if before is None:
-                    existing = set(inspect(conn).get_table_names())
-                    if set(Base.metadata.tables) <= existing:
-                        command.stamp(config, "head")  # made by create_all, as this version would
-                    elif "users" in existing:
-                        command.stamp(config, "0001")  # made by a release from before migrations
-                command.upgrade(config, revision)
-                current = MigrationContext.configure(conn).get_current_revision()
+            with self._migration_lock(), self.engine.connect() as conn:
+                # SQLite alters a table by copying it and dropping the old one; with foreign keys on,
+                # that drop deletes the rows referring to it (0008 on users signed everyone out). The
+                # pragma is ignored inside a transaction: set before it, restored after.
+                self._sqlite_foreign_keys(conn, on=False)
+                try:
+                    with conn.begin():
+                        config = Config()
+                        config.set_main_option("script_location", "app.storage:migrations")
+                        config.attributes["connection"] = conn
+                        before = MigrationContext.configure(conn).get_current_revision()
+                        if before is None:
+                            existing = set(inspect(conn).get_table_names())
+                            if set(Base.metadata.tables) <= existing:
+                                command.stamp(config, "head")  # made by create_all, as this version would
+                            elif "users" in existing:
+                                command.stamp(config, "0001")  # made by a release from before migrations
+                        command.upgrade(config, revision)
+                        current = MigrationContext.configure(conn).get_current_revision()
+                finally:
+                    self._sqlite_foreign_keys(conn, on=True)
         except SQLAlchemyError as e:
             raise ServiceUnavailable(f"the database is not reachable ({type(e).__name__})") from e
         return before, str(current)
+
+    @staticmethod
+    def _sqlite_foreign_keys(conn: Connection, on: bool) -> None:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+            conn.commit()
 
     @staticmethod
     def head_revision() -> str:
