@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
+from llama_index.core.vector_stores.types import VectorStoreQueryMode
 
 from app.answering.rerank import build_reranker
 from app.answering.retrieval import Retrieval, Retriever
@@ -44,8 +45,19 @@ def test_question_finds_its_page_in_top_3(library: Container, question: str, fil
 
 
 def test_dense_only_mode_also_works(library: Container) -> None:
-    retrieval = library.retriever.retrieve("alice", "superscript citation numbers natbib", mode="dense")
-    assert retrieval.passages and retrieval.passages[0].score <= 1.0
+    """mode="dense" is the store's own dense ranking, cosine similarities as scores; the hybrid
+    mode's fused ranking of the same question differs from it."""
+    question = "superscript citation numbers natbib"
+    retrieval = library.retriever.retrieve("alice", question, mode="dense", limit=10)
+    embedding = library.embedder.embed_query(question, "alice")
+    candidates = library.settings.retrieval.candidates
+    dense = library.vector_store.search("alice", None, question, embedding, VectorStoreQueryMode.DEFAULT, candidates)
+    expected = [(str(d.node.ref_doc_id), d.node.get_content(), pytest.approx(d.score)) for d in dense[:10]]
+    assert len(expected) == 10
+    assert [(p.doc_id, p.text, p.score) for p in retrieval.passages] == expected
+    assert retrieval.best_dense == pytest.approx(dense[0].score)
+    hybrid = library.retriever.retrieve("alice", question, mode="hybrid", limit=10)
+    assert [(p.text, p.score) for p in hybrid.passages] != [(p.text, p.score) for p in retrieval.passages]
 
 
 def test_user_b_never_sees_user_a_documents(library: Container) -> None:
@@ -102,9 +114,21 @@ def test_language_of_a_question_for_fusion() -> None:
 
 
 def test_japanese_question_weights_the_sparse_ranking(library: Container) -> None:
-    """A Japanese question's best passage comes from the Japanese manuals, with the default weights."""
-    retrieval = library.retriever.retrieve("alice", "用紙サイズを指定しないと何判になりますか", limit=5)
-    assert retrieval.passages[0].file in {"bxjscls-manual.pdf", "jbtxdoc.pdf"}
+    """A Japanese question's best passage is the page on paper sizes (bxjscls-manual.pdf p. 11),
+    which only the sparse ranking finds: with the Japanese sparse weight forced to 0 (dense weight
+    1) the English-only embedding puts another page first."""
+    question = "用紙サイズを指定しないと何判になりますか"
+    retrieval = library.retriever.retrieve("alice", question, limit=5)
+    best = retrieval.passages[0]
+    assert (best.file, best.page) == ("bxjscls-manual.pdf", 11) and "用紙サイズ" in best.text
+    dense_only = Retriever(
+        library.vector_store,
+        library.embedder,
+        library.registry,
+        library.settings.retrieval.model_copy(update={"dense_weight_cjk": 1.0}),
+    )
+    unweighted = dense_only.retrieve("alice", question, limit=5).passages[0]
+    assert (unweighted.file, unweighted.page) != ("bxjscls-manual.pdf", 11)
 
 
 def test_rrf_fusion_is_still_available(library: Container) -> None:
