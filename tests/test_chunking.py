@@ -20,13 +20,24 @@ def test_chunks_fit_the_model_and_keep_spans(local_embedder: EmbeddingModel) -> 
     from app.documents.pdf_reader import read_pdf
 
     chunker = Chunker(local_embedder.count_tokens, local_embedder.split_tokens, chunk_size=120, overlap=20)
-    for name in ("hyperref-doc.pdf", "jbtxdoc.pdf"):
-        for page in read_pdf(DATA / name)[:8]:
-            chunks = chunker.split(page.text)
-            for chunk in chunks:
-                assert page.text[chunk.start : chunk.end] == chunk.text
-                # measured with the embedding model's own tokenizer
-                assert local_embedder.count_tokens([chunk.text])[0] <= 120 + 2
+    pages = [page for name in ("hyperref-doc.pdf", "jbtxdoc.pdf") for page in read_pdf(DATA / name)[:8]]
+    assert len(pages) == 16
+    total = 0
+    for page in pages:
+        chunks = chunker.split(page.text)
+        # every page of these manuals has text: at least as many chunks as 120-token pieces of it
+        page_tokens = local_embedder.count_tokens([page.text])[0]
+        assert page_tokens > 0 and len(chunks) >= -(-page_tokens // 120), (page.number, page_tokens, len(chunks))
+        covered = set()
+        for chunk in chunks:
+            assert page.text[chunk.start : chunk.end] == chunk.text
+            # measured with the embedding model's own tokenizer
+            assert local_embedder.count_tokens([chunk.text])[0] <= 120 + 2
+            covered.update(range(chunk.start, chunk.end))
+        # together the chunks hold all of the page's text
+        assert all(i in covered for i, ch in enumerate(page.text) if not ch.isspace())
+        total += len(chunks)
+    assert total >= 16
 
 
 def test_japanese_chunks_end_at_sentence_ends(local_embedder: EmbeddingModel) -> None:
