@@ -11,10 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from llama_index.core.schema import MetadataMode
 
 from app.admin.backup import BackupError, BackupService, _Writer
 from app.container import Container
+from app.documents.indexing import DocumentRef
+from app.documents.pdf_reader import read_pdf
 from app.models.embeddings import EmbeddingModel
+from app.storage.vector_store import DOC_KEY
 from tests.conftest import DATA, container_for, make_settings
 from tests.fixtures.cli import run_app
 from tests.fixtures.postgres import fresh_database
@@ -48,6 +52,17 @@ def original_on(request: pytest.FixtureRequest, tmp_path: Path, local_embedder: 
         c.close()  # (again) before the database is dropped
 
 
+def _index_some_pages(c: Container, doc: DocumentRef, pdf: Path, pages: int) -> int:
+    """Chunks of the first `pages` pages of `pdf` written to the store under `doc`, embedded, the
+    way the ingestion writes a document's first batches before its row is ready."""
+    nodes = [node for batch in c.ingestion.indexer.batches(doc, read_pdf(pdf)[:pages]) for node in batch.nodes]
+    vectors = c.embedder.embed_documents([n.get_content(MetadataMode.EMBED) for n in nodes], doc.owner)
+    for node, vector in zip(nodes, vectors, strict=True):
+        node.embedding = vector
+    c.vector_store.add(nodes)
+    return len(nodes)
+
+
 def _alice(tmp_path: Path, local_embedder: EmbeddingModel, database: dict[str, str]) -> Container:
     c = container_for(make_settings(tmp_path / "a", database=database), local_embedder)
     c.users.add("alice", "alices-long-password")
@@ -65,12 +80,17 @@ def test_round_trip_gives_the_same_sources_and_leaves_half_ingested_documents_ou
     # A document in the middle of its ingestion when the backup runs: row in "indexing", some vectors.
     doc = original.registry.create("alice", "half.pdf", "f" * 64, 10, None)
     original.registry.update(doc.id, status="indexing")
+    half = _index_some_pages(original, DocumentRef(doc.id, "alice", "half.pdf"), DATA / "hyperref-doc.pdf", 3)
+    assert half > 0 and original.vector_store.count("alice", [doc.id]) == half
+    ready_vectors = sum(d.chunks for d in original.registry.list("alice") if d.status == "ready")
+    assert original.vector_store.count("alice") == ready_vectors + half
     before = _sources(original, "alice")
     manifest = _service(original).backup(str(tmp_path / "backup"))
     assert manifest["counts"]["tables"]["documents"] == 2 and manifest["counts"]["files"] == 2
-    assert manifest["counts"]["vectors"] == sum(
-        d.chunks for d in original.registry.list("alice") if d.status == "ready"
-    )
+    assert manifest["counts"]["vectors"] == ready_vectors
+    with open(tmp_path / "backup" / "vectors.jsonl", encoding="utf-8") as f:
+        backed_up = [json.loads(line)["payload"][DOC_KEY] for line in f]
+    assert len(backed_up) == ready_vectors and doc.id not in backed_up
     original.close()
 
     restored = container_for(make_settings(tmp_path / "b"), local_embedder)
@@ -90,7 +110,10 @@ def test_round_trip_gives_the_same_sources_and_leaves_half_ingested_documents_ou
             _service(restored).restore(str(tmp_path / "backup"))
         _service(restored).restore(str(tmp_path / "backup"), force=True)  # replaces, no duplicates
         assert len(restored.registry.list("alice")) == 2
-        assert restored.vector_store.count("alice") == manifest["counts"]["vectors"]
+        assert restored.vector_store.count("alice") == manifest["counts"]["vectors"] == ready_vectors
+        assert restored.vector_store.count("alice", [doc.id]) == 0
+        for d in restored.registry.list("alice"):  # exactly each ready document's own vectors
+            assert restored.vector_store.count("alice", [d.id]) == d.chunks > 0
     finally:
         restored.close()
 
