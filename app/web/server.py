@@ -136,16 +136,8 @@ def create_app(container: Container) -> FastAPI:
         gradio_app.auth_dependency = hf_users.gradio_user
         resolve_user = hf_users
     install_gradio_limits(app, gradio_app, blocks, settings)  # per-user tabs and queued events, inside the edge
-    if settings.server.allowed_origins:
+    if not settings.server.allowed_origins:
         # With a CORSMiddleware on the parent app Gradio adds no CORS headers of its own.
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.server.allowed_origins,
-            allow_credentials=True,
-            allow_methods=["GET", "POST"],
-            allow_headers=["*"],
-        )
-    else:
         app.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
     app.add_middleware(
         EdgeMiddleware,
@@ -159,6 +151,16 @@ def create_app(container: Container) -> FastAPI:
             direct=frozenset(i for i, f in blocks.fns.items() if not f.queue),
         ),
     )
+    if settings.server.allowed_origins:
+        # Outside the edge, which allows no OPTIONS: a listed origin's preflight is answered here
+        # (inside it, every preflight got 405 and browsers refused the origin's JSON calls).
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.server.allowed_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST"],
+            allow_headers=["*"],
+        )
     proxies = settings.server.trusted_proxies
     if proxies:
         # Forwarded headers applied here, inside the request-id middleware, so that one still sees
