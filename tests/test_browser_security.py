@@ -126,16 +126,27 @@ def test_document_and_answer_text_never_load_remote_images(
 
 
 def test_the_app_cannot_be_framed(app: RunningServer, browser: Browser, tmp_path: Path) -> None:
+    """A page of another origin frames the app beside a control frame. Both frames' load events
+    are awaited (a refused frame loads the browser's error page), then the control frame shows its
+    text, which proves the check can see a frame's content, and the app's frame shows nothing."""
     frame_page = tmp_path / "frame.html"
     frame_page.write_text(
-        f'<html><body><iframe id="f" src="{app.url}/" width="800" height="600"></iframe></body></html>'
+        "<html><body><script>window.loaded = [];</script>"
+        '<iframe id="control" srcdoc="<p>Please sign in</p>" onload="loaded.push(this.id)"></iframe>'
+        f'<iframe id="f" src="{app.url}/" width="800" height="600" onload="loaded.push(this.id)"></iframe>'
+        "</body></html>"
     )
     context = browser.new_context()
     page = context.new_page()
     try:
-        page.goto(frame_page.as_uri())
-        page.wait_for_timeout(3000)
-        frame = page.frame_locator("#f")
-        assert frame.locator("text=sign in").count() == 0  # refused by frame-ancestors / X-Frame-Options
+        with page.expect_response(lambda r: r.url.rstrip("/") == app.url.rstrip("/")) as answered:
+            page.goto(frame_page.as_uri())
+        assert answered.value.status == 200  # the app did answer the frame's request...
+        page.wait_for_function("['control', 'f'].every(id => window.loaded.includes(id))", timeout=60_000)
+        assert page.frame_locator("#control").locator("text=sign in").count() == 1
+        # ...and the browser refused to show it (frame-ancestors / X-Frame-Options).
+        assert page.frame_locator("#f").locator("text=sign in").count() == 0
+        framed = page.locator("#f").element_handle().content_frame()
+        assert framed is not None and not framed.url.startswith(app.url), framed.url
     finally:
         context.close()
