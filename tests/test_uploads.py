@@ -30,4 +30,4 @@ def test_only_regular_files_inside_the_upload_folder_are_accepted(tmp_path: Path
         with pytest.raises(UploadRefused) as refused:
             ledger.accept(str(bad))
         messages.add(str(refused.value))
-    assert len(messages) == 1  # the same answer whatever the reason
+    assert messages == {"this file was not uploaded here; please upload it again"}  # whatever the reason
