@@ -8,7 +8,8 @@ import pytest
 from app.documents.pdf_reader import ReadLimits, open_pdf, read_pdf
 from app.documents.text_clean import clean_page_text
 from app.errors import IngestError
-from tests.conftest import DATA
+from app.models.embeddings import EmbeddingModel
+from tests.conftest import DATA, container_for, make_settings
 from tests.fixtures import pdf_factory
 
 
@@ -182,3 +183,57 @@ def test_reader_children_run_this_app_whatever_the_working_directory_holds(
         assert rendered.data[:4] == b"RIFF" and rendered.size[0] > 100  # a WebP image of the page
     finally:
         pool.close()
+
+
+def _slow_pdf(dir: Path, pages: int = 60) -> Path:
+    """A small PDF whose text takes about a second per page to read: each page's content stream
+    inflates to 20 MB of text operators (~58 KB compressed), read page by page in little memory."""
+    import zlib
+
+    packer = zlib.compressobj(9)
+    block = b"BT /F1 12 Tf 72 712 Td (A) Tj ET\n" * 30000
+    content = b"".join([*(packer.compress(block) for _ in range(20)), packer.flush()])
+    return pdf_factory._raw_pdf(dir / "slow.pdf", [(612, 792, content)] * pages, flate=True)
+
+
+def test_time_limit_stops_a_pdf_that_reads_too_long(tmp_path: Path) -> None:
+    """About a minute of reading (unlimited) against a 5 s limit: stopped with reason timeout,
+    and the next file is read under the same limits."""
+    limits = ReadLimits(timeout_s=5)
+    slow = _slow_pdf(tmp_path)
+    assert slow.stat().st_size < 5 << 20
+    with pytest.raises(IngestError) as caught:
+        read_pdf(slow, limits=limits)
+    assert caught.value.reason == "timeout"
+    assert str(caught.value) == "reading the PDF took longer than 5 s"
+    assert read_pdf(pdf_factory.text_pdf(tmp_path, ["A short page."]), limits=limits)[0].text == "A short page."
+
+
+def test_parse_time_limit_comes_from_the_settings(tmp_path: Path, local_embedder: EmbeddingModel) -> None:
+    """documents.parse_timeout_s reaches the reader process: the upload fails with reason timeout
+    and nothing of the file is searchable."""
+    c = container_for(make_settings(tmp_path / "data", documents={"parse_timeout_s": 5}), local_embedder)
+    try:
+        slow = c.ingestion.ingest_file("alice", _slow_pdf(tmp_path))
+        assert (slow.outcome, slow.reason) == ("failed", "timeout"), slow
+        assert "longer than 5 s" in (slow.message or "")
+        assert [(d.name, d.status) for d in c.registry.list("alice")] == [("slow.pdf", "failed")]
+        assert c.vector_store.count("alice") == 0
+        assert c.ingestion.ingest_file("alice", DATA / "jbtxdoc.pdf").outcome == "ingested"
+    finally:
+        c.close()
+
+
+def test_parse_memory_limit_comes_from_the_settings(tmp_path: Path, local_embedder: EmbeddingModel) -> None:
+    """documents.parse_memory_mb reaches the reader process: a decompression bomb fails with a
+    message that names the configured limit, and an ordinary manual is read under the same limit."""
+    c = container_for(make_settings(tmp_path / "data", documents={"parse_memory_mb": 300}), local_embedder)
+    try:
+        bomb = c.ingestion.ingest_file("alice", pdf_factory.decompression_bomb(tmp_path))
+        assert (bomb.outcome, bomb.reason) == ("failed", "damaged"), bomb
+        assert "more than 300 MB of memory needed" in (bomb.message or ""), bomb
+        assert [(d.name, d.status) for d in c.registry.list("alice")] == [("bomb.pdf", "failed")]
+        assert c.vector_store.count("alice") == 0
+        assert c.ingestion.ingest_file("alice", DATA / "jbtxdoc.pdf").outcome == "ingested"
+    finally:
+        c.close()
