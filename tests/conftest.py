@@ -77,3 +77,15 @@ def library(tmp_path_factory: pytest.TempPathFactory, local_embedder: EmbeddingM
     assert c.ingestion.ingest_file("bob", DATA / "natbib.pdf").outcome == "ingested"
     yield c
     c.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: SQLite in tmp_path, then a fresh one on the PostgreSQL server of this machine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'app.db'}"
+    else:
+        from tests.fixtures.postgres import fresh_database
+
+        with fresh_database() as url:
+            yield url

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.fixtures import pdf_factory
-from tests.fixtures.gradio_http import fn_index, run_event, signed_in
+from tests.fixtures.gradio_http import signed_in, upload_and_wait
 from tests.fixtures.llm_server import FakeOpenAIServer
 from tests.fixtures.server import ADMIN, ROOT, RunningServer, running_server
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, fill_login
@@ -84,20 +84,7 @@ def _upload_hostile_pdf(app: RunningServer, listener: Listener, folder: Path) ->
         ],
         name="zebra-manual.pdf",
     )
-    admin = signed_in(app, *ADMIN)
-    uploaded = admin.post("/gradio_api/upload", files=[("files", (pdf.name, pdf.read_bytes()))]).json()
-    assert run_event(
-        admin, fn_index(admin, "upload"), [[{"path": uploaded[0], "meta": {"_type": "gradio.FileData"}}]]
-    ).success
-    documents = fn_index(admin, "documents")
-    for _ in range(240):
-        rows = run_event(admin, documents, []).output[0]["data"]
-        if rows and rows[0][5] == "ready":
-            return
-        import time
-
-        time.sleep(0.5)
-    raise AssertionError(f"not ingested: {rows}")
+    upload_and_wait(signed_in(app, *ADMIN), pdf)
 
 
 def test_document_and_answer_text_never_load_remote_images(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
@@ -30,7 +29,7 @@ from playwright.sync_api import Browser, expect, sync_playwright
 
 from app.web.ui.safe_markdown import model_output
 from tests.fixtures import pdf_factory
-from tests.fixtures.gradio_http import fn_index, run_event, signed_in
+from tests.fixtures.gradio_http import signed_in, upload_and_wait
 from tests.fixtures.llm_server import FakeOpenAIServer
 from tests.fixtures.server import ADMIN, RunningServer, running_server
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, fill_login
@@ -283,18 +282,7 @@ def _ingest(server: RunningServer, folder: Path) -> None:
     pdf = pdf_factory.text_pdf(
         folder, ["The zebra valve is calibrated every week by the maintenance team."], name="zebra.pdf"
     )
-    admin = signed_in(server, *ADMIN)
-    uploaded = admin.post("/gradio_api/upload", files=[("files", (pdf.name, pdf.read_bytes()))]).json()
-    assert run_event(
-        admin, fn_index(admin, "upload"), [[{"path": uploaded[0], "meta": {"_type": "gradio.FileData"}}]]
-    ).success
-    documents = fn_index(admin, "documents")
-    for _ in range(240):
-        rows = run_event(admin, documents, []).output[0]["data"]
-        if rows and rows[0][5] == "ready":
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"not ingested: {rows}")
+    upload_and_wait(signed_in(server, *ADMIN), pdf)
 
 
 @pytest.mark.browser

@@ -10,7 +10,6 @@ served from her own caches, which shows the counters would have seen a shared hi
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from app.documents.registry import DocumentRegistry
 from app.storage.db import Database
 from tests.fixtures import pdf_factory
 from tests.fixtures.cli import run_app
-from tests.fixtures.gradio_http import fn_index, run_event, signed_in
+from tests.fixtures.gradio_http import fn_index, run_event, signed_in, upload_and_wait
 from tests.fixtures.llm_server import FakeOpenAIServer
 from tests.fixtures.server import RunningServer, running_server
 
@@ -60,16 +59,7 @@ def _upload(client: httpx.Client, folder: Path) -> None:
     pdf = pdf_factory.text_pdf(
         folder, ["The zebra valve is calibrated every week by the maintenance team."], name="zebra.pdf"
     )
-    uploaded = client.post("/gradio_api/upload", files=[("files", (pdf.name, pdf.read_bytes()))]).json()
-    meta = {"_type": "gradio.FileData"}
-    assert run_event(client, fn_index(client, "upload"), [[{"path": uploaded[0], "meta": meta}]]).success
-    documents = fn_index(client, "documents")
-    for _ in range(240):
-        rows = run_event(client, documents, []).output[0]["data"]
-        if rows and rows[0][5] == "ready":
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"not ingested: {rows}")
+    upload_and_wait(client, pdf)
 
 
 def _ask(client: httpx.Client) -> str:

@@ -226,15 +226,6 @@ def _database_at_0007_with_case_twins(url: str) -> Database:
     return db
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'app.db'}"
-    else:
-        with fresh_database() as pg:
-            yield pg
-
-
 def _downgrade(db: Database, revision: str) -> None:
     from alembic import command
     from alembic.config import Config
@@ -246,8 +237,8 @@ def _downgrade(db: Database, revision: str) -> None:
         command.downgrade(config, revision)
 
 
-def test_migration_keeps_names_that_differ_only_by_case_and_downgrades(db_url: str, tmp_path: Path) -> None:
-    db = _database_at_0007_with_case_twins(db_url)
+def test_migration_keeps_names_that_differ_only_by_case_and_downgrades(database_url: str, tmp_path: Path) -> None:
+    db = _database_at_0007_with_case_twins(database_url)
     warnings: list[str] = []
     sink = logger.add(lambda m: warnings.append(str(m)), level="WARNING")
     try:
@@ -312,10 +303,10 @@ def test_a_password_typed_as_the_username_is_written_nowhere(server: RunningServ
     assert "login failed user=bob" in server.log()
 
 
-def test_the_installation_key_is_made_once_for_all_instances_and_downgrades(db_url: str) -> None:
+def test_the_installation_key_is_made_once_for_all_instances_and_downgrades(database_url: str) -> None:
     """The key of the unknown-name pseudonym: eight instances asking at once on a fresh database all
     get the one that was stored; it stays after a restart; migration 0009 goes down and up."""
-    dbs = [Database(db_url) for _ in range(8)]
+    dbs = [Database(database_url) for _ in range(8)]
     try:
         dbs[0].migrate()
         with ThreadPoolExecutor(8) as pool:

@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from tests.fixtures.cli import run_app
-from tests.fixtures.gradio_http import fn_index, run_event, signed_in
+from tests.fixtures.gradio_http import fn_index, run_event, signed_in, upload_and_wait
 from tests.fixtures.llm_server import FakeOpenAIServer
 from tests.fixtures.pdf_factory import text_pdf
 from tests.fixtures.server import ADMIN, RunningServer, running_server
@@ -193,19 +193,7 @@ def bobs_document(server: RunningServer, tmp_path_factory: pytest.TempPathFactor
     """bob has a document, so that his questions go to the (slow) language model."""
     bob = signed_in(server, *BOB)
     pdf = text_pdf(tmp_path_factory.mktemp("pdf"), [f"Maintenance notes.\n{PUMP}\nThe red pump is never serviced."])
-    uploaded = bob.post("/gradio_api/upload", files=[("files", ("pump.pdf", pdf.read_bytes()))])
-    assert uploaded.status_code == 200, uploaded.text
-    path = uploaded.json()[0]
-    assert run_event(bob, fn_index(bob, "upload"), [[{"path": path, "meta": {"_type": "gradio.FileData"}}]]).success
-    documents = fn_index(bob, "documents")
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        rows = run_event(bob, documents, []).output[0]["data"]
-        if rows and rows[0][5] == "ready":
-            break
-        time.sleep(0.5)
-    else:
-        raise AssertionError(f"bob's document is not ready: {rows}")
+    upload_and_wait(bob, pdf, timeout=180)
     chats = llm.counts["chat"]
     answer = run_event(bob, fn_index(bob, "ask"), ["When is the blue pump in hall seven serviced?", [], None, []])
     assert answer.success and llm.counts["chat"] > chats, "bob's question did not reach the language model"
