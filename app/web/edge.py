@@ -147,6 +147,7 @@ class _Request:
     params: dict[str, str]  # path parameters of the matched route
     query: dict[str, str]  # no key is repeated (checked)
     user: str | None = None
+    session_hash: str | None = None  # of a JSON body, once checked (_bind_body)
 
 
 class EdgeMiddleware:
@@ -318,6 +319,7 @@ class EdgeMiddleware:
 
         if request is not None and request.rule.bind is Bind.SESSION_BODY and user is not None:
             receive = await self._bind_body(receive, request, limit)
+            scope["state"]["session_hash"] = request.session_hash  # checked and claimed: for the limits
             if request.rule.path.startswith((f"{API}/queue/join", f"{API}/call/")):
                 held = []
 
@@ -412,6 +414,7 @@ class EdgeMiddleware:
         if session_hash is not None and not (isinstance(session_hash, str) and self.bindings.claim(session_hash, user)):
             logger.warning("refused a session hash of another user user={}", user)
             raise _Refused(403, "this session belongs to another user")
+        request.session_hash = session_hash or None
         if request.rule.path == f"{API}/cancel":
             event_id = data.get("event_id")
             if event_id is not None and self.events.owner(str(event_id)) != user:

@@ -7,8 +7,9 @@
   answered, failed, cancelled, its client gone - stops counting without our having to see it end.
 
 Both count by the server-side user the edge resolved from the session cookie (scope["state"]["user"],
-app/web/edge.py), never by anything the client sends. One pure ASGI middleware inside the edge: the
-edge's checks (origin, size, signed in, session binding) come first.
+app/web/edge.py), never by anything the client sends; the session hash is the one the edge read from
+the body and checked (scope["state"]["session_hash"]), so the body is read once. One pure ASGI
+middleware inside the edge: the edge's checks (origin, size, signed in, session binding) come first.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from app.config import Settings
 from app.web import tab_states
-from app.web.tab_states import TabStates
+from app.web.tab_states import TabStates, events_in_queue
 from app.web.ui.i18n import language, msg
 
 API = "/gradio_api"
@@ -63,12 +64,7 @@ class QueuedEvents:
             del self._joining[user]
 
     def _in_queue(self) -> set[str]:
-        queue = self._queue_of()
-        if queue is None:
-            return set()
-        waiting = {e._id for q in list(queue.event_queue_per_concurrency_id.values()) for e in list(q.queue)}
-        running = {e._id for job in list(queue.active_jobs) if job for e in job}
-        return waiting | running
+        return {e._id for e in events_in_queue(self._queue_of())}
 
 
 class GradioLimits:
@@ -95,8 +91,7 @@ class GradioLimits:
             finally:
                 self.tabs.heartbeat(beating, opened=False)
             return
-        messages, receive = await _read_body(receive)
-        session_hash = _session_hash(b"".join(m.get("body", b"") for m in messages))
+        session_hash = scope["state"].get("session_hash")  # of the body, checked by the edge
         if kind == "join" and self.events.live(user) >= self.max_queued:
             await self._refuse(scope, receive, send, user, "queued", msg_key="too_many_queued", count=self.max_queued)
             return
@@ -153,25 +148,9 @@ def _kind(scope: Scope) -> str | None:
         return None
     if path == f"{API}/queue/join" or path.startswith(f"{API}/call/"):
         return "join"
-    if path.startswith((f"{API}/run/", f"{API}/api/", f"{API}/component_server")):
-        return "state"  # outside the queue, but Gradio makes a state for the hash they name
+    if path.startswith((f"{API}/run/", f"{API}/api/")):
+        return "state"  # outside the queue (the stop function), but Gradio makes a state for the hash they name
     return None
-
-
-async def _read_body(receive: Receive) -> tuple[list[Message], Receive]:
-    """Read the (edge-capped) body to look into it, then hand the same messages on."""
-    messages: list[Message] = []
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request" or not message.get("more_body"):
-            break
-    pending = list(messages)
-
-    async def replay() -> Message:
-        return pending.pop(0) if pending else await receive()
-
-    return messages, replay
 
 
 def _field(body: bytes, name: str) -> str | None:
@@ -180,10 +159,6 @@ def _field(body: bytes, name: str) -> str | None:
     except (ValueError, AttributeError):
         return None
     return value if isinstance(value, str) and value else None
-
-
-def _session_hash(body: bytes) -> str | None:
-    return _field(body, "session_hash")
 
 
 def install_gradio_limits(app: Any, gradio_app: Any, blocks: gr.Blocks, settings: Settings) -> None:

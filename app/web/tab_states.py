@@ -156,11 +156,7 @@ class TabStates(StateHolder):
 
     def _busy(self) -> set[str]:
         """Session hashes with an event waiting in Gradio's queue or running in one of its workers."""
-        queue: Any = getattr(getattr(self, "blocks", None), "_queue", None)
-        if queue is None:
-            return set()
-        waiting = {e.session_hash for q in list(queue.event_queue_per_concurrency_id.values()) for e in list(q.queue)}
-        return waiting | {e.session_hash for job in list(queue.active_jobs) if job for e in job}
+        return {e.session_hash for e in events_in_queue(getattr(getattr(self, "blocks", None), "_queue", None))}
 
     def _pick(self, hashes: Iterable[str], in_use_too: bool = False) -> str | None:
         """The least recently used of `hashes` that may go: without a heartbeat (the tab was closed,
@@ -193,6 +189,14 @@ class TabStates(StateHolder):
             queue.pending_event_ids_session.pop(session_hash, None)
             queue.pending_messages_per_session.pop(session_hash, None)
         logger.debug("tab state dropped reason={} user={} states={}", reason, owner or "-", len(self.session_data))
+
+
+def events_in_queue(queue: Any) -> list[Any]:
+    """The events waiting in Gradio's queue (`queue`, None before it starts) or running in one of its workers."""
+    if queue is None:
+        return []
+    waiting = [e for q in list(queue.event_queue_per_concurrency_id.values()) for e in list(q.queue)]
+    return waiting + [e for job in list(queue.active_jobs) if job for e in job]
 
 
 def install(blocks: Any, gradio_app: Any, per_user: int, idle_s: float) -> TabStates:
