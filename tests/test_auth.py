@@ -116,7 +116,7 @@ def test_login_service_counts_only_checked_attempts(users: UserService) -> None:
     clock = FakeClock()
     db = users._db
     sessions = SessionStore(db, idle_minutes=60, max_hours=24)
-    service = LoginService(users, _throttle(users, clock), sessions)
+    service = LoginService(users, _throttle(users, clock), sessions, name_hash_key=b"test-installation-key")
     for _ in range(5):
         assert asyncio.run(service.login("alice", "guess", "192.0.2.7")).result == "failed"
     for _ in range(10):  # refused unchecked: not counted, the cool-down does not restart

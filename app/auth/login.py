@@ -46,11 +46,12 @@ class LoginService:
         users: UserService,
         throttle: LoginThrottle,
         sessions: SessionStore,
+        *,
+        name_hash_key: bytes,
         on_result: Callable[[str], None] | None = None,
-        name_hash_key: bytes | None = None,
     ) -> None:
-        """`name_hash_key`: a per-installation secret that keys the hash of unknown names (without
-        one the hash is a plain SHA-256, which a guess can still be checked against)."""
+        """`name_hash_key`: the per-installation key (app/storage/app_keys.py) of the pseudonym of
+        unknown names, so a guessed password cannot be checked against the logs alone."""
         self._name_hash_key = name_hash_key
         self._users = users
         self._throttle = throttle
@@ -95,11 +96,7 @@ class LoginService:
         """How a name that is no account appears in logs: a short hash of its compared form, so
         repeated attempts with one name can be told apart without the text ever being written."""
         data = username_key(typed).encode("utf-8", "surrogatepass")
-        if self._name_hash_key:
-            digest = hmac.new(self._name_hash_key, data, hashlib.sha256).hexdigest()
-        else:
-            digest = hashlib.sha256(data).hexdigest()
-        return f"unknown:{digest[:12]}"
+        return f"unknown:{hmac.new(self._name_hash_key, data, hashlib.sha256).hexdigest()[:12]}"
 
 
 def bootstrap_admin(users: UserService, settings: Settings) -> None:
