@@ -185,6 +185,19 @@ def test_a_closed_tabs_state_expires_and_an_open_one_does_not(server: RunningSer
         assert open_conversation(alice, kept), "an open tab's state expired"
 
 
+def test_a_scripts_finished_calls_make_room_for_its_next_ones(server: RunningServer) -> None:
+    """A script (no heartbeat) calling with a new session hash each time, more times in a minute
+    than a user may hold tabs: each finished call's state makes room for the next, none is refused."""
+    dana = ("dana", "danas-long-password")
+    result = run_app(server.data_dir, "users", "add", dana[0], stdin=dana[1] + "\n")
+    assert result.returncode == 0, result.stderr
+    client = signed_in(server, *dana)
+    whoami = fn_index(client, "whoami")
+    outcomes = [run_event(client, whoami, []) for _ in range(MAX_TABS + 10)]
+    refused = [r.error for r in outcomes if not r.success]
+    assert not refused, refused[:3]
+
+
 # ---- 7. one user's flood does not starve the others ---------------------------------------------
 
 
