@@ -179,8 +179,8 @@ class Container:
 
     @cached_property
     def vector_store(self) -> VectorStore:
-        from app.answering.sparse import TOKENIZER_VERSION
         from app.documents.ingestion import check_chunk_size
+        from app.models.sparse import TOKENIZER_VERSION
         from app.storage.index_state import IndexStateStore, fingerprint
         from app.storage.vector_store import open_client, open_index
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from _workspace import QA, open_workspace
 
-import app.answering.sparse as sparse
+import app.models.sparse as sparse
 from app.answering.retrieval import Retriever, score_fusion
 from app.container import Container
 from app.evaluation.runner import EVAL_USER, Question, load_questions, retrieve_all, score, tuning_questions

@@ -6,7 +6,7 @@
 The PDFs of tests/data are ingested once into --workspace (kept between runs; chunking settings
 need a new workspace); every point of the grid then re-runs only retrieval, through the real
 Retriever and Qdrant, and prints one JSON line of metrics per setting. Changing the sparse
-tokenizer (app/answering/sparse.py) needs a new workspace too, since documents are encoded at
+tokenizer (app/models/sparse.py) needs a new workspace too, since documents are encoded at
 ingestion.
 
 Only the tuning split is swept: held-out questions (`"split": "heldout"`) are dropped on load, so

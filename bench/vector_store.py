@@ -64,7 +64,7 @@ def build_corpus(size: int, cache: Path) -> tuple[list[dict[str, Any]], list[str
     from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
     from llama_index.core.vector_stores.utils import node_to_metadata_dict
 
-    from app.answering import sparse
+    from app.models import sparse
 
     rng = np.random.default_rng(SEED + size)
     vocabulary = _vocabulary()
@@ -191,7 +191,7 @@ def build_case(engine: str, size: int, queries: int, work: Path) -> dict[str, An
 def serve_case(engine: str, size: int, queries: int, work: Path) -> dict[str, Any]:
     """Open the store built by build_case in a fresh process (as a server starts) and search it;
     RSS is this process's growth from opening the store and searching (imports excluded)."""
-    from app.answering import sparse
+    from app.models import sparse
     from app.storage.vector_store import open_client, open_store
 
     importlib.import_module("app.storage.edge_store" if engine == "edge" else "app.storage.qdrant_store")

@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from app.answering import sparse
 from app.config import load_settings
 from app.documents.chunking import split_sentences
 from app.errors import ConfigError
+from app.models import sparse
 from app.web.ui.safe_markdown import literal, model_output
 from tests.conftest import ROOT
 

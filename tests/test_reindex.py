@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from app.admin.reindex import ReindexService
-from app.answering.sparse import TOKENIZER_VERSION
 from app.config import Settings
 from app.container import Container
 from app.documents.ingestion import IngestionService
 from app.errors import ConfigError, ServiceUnavailable
 from app.models.embeddings import build_embedding_model
+from app.models.sparse import TOKENIZER_VERSION
 from app.storage.index_state import IndexStateStore, fingerprint
 from app.storage.vector_store import VectorStore, collection_names
 from tests.conftest import DATA, container_for, make_settings

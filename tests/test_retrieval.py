@@ -11,12 +11,12 @@ from llama_index.core.vector_stores.types import VectorStoreQueryMode
 
 from app.answering.rerank import build_reranker
 from app.answering.retrieval import Retrieval, Retriever
-from app.answering.sparse import is_cjk, tokenize
 from app.config import RerankSettings
 from app.container import Container
 from app.errors import ConfigError, ServiceUnavailable
 from app.evaluation.calibration import calibrate
 from app.evaluation.runner import Question
+from app.models.sparse import is_cjk, tokenize
 
 
 def top_pages(container: Container, user: str, question: str, k: int = 3) -> list[tuple[str, int]]:
@@ -250,7 +250,7 @@ def test_calibration_proposes_thresholds_that_refuse_no_answerable_question() ->
 
 
 def test_the_stemmer_loaded_alone_stems_as_nltks_and_leaves_no_stand_in_package() -> None:
-    """app/answering/sparse.py loads nltk's Porter module without nltk/__init__.py (1.2 s of
+    """app/models/sparse.py loads nltk's Porter module without nltk/__init__.py (1.2 s of
     imports). Run in a fresh interpreter: the stems must be nltk's own, and a later `import nltk`
     must get the real package."""
     import subprocess
@@ -264,7 +264,7 @@ from app.documents.pdf_reader import read_pdf
 pages = read_pdf({str(DATA / "bashref.pdf")!r})[:60]
 words = sorted({{w.lower() for p in pages for w in p.text.split() if w.isalpha()}})
 started = time.perf_counter()
-from app.answering import sparse
+from app.models import sparse
 stems = [sparse._stem(w) for w in words]
 alone = time.perf_counter() - started
 assert not any(n == "nltk" or n.startswith("nltk.") for n in sys.modules), "stand-in left behind"

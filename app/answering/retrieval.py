@@ -15,10 +15,10 @@ from loguru import logger
 from pydantic import BaseModel
 
 from app import metrics, telemetry
-from app.answering.sparse import is_cjk, term_coverage
 from app.config import RetrievalSettings
 from app.documents.registry import READY, DocumentRegistry
 from app.models.embeddings import EmbeddingModel
+from app.models.sparse import is_cjk, term_coverage
 from app.storage.vector_store import ScoredNode, VectorStore
 
 

@@ -20,8 +20,8 @@ def register(sub: Any) -> None:
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     from app.admin.reindex import ReindexService
-    from app.answering.sparse import TOKENIZER_VERSION
     from app.documents.ingestion import IngestionService
+    from app.models.sparse import TOKENIZER_VERSION
     from app.storage.index_state import fingerprint
     from app.storage.vector_store import VectorStore, open_client
 

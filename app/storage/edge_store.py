@@ -28,8 +28,8 @@ import qdrant_edge as qe
 from loguru import logger
 
 from app import metrics
-from app.answering import sparse
 from app.errors import ConfigError, ServiceUnavailable, StoreLockedError
+from app.models import sparse
 from app.storage.vector_store import (
     DENSE,
     DOC_KEY,

@@ -16,8 +16,8 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
 from app import metrics
-from app.answering import sparse
 from app.errors import ConfigError, ServiceUnavailable
+from app.models import sparse
 from app.storage.vector_store import DENSE, DOC_KEY, SPARSE, TENANT_KEY, ScoredNode, VectorStore, exported_point
 
 _LOCKS: weakref.WeakKeyDictionary[QdrantClient, threading.RLock] = weakref.WeakKeyDictionary()
