@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 TORCH       ?= torch==2.13.0+cpu
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: run test install system-deps lint format bench eval clean
+.PHONY: run test install system-deps lint format bench eval docs clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -54,6 +54,10 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py
+
+# docs/configuration-reference.md, generated from the settings classes (tests/test_config_reference.py checks it).
+docs: $(STAMP)
+	$(PY) -m app.config_reference --output docs/configuration-reference.md
 
 clean:
 	rm -rf $(VENV) test-artifacts
