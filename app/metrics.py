@@ -2,7 +2,7 @@
 above nothing: any layer may import this module; /metrics in app/web serves it.
 
 Names: pdfqa_<what>_<unit|total>. Label values are small fixed sets (never a user, file or id),
-except `model`, which is the configured model name. README "Metrics" lists them with a sample scrape;
+except `model`, which is the configured model name. docs/operating.md "Metrics" lists them with a sample scrape;
 app/web/grafana_dashboard.json graphs them."""
 
 from __future__ import annotations
