@@ -9,7 +9,7 @@ import json
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service 
     from app.admin.backup import BackupService
     from app.admin.console import AdminConsole
     from app.admin.recent_errors import RecentErrors
+    from app.admin.reindex import ReindexService
     from app.answering.cache import AnswerCache
     from app.answering.chat import ChatService
     from app.answering.conversations import ConversationService
@@ -37,7 +38,8 @@ if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service 
     from app.documents.registry import DocumentRegistry
     from app.models.embeddings import EmbeddingModel
     from app.models.llm import ChatModel
-    from app.storage.vector_store import VectorStore
+    from app.storage.index_state import IndexStateStore
+    from app.storage.vector_store import StoreClient, VectorStore
     from app.usage.accounting import UsageRecorder
     from app.usage.pricing import Pricing
     from app.usage.quotas import QuotaService
@@ -45,10 +47,18 @@ if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service 
 
 
 class Container:
+    """Use as `with Container(settings) as c:`; leaving the block closes what was opened."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         _private(settings.data_dir)
+
+    def __enter__(self) -> Container:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     @cached_property
     def db(self) -> Database:
@@ -134,7 +144,6 @@ class Container:
     @cached_property
     def admin_console(self) -> AdminConsole:
         from app.admin.console import AdminConsole
-        from app.storage.index_state import IndexStateStore
 
         checks = {"database": self.db.ping, "vector store": self.vector_store.ping, "file store": self.files.ping}
         return AdminConsole(
@@ -142,7 +151,7 @@ class Container:
             self.users,
             self.accounts,
             self.registry,
-            IndexStateStore(self.db),
+            self.index_states,
             checks,
             self.recent_errors,
             self.settings.data_dir / "logs" / "audit.log",
@@ -178,28 +187,67 @@ class Container:
         return model
 
     @cached_property
+    def vector_client(self) -> StoreClient:
+        """The Qdrant server, or the embedded store (locked to this process while open)."""
+        from app.storage.vector_factory import open_client
+
+        q = self.settings.qdrant
+        key = q.api_key.get_secret_value() if q.api_key else None
+        return open_client(q.url, key, self.settings.qdrant_path, q.timeout_s, q.embedded_engine)
+
+    @cached_property
+    def index_states(self) -> IndexStateStore:
+        from app.storage.index_state import IndexStateStore
+
+        return IndexStateStore(self.db)
+
+    def index_fingerprint(self) -> dict[str, Any]:
+        """What the search index is to be built with, under the current settings."""
+        from app.models.sparse import TOKENIZER_VERSION
+        from app.storage.index_state import fingerprint
+
+        return fingerprint(self.settings, TOKENIZER_VERSION)
+
+    @cached_property
     def vector_store(self) -> VectorStore:
         from app.documents.ingestion import check_chunk_size
-        from app.models.sparse import TOKENIZER_VERSION
-        from app.storage.index_state import IndexStateStore, fingerprint
-        from app.storage.vector_store import open_client, open_index
+        from app.storage.vector_factory import open_index
 
         check_chunk_size(self.settings.documents, self.embedder)  # a plain config error comes first
         q = self.settings.qdrant
-        client = open_client(
-            q.url,
-            q.api_key.get_secret_value() if q.api_key else None,
-            self.settings.qdrant_path,
-            q.timeout_s,
-            q.embedded_engine,
-        )
-        states = IndexStateStore(self.db)
-        fp = fingerprint(self.settings, TOKENIZER_VERSION)
+        client = self.vector_client
         try:
-            return open_index(client, q.collection, self.embedder.dim, bool(q.url), states, fp)
+            return open_index(
+                client, q.collection, self.embedder.dim, bool(q.url), self.index_states, self.index_fingerprint()
+            )
         except Exception:
+            # Refused (settings changed, say): let the folder go, as if it had never been opened.
+            del self.vector_client
             client.close()
             raise
+
+    @cached_property
+    def reindexer(self) -> ReindexService:
+        """`reindex`: a new index beside the one in use, built with the current settings. It never
+        opens `vector_store`, which refuses an index built with other settings."""
+        from app.admin.reindex import ReindexService
+        from app.documents.ingestion import IngestionService
+
+        def make_ingestion(store: VectorStore) -> IngestionService:
+            return IngestionService(self.settings.documents, self.registry, self.files, store, self.embedder)
+
+        q = self.settings.qdrant
+        return ReindexService(
+            self.db,
+            self.vector_client,
+            q.collection,
+            bool(q.url),
+            self.registry,
+            self.files,
+            make_ingestion,
+            self.embedder.dim,
+            self.index_fingerprint(),
+        )
 
     @cached_property
     def ingestion(self) -> IngestionService:
@@ -334,8 +382,8 @@ class Container:
             self.ingest_queue.close()
         if "pages" in self.__dict__:
             self.pages.close()
-        if "vector_store" in self.__dict__:
-            self.vector_store.close()
+        if "vector_client" in self.__dict__:
+            self.vector_client.close()
         if "db" in self.__dict__:
             self.db.close()
 

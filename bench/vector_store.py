@@ -161,7 +161,7 @@ def measure_queries(store: Any, vocabulary: list[str], queries: int) -> dict[str
 def build_case(engine: str, size: int, queries: int, work: Path) -> dict[str, Any]:
     """Write one engine's store at one size (and, for Edge, search it before indexing, then index it)."""
     from app.storage import edge_store
-    from app.storage.vector_store import open_client, open_store
+    from app.storage.vector_factory import open_client, open_store
 
     edge_store.OPTIMIZE_AFTER_IDLE_S = 86400  # indexing is timed below, not started by the idle timer
     points, vocabulary = build_corpus(size, work)
@@ -192,7 +192,7 @@ def serve_case(engine: str, size: int, queries: int, work: Path) -> dict[str, An
     """Open the store built by build_case in a fresh process (as a server starts) and search it;
     RSS is this process's growth from opening the store and searching (imports excluded)."""
     from app.models import sparse
-    from app.storage.vector_store import open_client, open_store
+    from app.storage.vector_factory import open_client, open_store
 
     importlib.import_module("app.storage.edge_store" if engine == "edge" else "app.storage.qdrant_store")
     sparse.encode_queries(["warm up the stemmer"])

@@ -20,7 +20,8 @@ from app.config import Settings
 from app.errors import StoreLockedError
 from app.storage import edge_store
 from app.storage.edge_store import EdgeClient, EdgeStore
-from app.storage.vector_store import VectorStore, open_client, open_store
+from app.storage.vector_factory import open_client, open_store
+from app.storage.vector_store import VectorStore
 from tests.conftest import DATA, ROOT, container_for, make_settings
 from tests.fixtures.llm_server import FakeOpenAIServer, embed_text
 
@@ -130,7 +131,7 @@ def test_a_second_process_is_refused_and_told_why(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-c",
-                "import sys; from pathlib import Path; from app.storage.vector_store import open_client; "
+                "import sys; from pathlib import Path; from app.storage.vector_factory import open_client; "
                 "open_client(None, None, Path(sys.argv[1]), 5, 'edge')",
                 str(tmp_path / "qdrant"),
             ],

@@ -17,7 +17,8 @@ from app.errors import ConfigError, ServiceUnavailable
 from app.models.embeddings import build_embedding_model
 from app.models.sparse import TOKENIZER_VERSION
 from app.storage.index_state import IndexStateStore, fingerprint
-from app.storage.vector_store import VectorStore, collection_names
+from app.storage.vector_factory import collection_names
+from app.storage.vector_store import VectorStore
 from tests.conftest import DATA, container_for, make_settings
 from tests.fixtures.llm_server import FakeOpenAIServer
 

@@ -21,7 +21,8 @@ from app.errors import IngestError, NotFound
 from app.storage.db import CachedAnswer, Database
 from app.storage.files import FileStore
 from app.storage.index_state import IndexStateStore, short_hash
-from app.storage.vector_store import StoreClient, VectorStore, create_collection, open_store, point_alias
+from app.storage.vector_factory import open_store
+from app.storage.vector_store import StoreClient, VectorStore
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class ReindexService:
         state = self._states.get(self._alias)
         old = state[0] if state else (self._alias if self._client.collection_exists(self._alias) else None)
         new = f"{self._alias}-{short_hash(self._fp)}-{int(time.time())}"
-        create_collection(self._client, new, self._dim, self._is_server)
+        self._client.create_collection(new, self._dim)
         store = open_store(self._client, new, self._dim, self._is_server)
         ingestion = self._make_ingestion(store)
         counts: dict[str, int] = {}
@@ -102,7 +103,7 @@ class ReindexService:
             # can take its name (a moment without an index; stop the app for this one migration).
             self._client.delete_collection(old)
             old = None
-        point_alias(self._client, self._alias, new)
+        self._client.point_alias(self._alias, new)
         self._states.set(self._alias, new, self._fp)
         if old is not None and old != new and self._client.collection_exists(old):
             self._client.delete_collection(old)

@@ -19,45 +19,17 @@ def register(sub: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    from app.admin.reindex import ReindexService
-    from app.documents.ingestion import IngestionService
-    from app.models.sparse import TOKENIZER_VERSION
-    from app.storage.index_state import fingerprint
-    from app.storage.vector_store import VectorStore, open_client
-
     if not args.yes and input("Re-embed every document with the current settings? [y/N] ") != "y":
         print("cancelled")
         return 1
-    q = settings.qdrant
-    client = open_client(
-        q.url, q.api_key.get_secret_value() if q.api_key else None, settings.qdrant_path, q.timeout_s, q.embedded_engine
-    )
-    container = Container(settings)
-    try:
-
-        def make_ingestion(store: VectorStore) -> IngestionService:
-            return IngestionService(settings.documents, container.registry, container.files, store, container.embedder)
-
-        service = ReindexService(
-            container.db,
-            client,
-            q.collection,
-            bool(q.url),
-            container.registry,
-            container.files,
-            make_ingestion,
-            container.embedder.dim,
-            fingerprint(settings, TOKENIZER_VERSION),
-        )
+    with Container(settings) as container:
+        service = container.reindexer
         print(f"re-embedding {len(container.registry.all_ready())} documents with {settings.embeddings.model}")
         try:
             result = service.run()
         except Exception:
             audit("reindex", cli_actor(), outcome="failed", model=settings.embeddings.model)
             raise
-    finally:
-        container.close()
-        client.close()
     for name, reason in result.failed:
         print(f"failed     {name}: {reason}", file=sys.stderr)
     print(f"reindexed {result.documents} documents ({result.chunks} chunks) into {result.collection}")

@@ -1,7 +1,10 @@
 """One-time move of an embedded store made by qdrant-client's local mode (before Qdrant Edge became
 the embedded engine) into Edge shards: every point of every collection, with its vectors and
 payload, under the same collection name. The old files are kept, renamed, beside the new ones
-(`local-mode-<time>/`), so going back is a rename; delete them once satisfied."""
+(`local-mode-<time>/`), so going back is a rename; delete them once satisfied.
+
+Run by vector_factory.open_client before the Edge client takes the folder's lock (the old store
+takes the same lock)."""
 
 from __future__ import annotations
 
@@ -12,10 +15,8 @@ from pathlib import Path
 
 from loguru import logger
 
-from app.errors import StoreLockedError
-from app.storage.vector_store import DENSE, LOCKED_MESSAGE
-
-SHARDS = "edge"
+from app.storage.edge_store import SHARDS, EdgeClient, EdgeStore
+from app.storage.vector_store import DENSE
 
 
 def local_mode_collections(path: Path) -> list[str]:
@@ -33,18 +34,10 @@ def migrate_local_mode(path: Path) -> bool:
     names = local_mode_collections(path)
     if not names or (path / SHARDS).exists():
         return False
-    from qdrant_client import QdrantClient
-
-    from app.storage.edge_store import EdgeClient, EdgeStore
-    from app.storage.qdrant_store import QdrantStore
+    from app.storage.qdrant_store import QdrantConnection, QdrantStore  # LlamaIndex: only when there is work
 
     started = time.perf_counter()
-    try:
-        old = QdrantClient(path=str(path))
-    except RuntimeError as e:
-        if "already accessed" in str(e):
-            raise StoreLockedError(LOCKED_MESSAGE.format(path=path)) from e
-        raise
+    old = QdrantConnection.local(path)
     staging = path / f"{SHARDS}.migrating"
     counts = {}
     try:
@@ -53,7 +46,7 @@ def migrate_local_mode(path: Path) -> bool:
         client = EdgeClient(staging, lock=None)  # the old client holds the folder's lock meanwhile
         try:
             for name in names:
-                vectors = old.get_collection(name).config.params.vectors
+                vectors = old.qdrant.get_collection(name).config.params.vectors
                 dim = vectors[DENSE].size if isinstance(vectors, dict) else None
                 if dim is None:
                     raise RuntimeError(f"collection {name} has no '{DENSE}' vectors")

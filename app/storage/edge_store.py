@@ -4,7 +4,7 @@ scans every point and evaluates filters in Python (bench/vector_store.py compare
 
 Layout under qdrant.path: `edge/<collection>/` is one Edge shard per collection; Edge has no
 aliases, so the collection an alias points at is kept in the database (index_state) and given to
-`EdgeClient.point_alias` at start and by `reindex`. The folder belongs to one process at a time
+`EdgeClient.load_alias` at start and to `point_alias` by `reindex`. The folder belongs to one process at a time
 (`<path>/.lock`, the same lock file local mode uses).
 
 EdgeShard can be called from several threads at once (reads, writes and the optimizer run
@@ -37,6 +37,7 @@ from app.storage.vector_store import (
     SPARSE,
     TENANT_KEY,
     ScoredNode,
+    StoreClient,
     VectorStore,
     exported_point,
 )
@@ -63,7 +64,7 @@ def edge_config(dim: int | None) -> qe.EdgeConfig:
     )
 
 
-class EdgeClient:
+class EdgeClient(StoreClient):
     """The embedded store folder: its Edge shards by name, the aliases, the process lock and a
     background optimizer."""
 
@@ -84,10 +85,9 @@ class EdgeClient:
 
     @classmethod
     def open(cls, path: Path) -> EdgeClient:
-        from app.storage.edge_migration import migrate_local_mode
-
+        """The Edge shards under `path`, locked to this process (a local-mode store there is moved
+        into Edge first, by vector_factory.open_client)."""
         path.mkdir(parents=True, exist_ok=True)
-        migrate_local_mode(path)  # before the lock: it opens the old store, which takes the same lock
         lock = open(path / ".lock", "a")  # noqa: SIM115 - held until close()
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -118,6 +118,10 @@ class EdgeClient:
     def point_alias(self, alias: str, physical: str) -> None:
         with self._state:
             self._aliases[alias] = physical
+
+    def load_alias(self, alias: str, physical: str) -> None:
+        """Edge has no aliases of its own: the database keeps them, and tells them here at start."""
+        self.point_alias(alias, physical)
 
     def delete_collection(self, name: str) -> None:
         physical = self.resolve(name)
@@ -214,6 +218,8 @@ class EdgeClient:
 class EdgeStore(VectorStore):
     """Tenant-scoped writes and searches over one Edge shard; points and payloads are exactly what
     llama-index's QdrantVectorStore writes (node ids, `_node_content`, metadata at the top level)."""
+
+    client: EdgeClient
 
     def __init__(self, client: EdgeClient, collection: str, dim: int) -> None:
         self.client = client

@@ -6,6 +6,7 @@ import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import Any
 
 from llama_index.core.schema import BaseNode, TextNode
@@ -16,9 +17,19 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
 from app import metrics
-from app.errors import ConfigError, ServiceUnavailable
+from app.errors import ConfigError, ServiceUnavailable, StoreLockedError
 from app.models import sparse
-from app.storage.vector_store import DENSE, DOC_KEY, SPARSE, TENANT_KEY, ScoredNode, VectorStore, exported_point
+from app.storage.vector_store import (
+    DENSE,
+    DOC_KEY,
+    LOCKED_MESSAGE,
+    SPARSE,
+    TENANT_KEY,
+    ScoredNode,
+    StoreClient,
+    VectorStore,
+    exported_point,
+)
 
 _LOCKS: weakref.WeakKeyDictionary[QdrantClient, threading.RLock] = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
@@ -32,15 +43,57 @@ def _client_lock(client: QdrantClient) -> threading.RLock:
         return lock
 
 
-def create_qdrant_collection(client: QdrantClient, name: str, dim: int, is_server: bool) -> None:
-    client.create_collection(
-        name,
-        vectors_config={DENSE: qm.VectorParams(size=dim, distance=qm.Distance.COSINE)},
-        sparse_vectors_config={SPARSE: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
-    )
-    if is_server:  # payload indexes are a no-op in local mode
-        _payload_indexes(client, name)
-    logger.info("qdrant collection created name={} dim={}", name, dim)
+class QdrantConnection(StoreClient):
+    """qdrant-client, talking to a Qdrant server or holding a local-mode folder, behind the same
+    collection and alias methods as the Edge client. Payload indexes are made by `QdrantStore`,
+    which knows whether the client is a server."""
+
+    def __init__(self, qdrant: QdrantClient) -> None:
+        self.qdrant = qdrant
+
+    @classmethod
+    def server(cls, url: str, api_key: str | None, timeout_s: float) -> QdrantConnection:
+        return cls(QdrantClient(url=url, api_key=api_key, timeout=int(timeout_s)))
+
+    @classmethod
+    def local(cls, path: Path) -> QdrantConnection:
+        """The local-mode folder at `path`, locked to this process."""
+        try:
+            return cls(QdrantClient(path=str(path)))
+        except RuntimeError as e:
+            if "already accessed" in str(e):
+                raise StoreLockedError(LOCKED_MESSAGE.format(path=path)) from e
+            raise
+
+    def collection_names(self) -> list[str]:
+        return sorted(c.name for c in self.qdrant.get_collections().collections)
+
+    def collection_exists(self, name: str) -> bool:
+        return self.qdrant.collection_exists(name)
+
+    def create_collection(self, name: str, dim: int) -> None:
+        self.qdrant.create_collection(
+            name,
+            vectors_config={DENSE: qm.VectorParams(size=dim, distance=qm.Distance.COSINE)},
+            sparse_vectors_config={SPARSE: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
+        )
+        logger.info("qdrant collection created name={} dim={}", name, dim)
+
+    def delete_collection(self, name: str) -> None:
+        self.qdrant.delete_collection(name)
+
+    def point_alias(self, alias: str, physical: str) -> None:
+        ops: list[Any] = []
+        if alias in {a.alias_name for a in self.qdrant.get_aliases().aliases}:
+            ops.append(qm.DeleteAliasOperation(delete_alias=qm.DeleteAlias(alias_name=alias)))
+        ops.append(qm.CreateAliasOperation(create_alias=qm.CreateAlias(collection_name=physical, alias_name=alias)))
+        self.qdrant.update_collection_aliases(change_aliases_operations=ops)
+
+    def load_alias(self, alias: str, physical: str) -> None:
+        """Nothing to do: a server (and a local-mode folder) keeps its own aliases."""
+
+    def close(self) -> None:
+        self.qdrant.close()
 
 
 def _payload_indexes(client: QdrantClient, name: str) -> None:
@@ -50,27 +103,22 @@ def _payload_indexes(client: QdrantClient, name: str) -> None:
     client.create_payload_index(name, DOC_KEY, field_schema=qm.PayloadSchemaType.KEYWORD)
 
 
-def point_qdrant_alias(client: QdrantClient, alias: str, physical: str) -> None:
-    ops: list[Any] = []
-    if alias in {a.alias_name for a in client.get_aliases().aliases}:
-        ops.append(qm.DeleteAliasOperation(delete_alias=qm.DeleteAlias(alias_name=alias)))
-    ops.append(qm.CreateAliasOperation(create_alias=qm.CreateAlias(collection_name=physical, alias_name=alias)))
-    client.update_collection_aliases(change_aliases_operations=ops)
-
-
 class QdrantStore(VectorStore):
     """Tenant-scoped writes and searches over one collection of a Qdrant server (or local mode)."""
 
-    def __init__(self, client: QdrantClient, collection: str, dim: int, is_server: bool) -> None:
+    client: QdrantConnection
+
+    def __init__(self, client: QdrantConnection, collection: str, dim: int, is_server: bool) -> None:
         self.client = client
+        self._qdrant = client.qdrant
         self.collection = collection
         # Local mode keeps points in plain Python structures: one operation at a time, for every
         # store over the same client (re-indexing writes a new collection while searches run).
-        self._lock: AbstractContextManager[object] = nullcontext() if is_server else _client_lock(client)
+        self._lock: AbstractContextManager[object] = nullcontext() if is_server else _client_lock(self._qdrant)
         self._ensure_collection(dim, is_server)
         self.store = QdrantVectorStore(
             collection_name=collection,
-            client=client,
+            client=self._qdrant,
             enable_hybrid=True,
             sparse_doc_fn=sparse.encode_documents,
             sparse_query_fn=sparse.encode_queries,
@@ -79,17 +127,15 @@ class QdrantStore(VectorStore):
 
     def _ensure_collection(self, dim: int, is_server: bool) -> None:
         if not self.client.collection_exists(self.collection):
-            create_qdrant_collection(self.client, self.collection, dim, is_server)
-            return
-        existing = self.dim
-        if existing != dim:
+            self.client.create_collection(self.collection, dim)
+        elif (existing := self.dim) != dim:
             raise ConfigError(
                 f"the Qdrant collection '{self.collection}' holds {existing}-dimensional vectors but the "
                 f"embedding model makes {dim}-dimensional ones: the model was changed. Run "
                 "`python -m app reindex` to re-embed every document, or set qdrant.collection to a new name."
             )
-        if is_server:
-            _payload_indexes(self.client, self.collection)
+        if is_server:  # payload indexes are a no-op in local mode
+            _payload_indexes(self._qdrant, self.collection)
 
     def add(self, nodes: Sequence[BaseNode]) -> None:
         try:
@@ -102,7 +148,7 @@ class QdrantStore(VectorStore):
         offset: Any = None
         while True:
             with self._lock:
-                records, offset = self.client.scroll(
+                records, offset = self._qdrant.scroll(
                     self.collection, limit=batch, offset=offset, with_payload=True, with_vectors=True
                 )
             for r in records:
@@ -121,29 +167,31 @@ class QdrantStore(VectorStore):
             structs.append(qm.PointStruct(id=p["id"], vector=vector, payload=p["payload"]))
         try:
             with self._lock:
-                self.client.upsert(self.collection, points=structs)
+                self._qdrant.upsert(self.collection, points=structs)
         except Exception as e:
             raise ServiceUnavailable(f"the vector store failed to save ({type(e).__name__})") from e
 
     def clear(self) -> None:
         with self._lock:
-            self.client.delete(self.collection, points_selector=qm.FilterSelector(filter=qm.Filter()))
+            self._qdrant.delete(self.collection, points_selector=qm.FilterSelector(filter=qm.Filter()))
 
     @property
     def dim(self) -> int | None:
-        vectors = self.client.get_collection(self.collection).config.params.vectors
+        vectors = self._qdrant.get_collection(self.collection).config.params.vectors
         return vectors[DENSE].size if isinstance(vectors, dict) else None
 
     def delete_document(self, tenant: str, doc_id: str) -> None:
         try:
             with self._lock:
-                self.client.delete(self.collection, points_selector=qm.FilterSelector(filter=_filter(tenant, [doc_id])))
+                self._qdrant.delete(
+                    self.collection, points_selector=qm.FilterSelector(filter=_filter(tenant, [doc_id]))
+                )
         except Exception as e:
             raise ServiceUnavailable(f"the vector store failed to delete ({type(e).__name__})") from e
 
     def count(self, tenant: str, doc_ids: Sequence[str] | None = None) -> int:
         with self._lock:
-            return self.client.count(self.collection, count_filter=_filter(tenant, doc_ids), exact=True).count
+            return self._qdrant.count(self.collection, count_filter=_filter(tenant, doc_ids), exact=True).count
 
     def search(
         self,
@@ -177,7 +225,7 @@ class QdrantStore(VectorStore):
 
     def ping(self) -> None:
         with self._lock:
-            self.client.get_collection(self.collection)
+            self._qdrant.get_collection(self.collection)
 
     def close(self) -> None:
         self.client.close()

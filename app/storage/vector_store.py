@@ -1,12 +1,15 @@
-"""The vector store the app talks to: one collection of tenant-owned points, dense and sparse
-vectors always written, so retrieval.mode can switch between dense and hybrid without re-indexing.
+"""The vector store's contract: one collection of tenant-owned points, dense and sparse vectors
+always written, so retrieval.mode can switch between dense and hybrid without re-indexing.
 
-Two engines sit behind the same `VectorStore` interface:
+Two engines implement it:
 - embedded (no qdrant.url): Qdrant Edge, Qdrant's own engine in-process (`edge_store.py`), one
   shard folder per collection under qdrant.path; or qdrant-client's local mode
   (`qdrant.embedded_engine: local`), a slow Python re-implementation kept for comparison;
 - a Qdrant server or Qdrant Cloud (qdrant.url) through llama-index's QdrantVectorStore
-  (`qdrant_store.py`).
+  (`qdrant_store.py`, which also drives local mode).
+
+This module imports neither: the backends import it, and `vector_factory.py`, above them, opens the
+right one.
 """
 
 from __future__ import annotations
@@ -14,25 +17,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
-
-from app.errors import ConfigError, StoreLockedError
-from app.storage.index_state import IndexStateStore, differences, short_hash
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     # Annotations only: a command that never touches vectors (re-ingesting unchanged files) does
     # not pay for importing LlamaIndex.
     from llama_index.core.schema import BaseNode, TextNode
     from llama_index.core.vector_stores.types import VectorStoreQueryMode
-    from qdrant_client import QdrantClient
-    from typing_extensions import TypeIs
-
-    from app.storage.edge_store import EdgeClient
-
-    StoreClient: TypeAlias = QdrantClient | EdgeClient
-else:
-    StoreClient = Any
 
 TENANT_KEY = "tenant"
 DOC_KEY = "doc_id"
@@ -40,6 +31,45 @@ DOC_KEY = "doc_id"
 DENSE = "text-dense"
 SPARSE = "text-sparse-new"
 Engine = Literal["edge", "local"]
+
+LOCKED_MESSAGE = (
+    "the embedded vector store at {path} is already open in another process "
+    "(is `python -m app serve` running?). The embedded store belongs to one process at a time: stop that "
+    "process first, run this command through it, or configure qdrant.url to use a Qdrant server that "
+    "several processes can share."
+)
+
+
+class StoreClient(ABC):
+    """An open vector store (an embedded folder or a Qdrant server): its collections and the
+    aliases in front of them. `qdrant.collection` is an alias; re-indexing builds a new collection
+    beside the one in use, then points the alias at it."""
+
+    @abstractmethod
+    def collection_names(self) -> list[str]:
+        """The physical collections (not the aliases), sorted."""
+
+    @abstractmethod
+    def collection_exists(self, name: str) -> bool:
+        """Whether `name` is a collection, or an alias pointing at one."""
+
+    @abstractmethod
+    def create_collection(self, name: str, dim: int) -> None: ...
+
+    @abstractmethod
+    def delete_collection(self, name: str) -> None: ...
+
+    @abstractmethod
+    def point_alias(self, alias: str, physical: str) -> None:
+        """Point `alias` at `physical` in one operation (searches never see it missing)."""
+
+    @abstractmethod
+    def load_alias(self, alias: str, physical: str) -> None:
+        """At start, where the database (index_state) says `alias` points: an engine that keeps its
+        aliases itself has nothing to do."""
+
+    @abstractmethod
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -51,7 +81,7 @@ class ScoredNode:
 class VectorStore(ABC):
     """Tenant-scoped writes and searches over one collection (or the alias in front of it)."""
 
-    client: Any
+    client: StoreClient
     collection: str
 
     @abstractmethod
@@ -118,107 +148,3 @@ def exported_point(
         ),
         "payload": payload or {},
     }
-
-
-LOCKED_MESSAGE = (
-    "the embedded vector store at {path} is already open in another process "
-    "(is `python -m app serve` running?). The embedded store belongs to one process at a time: stop that "
-    "process first, run this command through it, or configure qdrant.url to use a Qdrant server that "
-    "several processes can share."
-)
-
-
-def open_client(
-    url: str | None, api_key: str | None, path: Path, timeout_s: float, engine: Engine = "edge"
-) -> StoreClient:
-    """A Qdrant server client (url set), else the embedded store at `path` (locked to this process)."""
-    if url:
-        from qdrant_client import QdrantClient
-
-        return QdrantClient(url=url, api_key=api_key, timeout=int(timeout_s))
-    path.mkdir(parents=True, exist_ok=True)
-    if engine == "edge":
-        from app.storage.edge_store import EdgeClient
-
-        return EdgeClient.open(path)
-    from qdrant_client import QdrantClient
-
-    try:
-        return QdrantClient(path=str(path))
-    except RuntimeError as e:
-        if "already accessed" in str(e):
-            raise StoreLockedError(LOCKED_MESSAGE.format(path=path)) from e
-        raise
-
-
-def _is_edge(client: StoreClient) -> TypeIs[EdgeClient]:
-    from app.storage.edge_store import EdgeClient
-
-    return isinstance(client, EdgeClient)
-
-
-def open_store(client: StoreClient, collection: str, dim: int, is_server: bool) -> VectorStore:
-    """The store over `collection` (created when missing; its dimension checked when present)."""
-    if _is_edge(client):
-        from app.storage.edge_store import EdgeStore
-
-        return EdgeStore(client, collection, dim)
-    from app.storage.qdrant_store import QdrantStore
-
-    return QdrantStore(client, collection, dim, is_server)
-
-
-def open_index(
-    client: StoreClient, alias: str, dim: int, is_server: bool, states: IndexStateStore, fp: dict[str, Any]
-) -> VectorStore:
-    """The store behind the alias `qdrant.collection`, refusing an index built with other settings.
-
-    A first start creates `<alias>-<hash>` and points the alias at it. A collection made by an
-    earlier version under the alias's own name is adopted as it is (its dimension is still checked);
-    the next `reindex` moves it behind the alias too."""
-    state = states.get(alias)
-    if state is None:
-        if alias not in collection_names(client):
-            physical = f"{alias}-{short_hash(fp)}"
-            create_collection(client, physical, dim, is_server)
-            point_alias(client, alias, physical)
-            states.set(alias, physical, fp)
-        else:
-            states.set(alias, alias, fp)
-    else:
-        changed = differences(state[1], fp)
-        if changed:
-            raise ConfigError(
-                f"the search index '{alias}' was built with other settings ({'; '.join(changed)}). "
-                "Run `python -m app reindex` to rebuild it with the current ones (the old index keeps "
-                "serving until the new one is complete), or restore the previous settings."
-            )
-        if _is_edge(client) and state[0] != alias:  # Edge has no aliases of its own: the database has it
-            client.point_alias(alias, state[0])
-    return open_store(client, alias, dim, is_server)
-
-
-def collection_names(client: StoreClient) -> set[str]:
-    """The physical collections (not the aliases)."""
-    if _is_edge(client):
-        return set(client.collection_names())
-    return {c.name for c in client.get_collections().collections}
-
-
-def create_collection(client: StoreClient, name: str, dim: int, is_server: bool) -> None:
-    if _is_edge(client):
-        client.create_collection(name, dim)
-        return
-    from app.storage.qdrant_store import create_qdrant_collection
-
-    create_qdrant_collection(client, name, dim, is_server)
-
-
-def point_alias(client: StoreClient, alias: str, physical: str) -> None:
-    """Point `alias` at `physical` in one operation (searches never see it missing)."""
-    if _is_edge(client):
-        client.point_alias(alias, physical)
-        return
-    from app.storage.qdrant_store import point_qdrant_alias
-
-    point_qdrant_alias(client, alias, physical)
