@@ -63,22 +63,20 @@ def quota_json(e: QuotaExceeded) -> dict[str, Any]:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    container = Container(settings)
-    try:
-        final: Answer | None = None
-        for event in container.chat.stream(args.user, args.question, doc_ids=args.docs):
-            if event.answer is not None:
-                final = event.answer
-            elif not args.json:
-                sys.stdout.write(event.delta)
-                sys.stdout.flush()
-    except QuotaExceeded as e:
-        if args.json:
-            print(json.dumps(quota_json(e), ensure_ascii=False))
-        print(f"error: {e}", file=sys.stderr)
-        return QUOTA_EXIT
-    finally:
-        container.close()
+    with Container(settings) as container:
+        try:
+            final: Answer | None = None
+            for event in container.chat.stream(args.user, args.question, doc_ids=args.docs):
+                if event.answer is not None:
+                    final = event.answer
+                elif not args.json:
+                    sys.stdout.write(event.delta)
+                    sys.stdout.flush()
+        except QuotaExceeded as e:
+            if args.json:
+                print(json.dumps(quota_json(e), ensure_ascii=False))
+            print(f"error: {e}", file=sys.stderr)
+            return QUOTA_EXIT
     assert final is not None
     if args.json:
         print(json.dumps(to_json(final), ensure_ascii=False))

@@ -21,19 +21,13 @@ def register(sub: Any) -> None:
     r.set_defaults(handler=run_restore)
 
 
-def _service(container: Container) -> Any:
-    return container.backups
-
-
 def run_backup(settings: Settings, args: argparse.Namespace) -> int:
-    container = Container(settings)
-    try:
-        manifest = _service(container).backup(args.dest)
-    except Exception:
-        audit("backup", cli_actor(), outcome="failed", target=args.dest)
-        raise
-    finally:
-        container.close()
+    with Container(settings) as container:
+        try:
+            manifest = container.backups.backup(args.dest)
+        except Exception:
+            audit("backup", cli_actor(), outcome="failed", target=args.dest)
+            raise
     counts = manifest["counts"]
     audit("backup", cli_actor(), target=args.dest, documents=counts["tables"].get("documents", 0))
     print(
@@ -44,14 +38,12 @@ def run_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_restore(settings: Settings, args: argparse.Namespace) -> int:
-    container = Container(settings)
-    try:
-        manifest = _service(container).restore(args.src, force=args.force)
-    except Exception:
-        audit("restore", cli_actor(), outcome="failed", target=args.src)
-        raise
-    finally:
-        container.close()
+    with Container(settings) as container:
+        try:
+            manifest = container.backups.restore(args.src, force=args.force)
+        except Exception:
+            audit("restore", cli_actor(), outcome="failed", target=args.src)
+            raise
     counts = manifest["counts"]
     audit("restore", cli_actor(), target=args.src, documents=counts["tables"].get("documents", 0), force=args.force)
     print(

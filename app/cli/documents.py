@@ -28,8 +28,7 @@ def register(sub: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    container = Container(settings)
-    try:
+    with Container(settings) as container:
         require_user(container, settings, args.user)
         if args.action == "list":
             if args.limit is not None:
@@ -52,8 +51,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                 container.ingestion.delete(args.user, doc_id)
                 audit("document.deleted", cli_actor(), target=f"{args.user}/{doc_id}", name=name)
                 print(f"deleted {doc_id} {name}")
-    finally:
-        container.close()
     return 0
 
 

@@ -82,12 +82,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                 "retrieval": retrieval,
             }
         )
-        container = Container(workspace)
-        try:
+        with Container(workspace) as container:
             pages, seconds = ingest_folder(container.ingestion, args.docs)
             results = retrieve_all(container.retriever, questions)
-        finally:
-            container.close()
     rows = [row for row, _ in results]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with open(args.output, "w", encoding="utf-8") as out:

@@ -25,8 +25,7 @@ def register(sub: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    container = Container(settings)
-    try:
+    with Container(settings) as container:
         rating = -1 if args.down else 1 if args.up else None
         rows = container.feedback.entries(rating=rating, limit=args.limit, owner=args.user)
         for f in rows:
@@ -40,8 +39,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             )
         if not rows and not args.json:
             print("no feedback yet")
-    finally:
-        container.close()
     return 0
 
 

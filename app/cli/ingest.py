@@ -94,8 +94,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if not files and not missing:
         print("no PDF files found", file=sys.stderr)
         return 1
-    container = Container(settings)
-    try:
+    with Container(settings) as container:
         require_user(container, settings, args.user)
         accepted = first_checks(files, settings.documents.max_file_mb)
         results: list[IngestResult] = []
@@ -103,8 +102,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         if accepted or container.registry.in_flight(args.user):
             # The progress bar is for a person watching; in a pipe or a log it is noise.
             results = ingest_paths(container, args.user, accepted, show_progress=sys.stderr.isatty())
-    finally:
-        container.close()
     failed = sum(r.outcome == "failed" for r in results) + len(missing) + len(files) - len(accepted)
     return 1 if failed else 0
 

@@ -28,9 +28,8 @@ def register(sub: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    container = Container(settings)
-    quotas = container.quotas
-    try:
+    with Container(settings) as container:
+        quotas = container.quotas
         if args.action == "set":
             changes = {k: parse_limit(k, getattr(args, k)) for k in LIMIT_KEYS if getattr(args, k) is not None}
             if not changes:
@@ -56,8 +55,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             elif key in kept:  # documents and storage: what is kept now (these never reset)
                 line += f"  used {kept[key]:g}"
             print(line)
-    finally:
-        container.close()
     return 0
 
 

@@ -20,7 +20,7 @@ def register(sub: Any) -> None:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     server = settings.server.model_copy(update={k: v for k, v in (("host", args.host), ("port", args.port)) if v})
     settings = settings.model_copy(update={"server": server})
-    container = Container(settings)
+    container = Container(settings)  # the server closes it when it stops (app/web/server.py)
     container.files.ping()  # a missing bucket or wrong credentials stop the start with one line
     if settings.auth.mode == "password":
         bootstrap_admin(container.users, settings)  # before the slow imports: fail fast without users

@@ -47,9 +47,8 @@ def read_password(confirm: bool = True) -> str:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    container = Container(settings)
-    users = container.users
-    try:
+    with Container(settings) as container:
+        users = container.users
         if args.action == "add":
             info = users.add(args.name, read_password(), is_admin=args.admin)
             audit("user.created", cli_actor(), target=info.username, admin=info.is_admin)
@@ -86,6 +85,4 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                 else ""
             )
             print(f"user {args.name} removed with {done.documents_deleted} documents and all their data{moved}")
-    finally:
-        container.close()
     return 0
