@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from app.container import Container
-from app.documents.indexing import DocumentRef
-from app.documents.ingestion import Progress, sha256_of
+from app.documents.indexing import DocumentRef, Progress
+from app.documents.ingestion import sha256_of
 from app.documents.pdf_reader import read_pdf
 from app.models.embeddings import EmbeddingModel
 from app.storage.db import utcnow

@@ -9,7 +9,7 @@ import pytest
 from app.answering.conversations import ConversationService
 from app.auth.users import UserService
 from app.documents.registry import DocumentRegistry
-from app.models.llm import Usage
+from app.domain import Usage
 from app.storage.db import Database
 from app.usage.accounting import UsageRecorder
 from tests.fixtures.postgres import fresh_database

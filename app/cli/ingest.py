@@ -15,7 +15,8 @@ from app.documents.pdf_reader import check_file
 from app.errors import IngestError
 
 if TYPE_CHECKING:
-    from app.documents.ingestion import IngestResult, Progress
+    from app.documents.indexing import Progress
+    from app.documents.ingestion import IngestResult
 
 
 def register(sub: Any) -> None:

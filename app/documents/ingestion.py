@@ -48,9 +48,6 @@ class IngestResult(BaseModel):
     message: str | None = None  # user-facing explanation when failed
 
 
-__all__ = ["IngestResult", "IngestionService", "Progress", "ProgressFn", "check_chunk_size", "sha256_of"]
-
-
 def check_chunk_size(settings: DocumentSettings, embedder: EmbeddingModel) -> None:
     """A chunk longer than the model reads would be cut silently: a configuration error."""
     if settings.chunk_size > embedder.max_tokens:

@@ -23,7 +23,8 @@ from loguru import logger
 from sqlalchemy import and_, exists, or_, select, text, update
 from sqlalchemy.orm import aliased
 
-from app.documents.ingestion import IngestionService, Progress, sha256_of
+from app.documents.indexing import Progress
+from app.documents.ingestion import IngestionService, sha256_of
 from app.documents.lease import renewing
 from app.documents.names import display_name
 from app.documents.registry import DocumentRegistry

@@ -21,8 +21,6 @@ if TYPE_CHECKING:  # the OpenAI SDK takes a second or two to import: only when a
     from llama_index.core.llms import ChatMessage
     from llama_index.llms.openai_like import OpenAILike
 
-__all__ = ["ChatModel", "StreamResult", "Usage", "describe"]
-
 UNREADABLE = "the language model sent an empty or unreadable answer; please try again"
 
 
