@@ -1,6 +1,12 @@
 """The app database (users, documents, conversations, usage, quotas, answer cache) through SQLAlchemy.
 
 SQLite in the data dir by default; any SQLAlchemy URL (e.g. postgresql+psycopg://) via database.url.
+
+Why this module is about 450 lines: it is the schema and its keeper, which change together. Half of
+it is the fifteen table classes, each a few columns with the comment that says what a row means;
+the other half is `Database`: the engine, the unit of work, and the migrations that bring a
+database to HEAD_REVISION, the revision these classes describe (a schema change edits both halves
+and adds a migration). Every service imports its rows and `Database` from here.
 """
 
 from __future__ import annotations
