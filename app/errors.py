@@ -67,3 +67,21 @@ class QuotaExceeded(AppError):
 
 class AuthError(AppError):
     """Login or user-management failure."""
+
+
+class NotSignedIn(AuthError):
+    """Nobody is signed in, or the session belongs to someone else: the one refusal the UI answers
+    with "please sign in" (any other AuthError shows its own reason)."""
+
+
+class EmptyQuestion(InvalidQuestion):
+    """The question is empty or only spaces."""
+
+
+class QuestionTooLong(InvalidQuestion):
+    """The question has `length` characters, more than the `limit` accepted."""
+
+    def __init__(self, message: str, length: int, limit: int) -> None:
+        super().__init__(message)
+        self.length = length
+        self.limit = limit

@@ -15,7 +15,7 @@ from app.answering.cache import AnswerCache
 from app.answering.conversations import ConversationService
 from app.answering.service import Answer, AnswerService
 from app.domain import Usage
-from app.errors import InvalidQuestion, LLMError, QuotaExceeded
+from app.errors import EmptyQuestion, LLMError, QuestionTooLong, QuotaExceeded
 from app.usage.pricing import Pricing
 from app.usage.quotas import QuotaService, Reservation
 
@@ -85,21 +85,37 @@ class ChatService:
         Raises QuotaExceeded before any LLM call when an allowance would be overdrawn. Every
         question ends with one summary log line and its metrics, whichever door it came through.
         Closing the stream (a stop button, a client gone) cancels the LLM request; the tokens spent
-        so far are recorded and the partial answer is kept, ending with `stopped_note`."""
+        so far are recorded and the partial answer is kept, ending with `stopped_note`.
+
+        The question is checked here, when the stream is made, not when it is first read: an empty
+        question raises EmptyQuestion, one over `max_question_chars` QuestionTooLong (both are
+        InvalidQuestion), before any work."""
+        self._check(question)
+        inner = self._stream(owner, question, conversation_id, doc_ids, api_key, use_cache, stopped_note, retry)
+        return self._counted(owner, doc_ids, inner)
+
+    def _check(self, question: str) -> None:
+        """The one check of a question, for every door (the edges translate the errors)."""
         if not question.strip():
-            raise InvalidQuestion("type a question first")
+            raise EmptyQuestion("type a question first")
         if len(question) > self._max_chars:
             # Refused before any work: no retrieval, no embedding, no LLM call, nothing counted.
-            raise InvalidQuestion(
+            raise QuestionTooLong(
                 f"the question is {len(question)} characters long; at most {self._max_chars} are accepted "
-                "— shorten it or ask about one part at a time"
+                "— shorten it or ask about one part at a time",
+                length=len(question),
+                limit=self._max_chars,
             )
+
+    def _counted(
+        self, owner: str, doc_ids: Sequence[str] | None, inner: Generator[ChatEvent, None, None]
+    ) -> Generator[ChatEvent, None, None]:
+        """`inner`'s events, with the question's metrics and its one summary log line."""
         started = time.perf_counter()
         first: float | None = None
         answer: Answer | None = None
         outcome = "failed"
         try:
-            inner = self._stream(owner, question, conversation_id, doc_ids, api_key, use_cache, stopped_note, retry)
             with closing(inner) as events:
                 for event in events:
                     if event.answer is not None:

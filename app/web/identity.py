@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.errors import AuthError
+from app.errors import AuthError, NotSignedIn
 
 
 def hf_allowed(userinfo: dict[str, Any], users: list[str], orgs: list[str], anyone: bool) -> bool:
@@ -27,7 +27,7 @@ def current_user(request: gr.Request | None, mode: str, allow: Callable[[dict[st
     password mode: the username Gradio's login attached to the session cookie.
     hf_oauth mode: the Hugging Face username from the OAuth session (as gr.OAuthProfile reads it)."""
     if request is None:
-        raise AuthError("not signed in")
+        raise NotSignedIn("not signed in")
     if mode == "hf_oauth":
         # Gradio's login check (auth_dependency, app/web/hf_session.py) names the signed-in, allowed
         # account; gr.Request cannot convert the OAuth session itself in a queued event.
@@ -42,8 +42,8 @@ def current_user(request: gr.Request | None, mode: str, allow: Callable[[dict[st
             raise AuthError("this Hugging Face account is not allowed here; ask the operator to add it")
         if name:
             return f"hf:{name}"  # a namespace of its own: never collides with a local account
-        raise AuthError("not signed in")
+        raise NotSignedIn("not signed in")
     name = getattr(request, "username", None)
     if not name:
-        raise AuthError("not signed in")
+        raise NotSignedIn("not signed in")
     return str(name)
