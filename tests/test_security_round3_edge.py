@@ -23,8 +23,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from app.web.edge import SessionBindings
 from app.web.gradio_routes import Access, Bind, rule_for
+from app.web.session_bindings import SessionBindings
 from tests.conftest import DATA
 from tests.fixtures.gradio_http import fn_index, run_event, signed_in
 from tests.fixtures.llm_server import FakeOpenAIServer

@@ -17,7 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import Message, Receive, Send
 from starlette.types import Scope as StarletteScope
 
-from app.web.edge import NotAllowed, Scope
+from app.web.edge_checks import NotAllowed, Scope
 
 NOT_ALLOWED = "this Hugging Face account is not allowed here; ask the operator to add it"
 

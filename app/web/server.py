@@ -29,20 +29,14 @@ from app.container import Container
 from app.storage.app_keys import installation_key
 from app.web import metrics
 from app.web.auth_routes import COOKIE_ID, COOKIE_NAME, auth_router
-from app.web.edge import (
-    EdgeMiddleware,
-    EdgePolicy,
-    KnownFunctions,
-    SessionBindings,
-    UserResolver,
-    cookie_sessions,
-    origin_of,
-)
+from app.web.edge import EdgeMiddleware
+from app.web.edge_checks import EdgePolicy, KnownFunctions, UserResolver, cookie_sessions, origin_of
 from app.web.gradio_limits import install_gradio_limits
 from app.web.health import health_router
 from app.web.hf_session import HfSessionUsers
 from app.web.identity import hf_allowed
 from app.web.services import WebServices
+from app.web.session_bindings import SessionBindings
 from app.web.tracing import RequestContextMiddleware
 from app.web.ui.handlers import Handlers
 from app.web.ui.i18n import I18N
