@@ -1,6 +1,7 @@
 """Section context from the PDF outline: which heading path a chunk is indexed under."""
 
-from app.documents.pdf_reader import PageText, read_pdf
+from app.documents.pdf_reader import read_pdf
+from app.documents.pdf_text import PageText
 from app.documents.sections import SectionTracker
 from tests.conftest import DATA
 

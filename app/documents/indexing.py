@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Literal
 
 from app.config import DocumentSettings
 from app.documents.chunking import Chunker
-from app.documents.pdf_reader import PageText, ReadLimits, no_text_error, open_pdf
+from app.documents.pdf_reader import ReadLimits, no_text_error, open_pdf
+from app.documents.pdf_text import PageText
 from app.documents.pipeline import Background, Prefetch
 from app.documents.sections import SEPARATOR, SectionTracker
 from app.errors import IngestError

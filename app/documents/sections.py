@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from app.documents.pdf_reader import PageText
+from app.documents.pdf_text import PageText
 
 SEPARATOR = " > "
 _NUMBER = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[A-Z](?:\.\d+)*\.?)\s+")
