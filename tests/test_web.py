@@ -394,7 +394,7 @@ _PROVOKE = """
 import os, sys
 from pathlib import Path
 from app.logging import setup_logging
-from app.web.ui.handlers import _to_gr_error
+from app.web.ui.errors import to_gr_error as _to_gr_error
 
 def answer(api_key, passage):
     return len(api_key) + len(passage) + {}["missing"]

@@ -20,14 +20,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, make_asgi_ap
 from starlette.routing import Mount
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app import app_version, telemetry
+from app import app_version, metrics, telemetry
 from app.auth import passwords
 from app.auth.login import LOGIN_NAME_KEY, LoginService, bootstrap_admin
 from app.auth.sessions import GradioTokens
 from app.config import Settings
 from app.container import Container
 from app.storage.app_keys import installation_key
-from app.web import metrics
 from app.web.auth_routes import COOKIE_ID, COOKIE_NAME, auth_router
 from app.web.edge import EdgeMiddleware
 from app.web.edge_checks import EdgePolicy, KnownFunctions, UserResolver, cookie_sessions, origin_of
@@ -38,9 +37,9 @@ from app.web.identity import hf_allowed
 from app.web.services import WebServices
 from app.web.session_bindings import SessionBindings
 from app.web.tracing import RequestContextMiddleware
-from app.web.ui.handlers import Handlers
+from app.web.ui.assets import CITE_CLICK_JS, CSS
 from app.web.ui.i18n import I18N
-from app.web.ui.layout import CITE_CLICK_JS, CSS, build_blocks
+from app.web.ui.layout import build_blocks
 from app.web.uploads import UploadLedger
 
 
@@ -91,8 +90,7 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(auth_router(login, container.sessions, max_age, force_secure=public_https))
 
     uploads = UploadLedger(gradio_upload_folder())
-    handlers = Handlers(WebServices.from_container(container), settings, uploads=uploads)
-    blocks = build_blocks(handlers, settings.llm.user_keys, hf_oauth=hf_oauth)
+    blocks = build_blocks(WebServices.from_container(container), settings, uploads=uploads, hf_oauth=hf_oauth)
     # api_open=False: Gradio's direct routes (/run, /api) refuse every queued function (the edge too).
     blocks.queue(default_concurrency_limit=settings.server.concurrency, api_open=False)
     _no_queue_analytics(blocks)
@@ -109,7 +107,7 @@ def create_app(container: Container) -> FastAPI:
         ssr_mode=False,
         i18n=I18N,
         css=CSS,
-        js=CITE_CLICK_JS,  # which [n] marker of an answer was clicked (app/web/ui/layout.py)
+        js=CITE_CLICK_JS,  # which [n] marker of an answer was clicked (app/web/ui/assets.py)
         footer_links=[],
         run_history=False,
     )

@@ -8,20 +8,17 @@ from app.admin.console import AdminConsole
 from app.answering.chat import ChatService
 from app.answering.conversations import ConversationService
 from app.answering.feedback import FeedbackService
-from app.answering.service import AnswerService
 from app.container import Container
 from app.documents.ingestion import IngestionService
 from app.documents.jobs import IngestionQueue
 from app.documents.pages import PageRenderer
 from app.documents.registry import DocumentRegistry
 from app.usage.accounting import UsageRecorder
-from app.usage.quotas import QuotaService
 from app.usage.report import UsageReport
 
 
 @dataclass(frozen=True)
 class WebServices:
-    answers: AnswerService
     conversations: ConversationService
     registry: DocumentRegistry
     ingestion: IngestionService
@@ -29,7 +26,6 @@ class WebServices:
     pages: PageRenderer
     usage: UsageRecorder
     chat: ChatService
-    quotas: QuotaService
     usage_report: UsageReport
     admin: AdminConsole
     feedback: FeedbackService
@@ -37,7 +33,6 @@ class WebServices:
     @classmethod
     def from_container(cls, c: Container) -> WebServices:
         return cls(
-            answers=c.answers,
             conversations=c.conversations,
             registry=c.registry,
             ingestion=c.ingestion,
@@ -45,7 +40,6 @@ class WebServices:
             pages=c.pages,
             usage=c.usage,
             chat=c.chat,
-            quotas=c.quotas,
             usage_report=c.usage_report,
             admin=c.admin_console,
             feedback=c.feedback,

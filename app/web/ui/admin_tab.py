@@ -11,7 +11,7 @@ import gradio as gr
 
 from app.admin.console import USER_HEADERS, AdminConsole
 from app.answering.feedback import FeedbackService
-from app.web.ui.handlers import ui_errors
+from app.web.ui.errors import client_host, ui_errors
 from app.web.ui.i18n import I18N, language, msg
 
 AUDIT_HEADERS = ["time", "event", "actor", "client", "target", "outcome"]
@@ -21,10 +21,6 @@ FEEDBACK_HEADERS = ["time", "user", "rating", "question", "comment", "sources", 
 
 def _t(key: str) -> Any:
     return I18N(key)
-
-
-def _client(request: gr.Request | None) -> str | None:
-    return getattr(getattr(request, "client", None), "host", None)
 
 
 class AdminTab:
@@ -143,7 +139,7 @@ class AdminTab:
         def run(
             name: str, password: str, make_admin: bool, transfer_to: str, request: gr.Request
         ) -> tuple[str, Any, str]:
-            admin, client, lang = self._user_of(request), _client(request), language(request)
+            admin, client, lang = self._user_of(request), client_host(request), language(request)
             name = (name or "").strip()
             if not name:
                 raise gr.Error(msg("admin.need_name", lang))

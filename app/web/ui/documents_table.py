@@ -30,6 +30,23 @@ def documents_view(docs: list[DocumentInfo], lang: str) -> dict[str, Any]:
     return {"headers": msg("doc_view_headers", lang).split("|"), "data": rows}
 
 
+def documents_api_view(docs: list[DocumentInfo], lang: str) -> dict[str, Any]:
+    """The `documents` API's table: every column, the id last (what scripts delete by)."""
+    rows = [
+        [
+            d.name,
+            d.pages,
+            d.chunks,
+            f"{d.size_bytes / 1048576:.1f} MB",
+            f"{d.created_at:%Y-%m-%d %H:%M}",
+            msg(f"status.{d.status}", lang, error=d.error or ""),
+            d.id,
+        ]
+        for d in docs
+    ]
+    return {"headers": msg("doc_headers", lang).split("|"), "data": rows}
+
+
 @dataclass(frozen=True)
 class DocumentsTable:
     """One read of a user's documents for the table, the pickers and the refresh timer."""

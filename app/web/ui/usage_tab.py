@@ -17,7 +17,7 @@ import pandas as pd
 from app.audit import audit
 from app.usage.quotas import LIMIT_KEYS, parse_limit
 from app.usage.report import UsageReport
-from app.web.ui.handlers import _client, ui_errors
+from app.web.ui.errors import client_host, ui_errors
 from app.web.ui.i18n import I18N, language, msg
 
 USERS_HEADERS = ["user", "questions (30 d)", "tokens (30 d)", "cost (30 d)", "questions today", "questions/day"]
@@ -171,7 +171,7 @@ class UsageTab:
         self._report.set_limits(admin, user, **changes)
         # The same audit line as `quotas set` on the command line, with this admin as the actor.
         shown = ", ".join(f"{k}={_shown(v)}" for k, v in changes.items())
-        audit("quota.changed", admin, target=user, limits=shown, client=_client(request))
+        audit("quota.changed", admin, target=user, limits=shown, client=client_host(request))
         return msg("usage.limits_saved", lang, user=user), {"headers": USERS_HEADERS, "data": self._users_table()}
 
     @ui_errors
