@@ -389,7 +389,7 @@ def test_no_secret_reaches_the_logs_the_audit_log_or_the_traces(
 
 
 # An unexpected error while a key and a document's text are in local variables, logged the way the
-# UI logs one (handlers._to_gr_error). Kept in a file: tracebacks show source lines only from files.
+# UI logs one (app/web/ui/errors.py to_gr_error). Kept in a file: tracebacks show source lines only from files.
 _PROVOKE = """
 import os, sys
 from pathlib import Path
