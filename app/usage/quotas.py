@@ -1,11 +1,11 @@
 """Per-user quotas, enforced by reservation.
 
-A reservation adds the amount a call may use to the user's counter for the period with one
-conditional UPDATE (`used + n <= limit`), in the same transaction that creates the counter row
-(`INSERT ... ON CONFLICT DO NOTHING`). The database serialises concurrent UPDATEs of one row, and
-both SQLite and PostgreSQL re-check the condition on the latest value, so simultaneous requests, in
-one process or several, can never take more than the limit between them. When the call ends, the
-reservation is settled with what was really used (or released when the call failed).
+A reservation adds the amount a call may use to the user's counter for the period, refused as a
+whole when one counter would pass its limit (app/usage/quota_store.py: one conditional UPDATE per
+counter, so simultaneous requests, in one process or several, can never take more than the limit
+between them). When the call ends, the reservation is settled with what was really used (or
+released when the call failed). Accepted uploads hold their bytes and one document until their
+ingestion job ends.
 """
 
 from __future__ import annotations
@@ -18,13 +18,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from loguru import logger
-from sqlalchemy import String, and_, cast, delete, func, literal, not_, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, select, text
 
 from app.config import QuotaSettings
 from app.errors import ConfigError, NotFound, QuotaExceeded
-from app.storage.db import Database, Document, IngestJob, QuotaCounter, QuotaHold, UserQuota, utcnow
+from app.storage.db import Database, QuotaCounter, QuotaHold, UserQuota
+from app.usage import quota_store
+from app.usage.periods import Periods, utc_now
 from app.usage.pricing import MICRO
+from app.usage.quota_store import UPLOAD_METRIC, upload_hold_id
 
 # quota key -> (counter metric, period, scale from the key's unit to the counter's integer unit)
 COUNTED: dict[str, tuple[str, str, int]] = {
@@ -35,10 +37,6 @@ COUNTED: dict[str, tuple[str, str, int]] = {
 }
 LIMIT_KEYS = ("questions_per_day", "tokens_per_day", "cost_per_month", "pages_per_day", "storage_mb", "documents")
 UNSET = object()  # `set_limits(key=UNSET)`: drop the override, back to the config value
-# An accepted upload holds its bytes (and one document) from the moment it is accepted until its
-# ingestion job finishes: one QuotaHold row per job, named after the job, counted only while that
-# job is unfinished (so a hold outliving its job, e.g. restored from a backup, counts for nothing).
-UPLOAD_METRIC = "upload_bytes"
 NEVER = datetime(9999, 1, 1)  # an upload hold is not given back by time, only by its job's end
 INTEGER_KEYS = {"questions_per_day", "tokens_per_day", "pages_per_day", "documents"}
 
@@ -57,34 +55,6 @@ def parse_limit(key: str, raw: str) -> object:
     if value < 0:
         raise ConfigError(f"{key}: must not be negative")
     return value
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Periods:
-    day: str
-    month: str
-    day_resets_at: datetime  # UTC
-    month_resets_at: datetime
-
-    @classmethod
-    def at(cls, now: datetime, zone: ZoneInfo) -> Periods:
-        local = now.astimezone(zone)
-        midnight = datetime(local.year, local.month, local.day, tzinfo=zone)
-        next_day = midnight + timedelta(days=1)  # wall-clock arithmetic: the next local midnight
-        first = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=zone)
-        return cls(
-            day=local.strftime("%Y-%m-%d"),
-            month=local.strftime("%Y-%m"),
-            day_resets_at=next_day.astimezone(UTC),
-            month_resets_at=first.astimezone(UTC),
-        )
-
-    def of(self, period: str) -> tuple[str, datetime]:
-        return (self.day, self.day_resets_at) if period == "day" else (self.month, self.month_resets_at)
 
 
 @dataclass
@@ -171,7 +141,7 @@ class QuotaService:
         reservation = Reservation(owner)
         now = self._clock().astimezone(UTC).replace(tzinfo=None)
         with self._db.session() as s:  # committed even if the reservation below is refused
-            self._give_back_expired(s, owner, now)
+            quota_store.give_back_expired(s, owner, now)
         with self._db.session() as s:
             for key, (metric, period, scale) in COUNTED.items():
                 if metric not in amounts:
@@ -180,7 +150,7 @@ class QuotaService:
                 period_key, resets_at = periods.of(period)
                 limit = limits.get(key)
                 ceiling = None if limit is None else round(float(limit) * scale)
-                if not self._take(s, owner, metric, period_key, amount, ceiling):
+                if not quota_store.take(s, owner, metric, period_key, amount, ceiling):
                     s.rollback()
                     logger.info("quota refused user={} limit={} value={}", owner, key, limit)
                     raise QuotaExceeded(
@@ -218,12 +188,7 @@ class QuotaService:
                         held = 0  # it outlived its time and was given back already: count it all now
                 delta = actual.get(metric, held) - held
                 if delta:
-                    s.execute(
-                        update(QuotaCounter)
-                        .where(*_row(reservation.owner, metric, period_key))
-                        .values(used=QuotaCounter.used + delta)
-                        .execution_options(synchronize_session=False)
-                    )
+                    quota_store.adjust(s, reservation.owner, metric, period_key, delta)
 
     def release(self, reservation: Reservation, **spent: int) -> None:
         """Give back a failed call's reservation, keeping only what it had already `spent`."""
@@ -240,7 +205,7 @@ class QuotaService:
             for metric, period, _ in COUNTED.values():
                 if metric in amounts:
                     period_key, _resets = periods.of(period)
-                    self._take(s, owner, metric, period_key, amounts[metric], None)
+                    quota_store.take(s, owner, metric, period_key, amounts[metric], None)
                     reservation.held[metric] = (period_key, amounts[metric])
         return reservation
 
@@ -279,7 +244,7 @@ class QuotaService:
             s.flush()
             if count_limit is None and mb_limit is None:
                 return
-            documents, size = _upload_totals(s, owner, name)
+            documents, size = quota_store.upload_totals(s, owner, name)
             if count_limit is not None and documents > count_limit:
                 self._refuse(owner, "documents", count_limit, None)
             if mb_limit is not None and size > float(mb_limit) * 1024 * 1024:
@@ -334,88 +299,6 @@ class QuotaService:
             query = query.where(QuotaCounter.owner == owner)
         with self._db.session() as s:
             return [(r.owner, r.metric, r.period, r.used) for r in s.scalars(query)]
-
-    @staticmethod
-    def _give_back_expired(s: Session, owner: str, now: datetime) -> None:
-        """Return the holds of `owner` that nobody settled in time (their process was killed).
-        Each is deleted before its amount is returned, so two instances never return it twice."""
-        expired = s.scalars(select(QuotaHold).where(QuotaHold.owner == owner, QuotaHold.expires_at < now)).all()
-        for hold in expired:
-            gone = s.execute(delete(QuotaHold).where(QuotaHold.id == hold.id))
-            if int(getattr(gone, "rowcount", 0)) == 1:
-                s.execute(
-                    update(QuotaCounter)
-                    .where(*_row(owner, hold.metric, hold.period))
-                    .values(used=QuotaCounter.used - hold.amount)
-                    .execution_options(synchronize_session=False)
-                )
-                logger.info("quota hold given back user={} metric={} amount={}", owner, hold.metric, hold.amount)
-
-    @staticmethod
-    def _take(s: Session, owner: str, metric: str, period: str, amount: int, ceiling: int | None) -> bool:
-        s.execute(_insert_ignore(s, owner, metric, period))
-        statement = update(QuotaCounter).where(*_row(owner, metric, period))
-        if ceiling is not None:
-            statement = statement.where(QuotaCounter.used + amount <= ceiling)
-        result = s.execute(
-            statement.values(used=QuotaCounter.used + amount).execution_options(synchronize_session=False)
-        )
-        return int(getattr(result, "rowcount", 0)) == 1
-
-
-def upload_hold_id(job_id: int) -> str:
-    return f"upload-{job_id}"
-
-
-def _upload_totals(s: Session, owner: str, name: str) -> tuple[int, int]:
-    """(documents, bytes) an upload named `name` is checked against: the holds of unfinished
-    uploads (this one's included) and the documents kept besides them. A document that an unfinished
-    upload is making (or would leave unchanged: same bytes) is counted once, by that upload's hold."""
-    uploads = (
-        select(QuotaHold.amount, IngestJob.sha256)
-        .join(IngestJob, QuotaHold.id == literal("upload-") + cast(IngestJob.id, String))
-        .where(
-            QuotaHold.owner == owner,
-            QuotaHold.metric == UPLOAD_METRIC,
-            IngestJob.owner == owner,
-            or_(
-                IngestJob.status.in_(("queued", "running")),
-                # being stored now; one whose process died before it was queued stops counting
-                and_(IngestJob.status == "accepting", IngestJob.lease_until >= utcnow()),
-            ),
-        )
-        .subquery()
-    )
-    held = select(func.count(), func.coalesce(func.sum(uploads.c.amount), 0))
-    kept = select(func.count(), func.coalesce(func.sum(Document.size_bytes), 0)).where(
-        Document.owner == owner,
-        Document.status != "failed",
-        not_(and_(Document.status == "ready", Document.name == name)),  # replaced by this upload
-        Document.sha256.not_in(select(uploads.c.sha256)),
-    )
-    kept_count, kept_bytes = s.execute(kept).one()
-    held_count, held_bytes = s.execute(held).one()
-    return int(kept_count) + int(held_count), int(kept_bytes) + int(held_bytes)
-
-
-def _row(owner: str, metric: str, period: str) -> tuple[Any, ...]:
-    return (QuotaCounter.owner == owner, QuotaCounter.metric == metric, QuotaCounter.period == period)
-
-
-def _insert_ignore(s: Session, owner: str, metric: str, period: str) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING in the dialect of the database."""
-    dialect = s.get_bind().dialect.name
-    values = {"owner": owner, "metric": metric, "period": period, "used": 0}
-    keys = ["owner", "metric", "period"]
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql.insert(QuotaCounter).values(**values).on_conflict_do_nothing(index_elements=keys)
-    if dialect == "sqlite":
-        from sqlalchemy.dialects import sqlite
-
-        return sqlite.insert(QuotaCounter).values(**values).on_conflict_do_nothing(index_elements=keys)
-    raise NotImplementedError(f"quotas need SQLite or PostgreSQL, not {dialect}")  # pragma: no cover
 
 
 def _number(value: float | None) -> str:
