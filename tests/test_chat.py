@@ -114,6 +114,19 @@ def test_refused_question_makes_no_llm_request(workspace: Container, llm: FakeOp
     assert workspace.quotas.status("bob")[0].used == 0  # another user is not affected
 
 
+def test_a_question_with_no_documents_is_not_charged(workspace: Container, llm: FakeOpenAIServer) -> None:
+    """bob has no documents: each answer says so plainly, and none of them uses up his allowance of
+    3 questions a day (alice's first question, with documents, does count)."""
+    for i in range(5):
+        answer, _ = workspace.chat.ask("bob", f"{QUESTION} ({i})")
+        assert answer.mode == "no_documents"
+    status = {s.key: s.used for s in workspace.quotas.status("bob")}
+    assert status["questions_per_day"] == 0 and status["tokens_per_day"] == 0
+    assert llm.counts["chat"] == 0
+    workspace.chat.ask("alice", QUESTION)
+    assert {s.key: s.used for s in workspace.quotas.status("alice")}["questions_per_day"] == 1
+
+
 def _next_midnight(local: datetime) -> datetime:
     """The next local midnight after `local`, in UTC."""
     midnight = datetime(local.year, local.month, local.day, tzinfo=local.tzinfo) + timedelta(days=1)

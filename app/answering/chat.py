@@ -208,7 +208,9 @@ class ChatService:
                 self._conversations.delete(owner, conversation_id)
             raise
         finally:
-            self._settle(reservation, spent, counted=answer is not None or cut)
+            # A question answered "you have no documents" (nothing to search) is not charged as a
+            # question; the tokens of a follow-up's condensing call, if any, were spent and count.
+            self._settle(reservation, spent, counted=cut or (answer is not None and answer.mode != "no_documents"))
         if answer is None:
             raise RuntimeError("answer stream ended without an answer")
         if cache_key is not None and self._cache is not None and answer.mode in CACHED_MODES:
