@@ -30,8 +30,6 @@ from pydantic_settings import (
 
 from app.config_sections import (
     DEFAULT_PRICES,
-    FILE_STORE_SCHEMES,
-    PACKAGED_MODEL,
     CacheSettings,
     ChatSettings,
     DatabaseSettings,
@@ -51,8 +49,6 @@ from app.errors import ConfigError
 
 # The names other modules import from here: the root, its loader and the sections it composes.
 __all__ = [
-    "FILE_STORE_SCHEMES",
-    "PACKAGED_MODEL",
     "AuthSettings",
     "CacheSettings",
     "ChatSettings",

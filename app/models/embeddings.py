@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from app import metrics
-from app.config import PACKAGED_MODEL, EmbeddingSettings
+from app.config import EmbeddingSettings
+from app.config_sections import PACKAGED_MODEL
 from app.errors import ConfigError, ServiceUnavailable
 from app.models import tokenizer
 from app.models.batching import Coalescer

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
-from app.config import PACKAGED_MODEL, EmbeddingSettings
+from app.config import EmbeddingSettings
+from app.config_sections import PACKAGED_MODEL
 from app.errors import ConfigError
 from app.models.loading import Lazy, short_reason
 from app.models.tokenizer import count_tokens

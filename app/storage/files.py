@@ -21,7 +21,8 @@ from typing import Any
 import fsspec
 from loguru import logger
 
-from app.config import FILE_STORE_SCHEMES, Settings
+from app.config import Settings
+from app.config_sections import FILE_STORE_SCHEMES
 from app.errors import AppError, ConfigError, NotFound, ServiceUnavailable
 from app.storage.file_cache import FileCache, private_dirs
 
