@@ -1,0 +1,581 @@
+# ruff: noqa: E501  (one sentence per line reads better than wrapped strings)
+"""Regenerate tests/data/claims/claims.jsonl: the labelled claim-check set (see README.md here).
+
+Usage: .venv/bin/python tests/data/claims/build_claims.py [OUTPUT]   (default: claims.jsonl next to this file)
+
+Every fact below names a page of one of the test PDFs and an anchor, a piece of that page's text; the
+passage is the first chunk of the page (read with the app's reader, cut by the app's chunker with the
+settings of config.yaml) that contains the anchor, so it is exactly what retrieval would cite. For each
+fact the annotator wrote:
+
+* one supported sentence: the passage's fact in other words, citing [1];
+* one or two unsupported variants, each a small edit of that sentence: a changed number (`number`), a
+  changed name or key term (`name`; `inside=True` when the new name occurs elsewhere in the passage,
+  a swap), a negation added or removed (`negation`), or the supported sentence citing another passage
+  of the same document (`wrong`, given the phrases that state the fact: the wrong passage is the chunk
+  of another page that shares most terms with the sentence among those containing none of them).
+
+The script refuses to write the file when an anchor is missing, when a changed number or name is in
+the passage after all, or when a wrong passage contains a key phrase.
+
+The split is fixed by the fact id alone (sha256, about 40 % held out), so a supported sentence and
+its variants always fall on the same side, and it was fixed before the checker existed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent.parent
+sys.path.insert(0, str(ROOT))
+
+N, H, B, J, X = "natbib.pdf", "hyperref-doc.pdf", "bashref.pdf", "jbtxdoc.pdf", "bxjscls-manual.pdf"
+
+
+@dataclass
+class Fact:
+    id: str
+    doc: str
+    page: int
+    anchor: str
+    sentence: str
+    number: tuple[str, str] | None = None  # (sentence, the new number)
+    name: tuple[str, str] | tuple[str, str, bool] | None = None  # (sentence, the new name[, inside])
+    negation: str | None = None
+    wrong: tuple[str, ...] = ()  # phrases that state the fact: a wrong passage has none of them
+
+
+FACTS: list[Fact] = []
+
+
+def fact(id: str, doc: str, page: int, anchor: str, sentence: str, **kwargs: object) -> None:
+    FACTS.append(Fact(id, doc, page, anchor, sentence, **kwargs))  # type: ignore[arg-type]
+
+
+# fmt: off
+# ---------------------------------------------------------------- natbib (English)
+fact("en-natbib-01", N, 4, "The square option says that references are to be",
+     "Loading natbib with the square option makes references appear in square brackets instead of round parentheses [1].",
+     name=("Loading natbib with the curly option makes references appear in square brackets instead of round parentheses [1].", "curly"),
+     wrong=("square",))
+fact("en-natbib-02", N, 4, r"\citep{jon90} for a parenthetical citation",
+     r"In natbib, \citep produces a parenthetical citation such as (Jones et al., 1990), while \citet produces a textual one [1].",
+     name=(r"In natbib, \citealp produces a parenthetical citation such as (Jones et al., 1990), while \citet produces a textual one [1].", r"\citealp"),
+     number=(r"In natbib, \citep produces a parenthetical citation such as (Jones et al., 1993), while \citet produces a textual one [1].", "1993"))
+fact("en-natbib-03", N, 4, r"The standard LATEX command \cite should be avoided",
+     r"The manual advises against the standard \cite command, since it acts like \citet for author–year citations but like \citep for numerical ones [1].",
+     negation=r"The standard \cite command does not need to be avoided, since it behaves like \citet for author–year citations and like \citep for numerical ones [1].")
+fact("en-natbib-04", N, 5, "I provide three new .bst files to replace",
+     "natbib ships three replacement .bst files, plainnat.bst, abbrvnat.bst and unsrtnat.bst, which work in both numerical and author–year mode [1].",
+     number=("natbib ships four replacement .bst files, plainnat.bst, abbrvnat.bst and unsrtnat.bst, which work in both numerical and author–year mode [1].", "four"),
+     name=("natbib ships three replacement .bst files, plainnat.bst, abbrvnat.bst and alphanat.bst, which work in both numerical and author–year mode [1].", "alphanat"))
+fact("en-natbib-05", N, 6, "Round parentheses must always be used",
+     r"In a \bibitem label the year must always be put in round parentheses, even when square brackets are wanted for the citations [1].",
+     negation=r"In a \bibitem label the year does not have to be put in round parentheses when square brackets are wanted for the citations [1].",
+     wrong=("must always be used", "Round parentheses"))
+fact("en-natbib-06", N, 6, "it switches stubbornly to numerical mode",
+     r"If even one \bibitem entry does not follow a syntax natbib understands, natbib falls back to numerical mode [1].",
+     negation=r"If even one \bibitem entry does not follow a syntax natbib understands, natbib does not switch to numerical mode [1].",
+     wrong=("stubbornly", "switch to numerical mode", "switches to numerical"))
+fact("en-natbib-07", N, 6, r"starred versions \citet* and \citep* that print the full author",
+     r"The starred forms \citet* and \citep* print the complete list of authors rather than the abbreviated one [1].",
+     name=(r"The starred forms \citeauthor* and \citep* print the complete list of authors rather than the abbreviated one [1].", r"\citeauthor"))
+fact("en-natbib-08", N, 8, r"This means that \cite (without notes) is the same as \citet in author",
+     r"Without notes, \cite behaves like \citet in author–year mode and like \citep in numerical mode [1].",
+     name=(r"Without notes, \cite behaves like \citealt in author–year mode and like \citep in numerical mode [1].", r"\citealt"),
+     wrong=("same as \\citet", "behaves like \\citet", "like \\citet for", "is the same as \\citep"))
+fact("en-natbib-09", N, 8, "Include the option longnamesfirst",
+     "For publishers that want the full author list on the first citation and the short list afterwards, natbib offers the longnamesfirst option [1].",
+     name=("For publishers that want the full author list on the first citation and the short list afterwards, natbib offers the sectionbib option [1].", "sectionbib"))
+fact("en-natbib-10", N, 8, r"\citealt is the same as \citet but",
+     r"\citealt works like \citet but leaves out the parentheses, and \citealp is likewise \citep without parentheses [1].",
+     name=(r"\citealt works like \citep but leaves out the parentheses, and \citealp is likewise \citet without parentheses [1].", r"\citep", True))
+fact("en-natbib-11", N, 8, r"\citenum{jon90} ⇒ 11",
+     r"In the manual's example, \citenum{jon90} prints just the number 11 [1].",
+     number=(r"In the manual's example, \citenum{jon90} prints just the number 21 [1].", "21"))
+fact("en-natbib-12", N, 12, "(This command is new to version 8.)",
+     r"The \setcitestyle command, introduced in version 8, takes a comma-separated list of keywords to change the citation style or mode [1].",
+     number=(r"The \setcitestyle command, introduced in version 7, takes a comma-separated list of keywords to change the citation style or mode [1].", "7"),
+     wrong=("new to version 8", "comma-separated list of keywords"))
+fact("en-natbib-13", N, 14, "agu (American Geophysical Union): square, author–year, semi-colon",
+     "natbib's predefined agu style uses square brackets, author–year citations and semicolons between citations [1].",
+     name=("natbib's predefined egu style uses square brackets, author–year citations and semicolons between citations [1].", "egu", True))
+fact("en-natbib-14", N, 15, "This indentation is 1 em by",
+     r"The hanging indentation is 1 em by default and can be changed by redefining the length \bibhang with \setlength [1].",
+     number=(r"The hanging indentation is 2 em by default and can be changed by redefining the length \bibhang with \setlength [1].", "2"))
+fact("en-natbib-15", N, 16, "If this is set to 0 pt, there",
+     r"Setting the length \bibsep to 0 pt removes the extra spacing between the references in the list [1].",
+     number=(r"Setting the length \bibsep to 5 pt removes the extra spacing between the references in the list [1].", "5"),
+     negation=r"Setting the length \bibsep to 0 pt does not remove the extra spacing between the references in the list [1].")
+fact("en-natbib-16", N, 16, r"Of course, \makeindex must also be issued in the preamble",
+     r"Citation indexing only works if \makeindex is also given in the preamble; without it nothing is indexed [1].",
+     negation=r"Citation indexing works even if \makeindex is not given in the preamble [1].",
+     wrong=("\\makeindex",))
+fact("en-natbib-17", N, 20, r"\shortcites Some references have so many authors",
+     r"For references with very many authors, issuing \shortcites{key-list} before the first citations suppresses the automatic long author list for those keys [1].",
+     name=(r"For references with very many authors, issuing \citefullauthor{key-list} before the first citations suppresses the automatic long author list for those keys [1].", r"\citefullauthor"))
+fact("en-natbib-18", N, 23, "Before natbib was published in 1993",
+     "natbib was first published in 1993, and several earlier attempts at author–year citations inspired it [1].",
+     number=("natbib was first published in 1995, and several earlier attempts at author–year citations inspired it [1].", "1995"),
+     wrong=("1993",))
+fact("en-natbib-19", N, 24, "The name natsci stands for natural sciences",
+     "The name natbib comes from Stephen Gildea's natsci, which stands for natural sciences [1].",
+     name=("The name natbib comes from Donald Arseneau's natsci, which stands for natural sciences [1].", "Arseneau"))
+fact("en-natbib-20", N, 1, "Note that the citeref package (for adding citation page numbers",
+     "If you use the citeref package, which adds citation page numbers to the bibliography, it must be loaded after natbib [1].",
+     negation="If you use the citeref package, which adds citation page numbers to the bibliography, it does not need to be loaded after natbib [1].",
+     wrong=("citeref",))
+
+# ---------------------------------------------------------------- hyperref (English)
+fact("en-hyperref-01", H, 6, "Make sure it comes last of your loaded packages",
+     "hyperref should be loaded after all your other packages, because its job is to redefine many LaTeX commands [1].",
+     negation="hyperref does not need to be loaded after your other packages, even though its job is to redefine many LaTeX commands [1].",
+     wrong=("comes last", "loaded last"))
+fact("en-hyperref-02", H, 6, r"Do not load it in \AtBeginDocument",
+     r"Loading hyperref inside \AtBeginDocument is not officially supported; to delay loading, use the begindocument/before hook [1].",
+     negation=r"Loading hyperref inside \AtBeginDocument is officially supported; to delay loading, use the begindocument/before hook [1].")
+fact("en-hyperref-03", H, 9, "hyperref.cfg is read if it can be found",
+     "When hyperref is loaded it reads hyperref.cfg if one exists, which makes that file a convenient place for site-wide options [1].",
+     name=("When hyperref is loaded it reads hyperref.ini if one exists, which makes that file a convenient place for site-wide options [1].", "hyperref.ini"),
+     wrong=("hyperref.cfg",))
+fact("en-hyperref-04", H, 9, "some options (for example unicode) can only be used as package options",
+     r"Some options, unicode for example, can only be given as package options and not through \hypersetup [1].",
+     negation=r"Some options, unicode for example, cannot be given as package options, only through \hypersetup [1].")
+fact("en-hyperref-05", H, 11, "draft boolean false all hypertext options are turned off",
+     "The draft option, false by default, switches off all hypertext features [1].",
+     negation="The draft option, false by default, does not switch off the hypertext features [1].",
+     wrong=("draft",))
+fact("en-hyperref-06", H, 15, "linkcolor color red Color for normal internal links",
+     "By default, normal internal links are colored red (linkcolor) and citations green (citecolor) [1].",
+     name=("By default, normal internal links are colored blue (linkcolor) and citations green (citecolor) [1].", "blue"),
+     wrong=("linkcolor", "citecolor"))
+fact("en-hyperref-07", H, 15, "urlcolor color magenta Color for linked URLs",
+     "Linked URLs are shown in magenta by default, which is set with the urlcolor option [1].",
+     name=("Linked URLs are shown in cyan by default, which is set with the urlcolor option [1].", "cyan", True))
+fact("en-hyperref-08", H, 15, "hidelinks Hide links (removing color and border)",
+     "The hidelinks option hides links by removing both their color and their border [1].",
+     name=("The nolinks option hides links by removing both their color and their border [1].", "nolinks"),
+     wrong=("hidelinks",))
+fact("en-hyperref-09", H, 15, "bookmarks boolean true A set of Acrobat bookmarks are written",
+     "The bookmarks option is true by default and writes Acrobat bookmarks like a table of contents, which takes two LaTeX runs [1].",
+     number=("The bookmarks option is true by default and writes Acrobat bookmarks like a table of contents, which takes three LaTeX runs [1].", "three"))
+fact("en-hyperref-10", H, 16, "pdfborder 0 0 1 The style of box around links",
+     "By default pdfborder draws a box with 1pt lines around links, but the colorlinks option resets it so that no border is drawn [1].",
+     number=("By default pdfborder draws a box with 2pt lines around links, but the colorlinks option resets it so that no border is drawn [1].", "2"),
+     wrong=("pdfborder",))
+fact("en-hyperref-11", H, 17, "pdfstartpage integer 1 Determines on which page the PDF file is",
+     "pdfstartpage sets the page on which the PDF file opens, and it defaults to 1 [1].",
+     number=("pdfstartpage sets the page on which the PDF file opens, and it defaults to 0 [1].", "0"))
+fact("en-hyperref-12", H, 18, "The unit is bp and the origin is in the lower left corner",
+     "The magnification of each link is given in PDF coordinates, measured in bp with the origin at the lower left corner [1].",
+     name=("The magnification of each link is given in PDF coordinates, measured in pt with the origin at the lower left corner [1].", "pt"))
+fact("en-hyperref-13", H, 18, "hyperref passes in a value of -32768",
+     "Drivers that use pdfmark supply no defaults, so hyperref passes the value -32768, which makes Acrobat choose sensible defaults [1].",
+     number=("Drivers that use pdfmark supply no defaults, so hyperref passes the value -16384, which makes Acrobat choose sensible defaults [1].", "16384"),
+     wrong=("32768",))
+fact("en-hyperref-14", H, 29, "Default is 1 pt for supporting drivers",
+     "pdflinkmargin is an experimental option that sets a link margin; with drivers that support it the default is 1 pt [1].",
+     number=("pdflinkmargin is an experimental option that sets a link margin; with drivers that support it the default is 3 pt [1].", "3"),
+     wrong=("pdflinkmargin",))
+fact("en-hyperref-15", H, 30, "The option is deprecated: it makes it difficult for package authors",
+     r"The localanchorname option is deprecated because it makes it hard for package authors to know whether \@currentHref is set locally or globally [1].",
+     negation=r"The localanchorname option is not deprecated, although it makes it hard for package authors to know whether \@currentHref is set locally or globally [1].")
+fact("en-hyperref-16", H, 30, "On default the option is turned off (set to ‘false’)",
+     r"The psdextra option, which maps math command names such as \geq to their text versions in PDF strings, is off by default [1].",
+     name=(r"The psdextra option, which maps math command names such as \leq to their text versions in PDF strings, is off by default [1].", r"\leq"),
+     wrong=("psdextra",))
+fact("en-hyperref-17", H, 30, "The default is 2pt.",
+     r"\XeTeXLinkBox adds space around its argument, and an extra margin can be set with \XeTeXLinkMargin, which defaults to 2pt [1].",
+     number=(r"\XeTeXLinkBox adds space around its argument, and an extra margin can be set with \XeTeXLinkMargin, which defaults to 4pt [1].", "4"),
+     wrong=("XeTeXLinkMargin", "XeTeXLinkBox"))
+fact("en-hyperref-18", H, 33, "The PDF version should be at least 1.5",
+     "With ocgcolorlinks the PDF version has to be 1.5 or higher, which is set automatically for pdfTeX, LuaTeX and dvipdfmx [1].",
+     number=("With ocgcolorlinks the PDF version has to be 1.4 or higher, which is set automatically for pdfTeX, LuaTeX and dvipdfmx [1].", "1.4"))
+fact("en-hyperref-19", H, 36, "All drivers use unicode by default now",
+     r"All drivers now use Unicode by default, and another encoding should be forced with \hypersetup [1].",
+     negation=r"Not all drivers use Unicode by default yet, and another encoding should be forced with \hypersetup [1].",
+     wrong=("use unicode by default", "unicode by default", "pdfencoding=unicode", "unicode boolean true", "unicode true"))
+fact("en-hyperref-20", H, 37, "If option pdfusetitle is set then hyperref tries to derive",
+     r"With pdfusetitle, hyperref tries to fill in pdftitle and pdfauthor from \title and \author [1].",
+     name=(r"With pdfusetitle, hyperref tries to fill in pdftitle and pdfauthor from \title and \date [1].", r"\date"),
+     wrong=("pdfusetitle",))
+
+# ---------------------------------------------------------------- bash (English)
+fact("en-bash-01", B, 1, "Chet Ramey, Case Western Reserve University",
+     "The Bash Reference Manual was written by Chet Ramey of Case Western Reserve University and Brian Fox of the Free Software Foundation [1].",
+     name=("The Bash Reference Manual was written by Chet Ramey of Case Western Reserve University and Stephen Bourne of the Free Software Foundation [1].", "Bourne"))
+fact("en-bash-02", B, 7, "a pun on Stephen Bourne",
+     "The name Bash is an acronym for 'Bourne-Again SHell', a pun on Stephen Bourne, who wrote the direct ancestor of the Unix sh [1].",
+     name=("The name Bash is an acronym for 'Bourne-Again SHell', a pun on Brian Fox, who wrote the direct ancestor of the Unix sh [1].", "Brian Fox"),
+     wrong=("Bourne-Again", "Stephen Bourne"))
+fact("en-bash-03", B, 7, "ieee Standard 1003.1",
+     "Bash is meant to conform to the Shell and Tools part of the IEEE POSIX specification, IEEE Standard 1003.1 [1].",
+     number=("Bash is meant to conform to the Shell and Tools part of the IEEE POSIX specification, IEEE Standard 1003.2 [1].", "1003.2"))
+fact("en-bash-04", B, 7, "cd, break, continue, and exec cannot be implemented outside",
+     "Builtins such as cd, break, continue and exec have to be built into the shell, because they manipulate the shell directly [1].",
+     negation="Builtins such as cd, break, continue and exec do not have to be built into the shell, even though they manipulate the shell directly [1].")
+fact("en-bash-05", B, 9, "The value is restricted to eight bits, so the maximum value is 255",
+     "An exit status is limited to eight bits, so it can be at most 255 [1].",
+     number=("An exit status is limited to eight bits, so it can be at most 511 [1].", "511"),
+     wrong=("255", "eight bits", "8 bits"))
+fact("en-bash-06", B, 15, "or 128+n if the command was terminated by signal n",
+     "The return status of a simple command is the exit status reported by waitpid, or 128+n when signal n terminated it [1].",
+     number=("The return status of a simple command is the exit status reported by waitpid, or 256+n when signal n terminated it [1].", "256"))
+fact("en-bash-07", B, 51, "If a command is not found, the child process created to execute it returns a status of",
+     "When a command cannot be found, the child process returns status 127, and a command that exists but is not executable returns 126 [1].",
+     number=("When a command cannot be found, the child process returns status 129, and a command that exists but is not executable returns 126 [1].", "129"),
+     wrong=("127",))
+fact("en-bash-08", B, 45, "the redirection will fail if the file whose name results",
+     "With the noclobber option enabled, redirecting output with '>' fails if the target file already exists and is a regular file [1].",
+     negation="With the noclobber option enabled, redirecting output with '>' does not fail even if the target file already exists and is a regular file [1].",
+     wrong=("noclobber", "-C Prevent output redirection"))
+fact("en-bash-09", B, 45, "If the redirection operator is ‘>|’",
+     "The '>|' operator attempts the redirection even when the named file already exists [1].",
+     name=("The '>>' operator attempts the redirection even when the named file already exists [1].", ">>"))
+fact("en-bash-10", B, 91, "The shell sets the default value to 500 after reading any startup files",
+     "HISTSIZE is the maximum number of commands kept in the history list, and the shell sets it to 500 by default after reading the startup files [1].",
+     number=("HISTSIZE is the maximum number of commands kept in the history list, and the shell sets it to 1000 by default after reading the startup files [1].", "1000"),
+     wrong=("HISTSIZE",))
+fact("en-bash-11", B, 91, "value is 0, commands are not saved in the history list",
+     "Setting HISTSIZE to 0 means no commands are saved in the history list, while a negative value saves every command [1].",
+     negation="Setting HISTSIZE to 0 does not stop commands from being saved in the history list, while a negative value saves every command [1].")
+fact("en-bash-12", B, 95, "TMOUT If set to a value greater than zero, TMOUT is treated",
+     "A TMOUT value greater than zero serves as the default timeout of the read builtin [1].",
+     number=("A TMOUT value greater than 10 serves as the default timeout of the read builtin [1].", "10"))
+fact("en-bash-13", B, 158, "history is initialized from the file named by the HISTFILE",
+     "At startup the history list is loaded from the file named by HISTFILE, which defaults to ~/.bash_history [1].",
+     name=("At startup the history list is loaded from the file named by HISTFILE, which defaults to ~/.bashrc [1].", "bashrc"))
+fact("en-bash-14", B, 158, "If the histappend shell option is set",
+     "If the histappend option is set, the history lines are appended to the history file instead of overwriting it [1].",
+     negation="If the histappend option is set, the history lines are not appended to the history file, which is overwritten instead [1].",
+     wrong=("histappend",))
+fact("en-bash-15", B, 80, "globstar If set, the pattern ‘**’",
+     "With globstar set, the pattern '**' in filename expansion matches all files and zero or more directories and subdirectories [1].",
+     name=("With extglob set, the pattern '**' in filename expansion matches all files and zero or more directories and subdirectories [1].", "extglob"),
+     wrong=("globstar",))
+fact("en-bash-16", B, 80, "If set, filename expansion will never match the filenames",
+     "The globskipdots option, which is on by default, keeps filename expansion from ever matching '.' and '..' [1].",
+     negation="The globskipdots option, which is not enabled by default, keeps filename expansion from ever matching '.' and '..' [1].")
+fact("en-bash-17", B, 174, "The Bash ‘-o pipefail’ option to set will cause a pipeline",
+     "With set -o pipefail, a pipeline returns a failure status if any of its commands fails [1].",
+     negation="With set -o pipefail, a pipeline does not return a failure status when one of its commands fails [1].",
+     wrong=("pipefail",))
+fact("en-bash-18", B, 16, "it is shorthand for 2>&1 |",
+     "Using '|&' connects the first command's standard error as well as its standard output to the next command; it is shorthand for 2>&1 | [1].",
+     name=("Using '||' connects the first command's standard error as well as its standard output to the next command; it is shorthand for 2>&1 | [1].", "||"))
+fact("en-bash-19", B, 9, "A character that, when unquoted, separates words",
+     "A metacharacter is an unquoted character that separates words, for example a space, a tab, a newline, '|', '&' or ';' [1].",
+     name=("A metacharacter is an unquoted character that separates words, for example a space, a tab, a newline, '|', '&' or '#' [1].", "#"),
+     wrong=("metacharacter",))
+fact("en-bash-20", B, 9, "name A word consisting solely of letters, numbers, and underscores",
+     "In Bash, a name is a word made only of letters, numbers and underscores that begins with a letter or an underscore, and names are used for variables and functions [1].",
+     name=("In Bash, a name is a word made only of letters, numbers and underscores that begins with a digit or an underscore, and names are used for variables and functions [1].", "digit"))
+
+# ---------------------------------------------------------------- jbtxdoc (Japanese)
+fact("ja-jbtx-01", J, 1, "最後に LATEX をもう 2 回実行する",
+     "この文書を処理するには、LaTeX、BibTeX の順に実行し、その後 LaTeX をさらに 2 回実行します[1]。",
+     number=("この文書を処理するには、LaTeX、BibTeX の順に実行し、その後 LaTeX をさらに 3 回実行します[1]。", "3"))
+fact("ja-jbtx-02", J, 1, "closed 参考文献書式を標準としている",
+     "BibTeX 0.99a では closed 形式の参考文献書式が標準で、open 形式にするには openbib オプションを使います[1]。",
+     name=("BibTeX 0.99a では closed 形式の参考文献書式が標準で、open 形式にするには openref オプションを使います[1]。", "openref"),
+     wrong=("openbib", "closed"))
+fact("ja-jbtx-03", J, 1, "BibTEX 0.99a では古いスタイルファイルは使えない",
+     "BibTeX 0.99a で古いスタイルファイルを使うことはできませんが、古いデータベースファイルは新しい BibTeX でも使えます[1]。",
+     negation="BibTeX 0.99a でも古いスタイルファイルをそのまま使うことができ、古いデータベースファイルも新しい BibTeX で使えます[1]。")
+fact("ja-jbtx-04", J, 1, "MS-DOS 版では SJIS が標準である",
+     "JBibTeX の漢字コードは環境変数 BIBTERMCODE と BIBFILECODE で切り替えられ、MS-DOS 版の標準は SJIS です[1]。",
+     name=("JBibTeX の漢字コードは環境変数 BIBTERMCODE と BIBFILECODE で切り替えられ、MS-DOS 版の標準は EUC です[1]。", "EUC"),
+     wrong=("BIBTERMCODE", "SJIS"))
+fact("ja-jbtx-05", J, 2, "コマンドひとつで,データベース中のすべての文献を並べたリストを作ることができる",
+     r"\nocite{*} を一つ書くだけで、データベースにあるすべての文献を参考文献リストに並べられます[1]。",
+     name=(r"\bibliography{*} を一つ書くだけで、データベースにあるすべての文献を参考文献リストに並べられます[1]。", r"\bibliography"),
+     wrong=("nocite{*}",))
+fact("ja-jbtx-06", J, 2, "‘#’ によって任意の数の文字列を連結できる",
+     "‘#’ を使えばいくつでも文字列をつなげられますが、‘#’ の前後にはスペースか改行が必要です[1]。",
+     negation="‘#’ を使えばいくつでも文字列をつなげられ、‘#’ の前後にスペースや改行を置く必要はありません[1]。")
+fact("ja-jbtx-07", J, 3, "この booktitle フィールドは 1 回だけ書けばよい",
+     "会議の論文がデータベースにいくつあっても、booktitle フィールドは相互参照先に 1 回書くだけで済みます[1]。",
+     wrong=("1 回だけ書けばよい", "booktitle"))
+fact("ja-jbtx-08", J, 3, "2 つ以上の論文が参照していると",
+     "gg-proceedings のような相互参照先は、2 つ以上の論文から参照されていれば、それ自体が引用されていなくても自動的に参考文献リストに加えられます[1]。",
+     number=("gg-proceedings のような相互参照先は、3 つ以上の論文から参照されていれば、それ自体が引用されていなくても自動的に参考文献リストに加えられます[1]。", "3"),
+     negation="gg-proceedings のような相互参照先は、2 つ以上の論文から参照されていても、それ自体が引用されていなければ参考文献リストに加えられません[1]。")
+fact("ja-jbtx-09", J, 3, "それを引用しているすべてのエントリよりデータベースファイル中で後ろになければならない",
+     "相互参照される側のエントリは、データベースファイルの中でそれを参照するすべてのエントリより後に置く必要があります[1]。",
+     name=("相互参照される側のエントリは、データベースファイルの中でそれを参照するすべてのエントリより前に置く必要があります[1]。", "前"),
+     wrong=("後ろになければならない", "最後に置く"))
+fact("ja-jbtx-10", J, 3, "アクセント付き文字列を中括弧 (ブレース; {}) で囲んでやる必要がある",
+     r"BibTeX にアクセント付き文字を正しく扱わせるには、{\"o} のように中括弧で囲む必要があります[1]。",
+     negation=r"BibTeX はアクセント付き文字を正しく扱えるので、{\"o} のように中括弧で囲む必要はありません[1]。")
+fact("ja-jbtx-11", J, 3, "BibTEX は中括弧の中の文字列をまとめて 1 文字と数える",
+     "ラベルの文字数を数えるとき、BibTeX は中括弧で囲まれた部分を１文字として扱います[1]。",
+     number=("ラベルの文字数を数えるとき、BibTeX は中括弧で囲まれた部分を２文字として扱います[1]。", "2"),
+     wrong=("1 文字と数える", "まとめて 1 文字"))
+fact("ja-jbtx-12", J, 3, "で abbrv スタイルを使うと,結果は ‘J.-P. Sartre’ となる",
+     "author が \"Jean-Paul Sartre\" のエントリに abbrv スタイルを使うと、‘J.-P. Sartre’ と出力されます[1]。",
+     name=("author が \"Jean-Paul Sartre\" のエントリに alpha スタイルを使うと、‘J.-P. Sartre’ と出力されます[1]。", "alpha"))
+fact("ja-jbtx-13", J, 4, "BibTEX のソーティング算法は安定 (stable) なものとなった",
+     "BibTeX のソートは安定になり、ソートキーが同じエントリは引用された順に並びます[1]。",
+     negation="BibTeX のソートは安定ではなく、ソートキーが同じエントリがどの順に並ぶかは決まっていません[1]。",
+     wrong=("安定", "stable"))
+fact("ja-jbtx-14", J, 4, "BibTEX はファイル名の小文字/大文字変換を行わないようになった",
+     "BibTeX はファイル名の大文字と小文字を変換しなくなったので、UNIX へのインストールが簡単になりました[1]。",
+     negation="BibTeX はファイル名の大文字と小文字を変換するようになったので、UNIX へのインストールが簡単になりました[1]。")
+fact("ja-jbtx-15", J, 5, "‘March’ と ‘Sep.’ の替わりに ‘Mar.’ と ‘Sept.’",
+     "abbrv スタイルでは、月名が ‘March’ や ‘Sep.’ ではなく ‘Mar.’ や ‘Sept.’ と書かれるようになりました[1]。",
+     name=("unsrt スタイルでは、月名が ‘March’ や ‘Sep.’ ではなく ‘Mar.’ や ‘Sept.’ と書かれるようになりました[1]。", "unsrt"),
+     wrong=("Sept.",))
+fact("ja-jbtx-16", J, 5, "このような状況としては以下の 5 つが考えられる",
+     "参照元が大きな著作の一部分である状況として、5 つの場合が挙げられています[1]。",
+     number=("参照元が大きな著作の一部分である状況として、6 つの場合が挙げられています[1]。", "6"))
+fact("ja-jbtx-17", J, 5, "会議の開催された場所を示すために使うようになった",
+     "PROCEEDINGS と INPROCEEDINGS では、address フィールドは出版社の住所ではなく会議の開催地を表すようになりました[1]。",
+     name=("PROCEEDINGS と INPROCEEDINGS では、address フィールドは会議の開催地ではなく出版社の住所を表すようになりました[1]。", "出版社", True),
+     wrong=("開催",))
+fact("ja-jbtx-18", J, 6, "plain, alpha, abbrv, unsrt に対応して jplain, jalpha, jabbrv",
+     "JBibTeX には、plain・alpha・abbrv・unsrt に対応する標準スタイルとして jplain・jalpha・jabbrv・junsrt が用意されています[1]。",
+     name=("JBibTeX には、plain・alpha・abbrv・unsrt に対応する標準スタイルとして jplain・jalpha・jabbrv・jsiam が用意されています[1]。", "jsiam"),
+     wrong=("jplain",))
+fact("ja-jbtx-19", J, 6, "ページ範囲指定を Page, Pages から p., pp. に変更した",
+     "日本語対応のスタイルでは、ページ範囲の表記が Page, Pages から p., pp. に変えられています[1]。",
+     name=("日本語対応のスタイルでは、ページ範囲の表記が Page, Pages から pg., pgs. に変えられています[1]。", "pgs"))
+fact("ja-jbtx-20", J, 7, "フィールド名をミススペルするとそのフィールドは無視される",
+     "フィールド名を綴り間違えると、そのフィールドは無視されてしまいます[1]。",
+     negation="フィールド名を綴り間違えても、そのフィールドが無視されることはありません[1]。",
+     wrong=("ミススペル",))
+fact("ja-jbtx-21", J, 7, "article 論文誌中の論文,雑誌の記事.必須フィールド:author, title, journal, year",
+     "article 型の必須フィールドは author、title、journal、year です[1]。",
+     name=("article 型の必須フィールドは author、title、publisher、year です[1]。", "publisher"))
+fact("ja-jbtx-22", J, 8, "漢字コード表記された著者名の「読み」を書くためのフィールドとして yomi がある",
+     "JBibTeX の標準スタイルには、漢字で書かれた著者名の読みを記入する任意フィールド yomi があります[1]。",
+     name=("JBibTeX の標準スタイルには、漢字で書かれた著者名の読みを記入する任意フィールド kana があります[1]。", "kana"),
+     wrong=("yomi",))
+fact("ja-jbtx-23", J, 9, "区切り文字以外の最後の 4 文字は,通常は 1984 のような 4 つの数字",
+     "year フィールドには ‘(about 1984)’ のような形も書けますが、区切り文字を除いた末尾の 4 文字は通常 4 桁の数字でなければなりません[1]。",
+     number=("year フィールドには ‘(about 1984)’ のような形も書けますが、区切り文字を除いた末尾の 2 文字は通常 2 桁の数字でなければなりません[1]。", "2"))
+fact("ja-jbtx-24", J, 10, "標準スタイルで使っている 13 個のエントリ型",
+     "標準スタイルの 13 種類のエントリ型でたいていの文献はうまく整形できますが、すべてに対応できるわけではありません[1]。",
+     number=("標準スタイルの 15 種類のエントリ型でたいていの文献はうまく整形できますが、すべてに対応できるわけではありません[1]。", "15"),
+     wrong=("13 個",))
+fact("ja-jbtx-25", J, 12, "LATEX のコメント文字 ‘%’ はデータベースファイル中ではコメント文字ではない",
+     "LaTeX のコメント文字 ‘%’ は、データベースファイルの中ではコメントとして扱われません[1]。",
+     negation="LaTeX のコメント文字 ‘%’ は、データベースファイルの中でもコメントとして扱われます[1]。")
+
+# ---------------------------------------------------------------- bxjscls-manual (Japanese)
+fact("ja-bxjs-01", X, 2, "JS クラスは pLATEX と upLATEX のみをサポートするが",
+     "JS クラスが対応するのは pLaTeX と upLaTeX だけですが、BXJS クラスはそれに加えて pdfLaTeX、XeLaTeX、LuaLaTeX でも使えます[1]。",
+     name=("JS クラスが対応するのは pLaTeX と upLaTeX だけですが、BXJS クラスはそれに加えて pdfLaTeX、XeLaTeX、ConTeXt でも使えます[1]。", "ConTeXt"))
+fact("ja-bxjs-02", X, 2, "基底フォントサイズが 10 pt 以外の時に TEX の版面拡大(mag)機能を利用している",
+     "JS クラスは基底フォントサイズが 10 pt 以外のとき TeX の mag 機能で版面を拡大しますが、これが他のパッケージと衝突することがあります[1]。",
+     number=("JS クラスは基底フォントサイズが 12 pt 以外のとき TeX の mag 機能で版面を拡大しますが、これが他のパッケージと衝突することがあります[1]。", "12"),
+     wrong=("mag",))
+fact("ja-bxjs-03", X, 3, "dvips、dvipdfmx、dviout、xdvi が指定できる",
+     "DVI を出力するエンジンではドライバの指定が必須で、dvips、dvipdfmx、dviout、xdvi のいずれかを書きます[1]。",
+     negation="DVI を出力するエンジンでもドライバの指定は必須ではなく、dvips、dvipdfmx、dviout、xdvi は省略できます[1]。",
+     wrong=("dviout",))
+fact("ja-bxjs-04", X, 3, "bxjsreport:章のあるレポート(jsreport に相当する)",
+     "bxjsreport は章を持つレポート用のクラスで、jsreport に相当します[1]。",
+     name=("bxjsreport は章を持つレポート用のクラスで、ltjsreport に相当します[1]。", "ltjsreport"))
+fact("ja-bxjs-05", X, 4, "日本語処理パッケージとして bxcjkjatype",
+     "エンジンに pdflatex を指定すると、日本語処理には bxcjkjatype パッケージが使われ、その中で CJK パッケージが読み込まれます[1]。",
+     name=("エンジンに pdflatex を指定すると、日本語処理には zxjatype パッケージが使われ、その中で CJK パッケージが読み込まれます[1]。", "zxjatype"),
+     wrong=("bxcjkjatype",))
+fact("ja-bxjs-06", X, 6, "既定の和文フォントが「IPAex フォント」から「原ノ味フォント」に変更された",
+     "2.0 版から、LuaLaTeX での既定の和文フォントは IPAex フォントではなく原ノ味フォントになりました[1]。",
+     number=("1.8 版から、LuaLaTeX での既定の和文フォントは IPAex フォントではなく原ノ味フォントになりました[1]。", "1.8"))
+fact("ja-bxjs-07", X, 6, "luatexja-preset パッケージの読込が行われるのは jafont を指定した場合に限られる",
+     "luatexja-preset パッケージが読み込まれるのは、jafont を指定したときだけです[1]。",
+     negation="luatexja-preset パッケージは、jafont を指定しなくても常に読み込まれます[1]。")
+fact("ja-bxjs-08", X, 6, "後からユーザが geometry を読み込むことはできない",
+     "BXJS クラスは内部で geometry パッケージを読み込んでいるため、ユーザが後から geometry を読み込むことはできません[1]。",
+     negation="BXJS クラスは内部で geometry パッケージを読み込んでいますが、ユーザが後から geometry を読み込むこともできます[1]。",
+     wrong=("後からユーザが geometry", "geometry を後から読み込むことはできない"))
+fact("ja-bxjs-09", X, 6, "この処理を無効にするには nopapersize オプションを指定すればよい",
+     "出力用紙サイズの自動設定を止めたい場合は nopapersize オプションを指定します[1]。",
+     name=("出力用紙サイズの自動設定を止めたい場合は nogeometry オプションを指定します[1]。", "nogeometry"),
+     wrong=("nopapersize",))
+fact("ja-bxjs-10", X, 7, "hyperref のパッケージオプションで和文文字を含む文書情報を指定することはできない",
+     r"和文文字を含む文書情報は hyperref のパッケージオプションでは指定できないので、\hypersetup を使います[1]。",
+     negation="和文文字を含む文書情報も hyperref のパッケージオプションで指定できます[1]。")
+fact("ja-bxjs-11", X, 7, "1.2 版より、\\bf や \\it 等の LATEX 2.09 方式のフォント選択命令の使用が非推奨となり",
+     r"1.2 版から、\bf や \it のような LaTeX 2.09 方式のフォント命令は非推奨になり、使うと警告が出ます[1]。",
+     number=(r"1.5 版から、\bf や \it のような LaTeX 2.09 方式のフォント命令は非推奨になり、使うと警告が出ます[1]。", "1.5"),
+     wrong=("\\bf", "二文字フォント命令"))
+fact("ja-bxjs-12", X, 9, "真偽値は、true(真)または false(偽)で指定する",
+     "クラスオプションの真偽値は true か false で指定し、長さや整数には calc パッケージの式が使えます[1]。",
+     name=("クラスオプションの真偽値は true か false で指定し、長さや整数には xparse パッケージの式が使えます[1]。", "xparse"))
+fact("ja-bxjs-13", X, 9, "use-zw というオプション指定は use-zw=true と等価になる",
+     "真偽値をとるオプションでキー名だけを書くと true を与えたことになり、use-zw は use-zw=true と同じ意味です[1]。",
+     name=("真偽値をとるオプションでキー名だけを書くと true を与えたことになり、use-zw は use-zw=false と同じ意味です[1]。", "use-zw=false"))
+fact("ja-bxjs-14", X, 11, "基底フォントサイズの既定値は 10 pt(bxjsslide クラスのみ 36 pt)である",
+     "基底フォントサイズの既定値は１０ pt で、bxjsslide クラスだけは３６ pt です[1]。",
+     number=("基底フォントサイズの既定値は１０ pt で、bxjsslide クラスだけは２４ pt です[1]。", "24"),
+     wrong=("36 pt",))
+fact("ja-bxjs-15", X, 11, "例えば 11pt は 10.95 pt、14pt は 14.4 pt が実際の設定値である",
+     "11pt オプションで実際に設定されるのは 10.95 pt で、14pt オプションなら 14.4 pt になります[1]。",
+     number=("11pt オプションで実際に設定されるのは 11.25 pt で、14pt オプションなら 14.4 pt になります[1]。", "11.25"))
+fact("ja-bxjs-16", X, 11, "既定値は 0.924715",
+     "和文スケール値の既定値は 0.924715 で、これは 13 Q を 10 pt で割った値です[1]。",
+     number=("和文スケール値の既定値は 0.962216 で、これは 13 Q を 10 pt で割った値です[1]。", "0.962216"),
+     wrong=("0.924715",))
+fact("ja-bxjs-17", X, 12, "用紙サイズの既定値は A4 縦",
+     "用紙サイズの既定は A4 縦(210 mm × 294 mm)です[1]。",
+     number=("用紙サイズの既定は A4 縦(210 mm × 297 mm)です[1]。", "297"))
+fact("ja-bxjs-18", X, 12, "この場合の既定値は 40 zw である",
+     r"bxjsbook では \textwidth をこのオプションで指定する必要があり、既定値は４０ zw です[1]。",
+     number=(r"bxjsbook では \textwidth をこのオプションで指定する必要があり、既定値は４５ zw です[1]。", "45"))
+fact("ja-bxjs-19", X, 12, "UTF8-UTF16 のファイルがインストールされていないと、dvipdfmx の処理が失敗する",
+     "bigcode では ToUnicode CMap に UTF8-UTF16 が使われるので、そのファイルがインストールされていないと dvipdfmx の処理が失敗します[1]。",
+     negation="bigcode では ToUnicode CMap に UTF8-UTF16 が使われますが、そのファイルがインストールされていなくても dvipdfmx の処理は失敗しません[1]。",
+     wrong=("UTF8-UTF16",))
+fact("ja-bxjs-20", X, 12, "のサイズが増大する(1.5~2 倍)",
+     "ActualText 生成機能は日本語処理と相性が悪く、使うと出力 PDF が 1.5~2 倍に大きくなります[1]。",
+     number=("ActualText 生成機能は日本語処理と相性が悪く、使うと出力 PDF が 3~4 倍に大きくなります[1]。", "3"))
+fact("ja-bxjs-21", X, 16, "bxjsbook:10pt、twoside、titlepage、openright",
+     "bxjsbook クラスの既定のオプションは 10pt、twoside、titlepage、openright です[1]。",
+     name=("bxjsbook クラスの既定のオプションは 10pt、twoside、titlepage、openleft です[1]。", "openleft"),
+     wrong=("openright",))
+fact("ja-bxjs-22", X, 17, "LuaTEX の 0.87 版以降では",
+     "LuaTeX 0.87 以降では PDF 出力時の mag 設定が廃止されたので、usemag はサポートされずエラーになります[1]。",
+     number=("LuaTeX 0.95 以降では PDF 出力時の mag 設定が廃止されたので、usemag はサポートされずエラーになります[1]。", "0.95"))
+fact("ja-bxjs-23", X, 18, "なお、和文ドライバ指定(ja オプション)の既定値は minimal である",
+     "和文ドライバを指定する ja オプションの既定値は minimal です[1]。",
+     name=("和文ドライバを指定する ja オプションの既定値は standard です[1]。", "standard", True),
+     wrong=("minimal",))
+fact("ja-bxjs-24", X, 26, "thebibliography 環境の内部で呼び出されたものだけは対象から除外される",
+     "二文字フォント命令の警告は、thebibliography 環境の中で呼ばれたものだけは対象外になります[1]。",
+     name=("二文字フォント命令の警告は、tabular 環境の中で呼ばれたものだけは対象外になります[1]。", "tabular"),
+     wrong=("thebibliography", "文献リスト環境中で警告を抑止"))
+fact("ja-bxjs-25", X, 27, "将来に二文字フォント命令のサポートが廃止されることはない",
+     "二文字フォント命令のサポートが将来廃止されることはありません[1]。",
+     negation="二文字フォント命令のサポートは将来廃止される予定です[1]。")
+fact("ja-bxjs-26", X, 23, "例えば 2\\jsZw が pLaTeX の 2zw に相当する",
+     r"\jsZw は和文の全角幅を表す長さ命令で、2\jsZw は pLaTeX の 2zw にあたります[1]。",
+     name=(r"\jsZw は和文の半角幅を表す長さ命令で、2\jsZw は pLaTeX の 2zw にあたります[1]。", "半角"))
+
+# fmt: on
+
+
+# ---------------------------------------------------------------- building
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)*", unicodedata.normalize("NFKC", text)))
+
+
+def held_out(fact_id: str) -> bool:
+    return int(hashlib.sha256(fact_id.encode()).hexdigest(), 16) % 5 < 2
+
+
+def load_chunks() -> dict[str, list[tuple[int, str]]]:
+    from app.config import load_settings
+    from app.documents.chunking import Chunker
+    from app.documents.pdf_reader import read_pdf
+    from app.models.embeddings import build_embedding_model
+
+    settings = load_settings(ROOT / "config.yaml", data_dir=Path("/nonexistent"))
+    model = build_embedding_model(settings.embeddings)
+    chunker = Chunker(
+        model.count_tokens, model.split_tokens, settings.documents.chunk_size, settings.documents.chunk_overlap
+    )
+    chunks: dict[str, list[tuple[int, str]]] = {}
+    for doc in sorted({f.doc for f in FACTS}):
+        chunks[doc] = [
+            (page.number, c.text) for page in read_pdf(ROOT / "tests" / "data" / doc) for c in chunker.split(page.text)
+        ]
+    return chunks
+
+
+def wrong_passage(fact: Fact, sentence: str, chunks: list[tuple[int, str]]) -> tuple[int, str]:
+    from app.models.sparse import term_coverage
+
+    keys = [_flat(k).casefold() for k in fact.wrong]
+    candidates = [
+        (page, text)
+        for page, text in chunks
+        if page != fact.page
+        and text.count(". .") < 5  # tables of contents
+        and not any(k in _flat(text).casefold() for k in keys)
+    ]
+    return max(candidates, key=lambda c: (term_coverage(sentence, c[1]), -c[0]))
+
+
+def build() -> list[dict[str, object]]:
+    chunks = load_chunks()
+    rows: list[dict[str, object]] = []
+    seen: set[str] = set()
+    for f in FACTS:
+        assert f.id not in seen, f.id
+        seen.add(f.id)
+        found = [text for page, text in chunks[f.doc] if page == f.page and _flat(f.anchor) in _flat(text)]
+        if not found:
+            raise SystemExit(f"{f.id}: anchor not on page {f.page}: {f.anchor!r}")
+        passage = found[0]
+
+        def row(kind: str, sentence: str, label: str, passages: list[str], pages: list[int], f: Fact = f) -> None:
+            rows.append(
+                {
+                    "id": f"{f.id}-{kind}",
+                    "lang": f.id[:2],
+                    "doc": f.doc.removesuffix(".pdf"),
+                    "page": f.page,
+                    "passages": passages,
+                    "passage_pages": pages,
+                    "sentence": sentence,
+                    "citations": [1],
+                    "label": label,
+                    "kind": kind,
+                    "split": "held_out" if held_out(f.id) else "tune",
+                    "fact": f.id,
+                }
+            )
+
+        row("supported", f.sentence, "supported", [passage], [f.page])
+        if f.number is not None:
+            sentence, new = f.number
+            assert new in _numbers(sentence) or new in sentence, (f.id, new)
+            assert new not in _numbers(passage) and not re.search(rf"\b{new}\b", passage), (
+                f.id,
+                "number in passage",
+                new,
+            )
+            row("number", sentence, "unsupported", [passage], [f.page])
+        if f.name is not None:
+            sentence, new, *inside = f.name
+            assert new in sentence, (f.id, new)
+            present = _flat(new).casefold() in _flat(passage).casefold()
+            assert present == bool(inside and inside[0]), (
+                f.id,
+                "name in passage" if present else "swap not in passage",
+                new,
+            )
+            row("name", sentence, "unsupported", [passage], [f.page])
+        if f.negation is not None:
+            row("negation", f.negation, "unsupported", [passage], [f.page])
+        if f.wrong:
+            page, text = wrong_passage(f, f.sentence, chunks[f.doc])
+            row("wrong", f.sentence, "unsupported", [text], [page])
+    return rows
+
+
+def main() -> None:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "claims.jsonl"
+    rows = build()
+    with out.open("w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    held = sum(r["split"] == "held_out" for r in rows)
+    print(f"wrote {len(rows)} sentences ({held} held out) from {len(FACTS)} facts to {out}")
+
+
+if __name__ == "__main__":
+    main()
