@@ -25,12 +25,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Headless Chromium (browser tests) and a Japanese font for its screenshots, from Debian.
+# From Debian: headless Chromium (browser tests) and a Japanese font for its screenshots; Tesseract
+# with its English, Japanese (horizontal and vertical) and orientation data for OCR of scanned pages.
+OCR_DEBS := tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-jpn tesseract-ocr-jpn-vert tesseract-ocr-script-jpan
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk\|ipagothic"; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk\|ipagothic" \
+		|| ! command -v tesseract >/dev/null 2>&1 || ! tesseract --list-langs 2>/dev/null | grep -qx "jpn_vert"; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-ipafont-gothic fonts-dejavu-core >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-ipafont-gothic fonts-dejavu-core $(OCR_DEBS) >/dev/null; \
 	fi
 
 run: $(STAMP)
