@@ -26,6 +26,17 @@ footer { display: none !important; }
   #conversations .wrap { max-height: 24vh; }
   #page-image { max-height: 60vh; }
 }
+/* U1: refusals, confirmations, tables */
+/* A toast's title is the first line of its message, in the user's language (errors.titled); Gradio's
+   own heading is the toast's type in English ("Warning"), so it is hidden. */
+.toast-body .toast-title { font-size: 0 !important; }
+.toast-body .toast-title > * { font-size: var(--text-sm); }
+/* A confirmation (delete a document, remove a user) opens over the page near the top of the viewport,
+   where the user is looking, however far down the click was (a Group carries its id and class twice). */
+.confirm-dialog:not(.confirm-dialog *) { position: fixed !important; top: 16vh; left: 50%; z-index: 1001;
+  transform: translateX(-50%); width: min(560px, calc(100vw - 24px)); padding: 12px; border-radius: 10px;
+  background: var(--background-fill-primary); border: 1px solid var(--border-color-primary);
+  box-shadow: 0 0 0 100vmax rgba(0, 0, 0, 0.3), 0 12px 40px rgba(0, 0, 0, 0.35); }
 """
 
 # Which [n] marker a click in the chat landed on: read from the text under the pointer, before

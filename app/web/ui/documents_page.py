@@ -5,6 +5,7 @@ document picker, handed in by layout.py) up to date while something is being ind
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from app.documents.names import display_name
 from app.documents.registry import DocumentRegistry
 from app.errors import QuotaExceeded
 from app.web.ui.documents_table import DocumentsTable, documents_api_view
-from app.web.ui.errors import client_host, request_id, ui_errors
+from app.web.ui.errors import client_host, info, refused, request_id, ui_errors, warn
 from app.web.ui.i18n import I18N, MESSAGES, language, msg, quota_message
 from app.web.ui.safe_markdown import literal
 from app.web.ui.session import UserOf
@@ -59,8 +60,9 @@ class DocumentsPage:
         self.table = gr.Dataframe(
             label=I18N("docs.table"), headers=DOC_VIEW_HEADERS, value=[], interactive=False, elem_id="documents"
         )
-        # A click on a row's delete cell asks here before anything is deleted.
-        with gr.Group(visible=False, elem_id="confirm-delete") as self.confirm:
+        # A click on a row's delete cell asks here before anything is deleted: shown over the page,
+        # where the user is looking, however far down the table the row was (assets.py).
+        with gr.Group(visible=False, elem_id="confirm-delete", elem_classes=["confirm-dialog"]) as self.confirm:
             self.confirm_text = gr.Markdown()
             with gr.Row():
                 self.chosen = gr.Dropdown(label=I18N("docs.select"), choices=[], value=None, interactive=False, scale=3)
@@ -108,14 +110,14 @@ class DocumentsPage:
         owner = self._user_of(request)
         lang = language(request)
         if not files:
-            raise gr.Error(msg("no_files", lang))
+            raise refused(msg("no_files", lang), lang)
         if len(files) > self._max_files:
-            raise gr.Error(msg("too_many_files", lang, count=self._max_files))
+            raise refused(msg("too_many_files", lang, count=self._max_files), lang)
         for file in dict.fromkeys(str(f) for f in files):
             path = self._uploaded(file)
             name = display_name(path.name)  # the name enters here: everything after sees it clean
             if path.suffix.lower() != ".pdf":
-                gr.Warning(msg("not_pdf", lang, name=literal(name)))
+                warn(msg("not_pdf", lang, name=html.escape(name)), lang)  # a toast shows HTML
                 continue
             try:
                 # Held against the documents and storage quotas before it is stored (per file).
@@ -126,7 +128,7 @@ class DocumentsPage:
                 audit(
                     "document.refused", owner, outcome="refused", target=owner, name=name, limit=e.limit, client=client
                 )
-                gr.Warning(msg("upload_refused", lang, name=literal(name), reason=quota_message(e, lang)))
+                warn(msg("upload_refused", lang, name=html.escape(name), reason=quota_message(e, lang)), lang)
                 continue
             self._release(owner, path)
             audit("document.uploaded", owner, target=owner, name=name, client=client_host(request))
@@ -223,9 +225,9 @@ class DocumentsPage:
         owner = self._user_of(request)
         lang = language(request)
         if not doc_id:
-            raise gr.Error(msg("select_document", lang))
+            raise refused(msg("select_document", lang), lang)
         name = self._registry.get(owner, doc_id).name
         self._ingestion.delete(owner, doc_id)
         audit("document.deleted", owner, target=f"{owner}/{doc_id}", name=name, client=client_host(request))
-        gr.Info(msg("deleted", lang, name=name))
+        info(msg("deleted", lang, name=html.escape(name)), lang)
         return self.documents(request)

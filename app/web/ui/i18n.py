@@ -3,6 +3,7 @@ messages produced at run time pick the language from the request's Accept-Langua
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo
 
 import gradio as gr
@@ -35,6 +36,8 @@ EN: dict[str, str] = {
     "chat.citation": "Show a cited page",
     "chat.page": "Cited page",
     "chat.passage": "Quoted passage",
+    "chat.drawer": "Conversations and documents",
+    "chat.close_page": "Close the page",
     "docs.upload": "Upload PDFs",
     "docs.upload_button": "Add to my documents",
     "docs.progress": "Uploads",
@@ -76,6 +79,13 @@ EN: dict[str, str] = {
     "usage.show_limits": "Show limits",
     "usage.save_limits": "Save limits",
     "usage.csv": "Download CSV",
+    "usage.default": "default",
+    "limit.questions_per_day": "Questions per day",
+    "limit.tokens_per_day": "Tokens per day",
+    "limit.cost_per_month": "Cost per month (USD)",
+    "limit.pages_per_day": "Pages uploaded per day",
+    "limit.storage_mb": "Storage (MB)",
+    "limit.documents": "Documents",
     "logout": "Log out",
 }
 
@@ -105,6 +115,8 @@ JA: dict[str, str] = {
     "chat.citation": "引用ページを表示",
     "chat.page": "引用ページ",
     "chat.passage": "引用箇所",
+    "chat.drawer": "会話と検索対象の文書",
+    "chat.close_page": "ページを閉じる",
     "docs.upload": "PDF をアップロード",
     "docs.upload_button": "文書に追加",
     "docs.progress": "アップロード状況",
@@ -146,6 +158,13 @@ JA: dict[str, str] = {
     "usage.show_limits": "上限を表示",
     "usage.save_limits": "上限を保存",
     "usage.csv": "CSV をダウンロード",
+    "usage.default": "既定値（default）",
+    "limit.questions_per_day": "1日の質問数",
+    "limit.tokens_per_day": "1日のトークン数",
+    "limit.cost_per_month": "1か月の費用（USD）",
+    "limit.pages_per_day": "1日のアップロードページ数",
+    "limit.storage_mb": "保存容量（MB）",
+    "limit.documents": "文書数",
     "logout": "ログアウト",
 }
 
@@ -153,6 +172,10 @@ JA: dict[str, str] = {
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "not_signed_in": "Please sign in first.",
+        "refused_title": "Not possible",
+        "info_title": "Done",
+        "error_title": "Error",
+        "service_failed": "{reason}. Please try again later; if it persists, tell the administrator (ref {ref}).",
         "admin.need_name": "Enter a user name first.",
         "admin.done.add": "User {name} added.",
         "admin.done.reset": "Password of {name} changed; their sessions have ended.",
@@ -160,6 +183,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "admin.done.enable": "{name} enabled.",
         "admin.done.grant": "{name} is now an administrator.",
         "admin.done.revoke": "{name} is no longer an administrator.",
+        "admin.confirm_remove": "Remove the user **{name}** and delete their {documents} and {conversations}, with their usage and limits? This cannot be undone.",
+        "admin.confirm_remove_transfer": "Remove the user **{name}**? Their {documents} and {conversations} go to **{to}**; their usage and limits are deleted. This cannot be undone.",
+        "count.document": "{n} document",
+        "count.documents": "{n} documents",
+        "count.conversation": "{n} conversation",
+        "count.conversations": "{n} conversations",
+        "admin.yes": "yes",
+        "admin.user_headers": "user|admin|disabled|created|documents|pages|storage MB",
+        "admin.audit_headers": "time|event|actor|client|target|outcome",
+        "admin.error_headers": "time|ref|where|error|message",
         "empty_question": "Type a question first.",
         "question_too_long": "Your question is {n} characters long; at most {max} are accepted. Please shorten it or ask about one part at a time.",
         "key_required": "Enter your OpenAI API key in Settings first.",
@@ -200,6 +233,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "usage.resets": ", resets {when}",
         "usage.pick_user": "Choose a user first.",
         "usage.limits_saved": "Limits of {user} saved.",
+        "usage.limits_unchanged": "No limit of {user} was changed.",
+        "usage.day": "day",
+        "usage.y_questions": "questions",
+        "usage.y_tokens": "tokens",
+        "usage.y_cost": "cost (USD)",
+        "usage.users_headers": "user|questions (30 d)|tokens (30 d)|cost (30 d)|questions today|questions/day",
         "internal": "Something went wrong. Please try again; if it persists, tell the administrator (ref {ref}).",
         "sources": "Sources",
         "stopped": "(stopped)",
@@ -236,7 +275,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "admin.done.enable": "{name} を有効にしました。",
         "admin.done.grant": "{name} を管理者にしました。",
         "admin.done.revoke": "{name} を管理者から外しました。",
+        "admin.confirm_remove": "ユーザー **{name}** を削除し、その{documents}と{conversations}、利用記録と上限も削除しますか？ 元に戻せません。",
+        "admin.confirm_remove_transfer": "ユーザー **{name}** を削除しますか？ {documents}と{conversations}は **{to}** に引き継がれ、利用記録と上限は削除されます。元に戻せません。",
+        "count.document": "文書 {n} 件",
+        "count.documents": "文書 {n} 件",
+        "count.conversation": "会話 {n} 件",
+        "count.conversations": "会話 {n} 件",
+        "admin.yes": "はい",
+        "admin.user_headers": "ユーザー|管理者|無効|作成日|文書|ページ|容量 MB",
+        "admin.audit_headers": "日時|イベント|実行者|接続元|対象|結果",
+        "admin.error_headers": "日時|ref|場所|エラー|メッセージ",
         "not_signed_in": "先にログインしてください。",
+        "refused_title": "できません",
+        "info_title": "完了",
+        "error_title": "エラー",
+        "service_failed": "{reason}。しばらくしてからもう一度お試しください。続く場合は管理者に連絡してください（ref {ref}）。",
         "empty_question": "質問を入力してください。",
         "key_required": "先に「設定」で OpenAI API キーを入力してください。",
         "keys_off": "このサーバーでは個人の API キーは使えません。",
@@ -276,6 +329,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "usage.resets": "、{when} にリセット",
         "usage.pick_user": "ユーザーを選んでください。",
         "usage.limits_saved": "{user} の上限を保存しました。",
+        "usage.limits_unchanged": "{user} の上限は変更されていません。",
+        "usage.day": "日付",
+        "usage.y_questions": "質問数",
+        "usage.y_tokens": "トークン数",
+        "usage.y_cost": "費用（USD）",
+        "usage.users_headers": "ユーザー|質問（30日）|トークン（30日）|費用（30日）|今日の質問|質問/日",
         "internal": "エラーが発生しました。もう一度お試しください。続く場合は管理者に連絡してください（ref {ref}）。",
         "sources": "出典",
         "stopped": "（停止）",
@@ -306,6 +365,84 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+# The services' refusals and results are written in English (the CLI shows them as they are); a
+# Japanese browser gets them in Japanese. Each English message (a full match) -> its Japanese text;
+# {0}, {1}... are the pattern's groups. A message not listed here is shown as it is.
+SERVICE_JA: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), ja)
+    for p, ja in (
+        (r"the password must have at least (\d+) characters", "パスワードは {0} 文字以上にしてください。"),
+        (
+            r"a username is 1-64 letters, digits, '\.', '_', '@' or '-'",
+            "ユーザー名は英数字と「.」「_」「@」「-」で 1〜64 文字にしてください。",
+        ),
+        (r"you cannot disable your own account", "自分のアカウントは無効にできません。"),
+        (r"you cannot take away your own admin rights", "自分の管理者権限は外せません。"),
+        (r"you cannot remove your own account", "自分のアカウントは削除できません。"),
+        (r"only (?:administrators|an administrator) can do this", "管理者だけが行える操作です。"),
+        (r"only administrators can read feedback", "フィードバックを読めるのは管理者だけです。"),
+        (r"user '(.*)' already exists", "ユーザー「{0}」はすでに存在します。"),
+        (
+            r"user '(.*)' already exists \(names that differ only in case or width are the same name\)",
+            "ユーザー「{0}」はすでに存在します（大文字・小文字や全角・半角だけが違う名前は同じ名前です）。",
+        ),
+        (r"no user named '(.*)'", "ユーザー「{0}」はいません。"),
+        (r"no user named '(.*)' \(did you mean '(.*)'\?\)", "ユーザー「{0}」はいません（「{1}」のことですか？）。"),
+        (r"cannot transfer a user's data to themselves", "ユーザーのデータを本人に引き継ぐことはできません。"),
+        (r"could not transfer (.*): (.*)", "{0} を引き継げませんでした: {1}"),
+        (
+            r"this Hugging Face account is not allowed here; ask the operator to add it",
+            "この Hugging Face アカウントは利用できません。運営者に追加を依頼してください。",
+        ),
+        (r"document not found", "文書が見つかりません。"),
+        (r"conversation not found", "会話が見つかりません。"),
+        (r"page not found", "ページが見つかりません。"),
+        (r"no answer at that position", "その位置に回答はありません。"),
+        (r"a title cannot be empty", "名前を入力してください。"),
+        (r"the original file of this document is missing", "この文書の元のファイルが見つかりません。"),
+        (
+            r"this file was not uploaded here; please upload it again",
+            "このファイルはここにアップロードされていません。もう一度アップロードしてください。",
+        ),
+        (r"uploads are not accepted here", "ここではアップロードできません。"),
+        (
+            r"the file is ([\d.]+) MB; the limit is ([\d.]+) MB",
+            "ファイルが {0} MB あり、上限の {1} MB を超えています。",
+        ),
+        (r"the file is empty \(0 bytes\)", "ファイルが空です（0 バイト）。"),
+        (r"the file is not a PDF", "ファイルが PDF ではありません。"),
+        (r"the file is (.*), not a PDF", "ファイルは {0} で、PDF ではありません。"),
+        (r"the PDF is encrypted \(password-protected\)", "PDF が暗号化（パスワード保護）されています。"),
+        (r"the PDF has no pages", "PDF にページがありません。"),
+        (
+            r"the PDF is damaged or incomplete \(cut off during an upload or download\?\)",
+            "PDF が壊れているか不完全です（アップロードやダウンロードの途中で切れた可能性があります）。",
+        ),
+        (
+            r"(\w+): expected a number, 'unlimited' or 'default', not (.*)",
+            "{0}: 数値、unlimited、default のいずれかを入力してください（入力: {1}）。",
+        ),
+        (r"(\w+): must not be negative", "{0}: 負の値は指定できません。"),
+        (r"(.+) removed with (\d+) documents", "{0} を削除しました（文書 {1} 件を削除）。"),
+        (
+            r"(.+) removed with (\d+) documents; (\d+) documents now belong to (.+)",
+            "{0} を削除しました（文書 {1} 件を削除、{2} 件を {3} に引き継ぎ）。",
+        ),
+    )
+]
+
+
+def service_text(text: str, lang: str) -> str:
+    """A service's refusal or result in the user's language (the English text when there is no
+    translation)."""
+    if lang == "ja":
+        for pattern, ja in SERVICE_JA:
+            found = pattern.fullmatch(text)
+            if found:
+                return ja.format(*found.groups())
+    return text
+
+
 I18N = gr.I18n(en=EN, ja=JA)
 
 
@@ -318,6 +455,11 @@ def language(request: gr.Request | None) -> str:
         except AttributeError:
             header = ""
     return "ja" if header.lower().startswith("ja") else "en"
+
+
+def label(key: str, lang: str) -> str:
+    """An interface label (EN / JA) as text, for a property gr.I18n does not reach."""
+    return (JA if lang == "ja" else EN)[key]
 
 
 def msg(key: str, lang: str, **values: object) -> str:

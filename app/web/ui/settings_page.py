@@ -9,7 +9,7 @@ import gradio as gr
 
 from app.audit import audit
 from app.usage.accounting import UsageRecorder
-from app.web.ui.errors import client_host, ui_errors
+from app.web.ui.errors import client_host, refused, ui_errors
 from app.web.ui.i18n import I18N, language, msg
 from app.web.ui.session import Session, UserOf, bind_session
 
@@ -62,7 +62,7 @@ class SettingsPage:
         session = bind_session(session, self._user_of(request))
         lang = language(request)
         if self._user_keys == "off":
-            raise gr.Error(msg("keys_off", lang))
+            raise refused(msg("keys_off", lang), lang)
         key = (key or "").strip()
         if not key:
             return self._key_shown({**session, "api_key": None}, msg("key_none", lang))
