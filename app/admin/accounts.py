@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from loguru import logger
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 
 from app.auth.users import UserService
 from app.documents.registry import DocumentRegistry
@@ -28,6 +28,17 @@ class Removal:
     conversations_transferred: int = 0
 
 
+@dataclass(frozen=True)
+class RemovalPlan:
+    """What `remove` would do, for a confirmation that names it: the user's documents and
+    conversations, deleted or (with `transfer_to`) handed over."""
+
+    user: str
+    documents: int
+    conversations: int
+    transfer_to: str | None = None
+
+
 class AccountService:
     def __init__(
         self,
@@ -43,14 +54,25 @@ class AccountService:
         self._files = files
         self._ingestion = ingestion  # opened only when there are documents (it loads the vector store)
 
-    def remove(self, username: str, transfer_to: str | None = None) -> Removal:
-        """Documents first (vectors, files, rows), then conversations, usage and the account itself.
-        Safe to run again after a failure half-way: what is done stays done."""
+    def plan(self, username: str, transfer_to: str | None = None) -> RemovalPlan:
+        """What removing `username` would delete or hand over; refused as `remove` would be."""
+        self._check(username, transfer_to)
+        with self._db.session() as s:
+            owned = select(func.count()).select_from(Conversation).where(Conversation.owner == username)
+            conversations = int(s.scalar(owned) or 0)
+        return RemovalPlan(username, self._registry.count(username), conversations, transfer_to)
+
+    def _check(self, username: str, transfer_to: str | None) -> None:
         self._users.get(username)
         if transfer_to is not None:
             self._users.get(transfer_to)
             if transfer_to == username:
                 raise AuthError("cannot transfer a user's data to themselves")
+
+    def remove(self, username: str, transfer_to: str | None = None) -> Removal:
+        """Documents first (vectors, files, rows), then conversations, usage and the account itself.
+        Safe to run again after a failure half-way: what is done stays done."""
+        self._check(username, transfer_to)
         documents = self._registry.list(username)
         deleted = transferred = 0
         if documents:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic import SecretStr
 
 from app import audit as audit_log
-from app.admin.accounts import AccountService
+from app.admin.accounts import AccountService, RemovalPlan
 from app.admin.recent_errors import RecentErrors
 from app.audit import audit
 from app.auth.users import UserService
@@ -104,6 +104,13 @@ class AdminConsole:
             raise AuthError("you cannot take away your own admin rights")
         self._users.set_admin(name, admin)
         audit("user.changed", actor, target=name, client=client, change="admin" if admin else "not admin")
+
+    def removal_plan(self, actor: str, name: str, transfer_to: str | None) -> RemovalPlan:
+        """What `remove_user` would delete or hand over (nothing is changed), for its confirmation."""
+        self.require_admin(actor)
+        if name == actor:
+            raise AuthError("you cannot remove your own account")
+        return self._accounts.plan(name, transfer_to or None)
 
     def remove_user(self, actor: str, name: str, transfer_to: str | None, client: str | None = None) -> str:
         self.require_admin(actor)

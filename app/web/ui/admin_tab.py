@@ -1,5 +1,6 @@
 """The Admin tab: users, system state, recent errors and the audit log. Its own layout and wiring;
-shown only to admins, and every handler checks again on the server (AdminConsole)."""
+shown only to admins, and every handler checks again on the server (AdminConsole). Removing a user
+asks first, naming what goes with them; each sub-tab shows fresh data when it is opened."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import Any
 
 import gradio as gr
 
+from app.admin.accounts import RemovalPlan
 from app.admin.console import USER_HEADERS, AdminConsole
 from app.answering.feedback import FeedbackService
-from app.web.ui.errors import client_host, ui_errors
-from app.web.ui.i18n import I18N, language, msg
+from app.web.ui.errors import client_host, refused, ui_errors
+from app.web.ui.i18n import I18N, language, msg, service_text
+from app.web.ui.safe_markdown import literal
 
 AUDIT_HEADERS = ["time", "event", "actor", "client", "target", "outcome"]
 ERROR_HEADERS = ["time", "ref", "where", "error", "message"]
@@ -38,7 +41,7 @@ class AdminTab:
     # ---- layout -------------------------------------------------------------------------------
 
     def render(self) -> None:
-        with gr.Tab(_t("admin.users")):
+        with gr.Tab(_t("admin.users")) as users_tab:
             self.users = gr.Dataframe(headers=USER_HEADERS, value=[], interactive=False, elem_id="admin-users")
             with gr.Row():
                 self.name = gr.Textbox(label=_t("admin.name"), elem_id="admin-name", scale=2)
@@ -56,25 +59,35 @@ class AdminTab:
             with gr.Row():
                 self.transfer_to = gr.Textbox(label=_t("admin.transfer_to"), elem_id="admin-transfer", scale=3)
                 self.remove = gr.Button(_t("admin.remove"), variant="stop", elem_id="admin-remove", scale=1)
+            # "Remove user and data" asks here first (shown over the page where the admin is looking).
+            dialog: dict[str, Any] = {"elem_id": "confirm-remove-user", "elem_classes": ["confirm-dialog"]}
+            with gr.Group(visible=False, **dialog) as self.confirm:
+                self.confirm_text = gr.Markdown(elem_id="confirm-remove-text")
+                with gr.Row():
+                    self.remove_yes = gr.Button(_t("admin.remove"), variant="stop", elem_id="admin-remove-yes")
+                    self.remove_no = gr.Button(_t("chat.cancel"), elem_id="admin-remove-no")
+            self.planned = gr.State(None)  # the removal the confirmation names: (user, transfer_to)
             self.result = gr.Markdown(elem_id="admin-result")
-        with gr.Tab(_t("admin.system")):
+        with gr.Tab(_t("admin.system")) as system_tab:
             self.system = gr.JSON(elem_id="admin-system")
             self.errors = gr.Dataframe(
                 headers=ERROR_HEADERS, value=[], interactive=False, label=_t("admin.errors"), elem_id="admin-errors"
             )
-        with gr.Tab(_t("admin.audit")):
+        with gr.Tab(_t("admin.audit")) as audit_tab:
             with gr.Row():
                 self.event = gr.Textbox(label=_t("admin.event"), placeholder="login", elem_id="admin-event")
                 self.actor = gr.Textbox(label=_t("admin.actor"), elem_id="admin-actor")
                 self.filter = gr.Button(_t("admin.filter"), elem_id="admin-filter")
             self.audit = gr.Dataframe(headers=AUDIT_HEADERS, value=[], interactive=False, elem_id="admin-audit")
-        with gr.Tab(_t("admin.feedback"), elem_id="admin-feedback-tab"):
+        with gr.Tab(_t("admin.feedback"), elem_id="admin-feedback-tab") as feedback_tab:
             # What people thought of their answers, newest first: which questions the documents fail.
             self.only_down = gr.Checkbox(label=_t("admin.feedback_down"), elem_id="admin-feedback-down")
             self.feedback = gr.Dataframe(
                 headers=FEEDBACK_HEADERS, value=[], interactive=False, wrap=True, elem_id="admin-feedback"
             )
         self.refresh = gr.Button(_t("docs.refresh"), size="sm", elem_id="admin-refresh")
+        self.sub_tabs = [users_tab, system_tab, audit_tab]
+        self.feedback_tab = feedback_tab
 
     # ---- wiring -------------------------------------------------------------------------------
 
@@ -83,11 +96,15 @@ class AdminTab:
         if self.tab is not None:
             load(self.visibility, None, self.tab, **private)
         views = [self.users, self.system, self.errors, self.audit]
-        for trigger in [self.refresh.click, *([self.tab.select] if self.tab is not None else [])]:
+        opened = [self.tab.select] if self.tab is not None else []
+        for trigger in [self.refresh.click, *opened]:
             trigger(self.view, [self.event, self.actor], views, show_progress="hidden", **private)
         self.filter.click(self.view, [self.event, self.actor], views, **private)
-        for trigger in [self.refresh.click, self.only_down.change, *([self.tab.select] if self.tab else [])]:
+        for trigger in [self.refresh.click, self.only_down.change, *opened, self.feedback_tab.select]:
             trigger(self.feedback_view, [self.only_down], [self.feedback], show_progress="hidden", **private)
+        # A sub-tab shows what happened since the Admin tab was opened (a new audit line, a new user).
+        for sub_tab in self.sub_tabs:
+            sub_tab.select(self.view, [self.event, self.actor], views, show_progress="hidden", **private)
         form = [self.name, self.password, self.make_admin, self.transfer_to]
         outputs = [self.result, self.users, self.password]
         for button, action in (
@@ -97,9 +114,12 @@ class AdminTab:
             (self.enable, "enable"),
             (self.grant, "grant"),
             (self.revoke, "revoke"),
-            (self.remove, "remove"),
         ):
             button.click(self._action(action), form, outputs, **private)
+        confirm = [self.confirm, self.confirm_text, self.planned]
+        self.remove.click(self.ask_remove, [self.name, self.transfer_to], confirm, **private)
+        self.remove_yes.click(self.remove_confirmed, [self.planned], [*outputs, *confirm], **private)
+        self.remove_no.click(lambda: (gr.update(visible=False), "", None), None, confirm, **private)
 
     # ---- handlers -----------------------------------------------------------------------------
 
@@ -111,15 +131,22 @@ class AdminTab:
 
     @ui_errors
     def view(self, event: str, actor: str, request: gr.Request) -> tuple[Any, Any, Any, Any]:
-        admin = self._user_of(request)
-        users = {"headers": USER_HEADERS, "data": self._console.users_table(admin)}
+        admin, lang = self._user_of(request), language(request)
         errors = {
-            "headers": ERROR_HEADERS,
+            "headers": msg("admin.error_headers", lang).split("|"),
             "data": [[e[h] for h in ERROR_HEADERS] for e in self._console.errors(admin)],
         }
         lines = self._console.audit_log(admin, event=(event or "").strip(), who=(actor or "").strip())
-        audit = {"headers": AUDIT_HEADERS, "data": [[_cell(e.get(h)) for h in AUDIT_HEADERS] for e in lines]}
-        return users, self._console.system(admin), errors, audit
+        audit = {
+            "headers": msg("admin.audit_headers", lang).split("|"),
+            "data": [[_cell(e.get(h)) for h in AUDIT_HEADERS] for e in lines],
+        }
+        return self._users_table(admin, lang), self._console.system(admin), errors, audit
+
+    def _users_table(self, admin: str, lang: str) -> dict[str, Any]:
+        yes = msg("admin.yes", lang)
+        rows = [[yes if cell == "yes" else cell for cell in row] for row in self._console.users_table(admin)]
+        return {"headers": msg("admin.user_headers", lang).split("|"), "data": rows}
 
     @ui_errors
     def feedback_view(self, only_down: bool, request: gr.Request) -> dict[str, Any]:
@@ -150,15 +177,49 @@ class AdminTab:
                 c.reset_password(admin, name, password or "", client)
             elif action in ("disable", "enable"):
                 c.set_disabled(admin, name, action == "disable", client)
-            elif action in ("grant", "revoke"):
-                c.set_admin(admin, name, action == "grant", client)
             else:
-                done = c.remove_user(admin, name, (transfer_to or "").strip() or None, client)
-                return done, {"headers": USER_HEADERS, "data": c.users_table(admin)}, ""
-            done_msg = msg(f"admin.done.{action}", lang, name=name)
-            return done_msg, {"headers": USER_HEADERS, "data": c.users_table(admin)}, ""
+                c.set_admin(admin, name, action == "grant", client)
+            done_msg = msg(f"admin.done.{action}", lang, name=literal(name))
+            return done_msg, self._users_table(admin, lang), ""
 
         return run
+
+    @ui_errors
+    def ask_remove(self, name: str, transfer_to: str, request: gr.Request) -> tuple[Any, str, Any]:
+        """ "Remove user and data": nothing is removed yet; the confirmation says what would go."""
+        admin, lang = self._user_of(request), language(request)
+        name, target = (name or "").strip(), (transfer_to or "").strip() or None
+        if not name:
+            raise refused(msg("admin.need_name", lang), lang)
+        plan = self._console.removal_plan(admin, name, target)
+        return gr.update(visible=True), _plan_text(plan, lang), (plan.user, plan.transfer_to)
+
+    @ui_errors
+    def remove_confirmed(self, planned: tuple[str, str | None] | None, request: gr.Request) -> tuple[Any, ...]:
+        """The confirmation's remove button: the user named there goes (with the data it named)."""
+        admin, lang = self._user_of(request), language(request)
+        if not planned:
+            raise refused(msg("admin.need_name", lang), lang)
+        name, target = planned
+        done = self._console.remove_user(admin, name, target, client_host(request))
+        hidden = gr.update(visible=False)
+        return service_text(done, lang), self._users_table(admin, lang), "", hidden, "", None
+
+
+def _plan_text(plan: RemovalPlan, lang: str) -> str:
+    """The confirmation's question, naming the user and what goes with them."""
+    values = {
+        "name": literal(plan.user),
+        "documents": _counted(plan.documents, "document", lang),
+        "conversations": _counted(plan.conversations, "conversation", lang),
+    }
+    if plan.transfer_to:
+        return msg("admin.confirm_remove_transfer", lang, to=literal(plan.transfer_to), **values)
+    return msg("admin.confirm_remove", lang, **values)
+
+
+def _counted(n: int, noun: str, lang: str) -> str:
+    return msg(f"count.{noun}" if n == 1 else f"count.{noun}s", lang, n=n)
 
 
 def _cell(value: object) -> str:
