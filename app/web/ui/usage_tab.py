@@ -1,6 +1,7 @@
 """The Usage tab: its own layout and wiring (one class per page), so it changes without touching the
 other tabs. Users see their last 30 days and today's use against each limit; admins also see every
-user, change a user's limits and download the usage as CSV. Admin rights are checked on the server
+user, change a user's limits (only the ones they changed are saved: an untouched limit keeps
+following the configuration) and download the usage as CSV. Admin rights are checked on the server
 for every admin action."""
 
 from __future__ import annotations
@@ -15,16 +16,25 @@ import gradio as gr
 import pandas as pd
 
 from app.audit import audit
+from app.errors import ConfigError
 from app.usage.quotas import LIMIT_KEYS, parse_limit
 from app.usage.report import UsageReport
-from app.web.ui.errors import client_host, ui_errors
-from app.web.ui.i18n import I18N, language, msg
+from app.web.ui.errors import client_host, refused, ui_errors
+from app.web.ui.i18n import I18N, label, language, msg, service_text
 
 USERS_HEADERS = ["user", "questions (30 d)", "tokens (30 d)", "cost (30 d)", "questions today", "questions/day"]
+PLOTTED = ("questions", "tokens", "cost")  # the plots' y columns, in the order of the view's outputs
+Loaded = dict[str, Any]  # the limits shown in the form: {"user": name, "values": {key: text}}
 
 
 def _t(key: str) -> Any:
     return I18N(key)
+
+
+def _noon(day: str) -> pd.Timestamp:
+    """A day on the time axis: at noon, so the browser's time zone (the axis is drawn in it) never
+    moves it to the day before or after."""
+    return pd.Timestamp(day) + pd.Timedelta(hours=12)
 
 
 def _shown(value: object) -> str:
@@ -46,13 +56,16 @@ class UsageTab:
         """Build the components; call inside `with gr.Tab(...)`."""
         self.status = gr.Markdown(elem_id="usage-status")
         with gr.Row():
+            # Days on a time axis labelled MM-DD: a tick every few days, never overlapping, in date order.
+            # The titles come with the data, in the user's language (gr.I18n is not reliably read there).
+            axis: dict[str, Any] = {"x": "day", "x_axis_format": "%m-%d", "x_title": ""}
             self.questions = gr.BarPlot(
-                x="day", y="questions", title=_t("usage.questions"), x_label_angle=-45, elem_id="usage-questions"
+                y="questions", title=_t("usage.questions"), y_axis_format=",~g", elem_id="usage-questions", **axis
             )
             self.tokens = gr.LinePlot(
-                x="day", y="tokens", title=_t("usage.tokens"), x_label_angle=-45, elem_id="usage-tokens"
+                y="tokens", title=_t("usage.tokens"), y_axis_format=",.0f", elem_id="usage-tokens", **axis
             )
-            self.cost = gr.LinePlot(x="day", y="cost", title=_t("usage.cost"), x_label_angle=-45, elem_id="usage-cost")
+            self.cost = gr.LinePlot(y="cost", title=_t("usage.cost"), y_axis_format="~g", elem_id="usage-cost", **axis)
         with gr.Group(visible=False, elem_id="usage-admin") as self.admin:
             gr.Markdown(_t("usage.admin"))
             self.users = gr.Dataframe(headers=USERS_HEADERS, value=[], interactive=False, elem_id="usage-users")
@@ -61,8 +74,10 @@ class UsageTab:
                 self.load_limits = gr.Button(_t("usage.show_limits"), size="sm")
             with gr.Row():
                 self.fields = [
-                    gr.Textbox(label=key, placeholder="default", elem_id=f"limit-{key}") for key in LIMIT_KEYS
+                    gr.Textbox(label=_t(f"limit.{key}"), placeholder=_t("usage.default"), elem_id=f"limit-{key}")
+                    for key in LIMIT_KEYS
                 ]
+            self.loaded = gr.State(None)  # what "Show limits" put in the form: only changes are saved
             with gr.Row():
                 self.save = gr.Button(_t("usage.save_limits"), variant="primary", elem_id="save-limits")
                 self.export = gr.Button(_t("usage.csv"), elem_id="usage-csv")
@@ -78,9 +93,11 @@ class UsageTab:
         outputs = [self.status, self.questions, self.tokens, self.cost, self.admin, self.users, self.user]
         for trigger in [*triggers, self.refresh_button.click]:
             trigger(self.view, None, outputs, show_progress="hidden", **private)
-        self.load_limits.click(self.limits_of, [self.user], self.fields, **private)
-        self.user.input(self.limits_of, [self.user], self.fields, **private)
-        self.save.click(self.save_limits, [self.user, *self.fields], [self.saved, self.users], **private)
+        form = [*self.fields, self.loaded]
+        self.load_limits.click(self.limits_of, [self.user], form, **private)
+        self.user.input(self.limits_of, [self.user], form, **private)
+        saved = [self.saved, self.users, self.status, *form]
+        self.save.click(self.save_limits, [self.user, *self.fields, self.loaded], saved, **private)
         self.export.click(self.export_csv, None, self.csv_file, **private)
 
     # ---- handlers -----------------------------------------------------------------------------
@@ -91,18 +108,22 @@ class UsageTab:
         lang = language(request)
         days = self._report.daily(owner)
         frame = pd.DataFrame(
-            [{"day": d.day, "questions": d.questions, "tokens": d.tokens, "cost": d.cost} for d in days]
+            [{"day": _noon(d.day), "questions": d.questions, "tokens": d.tokens, "cost": d.cost} for d in days]
         )
         admin = self._report.is_admin(owner)
-        users = self._users_table() if admin else []
+        users = self._users_table(lang) if admin else {"headers": self._users_headers(lang), "data": []}
+        x_title = msg("usage.day", lang)
         return (
             self._status_text(owner, lang),
-            frame,
-            frame,
-            frame,
+            *(
+                gr.update(
+                    value=frame, title=label(f"usage.{y}", lang), x_title=x_title, y_title=msg(f"usage.y_{y}", lang)
+                )
+                for y in PLOTTED
+            ),
             gr.update(visible=admin),
-            {"headers": USERS_HEADERS, "data": users},
-            gr.update(choices=[row[0] for row in users]) if admin else gr.update(),
+            users,
+            gr.update(choices=[row[0] for row in users["data"]]) if admin else gr.update(),
         )
 
     def _status_text(self, owner: str, lang: str) -> str:
@@ -133,20 +154,29 @@ class UsageTab:
                 lines.append(f"- {label}: {now:g} / {value:g} — {msg('usage.left', lang, left=f'{remaining:g}')}")
         return "\n".join(lines)
 
-    def _users_table(self) -> list[list[Any]]:
+    @staticmethod
+    def _users_headers(lang: str) -> list[str]:
+        return msg("usage.users_headers", lang).split("|")
+
+    def _users_table(self, lang: str) -> dict[str, Any]:
         rows = []
         for u in self._report.everyone():
             limit = u.limits.get("questions_per_day")
             rows.append([u.user, u.questions, u.tokens, u.cost, u.questions_today, "∞" if limit is None else limit])
-        return rows
+        return {"headers": self._users_headers(lang), "data": rows}
 
     @ui_errors
-    def limits_of(self, user: str | None, request: gr.Request) -> list[str]:
+    def limits_of(self, user: str | None, request: gr.Request) -> list[Any]:
+        """The user's limits in the form, and what was shown (saving compares against it)."""
         self._report.require_admin(self._user_of(request))
+        return self._form(user)
+
+    def _form(self, user: str | None) -> list[Any]:
         if not user:
-            return [""] * len(LIMIT_KEYS)
+            return [""] * len(LIMIT_KEYS) + [None]
         limits = self._report.limits(user)
-        return ["unlimited" if limits[k] is None else f"{limits[k]:g}" for k in LIMIT_KEYS]
+        shown = {k: "unlimited" if limits[k] is None else f"{limits[k]:g}" for k in LIMIT_KEYS}
+        return [*shown.values(), {"user": user, "values": shown}]
 
     @ui_errors
     def save_limits(
@@ -158,21 +188,32 @@ class UsageTab:
         pages_per_day: str,
         storage_mb: str,
         documents: str,
+        loaded: Loaded | None,
         request: gr.Request,
-    ) -> tuple[str, dict[str, Any]]:
-        """Empty fields are left as they are; 'default' drops the user's override."""
+    ) -> tuple[Any, ...]:
+        """Only the limits changed in the form are saved: an empty field, or one still showing what
+        "Show limits" put there, is left as it is (and a limit that follows the configuration keeps
+        following it); 'default' drops the user's override. Then the form, the users table and the
+        status above show the limits as they now are."""
         values = [questions_per_day, tokens_per_day, cost_per_month, pages_per_day, storage_mb, documents]
         admin = self._user_of(request)
         self._report.require_admin(admin)
         lang = language(request)
         if not user:
-            raise gr.Error(msg("usage.pick_user", lang))
-        changes = {k: parse_limit(k, str(v)) for k, v in zip(LIMIT_KEYS, values, strict=True) if str(v or "").strip()}
-        self._report.set_limits(admin, user, **changes)
-        # The same audit line as `quotas set` on the command line, with this admin as the actor.
-        shown = ", ".join(f"{k}={_shown(v)}" for k, v in changes.items())
-        audit("quota.changed", admin, target=user, limits=shown, client=client_host(request))
-        return msg("usage.limits_saved", lang, user=user), {"headers": USERS_HEADERS, "data": self._users_table()}
+            raise refused(msg("usage.pick_user", lang), lang)
+        before = loaded["values"] if loaded and loaded.get("user") == user else {}
+        typed = {k: str(v or "").strip() for k, v in zip(LIMIT_KEYS, values, strict=True)}
+        try:
+            changes = {k: parse_limit(k, v) for k, v in typed.items() if v and v != before.get(k)}
+        except ConfigError as e:  # a mistyped limit: the admin's to correct
+            raise refused(service_text(str(e), lang), lang) from e
+        if changes:
+            self._report.set_limits(admin, user, **changes)
+            # The same audit line as `quotas set` on the command line, with this admin as the actor.
+            shown = ", ".join(f"{k}={_shown(v)}" for k, v in changes.items())
+            audit("quota.changed", admin, target=user, limits=shown, client=client_host(request))
+        done = msg("usage.limits_saved" if changes else "usage.limits_unchanged", lang, user=user)
+        return done, self._users_table(lang), self._status_text(admin, lang), *self._form(user)
 
     @ui_errors
     def export_csv(self, request: gr.Request) -> str:
