@@ -4,13 +4,15 @@ checked once, by the question service, and the UI says why in the browser's lang
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from app.errors import AuthError, NotSignedIn, QuestionTooLong
-from app.web.ui.errors import to_gr_error
+from app.errors import AuthError, NotSignedIn, QuestionTooLong, ServiceUnavailable
+from app.web.ui.errors import Failure, to_gr_error
+from app.web.ui.i18n import service_text
 from tests.fixtures.cli import run_app
 from tests.fixtures.gradio_http import fn_index, run_event, signed_in
 from tests.fixtures.server import ADMIN, RunningServer, running_server
@@ -82,3 +84,27 @@ def test_an_empty_or_too_long_question_is_refused_in_the_users_language(server: 
     # Nothing was asked: no conversation was started for any of them.
     listed = run_event(bob, fn_index(bob, "conversations"), [1])
     assert listed.success and listed.output[0]["total"] == 0
+
+
+def test_a_refusal_is_quiet_and_a_failure_carries_a_reference() -> None:
+    """The user's doing: no traceback on the server, titled as a refusal. Something broken: a
+    Failure with a reference (logged once here, so Gradio need not print it again)."""
+    refusal = to_gr_error(AuthError("you cannot disable your own account"), None)
+    assert not isinstance(refusal, Failure) and refusal.print_exception is False
+    assert refusal.title == "Not possible"
+    failure = to_gr_error(KeyError("missing"), None)
+    assert isinstance(failure, Failure) and failure.print_exception is False
+    assert re.search(r"\(ref [0-9a-f]{8}\)", failure.message), failure.message
+    down = to_gr_error(ServiceUnavailable("the embedding model failed: HTTP 503"), None)
+    assert isinstance(down, Failure) and down.message.startswith("the embedding model failed: HTTP 503. Please")
+
+
+def test_admin_refusals_in_japanese() -> None:
+    short = "the password must have at least 8 characters"
+    assert service_text(short, "ja") == "パスワードは 8 文字以上にしてください。"
+    assert service_text("you cannot disable your own account", "ja") == "自分のアカウントは無効にできません。"
+    assert service_text("you cannot take away your own admin rights", "ja") == "自分の管理者権限は外せません。"
+    unknown = "no user named 'bo' (did you mean 'bob'?)"
+    assert service_text(unknown, "ja") == "ユーザー「bo」はいません（「bob」のことですか？）。"
+    assert service_text("you cannot disable your own account", "en") == "you cannot disable your own account"
+    assert service_text("something new", "ja") == "something new"  # untranslated: as it is
