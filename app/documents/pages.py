@@ -81,14 +81,18 @@ class PageRenderer:
 
     def render_file(self, owner: str, doc_id: str, page: int, passage: str | None = None) -> Path:
         """The same page as a WebP file in this process's private temporary folder, which keeps the
-        last MAX_FILES pages served (the UI copies a file into its own cache as it sends it)."""
+        last MAX_FILES pages served (the UI copies a file into its own cache as it sends it). With a
+        highlighted passage the name carries its box in pixels, `page-N.mark-L-T-R-B.webp`: the page
+        view's script reads it from the image's address to scroll the passage into sight, and it
+        arrives with the image itself, never before or after it."""
         key, rendered = self._rendered(owner, doc_id, page, passage)
-        # The name says nothing about the owner or the document: a hash of the whole key.
+        # The folder says nothing about the owner or the document: a hash of the whole key.
         digest = hashlib.sha256("\0".join(map(str, key)).encode()).hexdigest()[:32]
+        mark = ".mark-" + "-".join(map(str, rendered.mark)) if rendered.mark else ""
         with self._lock:
             if self._dir is None:
                 self._dir = Path(tempfile.mkdtemp(prefix="pdfqa-pages-"))
-            path = self._dir / digest / f"page-{page}.webp"
+            path = self._dir / digest / f"page-{page}{mark}.webp"
             self._written[path] = None
             self._written.move_to_end(path)
             old = self._written.popitem(last=False)[0] if len(self._written) > MAX_FILES else None

@@ -43,6 +43,9 @@ class RenderedPage:
 
     size: tuple[int, int]
     data: bytes
+    # Where the passage is highlighted, in image pixels (left, top, right, bottom): the page view
+    # scrolls it into sight. None when no passage was asked for or it was not found on the page.
+    mark: tuple[int, int, int, int] | None = None
 
     def image(self) -> Image.Image:
         with Image.open(io.BytesIO(self.data)) as image:
@@ -65,14 +68,15 @@ def render_page(path: Path, page: int, passage: str | None = None) -> RenderedPa
     try:
         pdf_page = pdf[page - 1]
         image = pdf_page.render(scale=RENDER_SCALE).to_pil().convert("RGB")
+        boxes: list[tuple[float, float, float, float]] = []
         if passage:
             textpage = pdf_page.get_textpage()
             try:
-                rects = _passage_rects(textpage, passage)
+                boxes = [_pixels(r, pdf_page.get_height()) for r in _passage_rects(textpage, passage)]
             finally:
                 textpage.close()
-            image = _highlight(image, rects, pdf_page.get_height())
-        return RenderedPage(image.size, _encode(image))
+            image = _highlight(image, boxes)
+        return RenderedPage(image.size, _encode(image), _bounds(boxes))
     finally:
         pdf.close()
 
@@ -106,21 +110,35 @@ def _passage_rects(textpage: Any, passage: str) -> list[tuple[float, float, floa
     return [textpage.get_rect(i) for i in range(count)]
 
 
-def _highlight(image: Image.Image, rects: list[tuple[float, float, float, float]], height: float) -> Image.Image:
-    if not rects:
+def _pixels(rect: tuple[float, float, float, float], height: float) -> tuple[float, float, float, float]:
+    """A PDF-space rectangle (left, bottom, right, top) as image pixels (left, top, right, bottom)."""
+    left, bottom, right, top = rect
+    return (
+        left * RENDER_SCALE - 2,
+        (height - top) * RENDER_SCALE - 2,
+        right * RENDER_SCALE + 2,
+        (height - bottom) * RENDER_SCALE + 2,
+    )
+
+
+def _bounds(boxes: list[tuple[float, float, float, float]]) -> tuple[int, int, int, int] | None:
+    if not boxes:
+        return None
+    return (
+        max(0, int(min(b[0] for b in boxes))),
+        max(0, int(min(b[1] for b in boxes))),
+        int(max(b[2] for b in boxes)),
+        int(max(b[3] for b in boxes)),
+    )
+
+
+def _highlight(image: Image.Image, boxes: list[tuple[float, float, float, float]]) -> Image.Image:
+    if not boxes:
         return image
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
-    for left, bottom, right, top in rects:
-        draw.rectangle(
-            [
-                left * RENDER_SCALE - 2,
-                (height - top) * RENDER_SCALE - 2,
-                right * RENDER_SCALE + 2,
-                (height - bottom) * RENDER_SCALE + 2,
-            ],
-            fill=HIGHLIGHT,
-        )
+    for box in boxes:
+        draw.rectangle(list(box), fill=HIGHLIGHT)
     return Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")
 
 
@@ -137,7 +155,8 @@ def _serve(requests: Connection, replies: Connection, memory_mb: int) -> None:
             return
         try:
             rendered = render_page(Path(path), page, passage)
-            replies.send(("ok", (rendered.size, rendered.data)))  # plain types: this module is __main__ here
+            # Plain types: this module is __main__ here.
+            replies.send(("ok", (rendered.size, rendered.data, rendered.mark)))
         except MemoryError:
             replies.send(("error", "memory"))
         except Exception as e:  # PDFium reports a failed allocation as a generic error
@@ -220,8 +239,9 @@ class RenderPool:
                 raise RenderError("the page needs more memory to render than allowed")
             raise RenderError("the page could not be rendered (the PDF may be damaged)")
         logger.debug("page rendered page={} ms={:.0f}", page, (time.perf_counter() - started) * 1000)
-        size, data = payload
-        return RenderedPage((int(size[0]), int(size[1])), data)
+        size, data, mark = payload
+        box = (int(mark[0]), int(mark[1]), int(mark[2]), int(mark[3])) if mark else None
+        return RenderedPage((int(size[0]), int(size[1])), data, box)
 
     def close(self) -> None:
         """Stop the workers (a worker busy in another thread is stopped when it comes back)."""
