@@ -57,15 +57,12 @@ class UsageTab:
         self.status = gr.Markdown(elem_id="usage-status")
         with gr.Row():
             # Days on a time axis labelled MM-DD: a tick every few days, never overlapping, in date order.
-            # The titles come with the data, in the user's language (gr.I18n is not reliably read there).
+            # The titles come with the data, in the user's language: a gr.I18n title or axis title was at
+            # times drawn as its raw "__i18n__{...}" key.
             axis: dict[str, Any] = {"x": "day", "x_axis_format": "%m-%d", "x_title": ""}
-            self.questions = gr.BarPlot(
-                y="questions", title=_t("usage.questions"), y_axis_format=",~g", elem_id="usage-questions", **axis
-            )
-            self.tokens = gr.LinePlot(
-                y="tokens", title=_t("usage.tokens"), y_axis_format=",.0f", elem_id="usage-tokens", **axis
-            )
-            self.cost = gr.LinePlot(y="cost", title=_t("usage.cost"), y_axis_format="~g", elem_id="usage-cost", **axis)
+            self.questions = gr.BarPlot(y="questions", y_axis_format=",~g", elem_id="usage-questions", **axis)
+            self.tokens = gr.LinePlot(y="tokens", y_axis_format=",.0f", elem_id="usage-tokens", **axis)
+            self.cost = gr.LinePlot(y="cost", y_axis_format="~g", elem_id="usage-cost", **axis)
         with gr.Group(visible=False, elem_id="usage-admin") as self.admin:
             gr.Markdown(_t("usage.admin"))
             self.users = gr.Dataframe(headers=USERS_HEADERS, value=[], interactive=False, elem_id="usage-users")
