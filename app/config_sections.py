@@ -76,6 +76,27 @@ class DocumentSettings(Section):
     parse_timeout_s: float = Field(120, gt=0, description="Time limit for reading one PDF")
     parse_memory_mb: int = Field(2048, ge=256, description="Address-space limit of the PDF reader process")
     isolate_parser: bool = Field(True, description="Read PDFs in a separate, resource-limited process")
+    ocr: Literal["auto", "off", "force"] = Field(
+        "auto",
+        description="Text recognition (OCR) of page images: auto = pages with no usable text layer (scans, glyph "
+        "garbage); force = every page; off = never (a PDF with no text layer is refused)",
+    )
+    ocr_engine: Literal["rapidocr", "tesseract"] = Field(
+        "rapidocr",
+        description="OCR engine: rapidocr (PP-OCR models bundled with the PyPI package) or tesseract (Debian's "
+        "tesseract-ocr with its language packages); docs/benchmarks.md compares them",
+    )
+    ocr_languages: list[str] = Field(
+        default_factory=lambda: ["eng", "jpn"],
+        min_length=1,
+        description="Languages to recognise, as Tesseract codes (eng, jpn, jpn_vert, ...)",
+    )
+    ocr_page_timeout_s: float = Field(
+        120,
+        gt=0,
+        description="Time limit for recognising one page (isolate_parser on); a page over it is left out, with a "
+        "note, and reading goes on (recognition time does not count against parse_timeout_s)",
+    )
     render_workers: int = Field(
         2, ge=1, le=16, description="Processes that render pages for the page view (parse memory and time limits)"
     )

@@ -144,8 +144,10 @@ class Container:
     @cached_property
     def admin_console(self) -> AdminConsole:
         from app.admin.console import AdminConsole
+        from app.documents.ingestion import check_ocr
 
         checks = {"database": self.db.ping, "vector store": self.vector_store.ping, "file store": self.files.ping}
+        checks["OCR"] = lambda: check_ocr(self.settings.documents)
         return AdminConsole(
             self.settings,
             self.users,

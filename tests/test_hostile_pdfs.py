@@ -65,6 +65,7 @@ def test_a_batch_of_hostile_files_is_reported_file_by_file(tmp_path: Path) -> No
         "APP_DOCUMENTS__MAX_PAGES": "1000",
         "APP_DOCUMENTS__MAX_FILE_MB": "3",
         "APP_DOCUMENTS__PARSE_MEMORY_MB": "1024",
+        "APP_DOCUMENTS__OCR": "off",  # scanned.pdf is refused (tests/test_ocr_ingestion.py: recognised)
     }
     assert run_app(data, "users", "add", "carol", stdin="carols-long-password\n").returncode == 0
     started = time.monotonic()

@@ -134,7 +134,11 @@ def test_an_ingestion_renews_its_lease_while_it_runs(tmp_path: Path, local_embed
     ("make", "reason"),
     pdf_factory.BAD_PDFS,
 )
-def test_bad_file_fails_cleanly_and_loses_nothing(container: Container, tmp_path: Path, make, reason: str) -> None:
+def test_bad_file_fails_cleanly_and_loses_nothing(
+    tmp_path: Path, local_embedder: EmbeddingModel, make, reason: str
+) -> None:
+    # A scan is refused where text recognition is off (tests/test_ocr_ingestion.py: with it on).
+    container = container_for(make_settings(tmp_path / "data", documents={"ocr": "off"}), local_embedder)
     good = container.ingestion.ingest_file("alice", DATA / "natbib.pdf")
     before = container.vector_store.count("alice")
     events: list[Progress] = []
@@ -143,6 +147,7 @@ def test_bad_file_fails_cleanly_and_loses_nothing(container: Container, tmp_path
     assert events[-1].stage == "failed"
     assert container.vector_store.count("alice") == before
     assert container.registry.get("alice", good.doc_id).status == "ready"
+    container.close()
 
 
 def test_embedding_service_failure_leaves_no_chunks(api_container: Container, llm: FakeOpenAIServer) -> None:

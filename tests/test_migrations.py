@@ -107,7 +107,7 @@ def test_instances_starting_together_migrate_once(tmp_path: Path) -> None:
         assert current.stdout.strip() == HEAD
 
 
-# The tables each revision adds (0007 and 0008 add a column each; see _COLUMNS_ADDED).
+# The tables each revision adds (0007, 0008 add a column each, 0010 a column and a table; see _COLUMNS_ADDED).
 _TABLES_ADDED = {
     "0001": {"users", "documents", "conversations", "messages", "usage"},
     "0002": {"answer_cache", "login_failures", "quota_counters", "user_quotas", "login_sessions"},
@@ -118,8 +118,13 @@ _TABLES_ADDED = {
     "0007": set(),
     "0008": set(),
     "0009": {"app_keys"},
+    "0010": {"page_words"},
 }
-_COLUMNS_ADDED = {"0007": ("ingest_jobs", "request_id"), "0008": ("users", "username_key")}
+_COLUMNS_ADDED = {
+    "0007": ("ingest_jobs", "request_id"),
+    "0008": ("users", "username_key"),
+    "0010": ("documents", "ocr_pages"),
+}
 _REVISIONS = sorted(_TABLES_ADDED)
 
 
@@ -242,6 +247,8 @@ def test_every_migration_downgrades_to_the_schema_of_its_revision_keeping_the_ro
             assert conn.execute(text("SELECT username_key FROM users")).scalar() == "alice"
             assert conn.execute(text("SELECT count(*) FROM app_keys")).scalar() == 0  # 0008 dropped it
             conn.execute(text("INSERT INTO app_keys (name, value, created_at) VALUES ('k', 'v', CURRENT_TIMESTAMP)"))
+            assert conn.execute(text("SELECT count(*) FROM page_words")).scalar() == 0  # 0010 dropped it
+            conn.execute(text("INSERT INTO page_words (doc_id, page, words) VALUES ('d', 1, '[]')"))
         _check(db, HEAD, reference, rows=True)
         for down in [*reversed(_REVISIONS[:-1]), "base"]:
             _step(db, down)

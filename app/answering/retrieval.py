@@ -32,6 +32,7 @@ class Passage(BaseModel):
     start: int
     end: int
     section: str = ""  # heading path from the PDF outline, when it has one
+    ocr: bool = False  # the page's text was recognised from its image
 
 
 class Retrieval(BaseModel):
@@ -227,4 +228,5 @@ def _passage(item: ScoredNode, score: float) -> Passage:
         start=int(meta.get("start", 0)),
         end=int(meta.get("end", 0)),
         section=str(meta.get("section", "")),
+        ocr=bool(meta.get("ocr")),
     )

@@ -36,6 +36,7 @@ class Citation(BaseModel):
     start: int
     end: int
     section: str = ""  # heading path from the PDF outline, when it has one
+    ocr: bool = False  # the page's text was recognised from its image: the reader should check the image
 
 
 class Answer(BaseModel):
@@ -276,6 +277,7 @@ def _citations(passages: list[Passage], answer: str | None) -> list[Citation]:
             start=p.start,
             end=p.end,
             section=p.section,
+            ocr=p.ocr,
         )
         for n, p in chosen
     ]

@@ -51,10 +51,19 @@ def describe(result: IngestResult) -> str:
     if result.outcome == "unchanged":
         return f"unchanged  {result.file}"
     rate = result.pages / result.seconds if result.seconds else 0.0
+    recognised = f" ({result.recognised} recognised)" if result.recognised else ""
+    unread = f"; {result.message}" if result.message else ""  # pages that needed recognising and have no text
     return (
-        f"{result.outcome:<10} {result.file}: {result.pages} pages, {result.chunks} chunks, "
-        f"{result.seconds:.1f} s ({rate:.1f} pages/s)"
+        f"{result.outcome:<10} {result.file}: {result.pages} pages{recognised}, {result.chunks} chunks, "
+        f"{result.seconds:.1f} s ({rate:.1f} pages/s){unread}"
     )
+
+
+def progress_text(p: Progress) -> str:
+    """What the progress bar says beside its count: the file and its stage."""
+    if p.stage == "recognising":
+        return f"{p.file} recognising page {p.done}/{p.total}"
+    return f"{p.file} {p.stage}"
 
 
 def ingest_paths(
@@ -76,7 +85,7 @@ def ingest_paths(
                 if p.stage in ("embedding", "done") and p.done > seen["done"]:
                     bar.update(p.done - seen["done"])
                     seen["done"] = p.done
-                bar.set_postfix_str(f"{p.file} {p.stage}", refresh=True)
+                bar.set_postfix_str(progress_text(p), refresh=True)
 
             result = service.ingest_file(user, path, name=name, progress=on_progress)
             if result.outcome in ("ingested", "replaced"):

@@ -4,7 +4,8 @@ Pages arrive one at a time from the reader process and are chunked in a backgrou
 caller's thread embeds batches of chunks (sorted by token count, so little padding is computed); a
 third thread sparse-encodes and writes the previous batch. Every hand-off is bounded, so a
 2,000-page PDF is never held in memory at once, and the model is rarely left waiting. The model
-itself loads in the background while the first pages are read.
+itself loads in the background while the first pages are read. Pages recognised from their image
+(OCR, in the reader process) are chunked like any other; their chunks carry `ocr` in their metadata.
 """
 
 from __future__ import annotations
@@ -38,15 +39,16 @@ EMBED_BATCH = 512
 # of waiting for a hundred (it would wait at the start of every file).
 FIRST_BATCH = 32
 EMBED_SLICE = 128  # chunks per embedding call, in length order; progress is reported after each
-META_KEYS = [TENANT_KEY, "file_name", "page", "page_label", "start", "end"]
+OCR_KEY = "ocr"  # in a chunk's metadata when its page's text was recognised from the page image
+META_KEYS = [TENANT_KEY, "file_name", "page", "page_label", "start", "end", OCR_KEY]
 SECTION_KEY = "section"  # the only metadata in the embedded (and sparse-encoded) text
 
 
 @dataclass(frozen=True)
 class Progress:
     file: str
-    stage: Literal["queued", "reading", "embedding", "done", "failed"]
-    done: int = 0  # pages embedded so far
+    stage: Literal["queued", "reading", "recognising", "embedding", "done", "failed"]
+    done: int = 0  # pages embedded so far (recognising: the number of the page being recognised)
     total: int = 0  # pages in the file
     message: str = ""
 
@@ -72,6 +74,14 @@ class _Batch:
 @dataclass
 class _Seen:
     text: bool = False  # some page had text
+    notes: list[str] = field(default_factory=list)  # pages that needed recognising and have no text: why
+    on_page: Callable[[PageText], None] = lambda _page: None  # each page as it is read (the read thread)
+
+    def look(self, page: PageText) -> None:
+        self.text = self.text or bool(page.text)
+        if page.note:
+            self.notes.append(f"p. {page.number}: {page.note}")
+        self.on_page(page)
 
 
 class DocumentIndexer:
@@ -94,16 +104,23 @@ class DocumentIndexer:
         path: Path,
         report: ProgressFn = lambda _p: None,
         on_pages: Callable[[int], None] = lambda _n: None,
+        on_page: Callable[[PageText], None] = lambda _page: None,
     ) -> tuple[int, int]:
         """(pages, chunks) of `path` written to the store under `doc`. `on_pages(count)` runs once,
-        before anything is embedded, and only when the PDF has text (quotas count pages there).
-        Raises IngestError (unreadable, no text) or what the model or store raised; points already
-        written stay for the caller to delete."""
+        before anything is embedded, and only when the PDF has text (quotas count pages there);
+        `on_page(page)` for every page as it is read (from the reading thread: recognised pages
+        carry their words, pages that could not be recognised a note). Raises IngestError
+        (unreadable, no text) or what the model or store raised; points already written stay for
+        the caller to delete."""
         report(Progress(doc.name, "reading"))
-        seen = _Seen()
+        seen = _Seen(on_page=on_page)
         chunks = 0
+
+        def recognising(number: int, count: int) -> None:
+            report(Progress(doc.name, "recognising", done=number, total=count))
+
         # Opened first: the reader child reads the first pages while this process imports.
-        pdf = open_pdf(path, self._settings.pdf_parser, self._limits)
+        pdf = open_pdf(path, self._settings.pdf_parser, self._limits, recognising)
         imported = threading.Event()
         if not self._embedder.loaded:  # a PDF that opens: load the model meanwhile
             threading.Thread(target=self._warm_up, args=(imported,), name="ingest-model-load", daemon=True).start()
@@ -145,7 +162,9 @@ class DocumentIndexer:
             reader.close()
             pdf.close()
         if not chunks:
-            raise IngestError("the PDF has no extractable text", reason="no_text") if seen.text else no_text_error()
+            if seen.text:
+                raise IngestError("the PDF has no extractable text", reason="no_text")
+            raise no_text_error(self._limits.ocr, seen.notes)
         return pdf.count, chunks
 
     def texts(self, path: Path) -> Iterator[str]:
@@ -164,8 +183,8 @@ class DocumentIndexer:
         batch = _Batch()
         first = True  # the document's first batch is FIRST_BATCH chunks
         for page in pages:
-            if page.text and seen is not None:
-                seen.text = True
+            if seen is not None:
+                seen.look(page)
             sections.start_page(page)
             for i, chunk in enumerate(self._chunker.split(page.text)):
                 metadata: dict[str, str | int] = {
@@ -176,6 +195,8 @@ class DocumentIndexer:
                     "start": chunk.start,
                     "end": chunk.end,
                 }
+                if page.ocr:
+                    metadata[OCR_KEY] = 1
                 tokens = chunk.tokens
                 if self._settings.section_context:
                     section, header_tokens = self._section_header(sections.path(chunk.start, chunk.end), chunk.tokens)

@@ -4,6 +4,9 @@
 - Same file name, new bytes: the new version is indexed, then the old one removed ("replaced").
 - A crash mid-document leaves a registry row in "indexing" that no search sees; `resume()`
   (run by the CLI and the server at start) re-indexes it from the stored original.
+- Pages without a usable text layer are recognised (documents.ocr); the registry keeps how many
+  were, and their words with boxes for the page view. Whether the engine can run is said once,
+  at start; without it, scanned PDFs are refused with that reason.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from app.documents.indexing import DocumentIndexer, DocumentRef, Progress, Progr
 from app.documents.lease import renewing
 from app.documents.names import display_name
 from app.documents.pdf_reader import ReadLimits, check_file
+from app.documents.pdf_text import PageText
 from app.documents.registry import DocumentInfo, DocumentRegistry
+from app.documents.scanned import OcrOptions, ocr_state
 from app.errors import AppError, ConfigError, IngestError, QuotaExceeded
 from app.models.embeddings import EmbeddingModel
 from app.storage.files import FileStore
@@ -35,6 +40,8 @@ if TYPE_CHECKING:
     from app.usage.quotas import QuotaService
 
 Outcome = Literal["ingested", "unchanged", "replaced", "failed"]
+NOTES_SHOWN = 3  # pages named in a document's note (the rest are counted)
+_SAID: set[str] = set()  # what this process has already said about OCR (once, not per service)
 
 
 class IngestResult(BaseModel):
@@ -45,7 +52,8 @@ class IngestResult(BaseModel):
     chunks: int = 0
     seconds: float = 0.0
     reason: str | None = None  # machine-friendly code when failed
-    message: str | None = None  # user-facing explanation when failed
+    message: str | None = None  # user-facing explanation when failed; when ingested, the pages left unread
+    recognised: int = 0  # pages whose text was recognised from their image (OCR)
 
 
 def check_chunk_size(settings: DocumentSettings, embedder: EmbeddingModel) -> None:
@@ -56,6 +64,25 @@ def check_chunk_size(settings: DocumentSettings, embedder: EmbeddingModel) -> No
             f"{embedder.name!r} reads at most {embedder.max_tokens}; longer chunks would be silently "
             f"truncated. Set documents.chunk_size to {embedder.max_tokens} or less."
         )
+
+
+def ocr_options(settings: DocumentSettings) -> OcrOptions:
+    return OcrOptions(
+        mode=settings.ocr,
+        engine=settings.ocr_engine,
+        languages=tuple(settings.ocr_languages),
+        page_timeout_s=settings.ocr_page_timeout_s,
+    )
+
+
+def check_ocr(settings: DocumentSettings) -> None:
+    """Raises OcrUnavailable when text recognition is on but its engine cannot run (the admin
+    console's state of the OCR engine)."""
+    reason = ocr_state(ocr_options(settings))
+    if reason:
+        from app.documents.ocr import OcrUnavailable
+
+        raise OcrUnavailable(reason)
 
 
 def sha256_of(path: Path) -> str:
@@ -88,13 +115,22 @@ class IngestionService:
         self._embedder = embedder
         check_chunk_size(settings, embedder)
         self._owner_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        ocr = ocr_options(settings)
         limits = ReadLimits(
             max_pages=settings.max_pages,
             timeout_s=settings.parse_timeout_s,
             memory_mb=settings.parse_memory_mb,
             isolate=settings.isolate_parser,
+            ocr=ocr,
         )
         self.indexer = DocumentIndexer(settings, store, embedder, limits)
+        self.ocr_unavailable = ocr_state(ocr)
+        said = f"{ocr.engine}:{self.ocr_unavailable}"
+        if self.ocr_unavailable and said not in _SAID:
+            _SAID.add(said)
+            logger.warning(
+                "OCR unavailable engine={} reason={}; scanned PDFs are refused", ocr.engine, self.ocr_unavailable
+            )
 
     @property
     def quotas(self) -> QuotaService | None:
@@ -137,7 +173,7 @@ class IngestionService:
                 self._check_storage(owner, path.stat().st_size, replaced=older)
                 self._files.put(owner, sha, path)
                 doc = self._registry.create(owner, name, sha, path.stat().st_size, older[-1].id if older else None)
-            pages, chunks = self._index(doc, path, report)
+            pages, chunks, recognised, note = self._index(doc, path, report)
             for old in older:
                 self.delete(owner, old.id)
         except AppError as e:
@@ -152,7 +188,16 @@ class IngestionService:
                 seconds=time.perf_counter() - started,
             )
         seconds = time.perf_counter() - started
-        log.info("ingest done doc={} pages={} chunks={} seconds={:.2f}", doc.id, pages, chunks, seconds)
+        log.info(
+            "ingest done doc={} pages={} recognised={} chunks={} seconds={:.2f}",
+            doc.id,
+            pages,
+            recognised,
+            chunks,
+            seconds,
+        )
+        if note:
+            log.warning("ingest left pages unread doc={} note={}", doc.id, note)
         return IngestResult(
             file=name,
             outcome="replaced" if older else "ingested",
@@ -160,6 +205,8 @@ class IngestionService:
             pages=pages,
             chunks=chunks,
             seconds=seconds,
+            message=note,
+            recognised=recognised,
         )
 
     def _check_storage(self, owner: str, size: int, replaced: list[DocumentInfo]) -> None:
@@ -172,28 +219,44 @@ class IngestionService:
     def _check_size(self, path: Path) -> None:
         check_file(path, self._settings.max_file_mb)  # size and PDF signature, before anything is stored
 
-    def _index(self, doc: DocumentInfo, path: Path, report: ProgressFn) -> tuple[int, int]:
-        """Read, chunk, embed and store one registered document; mark it ready or failed."""
+    def _index(self, doc: DocumentInfo, path: Path, report: ProgressFn) -> tuple[int, int, int, str | None]:
+        """Read, chunk, embed and store one registered document; mark it ready or failed. Returns
+        (pages, chunks, pages recognised, a note naming the pages left unread or None)."""
 
         def on_pages(count: int) -> None:  # the PDF has text: count its pages, before any embedding
             if self._quotas is not None:
                 self._quotas.take_pages(doc.owner, count)
             self._registry.update(doc.id, pages=count)
 
+        recognised: list[int] = []
+        unread: list[str] = []
+
+        def on_page(page: PageText) -> None:
+            if page.ocr:
+                self._registry.save_words(doc.id, page.number, page.words)
+                recognised.append(page.number)
+            if page.note:
+                unread.append(f"p. {page.number}: {page.note}")
+
+        self._registry.forget_words(doc.id)  # a resumed document is read again from its first page
         try:
             with renewing(self._lease_s / 3, lambda: self._registry.touch(doc.id), f"document {doc.id}"):
-                pages, chunks = self.indexer.index(DocumentRef(doc.id, doc.owner, doc.name), path, report, on_pages)
+                ref = DocumentRef(doc.id, doc.owner, doc.name)
+                pages, chunks = self.indexer.index(ref, path, report, on_pages, on_page)
         except BaseException as e:
             # Leave nothing behind that a later search could see or that would block a retry.
             self._store.delete_document(doc.owner, doc.id)
+            self._registry.forget_words(doc.id)
             message = str(e) if isinstance(e, AppError) else "internal error while indexing"
             self._registry.update(doc.id, status="failed", error=message)
             if not self._registry.find(doc.owner, sha256=doc.sha256):
                 self._files.delete(doc.owner, doc.sha256)
             raise
-        self._registry.update(doc.id, status="ready", chunks=chunks, error=None)
+        note = _unread_note(unread)
+        # A ready document's `error` says which pages could not be read (None: every page was).
+        self._registry.update(doc.id, status="ready", chunks=chunks, ocr_pages=len(recognised), error=note)
         report(Progress(doc.name, "done", done=pages, total=pages))
-        return pages, chunks
+        return pages, chunks, len(recognised), note
 
     def build_vectors(self, doc: DocumentInfo, path: Path) -> int:
         """Read, chunk, embed and store one already-registered document into this service's store,
@@ -219,7 +282,7 @@ class IngestionService:
             started = time.perf_counter()
             try:
                 with self._files.local_copy(doc.owner, doc.sha256) as local:
-                    pages, chunks = self._index(doc, local, lambda _p: None)
+                    pages, chunks, recognised, note = self._index(doc, local, lambda _p: None)
                 if doc.replaces:
                     self.delete(doc.owner, doc.replaces, missing_ok=True)
                 results.append(
@@ -230,6 +293,8 @@ class IngestionService:
                         pages=pages,
                         chunks=chunks,
                         seconds=time.perf_counter() - started,
+                        message=note,
+                        recognised=recognised,
                     )
                 )
             except AppError as e:
@@ -249,3 +314,13 @@ class IngestionService:
         if not keep_file and not self._registry.sha_in_use(owner, doc.sha256):
             self._files.delete(owner, doc.sha256)
         logger.bind(user=owner).info("document deleted doc={}", doc_id)
+
+
+def _unread_note(unread: list[str]) -> str | None:
+    """ "2 pages not read: p. 3: ...; p. 7: ..." for the pages that needed recognising and have no text."""
+    if not unread:
+        return None
+    shown = "; ".join(unread[:NOTES_SHOWN]) + (
+        f"; and {len(unread) - NOTES_SHOWN} more" if len(unread) > NOTES_SHOWN else ""
+    )
+    return f"{len(unread)} page{'s' if len(unread) > 1 else ''} not read: {shown}"

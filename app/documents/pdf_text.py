@@ -1,15 +1,17 @@
 """A PDF's text, read in this process with PDFium (pypdfium2) or pypdf: each page's text, cleaned,
-with its printed label and the outline (bookmark) entries that point at it. Untrusted files are read
-through app/documents/pdf_reader.py, which runs this in a limited child process.
+with its printed label and the outline (bookmark) entries that point at it; pages without a usable
+text layer recognised from their image when OCR is on (app/documents/scanned.py). Untrusted files
+are read through app/documents/pdf_reader.py, which runs this in a limited child process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from app.documents.scanned import OcrOptions, PageRecogniser, Word
 from app.documents.text_clean import clean_page_text
 from app.errors import IngestError
 
@@ -27,11 +29,22 @@ class PageText:
     text: str
     # Outline (bookmark) entries pointing at this page, in document order: (depth, title).
     headings: tuple[tuple[int, str], ...] = ()
+    ocr: bool = False  # the text was recognised from the page's image
+    words: tuple[Word, ...] = ()  # the recognised words and their boxes (when `ocr`)
+    note: str = ""  # why a page that needed recognising has no text ("its text could not be recognised: ...")
 
 
-def extract_pages(path: Path, parser: Parser, max_pages: int) -> tuple[int, Iterator[PageText]]:
-    """The page count now (errors for unreadable files raised here), and the pages as they are read."""
-    opened = _open_pdfium(path, max_pages) if parser == "pypdfium2" else _open_pypdf(path, max_pages)
+def extract_pages(
+    path: Path,
+    parser: Parser,
+    max_pages: int,
+    ocr: OcrOptions | None = None,
+    start: int = 0,
+    announce: Callable[[PageText], None] = lambda _page: None,
+) -> tuple[int, Iterator[PageText]]:
+    """The page count now (errors for unreadable files raised here), and the pages from index `start`
+    as they are read; with `ocr`, pages that need it recognised (`announce(page)` before each)."""
+    opened = _open_pdfium(path, max_pages, start) if parser == "pypdfium2" else _open_pypdf(path, max_pages, start)
     count, outline, raw = opened
     headings: dict[int, list[tuple[int, str]]] = {}
     for depth, index, title in outline:
@@ -40,13 +53,19 @@ def extract_pages(path: Path, parser: Parser, max_pages: int) -> tuple[int, Iter
             headings.setdefault(index, []).append((depth, title))
 
     def pages() -> Iterator[PageText]:
-        for i, (label, text) in enumerate(raw):
-            yield PageText(
-                number=i + 1,
-                label=label or str(i + 1),
-                text=clean_page_text(text),
-                headings=tuple(headings.get(i, ())),
-            )
+        recogniser = PageRecogniser(path, ocr) if ocr is not None and ocr.mode != "off" else None
+        try:
+            for i, (label, text) in enumerate(raw, start):
+                page = PageText(
+                    number=i + 1,
+                    label=label or str(i + 1),
+                    text=clean_page_text(text),
+                    headings=tuple(headings.get(i, ())),
+                )
+                yield recogniser.read(page, i, announce) if recogniser is not None else page
+        finally:
+            if recogniser is not None:
+                recogniser.close()
 
     return count, pages()
 
@@ -55,10 +74,10 @@ def _too_large(n_pages: int, max_pages: int) -> IngestError:
     return IngestError(f"the PDF has {n_pages} pages; the limit is {max_pages}", reason="too_large")
 
 
-RawPages = Iterator[tuple[str, str]]  # (label, text) per page, in order
+RawPages = Iterator[tuple[str, str]]  # (label, text) per page, in order from the first page asked for
 
 
-def _open_pdfium(path: Path, max_pages: int) -> tuple[int, Outline, RawPages]:
+def _open_pdfium(path: Path, max_pages: int, start: int = 0) -> tuple[int, Outline, RawPages]:
     import pypdfium2 as pdfium
 
     try:
@@ -82,7 +101,7 @@ def _open_pdfium(path: Path, max_pages: int) -> tuple[int, Outline, RawPages]:
 
     def pages() -> RawPages:
         try:
-            for i in range(n):
+            for i in range(start, n):
                 page = pdf[i]
                 textpage = page.get_textpage()
                 try:
@@ -134,7 +153,7 @@ def _outline_pypdf(reader: Any) -> Outline:
     return outline
 
 
-def _open_pypdf(path: Path, max_pages: int) -> tuple[int, Outline, RawPages]:
+def _open_pypdf(path: Path, max_pages: int, start: int = 0) -> tuple[int, Outline, RawPages]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -155,7 +174,8 @@ def _open_pypdf(path: Path, max_pages: int) -> tuple[int, Outline, RawPages]:
         raise IngestError(DAMAGED, reason="damaged") from e
 
     def pages() -> RawPages:
-        for i, page in enumerate(reader.pages):
+        for i in range(start, n):
+            page = reader.pages[i]
             try:
                 text = page.extract_text() or ""
             except (PdfReadError, ValueError, KeyError, OSError) as e:

@@ -6,7 +6,8 @@ so a document whose indexing was interrupted is never half-visible.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
@@ -14,7 +15,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.storage.db import CachedAnswer, Database, Document, utcnow
+from app.storage.db import CachedAnswer, Database, Document, PageWords, utcnow
 
 READY = "ready"
 IN_FLIGHT = ("queued", "indexing")
@@ -31,6 +32,7 @@ class DocumentInfo(BaseModel):
     status: str
     error: str | None
     replaces: str | None
+    ocr_pages: int = 0  # pages whose text was recognised from their image
     created_at: datetime
     updated_at: datetime
 
@@ -42,6 +44,7 @@ class DocumentInfo(BaseModel):
 DocumentList = list[DocumentInfo]
 IdList = list[str]
 Versions = list[tuple[str, datetime]]
+Words = list[tuple[str, float, float, float, float]]  # recognised words: text, x0, y0, x1, y1 (page fractions)
 
 
 class DocumentPage(BaseModel):
@@ -230,9 +233,30 @@ class DocumentRegistry:
     def remove(self, doc_id: str) -> None:
         with self._db.session() as s:
             row = s.get(Document, doc_id)
+            s.execute(delete(PageWords).where(PageWords.doc_id == doc_id))
             if row is not None:
                 s.delete(row)
                 _forget_answers(s, row.owner)
+
+    # ---- recognised pages: their words and boxes, for the page view's highlight -----------------
+
+    def save_words(self, doc_id: str, page: int, words: Sequence[Sequence[object]]) -> None:
+        """Keep (or replace) the recognised words of one page of a document."""
+        with self._db.session() as s:
+            s.merge(PageWords(doc_id=doc_id, page=page, words=json.dumps(list(words), ensure_ascii=False)))
+
+    def words(self, doc_id: str, page: int) -> Words | None:
+        """The recognised words of a page, or None when its text came from the PDF's text layer."""
+        with self._db.session() as s:
+            row = s.get(PageWords, (doc_id, page))
+            if row is None:
+                return None
+            return [(str(w[0]), float(w[1]), float(w[2]), float(w[3]), float(w[4])) for w in json.loads(row.words)]
+
+    def forget_words(self, doc_id: str) -> None:
+        """Drop a document's recognised words (it is read again, or failed)."""
+        with self._db.session() as s:
+            s.execute(delete(PageWords).where(PageWords.doc_id == doc_id))
 
 
 def _forget_answers(s: Session, owner: str) -> None:

@@ -47,7 +47,7 @@ _MIGRATION_LOCK = 7_301_946_011  # any constant; the advisory lock held while mi
 # The newest migration in app/storage/migrations (tests/test_migrations.py checks it against
 # Alembic's own head). A database already there opens without importing Alembic, which costs every
 # command about 0.15 s before it does anything.
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 
 
 def utcnow() -> datetime:
@@ -158,8 +158,20 @@ class Document(Base):
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     replaces: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    ocr_pages: Mapped[int] = mapped_column(Integer, default=0)  # pages whose text was recognised from their image
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class PageWords(Base):
+    """The recognised words of one page of a document and their boxes, to highlight a cited passage
+    on the page's image. No foreign key: a backup holds ready documents only, and the registry
+    deletes a document's words with it."""
+
+    __tablename__ = "page_words"
+    doc_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    page: Mapped[int] = mapped_column(Integer, primary_key=True)
+    words: Mapped[str] = mapped_column(Text)  # JSON: [[text, x0, y0, x1, y1], ...], fractions of the page
 
 
 class Conversation(Base):

@@ -153,8 +153,8 @@ class DocumentsPage:
                 status = msg("failed", lang, message=job.message)
             elif job.stage == "done":
                 status = msg(job.message if job.message in ("unchanged", "replaced") else "done", lang)
-            elif job.stage == "embedding":
-                status = msg("embedding", lang, done=job.done, total=job.total)
+            elif job.stage in ("recognising", "embedding"):
+                status = msg(job.stage, lang, done=job.done, total=job.total)
             else:
                 status = msg(job.stage, lang)
             rows.append([job.file, status])

@@ -15,13 +15,25 @@ from app.web.ui.i18n import msg
 TABLE_ROWS = 200  # documents shown in the table and offered by the pickers, newest first
 
 
+def pages_cell(d: DocumentInfo, lang: str) -> int | str:
+    """The page count, and how many pages were recognised from their image when any were."""
+    return msg("docs.pages_recognised", lang, pages=d.pages, recognised=d.ocr_pages) if d.ocr_pages else d.pages
+
+
+def status_cell(d: DocumentInfo, lang: str) -> str:
+    """The status; a ready document whose scanned pages could not all be read says which."""
+    if d.status == READY and d.error:
+        return msg("status.ready_note", lang, note=d.error)
+    return msg(f"status.{d.status}", lang, error=d.error or "")
+
+
 def documents_view(docs: list[DocumentInfo], lang: str) -> dict[str, Any]:
     """The documents table people see: name, pages, status, date and a delete cell (no ids)."""
     rows = [
         [
             d.name,
-            d.pages,
-            msg(f"status.{d.status}", lang, error=d.error or ""),
+            pages_cell(d, lang),
+            status_cell(d, lang),
             f"{d.created_at:%Y-%m-%d %H:%M}",
             msg("docs.delete_row", lang),
         ]

@@ -203,6 +203,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "queued": "queued",
         "reading": "reading",
         "embedding": "embedding page {done}/{total}",
+        "recognising": "recognising page {done}/{total}",
         "done": "done",
         "unchanged": "done (already uploaded)",
         "replaced": "done (replaced the previous version)",
@@ -265,6 +266,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.indexing": "indexing",
         "status.queued": "queued",
         "status.failed": "failed: {error}",
+        "status.ready_note": "ready — {note}",
+        "docs.pages_recognised": "{pages} ({recognised} recognised)",
+        "source.recognised": "text recognised from the page image — check the image",
     },
     "ja": {
         "question_too_long": "質問が長すぎます（{n} 文字、上限 {max} 文字）。短くするか、部分ごとに質問してください。",
@@ -299,6 +303,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "queued": "待機中",
         "reading": "読み込み中",
         "embedding": "埋め込み中 {done}/{total} ページ",
+        "recognising": "文字認識中 {done}/{total} ページ",
         "done": "完了",
         "unchanged": "完了（アップロード済み）",
         "replaced": "完了（以前の版を置き換え）",
@@ -361,6 +366,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.indexing": "索引作成中",
         "status.queued": "待機中",
         "status.failed": "失敗: {error}",
+        "status.ready_note": "利用可能 — {note}",
+        "docs.pages_recognised": "{pages}（うち {recognised} ページは画像から認識）",
+        "source.recognised": "ページ画像から認識した文字です — 画像で確認してください",
     },
 }
 
