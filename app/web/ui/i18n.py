@@ -1,5 +1,9 @@
 """Interface text in English and Japanese. Labels go through gr.I18n (the browser's language);
-messages produced at run time pick the language from the request's Accept-Language header."""
+messages produced at run time pick the language from the request's Accept-Language header; the
+services' English refusals are matched to their Japanese text (SERVICE_JA).
+
+Over 400 lines because it is the two languages' tables side by side, one line per text: splitting
+them would only put a key and its translation in different files."""
 
 from __future__ import annotations
 
