@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from app.documents.ocr import OcrPage, OcrUnavailable, check_engine, open_engine
-from app.documents.ocr_image import PageGeometry, bounded, join_words, turn_upright
+from app.documents.ocr_image import PageGeometry, bounded, estimate_skew, join_words, turn_upright
 from app.documents.text_clean import CJK
 from tests.fixtures.scans import DATA, as_scanned, render, vertical_japanese_page
 
@@ -125,6 +125,14 @@ def test_big_image_is_scaled_down_and_boxes_stay_fractions() -> None:
     page = engine.recognise(image)
     assert ENGLISH in words_of(page.text)
     assert_near(box_of(page, "Introduction"), text_layer_box("natbib.pdf", 4, "Introduction"))
+
+
+@pytest.mark.parametrize("skew", [2.0, -2.0, 0.0])
+def test_skew_is_measured(skew: float) -> None:
+    """The straightening angle found is the one that undoes the scan's skew (a page skewed by 2
+    degrees is turned back by -2), English and Japanese alike."""
+    for source, page in (("natbib.pdf", 4), ("jbtxdoc.pdf", 2)):
+        assert estimate_skew(as_scanned(render(source, page), skew=skew)) == pytest.approx(-skew, abs=0.25)
 
 
 @pytest.mark.parametrize("angle", [0, 90, 180, 270])
