@@ -12,6 +12,7 @@ the sideways characters, so its text and boxes are right, but its `angle` says 9
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -106,15 +107,19 @@ class RapidReader:
     reads_vertical = True
 
     def __init__(self, threads: int | None = None) -> None:
+        from omegaconf import flag_override
         from rapidocr import RapidOCR
 
         folder = _models_dir()
         params: dict[str, Any] = {key: str(folder / name) for key, name in MODELS.items()}
         params["Global.log_level"] = "error"
-        if threads:
-            params["EngineConfig.onnxruntime.intra_op_num_threads"] = threads
-            params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
         self._ocr: Any = RapidOCR(params=params)
+        # Sessions of our own (rapidocr takes one per model from its config): ONNX Runtime's threads
+        # spin while they wait for work, which on a shared 2-core machine made the embedding model 3x
+        # slower (docs/benchmarks.md, "Spinning threads").
+        with flag_override(self._ocr.cfg, "allow_objects", True):
+            for key, name in MODELS.items():
+                self._ocr.cfg[key.split(".")[0]].session = _session(folder / name, threads or os.cpu_count() or 1)
 
     def orientation(self, image: Image.Image) -> int:
         """Clockwise quarter turns of the page in the image, from how well sample lines read each way."""
@@ -164,6 +169,17 @@ class RapidReader:
 
     def close(self) -> None:
         self._ocr = None
+
+
+def _session(path: Path, threads: int) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.enable_cpu_mem_arena = False  # rapidocr's own setting: every page and line has its own size
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def _crop(pixels: np.ndarray, quad: np.ndarray) -> np.ndarray:
