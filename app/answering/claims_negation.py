@@ -1,0 +1,147 @@
+"""Negations: does a claim deny what its passage states, or state what the passage denies?
+
+Both texts are cut into clauses (at punctuation, and before "but", "because", …). Each clause of the
+claim is set against the passage clause that shares most content words with it (at least two); the
+claim conflicts with the passage when the two clauses differ in polarity: an odd number of negations
+in one and an even number in the other, so "removes the extra spacing" agrees with "there is no extra
+line spacing" and "does not remove the extra spacing" does not. When several passage clauses share
+as many words (a passage giving a rule and its exception), one of the same polarity is enough.
+
+Negations: English not, no, never, n't, …, verbs that take their object away (remove, omit,
+suppress), "keeps … from"; Japanese endings ない, ません, ず, … and the prefixes 不, 無, 非, 未.
+Contrasts ("instead of", "rather than", より, ではなく) are not negations, and a clause with one is
+not set against the passage at all ("書くより…省略形を使う" against "書かずに…省略形を使う"); nor are
+double negatives (しなければならない), "not only/just", and "without" (mostly a condition: "without a
+driver option, hyperref tries …").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from app.models.sparse import STOPWORDS, tokenize
+
+_EN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_EN_CUES = frozenset("not no never cannot neither nor none nothing nobody nowhere".split())  # noqa: SIM905
+_CUE_STEMS = frozenset(t for w in _EN_CUES for t in tokenize(w))
+_EN_NEGATIVE_VERBS = frozenset("remove removes removed removing omit omits omitted suppress suppresses".split())  # noqa: SIM905
+_EN_KEEP_FROM = frozenset("keep keeps kept keeping prevent prevents prevented stop stops stopped".split())  # noqa: SIM905
+_EN_NOT_NEGATING = frozenset({"only", "just", "merely", "simply", "necessarily"})  # "not only", "not just"
+_EN_SKIP = STOPWORDS | frozenset("need needs needed always ever yet even also really longer much just".split())  # noqa: SIM905
+_EN_CLAUSE = re.compile(
+    r"[,;:()!?。、，；]|\.(?=\s|$)|\b(?:but|while|whereas|although|though|because|since|unless|so that)\b",
+    re.IGNORECASE,
+)
+
+_JA_FALSE = re.compile(
+    r"なければ(?:ならない|なりません|いけない|いけません)|なくては(?:ならない|なりません|いけない|いけません)"
+    r"|ないと(?:いけない|いけません|ならない|なりません)|かもしれな[いく]|かもしれません|に違いない"
+    r"|ではなく(?![、,])|じゃなく(?![、,])|構わな[いく]|構いません|かまわな[いく]|かまいません|少な|危な|間もな|まもな|ないし|必ず|まず|わずか|いずれ|はず|ずつ|かかわらず|関わらず"
+)
+_JA_CUE = re.compile(
+    r"ない|なく|ません|(?<=[\u3040-\u309f])ず(?![れつかっ])|ぬ(?=[、。,.]|$)|無し|無い"
+    r"|不要|不可|無効|非推奨|未定義|非対応|未対応"
+)
+_JA_PREFIXED = re.compile(r"不要|不可|無効|非推奨|未定義|非対応|未対応")
+_JA_CLAUSE = re.compile(  # punctuation (not a decimal point), and after ても, ので: "…なくても、…しません"
+    r"[、。，．;；:：!！?？「」『』()（）]|(?<!\d)[.,]|[.,](?!\d)|(?<=ても)|(?<=ので)|(?<=けれど)|(?<=けど)"
+)
+_CONTRAST = re.compile(r"\b(?:rather than|instead of|than)\b|より|代わりに|かわりに|ではなく(?=\S)", re.IGNORECASE)
+MIN_LIKENESS = 0.4  # a passage clause less like the claim clause is about something else
+_JA_CONTENT = re.compile(r"[\u4e00-\u9fff\u3005]+|[\u30a0-\u30ff]+|[A-Za-z][\w\\-]*")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str
+    words: frozenset[str]  # sparse terms
+    negations: int
+    heads: tuple[str, ...]  # the words the first negation denies (stems in English)
+    contrast: bool  # "rather than", "instead of", より, 代わりに: a comparison, not a statement to set against
+
+
+def clauses(text: str) -> list[Clause]:
+    japanese = bool(_JAPANESE.search(text))
+    parts = _JA_CLAUSE.split(_JA_FALSE.sub("・", text)) if japanese else _EN_CLAUSE.split(text)
+    out = []
+    for part in parts:
+        if not part or not part.strip():
+            continue
+        negations, heads = _ja_negations(part) if japanese else _en_negations(part)
+        words = _words(part)
+        out.append(Clause(part.strip(), words, negations, heads, bool(_CONTRAST.search(part))))
+    return out
+
+
+def _words(text: str) -> frozenset[str]:
+    """Sparse terms without digits and negation words; of Japanese, the pairs (and lone kanji), not
+    every character, which would make unrelated clauses look alike."""
+    tokens = {t for t in tokenize(text) if not t.isdigit()} - _CUE_STEMS
+    in_pairs = {c for t in tokens if len(t) == 2 and not t.isascii() for c in t}
+    return frozenset(t for t in tokens if not (len(t) == 1 and t in in_pairs))
+
+
+def _en_negations(clause: str) -> tuple[int, tuple[str, ...]]:
+    words = [w.lower() for w in _EN_WORD.findall(clause)]
+    count, heads = 0, tuple[str, ...]()
+    for i, word in enumerate(words):
+        following = words[i + 1] if i + 1 < len(words) else ""
+        cue = (word in _EN_CUES and following not in _EN_NOT_NEGATING) or word.endswith("n't")
+        cue = cue or word in _EN_NEGATIVE_VERBS
+        cue = cue or (word == "from" and any(w in _EN_KEEP_FROM for w in words[max(0, i - 4) : i]))
+        if cue:
+            count += 1
+            if not heads:
+                content = [w for w in words[i + 1 : i + 6] if w not in _EN_SKIP and w not in _EN_CUES]
+                heads = tuple(tokenize(content[0])[:1]) if content else ()
+    return count, heads
+
+
+def _ja_negations(clause: str) -> tuple[int, tuple[str, ...]]:
+    cues = list(_JA_CUE.finditer(clause))
+    if not cues:
+        return 0, ()
+    first = cues[0]
+    if _JA_PREFIXED.fullmatch(first.group()):  # 不要: denies 要 (and what it is said of)
+        before = _JA_CONTENT.findall(clause[: first.start()])[-1:]
+        return len(cues), (first.group()[1:], *before)
+    runs = _JA_CONTENT.findall(clause[: first.start()])
+    # the word before the ending; with 行う ("変換を行わない") the word it is done to as well
+    return len(cues), tuple(runs[-2:] if runs[-1:] == ["行"] else runs[-1:])
+
+
+def _disagree(a: Clause, b: Clause) -> str | None:
+    """The denied word when one clause denies, and the other affirms, a word both contain."""
+    if a.negations % 2 == b.negations % 2:
+        return None
+    negative, other = (a, b) if a.negations % 2 else (b, a)
+    for head in negative.heads:
+        pairs = [t for t in tokenize(head) if len(t) == 2 or len(head) == 1] if not head.isascii() else [head]
+        if any(t in other.words for t in pairs):
+            return head
+    return None
+
+
+def conflict(claim: str, passage_clauses: list[Clause]) -> str | None:
+    """The word on which `claim` and the passage disagree, or None."""
+    for c in clauses(claim):
+        if len(c.words) < 2 or c.contrast:
+            continue
+        # the passage clause most like the claim clause: shared words over the clauses' sizes, so that a
+        # short clause saying the same thing wins over a long one that happens to share more words
+        scored = [
+            (shared / math.sqrt(len(c.words) * len(p.words)), p)
+            for p in passage_clauses
+            if (shared := len(c.words & p.words)) >= 2
+        ]
+        scored = [(score, p) for score, p in scored if score >= MIN_LIKENESS]
+        if not scored:
+            continue
+        best = max(score for score, _ in scored)
+        found = [_disagree(c, p) for score, p in scored if score >= best - 1e-9 and not p.contrast]
+        if found and all(found):
+            return found[0]
+    return None

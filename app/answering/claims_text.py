@@ -1,0 +1,130 @@
+"""The claim check's sentences: an answer cut into sentences (English and Japanese), each with the
+[n] markers it carries, and the normalisation both claims and passages get (NFKC for full-width
+forms, the PDF text's logo and dash variants)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# PDF text writes the XeTeX logo with U+018E; answers write "XeLaTeX".
+_FOLD = str.maketrans({"Ǝ": "E", "ǝ": "e", "\u0002": "", "−": "-", "–": "-", "—": "-", "’": "'", "‘": "'"})
+CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005"
+_CJK = re.compile(f"[{CJK_CHARS}]")
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width forms), the logo and dash folds, and one space for any run of blanks."""
+    text = unicodedata.normalize("NFKC", text).translate(_FOLD)
+    text = re.sub(rf"(?<=[{CJK_CHARS}])\s*\n\s*(?=[{CJK_CHARS}])", "", text)  # a Japanese line wrap
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def is_japanese(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+# ---------------------------------------------------------------- sentences
+
+# [1], [2, 3], [1-3], full-width forms too
+CITE = re.compile(r"[\[［]([0-9０-９]{1,2}(?:\s*[,，、\-–~]\s*[0-9０-９]{1,2})*)[\]］]")
+_JA_END = re.compile(r"[。！？]")
+_EN_END = re.compile(r"(?<!\.)[.!?](?=[\"'”’)]*(?:\s|$|[\[［]))")
+_AFTER_END = re.compile(r"[\"'”’)」』）]*(?:\s*[\[［][0-9０-９]{1,2}(?:\s*[,，、\-–~]\s*[0-9０-９]{1,2})*[\]］])*")
+_BULLET = re.compile(r"^\s*(?:[-*•·・]|\d{1,2}[.)]|[(（]\d{1,2}[)）])\s+")
+_HEADING = re.compile(r"^\s*#{1,6}\s+")
+_ABBREVIATIONS = frozenset(
+    """e.g i.e etc vs cf al fig figs no nos p pp sec ch chap approx incl resp vol vols ed eds jr sr mr mrs ms dr
+    prof inc ltd co st dept eq eqs ref refs ibid viz ca op""".split()  # noqa: SIM905
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of an answer: `text` as written (with its [n] markers), `body` without them."""
+
+    text: str
+    start: int
+    end: int
+    citations: tuple[int, ...]
+    body: str
+    kind: str = "text"  # text | bullet | heading
+
+
+def cited_numbers(marker_groups: list[str]) -> tuple[int, ...]:
+    numbers: list[int] = []
+    for group in marker_groups:
+        group = unicodedata.normalize("NFKC", group)
+        for part in re.split(r"\s*[,、]\s*", group):
+            low, _, high = re.sub(r"[–~]", "-", part).partition("-")
+            if high and low.isdigit() and high.isdigit() and int(high) - int(low) < 20:
+                numbers.extend(range(int(low), int(high) + 1))
+            elif low.isdigit():
+                numbers.append(int(low))
+    return tuple(dict.fromkeys(numbers))
+
+
+def split_sentences(answer: str) -> list[Sentence]:
+    """Sentences in order. Lines are split first (list items, headings), then at 。！？ and at . ! ?
+    followed by a space, except after an abbreviation or an initial; [n] markers after the full stop
+    stay with the sentence before them."""
+    sentences: list[Sentence] = []
+    offset = 0
+    for line in answer.split("\n"):
+        start = offset
+        offset += len(line) + 1
+        kind = "heading" if _HEADING.match(line) else "bullet" if _BULLET.match(line) else "text"
+        prefix = (_HEADING.match(line) or _BULLET.match(line) or re.match(r"\s*", line)).end()  # type: ignore[union-attr]
+        for s, e in line_spans(line, prefix):
+            text = line[s:e].strip()
+            if not text:
+                continue
+            lead = len(line[s:e]) - len(line[s:e].lstrip())
+            body = re.sub(r"\s+(?=[.,;:!?。、])", "", normalize(re.sub(r"\*\*|__|`", "", CITE.sub(" ", text))))
+            sentences.append(
+                Sentence(
+                    text=text,
+                    start=start + s + lead,
+                    end=start + s + lead + len(text),
+                    citations=cited_numbers(CITE.findall(text)),
+                    body=body,
+                    kind=kind,
+                )
+            )
+    return sentences
+
+
+def line_spans(line: str, begin: int) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = begin
+    for match in re.finditer(rf"{_JA_END.pattern}|{_EN_END.pattern}", line):
+        end = match.end()
+        if end <= start or (match.group() in ".!?" and not _ends_sentence(line, match.start())):
+            continue
+        end = _AFTER_END.match(line, end).end()  # type: ignore[union-attr]
+        if match.group() in ".!?" and _CJK.search(line):
+            continue  # "Sep.", "Ph.D." inside a Japanese sentence: Japanese ends sentences with 。
+        if line[start:end].strip():
+            spans.append((start, end))
+        start = end
+    if line[start:].strip():
+        spans.append((start, len(line)))
+    return spans
+
+
+def _ends_sentence(line: str, dot: int) -> bool:
+    """False for the dot of an abbreviation (e.g., et al., p.), of an initial (Patrick W. Daly), or a
+    quoted symbol ('.', '..')."""
+    before = line[dot - 1 : dot]
+    if before in "'\"‘“`" and (dot < 2 or line[dot - 2].isspace() or line[dot - 2] in "'\"‘“`."):
+        return False
+    if line[dot] != ".":
+        return True
+    word = re.search(r"([A-Za-z][A-Za-z.]*)$", line[:dot])
+    if word is None:
+        return True
+    token = word.group(1)
+    if token.lower().rstrip(".") in _ABBREVIATIONS or "." in token.strip("."):  # e.g., Ph.D.
+        return False
+    return not (len(token) == 1 and token.isupper())
