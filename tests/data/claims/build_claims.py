@@ -50,6 +50,7 @@ class Fact:
     name: tuple[str, str] | tuple[str, str, bool] | None = None  # (sentence, the new name[, inside])
     negation: str | None = None
     wrong: tuple[str, ...] = ()  # phrases that state the fact: a wrong passage has none of them
+    batch: int = 1  # 2, 3: written after held-out measurements, supported only, always in tune
 
 
 FACTS: list[Fact] = []
@@ -460,6 +461,172 @@ fact("ja-bxjs-26", X, 23, "例えば 2\\jsZw が pLaTeX の 2zw に相当する"
      r"\jsZw は和文の全角幅を表す長さ命令で、2\jsZw は pLaTeX の 2zw にあたります[1]。",
      name=(r"\jsZw は和文の半角幅を表す長さ命令で、2\jsZw は pLaTeX の 2zw にあたります[1]。", "半角"))
 
+# ---------------------------------------------------------------- batch 2 (tune only)
+# Written after the first held-out measurement (which showed far more false flags than the tune split),
+# from passages not used above, to learn where supported sentences get flagged: supported sentences
+# only, all in the tune split whatever their hash, so the held-out split stays as it was.
+def supported(id: str, doc: str, page: int, anchor: str, sentence: str) -> None:
+    fact(id, doc, page, anchor, sentence, batch=2)
+
+
+supported("en-natbib-b2-01", N, 1, "It can also emulate the sorting and compressing functions",
+          "natbib can emulate the sorting and compressing of the cite package and the merging functions of Thorsten Ohl's mcite package [1].")
+supported("en-natbib-b2-02", N, 5, "Here mybib is the root name of the BibTEX database file",
+          r"In \bibliography{mybib}, mybib is the root name of the BibTeX database file (mybib.bib) holding the references the document needs [1].")
+supported("en-natbib-b2-03", N, 10, "A warning is issued if the alias is used before it is defined",
+          "natbib warns when an alias is used before it has been defined, or when an alias is redefined for a citation [1].")
+supported("en-natbib-b2-04", N, 11, "ISBN for the ISBN number in books",
+          "The plainnat family adds extra fields such as ISBN, ISSN, URL, DOI and EID [1].")
+supported("en-natbib-b2-05", N, 16, "Make sure that the document has been processed at least twice",
+          "Before running makeindex, process the document at least twice after the last BibTeX run [1].")
+supported("en-natbib-b2-06", N, 20, "There is no way to override this",
+          r"If a \bibitem entry fails to conform to the author–year formats, natbib switches to numerical mode automatically, and there is no way to override it [1].")
+supported("en-natbib-b2-07", N, 22, "The options curly and angle are not really serious",
+          "The curly and angle options are not meant seriously; they were added only to complete the list of bracket types [1].")
+supported("en-natbib-b2-08", N, 24, "A major improvement was achieved with newapa.bst",
+          "The newapa style of Stephen N. Spencer and Young U. Ryu was a major improvement on the earlier author–year styles [1].")
+supported("en-hyperref-b2-01", H, 11, "debug boolean false extra diagnostic messages are printed",
+          "The debug option is false by default; when set, extra diagnostic messages are printed in the log file [1].")
+supported("en-hyperref-b2-02", H, 13, "pageanchor boolean true Determines whether every page is given an implicit anchor",
+          r"With pageanchor, which is true by default, every page gets an implicit anchor at its top left corner; turning it off leaves \printindex without valid hyperlinks [1].")
+supported("en-hyperref-b2-03", H, 13, "If no driver is specified, the package tries to find a driver",
+          r"Without a driver option, hyperref first tries autodetection, then the driverfallback option, then the macro \Hy@defaultdriver, and finally uses hypertex [1].")
+supported("en-hyperref-b2-04", H, 17, "pdfcenterwindow boolean false position the document window",
+          "The pdfcenterwindow option positions the document window in the center of the screen and is false by default [1].")
+supported("en-hyperref-b2-05", H, 19, "Fade The new page gradually becomes visible",
+          "With the Fade page transition, the new page gradually becomes visible through the old one [1].")
+supported("en-hyperref-b2-06", H, 27, "creates a bookmark with the specified text and at the given level",
+          r"\pdfbookmark creates a bookmark with the given text at the given level, which is 0 by default, and its name must be unique [1].")
+supported("en-hyperref-b2-07", H, 36, "pdfdoc uses PDFDocEncoding",
+          "The pdfdoc encoding needs only one byte per character, but it supports a limited set of characters: 244 in PDF-1.7 [1].")
+supported("en-hyperref-b2-08", H, 38, "Since 2006/02/12 v6.75a the PS/PDF driver should do this automatically",
+          "Since version 6.75a of 2006/02/12, the PS/PDF driver is supposed to escape such characters automatically [1].")
+supported("en-bash-b2-01", B, 7, "In interactive mode, they accept input typed from the keyboard",
+          "An interactive shell accepts input typed at the keyboard, while a non-interactive one executes commands read from a file [1].")
+supported("en-bash-b2-02", B, 9, "blank A space or tab character",
+          "In the Bash manual's definitions, a blank is either a space or a tab character [1].")
+supported("en-bash-b2-03", B, 16, "each command reads the previous command’s output",
+          "In a pipeline, the output of each command is connected through a pipe to the input of the next one [1].")
+supported("en-bash-b2-04", B, 51, "If a command fails because of an error during expansion or redirection",
+          "A command that fails because of an expansion or redirection error has an exit status greater than zero [1].")
+supported("en-bash-b2-05", B, 158, "When the -o history option to the set builtin is enabled",
+          "When the -o history option of set is enabled, the shell gives access to the command history, the list of commands typed earlier [1].")
+supported("en-bash-b2-06", B, 174, "Bash includes the select compound command",
+          "Bash includes the select compound command, which makes it easy to generate simple menus [1].")
+supported("en-bash-b2-07", B, 7, "It currently runs on nearly every version of Unix",
+          "Bash currently runs on nearly every version of Unix, and independently supported ports exist for MS-DOS, OS/2 and Windows [1].")
+supported("en-bash-b2-08", B, 91, "A colon-separated list of patterns used to decide which command lines should be saved",
+          "HISTIGNORE holds a colon-separated list of patterns that decide which command lines are saved on the history list [1].")
+supported("ja-jbtx-b2-01", J, 3, "この相互参照機能は,現在でも利用できる,古い BibTEX の参照の機能とは全く関係がない",
+          "新しい相互参照機能は、今でも使える古い BibTeX の参照機能とはまったく関係ありません[1]。")
+supported("ja-jbtx-b2-02", J, 5, "一般にソーティングは先ず “author” で,次に年,最後に表題で行う",
+          "ソートは一般に、まず著者、次に年、最後に表題の順で行われます[1]。")
+supported("ja-jbtx-b2-03", J, 5, "MASTERSTHESIS と PHDTHESIS エントリ型では,任意フィールドとして type を書けるようになった",
+          "MASTERSTHESIS と PHDTHESIS では任意フィールド type が使えるので、‘PhD thesis’ の代わりに ‘Ph.D. dissertation’ と出力させられます[1]。")
+supported("ja-jbtx-b2-04", J, 6, "MANUAL エントリ型では,author フィールドが空であれば",
+          "MANUAL 型では、author フィールドが空なら organization フィールドが最初のブロックとして出力されます[1]。")
+supported("ja-jbtx-b2-05", J, 8, "van Leunen は,大きな出版社に対してはこれを省略することを勧めている",
+          "address には普通 publisher などの住所を書きますが、大きな出版社なら省略することが勧められています[1]。")
+supported("ja-jbtx-b2-06", J, 10, "選択の余地があるのであれば,plain 標準スタイルを使うことを勧める",
+          "スタイルを選べるのであれば、標準スタイルの plain を使うことが勧められています[1]。")
+supported("ja-jbtx-b2-07", J, 11, "自分で月名を書かずに,3 文字の省略形を使うのがよい",
+          "月は自分で名前を書くより、3 文字の省略形を使うほうが形式がそろいます[1]。")
+supported("ja-jbtx-b2-08", J, 12, "MANUAL では,author に著者がなければ organization フィールドが使われ",
+          "MANUAL 型では、author に著者がなければ organization フィールドが「著者」として使われます[1]。")
+supported("ja-jbtx-b2-09", J, 13, "まとめると,BibTEX は名前の書き方として次の 3 つの形式を許す",
+          "BibTeX は名前の書き方として “First von Last”、“von Last, First”、“von Last, Jr, First” の 3 つの形式を認めています[1]。")
+supported("ja-jbtx-b2-10", J, 9, "ローマ字表記した姓名を著者名などと同じ書き方で記述する",
+          "yomi フィールドは JBibTeX でのみ意味があり、日本語の著者名のソートやラベル作成のためにローマ字表記の名前を書きます[1]。")
+supported("ja-bxjs-b2-01", X, 3, "bxjsslide:スライド(jsarticle + slide に相当する)",
+          "bxjsslide はスライド用のクラスで、jsarticle に slide オプションを付けたものに相当します[1]。")
+supported("ja-bxjs-b2-02", X, 6, "papersize オプションの処理は geometry パッケージの機能により行われる",
+          "papersize の処理は geometry パッケージが行うので、hyperref などが持つ用紙サイズ設定の機能は BXJS クラスでは自動的に無効化されます[1]。")
+supported("ja-bxjs-b2-03", X, 7, "\\textbf 命令を \\strong 命令に移譲させる",
+          r"Pandoc モードでは、Pandoc の Strong 要素の出力に合わせるため、\textbf 命令が \strong 命令に移譲されます[1]。")
+supported("ja-bxjs-b2-04", X, 12, "number-of-lines=h整数i:1 ページあたりの行数を指定する",
+          "number-of-lines オプションで 1 ページあたりの行数を指定でき、これは geometry で lines を指定するのと同じです[1]。")
+supported("ja-bxjs-b2-05", X, 13, "paragraph-mark=h文字 1 つi:パラグラフ(\\paragraph)の見出し先頭に付く記号",
+          r"paragraph-mark オプションは \paragraph の見出しの先頭に付く記号を指定するもので、既定値は “■” です[1]。")
+supported("ja-bxjs-b2-06", X, 16, "bxjsslide:36pt、oneside、notitlepage",
+          "bxjsslide クラスの既定のオプションは 36pt、oneside、notitlepage です[1]。")
+supported("ja-bxjs-b2-07", X, 17, "nomag:mag 設定を一切用いず",
+          "nomag を選ぶと mag 設定をまったく使わず、代わりにページレイアウトのすべてのパラメタの値をスケールさせます[1]。")
+supported("ja-bxjs-b2-08", X, 18, "pdfLATEX の場合:bxcjkjatype パッケージが whole と autotilde のオプション付で読み込まれる",
+          "pdfLaTeX の場合、bxcjkjatype パッケージが whole と autotilde のオプションを付けて読み込まれます[1]。")
+supported("ja-bxjs-b2-09", X, 22, "\\subtitle{hテキストi}:サブタイトルを設定する",
+          r"\subtitle 命令でサブタイトルを設定すると、\maketitle の出力にサブタイトルが含まれるようになります[1]。")
+supported("ja-bxjs-b2-10", X, 24, "pLATEX での \\setlength{\\kanjiskip}{h長さi} に相当する",
+          r"\setkanjiskip は和文間空白の量を指定する命令で、pLaTeX の \setlength{\kanjiskip} に相当します[1]。")
+
+# ---------------------------------------------------------------- batch 3 (tune only)
+# Written after batch 2's fixes left the held-out figures unchanged: more supported sentences in the
+# style of the first batch (answer phrasing, names of packages and documents, full-width forms),
+# from unused passages, blind to the held-out sentences. Supported only, all in tune.
+def supported3(id: str, doc: str, page: int, anchor: str, sentence: str) -> None:
+    fact(id, doc, page, anchor, sentence, batch=3)
+
+
+supported3("en-natbib-b3-01", N, 17, "There is a special option to the hyperref package: breaklinks",
+           "With hyperref's breaklinks option, a long citation link text may be split over two lines instead of being kept on one [1].")
+supported3("en-natbib-b3-02", N, 17, "The natbib package is compatible with the chapterbib package of Donald",
+           "natbib works with the chapterbib package by Donald Arseneau and Niel Kempson, which allows several bibliographies in one document, usually one per chapter [1].")
+supported3("en-natbib-b3-03", N, 9, "In summary, notes are only intended for \\citep but they may also be",
+           r"Notes are really meant for \citep, although with single citations in author–year mode they also work with \citet [1].")
+supported3("en-natbib-b3-04", N, 12, "the order of the keywords is unimportant",
+           r"In \setcitestyle, any parameter you leave out stays as it was, and the keywords can be given in any order [1].")
+supported3("en-natbib-b3-05", N, 15, "The lowest priority is assigned to the \\bibliographystyle command",
+           r"When citation styles conflict, \bibliographystyle has the lowest priority, package options come next, and \setcitestyle, \bibpunct or \citestyle override both [1].")
+supported3("en-hyperref-b3-01", H, 6, "colorlinks, as its name well implies, colors the links instead of using boxes",
+           "The colorlinks option colours the text of links instead of drawing boxes around them, and the hyperref manual itself is typeset with it [1].")
+supported3("en-hyperref-b3-02", H, 12, "anchor with name Doc-Start at the begin of the document",
+           "hyperref sets an anchor called Doc-Start at the beginning of the document, which can clash with another document's when PDF files are merged [1].")
+supported3("en-hyperref-b3-03", H, 14, "pagebackref boolean false Adds ‘backlink’ text to the end of each item in the",
+           "The pagebackref option, off by default, adds back-links to the end of each bibliography item as a list of page numbers [1].")
+supported3("en-hyperref-b3-04", H, 26, "\\begin{NoHyper}...\\end{NoHyper}",
+           "Inside the NoHyper environment the hypertext functions do nothing, which the Elsevier classes use to keep hyperref out of their front matter [1].")
+supported3("en-hyperref-b3-05", H, 33, "‘linktoc=all’ (both the section and page part are links)",
+           "With linktoc=all, both the section part and the page number of a table of contents entry become links [1].")
+supported3("en-bash-b3-01", B, 9, "job control A mechanism by which users can selectively stop",
+           "Job control is the mechanism that lets users selectively stop (suspend) processes and restart (resume) them [1].")
+supported3("en-bash-b3-02", B, 16, "The reserved word time causes timing statistics to be printed for the pipeline",
+           "Putting the reserved word time in front of a pipeline makes Bash print timing statistics once it finishes [1].")
+supported3("en-bash-b3-03", B, 7, "The shell waits for synchronous commands to complete before accepting more input",
+           "The shell waits for a synchronous command to complete before it accepts more input, while asynchronous commands keep running in parallel [1].")
+supported3("en-bash-b3-04", B, 91, "A pattern of ‘&’ is identical to ignoredups",
+           "In HISTIGNORE, a pattern of '&' works like ignoredups and '[ ]*' like ignorespace [1].")
+supported3("en-bash-b3-05", B, 158, "If HISTFILE is unset, or if the history file is unwritable",
+           "If HISTFILE is unset or the history file cannot be written, the history is not saved [1].")
+supported3("ja-jbtx-b3-01", J, 1, "open 書式では主ブロックの間で改行が行われるが,closed では行われない",
+           "open 書式では主ブロックの間で改行されますが、closed 書式では改行されません[1]。")
+supported3("ja-jbtx-b3-02", J, 4, "標準スタイル plain は著者名と発刊年でソートキーを作り",
+           "標準スタイルの plain は著者名と発行年でソートキーを作るので、そのままでは発行の早い第 2 巻が先に並んでしまいます[1]。")
+supported3("ja-jbtx-b3-03", J, 6, "著者名が日本語かどうかで名前のフォーマットの方法を変える",
+           "JBibTeX の日本語対応スタイルは、著者名が日本語かどうかによって名前の書式を切り替えます[1]。")
+supported3("ja-jbtx-b3-04", J, 7, "BibTEX は必須あるいは任意のフィールド以外は無視するから",
+           "BibTeX は必須と任意以外のフィールドを無視するので、bib ファイルには好きなフィールドを書いて構いません[1]。")
+supported3("ja-jbtx-b3-05", J, 10, "名前リストを “and others” で終りにしておけば",
+           "author や editor の名前が多すぎるときは、リストを “and others” で終えておけば標準スタイルで “et al.” に変換されます[1]。")
+supported3("ja-jbtx-b3-06", J, 11, "単にエントリの型の前の@文字を取り除けばよい",
+           "エントリをコメントアウトするには、エントリの型の前にある @ を取るだけで十分です[1]。")
+supported3("ja-jbtx-b3-07", J, 13, "Per Brinch Hansen の名前は次のようにタイプしなければならない",
+           "Per Brinch Hansen という名前は \"Brinch Hansen, Per\" の形で入力しなければなりません[1]。")
+supported3("ja-bxjs-b3-01", X, 5, "自動的に文書本体が CJK* 環境*6で囲まれかつ \\CJKtilde が有効な状態になっている",
+           r"pdfLaTeX の場合は文書本体が自動的に CJK* 環境で囲まれ、\CJKtilde も有効になっているので、いきなり日本語を書き始められます[1]。")
+supported3("ja-bxjs-b3-02", X, 8, "エンジンが DVI 出力である場合のドライバの既定値が dvipdfmx になる",
+           "Pandoc モードでエンジンが DVI を出力する場合、ドライバの既定値は dvipdfmx になります[1]。")
+supported3("ja-bxjs-b3-03", X, 10, "JS クラスとは異なり、papersize は既定で有効である",
+           "JS クラスとは違い、BXJS クラスでは papersize が既定で有効です[1]。")
+supported3("ja-bxjs-b3-04", X, 12, "use-zw=h真偽値i:\\jsZw と等価な命令として \\zw を定義するか",
+           r"use-zw は \jsZw と同じ意味の命令として \zw を定義するかどうかを決めるオプションで、既定値は真です[1]。")
+supported3("ja-bxjs-b3-05", X, 15, "openleft は部・章の開始を見開き左側のページ(偶数ページ)に強制する",
+           "openleft を指定すると、部や章は見開きの左側のページ、つまり偶数ページから始まります[1]。")
+supported3("ja-bxjs-b3-06", X, 19, "TEX Live 2019(およびその前の数年間)では",
+           "TeX Live 2019 では、DVI ウェアの和文フォントマッピングの既定は IPAex フォントでした[1]。")
+supported3("ja-bxjs-b3-07", X, 23, "\\ascpt:1 true pt を和文スケール値で割った長さ",
+           r"\ascpt は 1 true pt を和文スケール値で割った長さで、\fontsize{9\ascpt}{13truept} とすれば和文が９ポイントになります[1]。")
+supported3("ja-bxjs-b3-08", X, 25, "このフォールバック機能を実用したい場合は",
+           "フォールバック機能を実際に使いたいなら、amstext か amsmath パッケージを一緒に読み込むのが望ましいです[1]。")
+
 # fmt: on
 
 
@@ -520,6 +687,8 @@ def build() -> list[dict[str, object]]:
         if not found:
             raise SystemExit(f"{f.id}: anchor not on page {f.page}: {f.anchor!r}")
         passage = found[0]
+        if f.batch > 1:  # the chunk with most text after the anchor (the fact usually follows it)
+            passage = min(found, key=lambda text: _flat(text).index(_flat(f.anchor)))
 
         def row(kind: str, sentence: str, label: str, passages: list[str], pages: list[int], f: Fact = f) -> None:
             rows.append(
@@ -534,8 +703,9 @@ def build() -> list[dict[str, object]]:
                     "citations": [1],
                     "label": label,
                     "kind": kind,
-                    "split": "held_out" if held_out(f.id) else "tune",
+                    "split": "held_out" if held_out(f.id) and f.batch == 1 else "tune",
                     "fact": f.id,
+                    "batch": f.batch,
                 }
             )
 
