@@ -6,6 +6,7 @@ Real engine (the configured default), real image-only PDFs made from real pages
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -17,6 +18,7 @@ from app.cli.ingest import describe, progress_text
 from app.container import Container
 from app.documents.indexing import Progress
 from app.documents.pdf_reader import read_pdf
+from app.documents.render_pool import render_page
 from app.documents.scanned import OcrOptions, PageRecogniser, garbage_share, needs_recognition
 from app.models.embeddings import EmbeddingModel
 from app.storage.vector_store import DOC_KEY
@@ -83,6 +85,32 @@ def test_an_image_only_japanese_pdf_is_recognised_and_cited(scanned: Container) 
     assert "月名" in best.passage and " " not in best.passage.split("月名")[0][-3:]  # no spaces between characters
 
 
+def test_the_highlight_of_a_recognised_passage_lies_where_its_words_are(scanned: Container) -> None:
+    """The page view highlights a passage of a recognised page from the recogniser's word boxes: in
+    the same place as the original PDF's text layer puts the same words (the scan is of that page)."""
+    english, _, _ = scanned.__dict__["test_results"]
+    sentence = "A warning is issued if the alias is used before it is defined"
+    scanned_mark = _mark(scanned.pages.render_file("alice", english.doc_id, 2, sentence))
+    original_mark = render_page(DATA / "natbib.pdf", 10, sentence).mark
+    assert scanned_mark and original_mark
+    assert all(abs(a - b) <= 12 for a, b in zip(scanned_mark, original_mark, strict=True)), (
+        scanned_mark,
+        original_mark,
+    )
+    # A cited chunk (the passage the page view is given) is highlighted too, on its own page only.
+    answer = scanned.answers.ask("alice", ALIAS_QUESTION, doc_ids=[english.doc_id])
+    best = answer.citations[0]
+    top, bottom = _mark(scanned.pages.render_file("alice", best.doc_id, best.page, best.passage))[1::2]
+    assert bottom - top > 50  # several lines
+    assert _mark(scanned.pages.render_file("alice", best.doc_id, 1, best.passage)) is None
+
+
+def _mark(path: Path) -> tuple[int, ...] | None:
+    """The highlight's box in pixels, from the page file's name (`page-N.mark-L-T-R-B.webp`)."""
+    found = re.search(r"\.mark-(\d+)-(\d+)-(\d+)-(\d+)\.webp$", path.name)
+    return tuple(map(int, found.groups())) if found else None
+
+
 def test_recognising_is_reported_page_by_page(scanned: Container) -> None:
     _, _, events = scanned.__dict__["test_results"]
     recognising = [(e.done, e.total) for e in events if e.stage == "recognising"]
@@ -107,6 +135,8 @@ def test_a_mixed_pdf_indexes_every_page_and_counts_the_recognised_ones(tmp_path:
     answer = scanned.answers.ask("bob", ALIAS_QUESTION)
     assert (answer.citations[0].page, answer.citations[0].ocr) == (10, True), answer.citations
     assert not any(c.ocr for c in answer.citations if c.page != 10)
+    scanned.ingestion.delete("bob", doc.id)  # the words go with their document
+    assert scanned.registry.words(doc.id, 10) is None
 
 
 def test_with_ocr_off_a_scan_is_refused_for_its_missing_text_layer(

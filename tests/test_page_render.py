@@ -86,9 +86,9 @@ def test_cache_is_per_owner_and_bounded(workspace: Container, tmp_path: Path) ->
     calls: list[int] = []
 
     class CountingPool(RenderPool):
-        def render(self, path: Path, page: int, passage: str | None = None) -> RenderedPage:
+        def render(self, path: Path, page: int, passage: str | None = None, words=None) -> RenderedPage:
             calls.append(page)
-            return super().render(path, page, passage)
+            return super().render(path, page, passage, words)
 
     # Pages are cached as the worker's WebP bytes: size the cache from the real entries so that
     # any two of them fit and three do not.

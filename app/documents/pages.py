@@ -114,7 +114,9 @@ class PageRenderer:
         if cached is not None:
             return key, cached
         with self._files.local_copy(owner, doc.sha256) as path:
-            rendered = self._pool.render(path, page, passage)
+            # A page recognised from its image has no text layer: its passage is found among the words.
+            words = self._registry.words(doc.id, page) if passage else None
+            rendered = self._pool.render(path, page, passage, words)
         self._cache.put(key, rendered)
         logger.bind(user=owner).debug(
             "page rendered doc={} page={} cache_bytes={}", doc_id, page, self._cache.size_bytes

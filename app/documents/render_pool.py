@@ -5,6 +5,9 @@ worker is a separate process (spawned, so it inherits no locks or threads) that 
 at a time under the same address-space limit as the PDF reader, and the caller waits at most the
 reader's time limit. A worker that fails, crashes or runs out of time is killed and replaced; the
 caller gets a one-line RenderError and the next page is served by a fresh worker.
+
+A passage is found in the page's text layer; on a page whose text was recognised from its image
+(OCR) there is none, so the caller passes the recognised words and their boxes instead.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from loguru import logger
 from PIL import Image, ImageDraw
 
 from app.documents.pdf_reader import child_command, limit_memory
+from app.documents.scanned import Word, passage_boxes
 from app.errors import RenderError
 
 RENDER_SCALE = 1.6  # about 115 dpi: legible on screen, small enough to send
@@ -59,8 +63,9 @@ def _encode(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def render_page(path: Path, page: int, passage: str | None = None) -> RenderedPage:
-    """Page `page` (1-based) of the PDF at `path`, with `passage` highlighted when found.
+def render_page(path: Path, page: int, passage: str | None = None, words: list[Word] | None = None) -> RenderedPage:
+    """Page `page` (1-based) of the PDF at `path`, with `passage` highlighted when found: in the
+    text layer, or among `words` (a recognised page's words, boxes as fractions of the page).
     Runs PDFium in the calling process: only call it from a render worker (or a benchmark)."""
     import pypdfium2 as pdfium
 
@@ -69,7 +74,14 @@ def render_page(path: Path, page: int, passage: str | None = None) -> RenderedPa
         pdf_page = pdf[page - 1]
         image = pdf_page.render(scale=RENDER_SCALE).to_pil().convert("RGB")
         boxes: list[tuple[float, float, float, float]] = []
-        if passage:
+        if passage and words is not None:
+            width, height = image.size
+            boxes = [
+                (x0 * width - 2, y0 * height - 2, x1 * width + 2, y1 * height + 2)
+                for x0, y0, x1, y1 in passage_boxes(words, passage)
+            ]
+            image = _highlight(image, boxes)
+        elif passage:
             textpage = pdf_page.get_textpage()
             try:
                 boxes = [_pixels(r, pdf_page.get_height()) for r in _passage_rects(textpage, passage)]
@@ -150,11 +162,11 @@ def _serve(requests: Connection, replies: Connection, memory_mb: int) -> None:
     replies.send(("ready", None))
     while True:
         try:
-            path, page, passage = requests.recv()
+            path, page, passage, words = requests.recv()
         except (EOFError, OSError):
             return
         try:
-            rendered = render_page(Path(path), page, passage)
+            rendered = render_page(Path(path), page, passage, words)
             # Plain types: this module is __main__ here.
             replies.send(("ok", (rendered.size, rendered.data, rendered.mark)))
         except MemoryError:
@@ -202,7 +214,10 @@ class RenderPool:
             self._idle.put(None)  # started on first use: commands that never render pay nothing
         self._closed = threading.Event()
 
-    def render(self, path: Path, page: int, passage: str | None = None) -> RenderedPage:
+    def render(
+        self, path: Path, page: int, passage: str | None = None, words: list[Word] | None = None
+    ) -> RenderedPage:
+        """The page with `passage` highlighted (`words`: a recognised page's words, see render_page)."""
         if self._closed.is_set():
             raise RenderError("the page renderer is shut down")
         worker = self._idle.get()
@@ -210,7 +225,7 @@ class RenderPool:
             if self._closed.is_set():
                 raise RenderError("the page renderer is shut down")
             worker = worker or _Worker(self._memory_mb)
-            return self._call(worker, path, page, passage)
+            return self._call(worker, path, page, passage, words)
         except RenderError:
             if worker is not None:
                 worker.kill()  # whatever state it is in, a fresh process serves the next page
@@ -222,10 +237,12 @@ class RenderPool:
                 worker = None
             self._idle.put(worker)
 
-    def _call(self, worker: _Worker, path: Path, page: int, passage: str | None) -> RenderedPage:
+    def _call(
+        self, worker: _Worker, path: Path, page: int, passage: str | None, words: list[Word] | None
+    ) -> RenderedPage:
         started = time.perf_counter()
         try:
-            worker.requests.send((str(path), page, passage))
+            worker.requests.send((str(path), page, passage, words))
             if not worker.replies.poll(self._timeout_s):
                 logger.warning("page render timed out page={} limit_s={}", page, self._timeout_s)
                 raise RenderError(f"the page took longer than {self._timeout_s:g} s to render")
