@@ -128,6 +128,13 @@ def assert_translated(page: Page) -> None:
     assert not shown, f"untranslated labels: {shown}"
 
 
+def unfold_sources(page: Page) -> None:
+    """Open each answer's sources, folded under it into one "Sources (n)" line (issue 25)."""
+    folded = page.locator("#chatbot details.sources:not([open]) > summary")
+    while folded.count():
+        folded.first.click()
+
+
 def start_recording_chat(page: Page) -> None:
     """Record every text the chat shows, as the browser renders it (no polling gaps)."""
     page.evaluate("""() => {
@@ -166,6 +173,7 @@ def test_login_upload_ask_and_open_the_cited_page(page: Page, app_server: Runnin
 
     chat = page.locator("#chatbot")
     expect(chat).to_contain_text("Sources", timeout=UI_TIMEOUT_MS)
+    unfold_sources(page)
     final = chat.inner_text()
     assert "super option" in final
     sources = final.split("Sources", 1)[1]
@@ -237,6 +245,7 @@ def test_sources_name_the_section_of_a_pdf_with_an_outline(page: Page, app_serve
     page.locator("#send").click()
     chat = page.locator("#chatbot")
     expect(chat).to_contain_text("Sources", timeout=UI_TIMEOUT_MS)
+    unfold_sources(page)
     sources = chat.inner_text().split("Sources", 1)[1]
     # "[1] hyperref-doc.pdf — p. 16 · 5 Package options > 5.7 PDF display ..." (no raw fusion score)
     assert re.search(r"hyperref-doc\.pdf — p\. \d+ · \d+ [^·\n]+\n", sources), sources
@@ -334,6 +343,7 @@ def test_page_view_follows_each_answer_and_citations_open_their_page(page: Page,
     second = page_view(page)
     assert second[0] != first[0], "the page image is still the previous answer's"
     shot(page, "13-second-answer-page-view.png")
+    page.locator("#chatbot details.sources > summary").last.click()  # the second answer's, already shown
 
     # The [1] in the first answer's text opens the first answer's source again.
     click_marker(page, 0, "[1]")

@@ -77,9 +77,13 @@ class ChatPage:
         # Said once, above the chat, when no language model is configured (filled on load).
         self.banner = gr.Markdown(visible=False, elem_id="retrieval-only")
         with gr.Row(elem_id="chat-row"):
-            with gr.Column(scale=1, min_width=220, elem_id="conversation-col"):
-                self.conversations.render()
-                self.scope = gr.CheckboxGroup(label=I18N("chat.scope"), choices=[], value=[], elem_id="scope")
+            with gr.Column(scale=1, min_width=200, elem_id="conversation-col"):
+                # Open beside the chat on a wide screen; on a phone folded behind this one button above
+                # the chat, so the question box is on the first screen (assets.py: CSS and script).
+                gr.Button(I18N("chat.drawer"), size="sm", elem_id="drawer-toggle")
+                with gr.Column(elem_id="chat-drawer"):
+                    self.conversations.render()
+                    self.scope = gr.CheckboxGroup(label=I18N("chat.scope"), choices=[], value=[], elem_id="scope")
             with gr.Column(scale=3, min_width=300, elem_id="answer-col"):
                 self.chatbot = gr.Chatbot(
                     label=I18N("tab.chat"),
@@ -87,6 +91,9 @@ class ChatPage:
                     elem_id="chatbot",
                     buttons=["copy"],  # a copy button on each message
                     feedback_options=("Like", "Dislike"),
+                    # Not to the bottom as an answer grows: the page script keeps the newest
+                    # question at the top of the box, so the answer is read from its start.
+                    autoscroll=False,
                 )
                 self.feedback.render()
                 with gr.Row():
@@ -104,9 +111,9 @@ class ChatPage:
                     with gr.Column(scale=1, min_width=90):
                         self.send = gr.Button(I18N("chat.send"), variant="primary", elem_id="send")
                         self.stop_button = gr.Button(I18N("chat.stop"), variant="stop", size="sm", elem_id="stop")
-            # The page view beside the chat (below it on a narrow screen): always a source of the
-            # answer last received or clicked.
-            with gr.Column(scale=2, min_width=280, elem_id="page-col"):
+            # The page view beside the chat (below it on a phone, and over the chat when a [n] is
+            # tapped there): always a source of the answer last received or clicked.
+            with gr.Column(scale=4, min_width=280, elem_id="page-col"):
                 self.page_view.render()
 
     def render_api(self) -> None:

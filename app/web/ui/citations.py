@@ -26,10 +26,15 @@ def answer_markdown(text: str, mode: str, citations: Citations, lang: str) -> st
 
 
 def format_citations(citations: Citations, lang: str) -> str:
+    """The answer's sources under it, folded into one "Sources (n)" line that opens on a click: listed
+    in full they pushed the answer itself out of the chat box. The same sources are listed beside the
+    page view. The only HTML an answer carries: the model's text and every name and quote in it are
+    escaped (safe_markdown), so nothing in them can close or open a tag."""
     if not citations:
         return ""
-    lines = [f"\n\n---\n**{msg('sources', lang)}**"]
+    lines = [f'\n\n<details class="sources"><summary>{msg("sources", lang)} ({len(citations)})</summary>\n']
     lines.extend(_entry(c, lang, max_quote=220) for c in citations)
+    lines.append("\n</details>")
     return "\n".join(lines)
 
 

@@ -26,7 +26,8 @@ def build_blocks(
 ) -> gr.Blocks:
     user_of = signed_in_user(settings.auth)
     user_keys = settings.llm.user_keys
-    with gr.Blocks(title="PDF Q&A", delete_cache=(300, 900)) as demo:
+    # The whole width of the window (up to a bound in the CSS): the cited page beside the chat needs it.
+    with gr.Blocks(title="PDF Q&A", delete_cache=(300, 900), fill_width=True) as demo:
         session = gr.State(new_session())  # this tab's state, on the server (chat and settings share it)
         header = Header(user_of)
         s = services
@@ -39,7 +40,7 @@ def build_blocks(
         admin = AdminTab(s.admin, user_of, s.feedback)
 
         header.render(hf_oauth)
-        with gr.Tabs():
+        with gr.Tabs(overflow_behavior="wrap"):  # every tab in sight on a phone, none in a menu
             with gr.Tab(I18N("tab.chat"), id="chat"):
                 chat.render()
             with gr.Tab(I18N("tab.documents"), id="documents"):
@@ -74,7 +75,7 @@ class Header:
         self._user_of = user_of
 
     def render(self, hf_oauth: bool) -> None:
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=True, elem_id="header"):
             gr.Markdown("## PDF Q&A")
             self.name = gr.Markdown(elem_id="whoami")
             if hf_oauth:

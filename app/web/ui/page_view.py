@@ -29,13 +29,16 @@ class PageView:
     # ---- layout -------------------------------------------------------------------------------
 
     def render(self) -> None:
-        """The source list, the page and the passage; call inside the page's column."""
+        """The source list, the page and the passage; call inside the page's column. The page is
+        shown as wide as its column, in a box that scrolls (the page script scrolls the highlighted
+        passage into sight and zooms in and out where the page is clicked); on a phone the close
+        button ends the view over the chat that a tapped [n] opens (assets.py)."""
+        gr.Button(I18N("chat.close_page"), size="sm", elem_id="page-close")
         self.sources = gr.Radio(label=I18N("chat.sources"), choices=[], value=None, visible=False, elem_id="sources")
         self.image = gr.Image(
             label=I18N("chat.page"),
             type="filepath",
             interactive=False,
-            height=520,
             elem_id="page-image",
             buttons=["download", "fullscreen"],
         )
