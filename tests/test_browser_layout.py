@@ -112,8 +112,8 @@ def ask(page: Page, question: str) -> None:
     expect(page.locator("#chatbot details.sources")).to_have_count(answers + 1, timeout=UI_TIMEOUT_MS)
 
 
-# What the chat box shows of the newest question and of its answer's first line, measured after the
-# page has had two frames to react to the last change (its script scrolls in the next frame).
+# Whether the chat box shows the newest question and its answer's first line, measured two frames
+# after each change of the chat (what the reader sees once it is painted).
 WATCH_CHAT = """() => {
   const seen = window.__inView = [];
   const measure = () => {
@@ -123,7 +123,7 @@ WATCH_CHAT = """() => {
     const questions = wrap.querySelectorAll('.message-row.user-row');
     const question = questions[questions.length - 1];
     const answer = rows[rows.length - 1];
-    if (!question || answer === question || !answer.compareDocumentPosition) return;
+    if (!question || answer === question) return;
     let line = null;
     const walker = document.createTreeWalker(answer, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -166,12 +166,8 @@ def yellow_rows(png: bytes) -> tuple[int, int, int]:
     """The first and last rows with the highlight's yellow, and the height, of a screenshot."""
     image = Image.open(io.BytesIO(png)).convert("RGB")
     width, height = image.size
-    pixels = image.load()
-    rows = [
-        y
-        for y in range(height)
-        if sum(1 for x in range(0, width, 2) if _yellow(pixels[x, y])) > 10  # type: ignore[index]
-    ]
+    pixels = list(image.getdata())
+    rows = [y for y in range(height) if sum(_yellow(pixels[y * width + x]) for x in range(0, width, 2)) > 10]
     return (rows[0], rows[-1], height) if rows else (-1, -1, height)
 
 
@@ -186,14 +182,17 @@ def page_box(page: Page) -> Locator:
 
 
 def assert_highlight_in_view(page: Page, name: str) -> None:
-    """The highlighted passage is shown whole in the page box (no yellow cut at its edges)."""
+    """The highlighted passage is shown whole in the page box (no yellow cut at its edges), within
+    a few seconds of the page's image having loaded."""
     box = page_box(page)
     page.wait_for_function(
         "img => img.complete && img.naturalWidth > 500", arg=page.locator("#page-image img").element_handle()
     )
-    page.wait_for_timeout(300)  # the scroll to the passage is made when the image has loaded
-    shot = box.screenshot(path=str(SCREENSHOTS / name))
-    first, last, height = yellow_rows(shot)
+    for _ in range(20):
+        first, last, height = yellow_rows(box.screenshot(path=str(SCREENSHOTS / name)))
+        if first > 2 and last < height - 3:
+            break
+        page.wait_for_timeout(250)
     assert first >= 0, "no highlighted passage in sight"
     assert first > 2 and last < height - 3, f"the highlight is cut by the box's edge: rows {first}-{last} of {height}"
 
@@ -273,9 +272,8 @@ def in_viewport(box: Any) -> bool:
     """The element's box is wholly inside the phone's screen."""
     if not box:
         return False
-    return bool(box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= PHONE["width"]) and bool(
-        box["y"] + box["height"] <= PHONE["height"]
-    )
+    right, bottom = box["x"] + box["width"], box["y"] + box["height"]
+    return bool(box["x"] >= 0 and box["y"] >= 0 and right <= PHONE["width"] and bottom <= PHONE["height"])
 
 
 def test_a_phone_shows_the_question_box_and_the_latest_answer_first(phone: Page) -> None:
@@ -387,7 +385,7 @@ def test_a_phone_has_every_tab_in_sight_and_no_table_pushes_the_page_sideways(ph
     delete.scroll_into_view_if_needed()
     assert in_viewport(delete.bounding_box()), "the delete cell cannot be reached"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    page.screenshot(path=str(SCREENSHOTS / f"layout-14-phone-documents-{tag}.png"))
+    page.screenshot(path=str(SCREENSHOTS / f"layout-14-phone-documents-{tag}.png"), full_page=True)
     delete.click()
     confirm = page.locator("#confirm-delete").first
     expect(confirm).to_be_visible()
@@ -402,6 +400,6 @@ def test_a_phone_has_every_tab_in_sight_and_no_table_pushes_the_page_sideways(ph
         box = page.locator(table).bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (table, box)
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
-        page.screenshot(path=str(SCREENSHOTS / f"layout-{index}-phone-{table[1:]}-{tag}.png"))
+        page.screenshot(path=str(SCREENSHOTS / f"layout-{index}-phone-{table[1:]}-{tag}.png"), full_page=True)
     page.get_by_role("tab", name=names[2], exact=True).click()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
