@@ -235,5 +235,7 @@ def test_which_pages_need_recognising() -> None:
     # A blank page and a speck are not scans; glyph garbage is unusable whatever the ink.
     assert not needs_recognition("", lambda: 0.0) and not needs_recognition("", lambda: 0.1)
     assert needs_recognition("Scanned by ACME 1", lambda: 2.1)  # a scan with a stamp in its text layer
-    garbage = "\ue000\ue013\ue021 \ue044\ufffd\ue051" * 40  # a font without a character map
-    assert garbage_share(garbage) == 1.0 and needs_recognition(garbage, lambda: 2.0)
+    garbage = "\ue000\ue013\ue021 \ue044\ufffd\ue051" * 160  # a font without a character map...
+    assert garbage_share(garbage) == 1.0
+    mixed = "Chapter 3 Installation " * 12 + garbage  # ...beside a few real words: still unusable
+    assert needs_recognition(mixed, lambda: 2.0) and not needs_recognition(mixed.replace(garbage, ""), lambda: 2.0)

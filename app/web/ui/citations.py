@@ -51,8 +51,9 @@ def _entry(c: dict[str, Any], lang: str, max_quote: int) -> str:
     quote = " ".join(str(c["text"]).split())
     quote = quote if len(quote) <= max_quote else quote[: max_quote - 1] + "…"
     section = f" · {literal(c['section'])}" if c.get("section") else ""
+    recognised = f" · *{msg('source.recognised', lang)}*" if c.get("ocr") else ""  # OCR: worth checking
     return (
-        f"\n[{c['number']}] **{literal(str(c['file']))}** — {msg('page', lang)} {c['page']}{section}"
+        f"\n[{c['number']}] **{literal(str(c['file']))}** — {msg('page', lang)} {c['page']}{section}{recognised}"
         f"\n> {literal(quote)}"
     )
 
