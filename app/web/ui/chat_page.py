@@ -76,6 +76,9 @@ class ChatPage:
         """Build the components; call inside `with gr.Tab(...)`."""
         # Said once, above the chat, when no language model is configured (filled on load).
         self.banner = gr.Markdown(visible=False, elem_id="retrieval-only")
+        # Set when an answer (or a stopped one) has arrived; its change runs `after_answer`. A refused
+        # question leaves it as it was, so the page view, list and usage line stay as they were.
+        self.answered = gr.State(0)
         with gr.Row(elem_id="chat-row"):
             with gr.Column(scale=1, min_width=200, elem_id="conversation-col"):
                 # Open beside the chat on a wide screen; on a phone folded behind this one button above
@@ -128,17 +131,25 @@ class ChatPage:
         self._usage_line = usage_line
         load(self.retrieval_banner, None, self.banner, **PRIVATE)
         ask_inputs = [self.question, self.chatbot, self.session, self.scope]
-        ask_outputs = [self.chatbot, self.session, self.page_view.sources, self.question, *self.page_view.outputs]
+        ask_outputs = [
+            self.chatbot,
+            self.session,
+            self.page_view.sources,
+            self.question,
+            *self.page_view.outputs,
+            self.answered,
+        ]
         after = [*self.page_view.outputs, *self.conversations.pager[:3], usage_line.component]
         for trigger, fn, inputs, api in (
             (self.send.click, self.ask, ask_inputs, {"api_name": "ask"}),
             (self.question.submit, self.ask, ask_inputs, PRIVATE),  # Enter sends, Shift+Enter adds a line
             (self.chatbot.retry, self.retry, ask_inputs[1:], PRIVATE),  # the last question asked again
         ):
-            answered = trigger(fn, inputs, ask_outputs, show_progress="minimal", **api)
-            # One event after the answer (page view, conversation list, usage line): each event is a
-            # round trip through the queue, and three per answer cost the server more than one.
-            answered.then(self.after_answer, [self.session], [*after, self.conversations.offset], **PRIVATE)
+            trigger(fn, inputs, ask_outputs, show_progress="minimal", **api)
+        # One event after an answer (page view, conversation list, usage line): each event is a round
+        # trip through the queue, and three per answer cost the server more than one. It follows the
+        # answer's own mark, not the question event, so a refused question changes nothing beside.
+        self.answered.change(self.after_answer, [self.session], [*after, self.conversations.offset], **PRIVATE)
         # Stop: the streaming answer ends after the word being received (its handler stops reading: the
         # LLM request is closed, the tokens spent are recorded, the partial answer kept, marked stopped).
         self.stop_button.click(self.stop, None, None, queue=False, **PRIVATE)
@@ -251,7 +262,7 @@ class ChatPage:
             # A stopped answer has no sources: recorded as such, so the page view after it stays empty
             # instead of going back to the previous answer's page.
             session = {**session, "answers": {**(session.get("answers") or {}), index: []}}
-            yield self._shown(chat, session, self.page_view.cleared(index))
+            yield self._shown(chat, session, {**self.page_view.cleared(index), self.answered: time.monotonic_ns()})
             return
         assert answer is not None
         citations = shown_citations([c.model_dump() for c in answer.citations], answer.mode)
@@ -260,7 +271,9 @@ class ChatPage:
         chat[-1] = {"role": "assistant", "content": answer_markdown(answer.answer, answer.mode, citations, lang)}
         if answer.cached:
             chat[-1]["content"] += f"\n\n*{msg('cached', lang)}*"
-        yield self._shown(chat, session, self.page_view.listed(citations, index))
+        yield self._shown(
+            chat, session, {**self.page_view.listed(citations, index), self.answered: time.monotonic_ns()}
+        )
 
     def _shown(self, chat: Chat, session: Session, beside: Update) -> Update:
         """One step of an answer: the chat and the tab's state, the question box emptied, and what
