@@ -69,7 +69,7 @@ def test_system_view_masks_secrets_and_lists_recent_errors(container: Container)
     with logger.contextualize(request_id="ref-1234"):
         logger.error("something broke in a handler")
     system = console.system("root")
-    assert system["services"] == {"database": "ok", "vector store": "ok", "file store": "ok"}
+    assert system["services"] == {"database": "ok", "vector store": "ok", "file store": "ok", "OCR": "ok"}
     assert system["index"]["fingerprint"]["embeddings.model"] == container.settings.embeddings.model
     shown_text = json.dumps(system)
     assert "sk-visible-never" not in shown_text and "otel-pw-never" not in shown_text
