@@ -7,7 +7,8 @@ are read through app/documents/pdf_reader.py, which runs this in a limited child
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -62,7 +63,12 @@ def extract_pages(
                     text=clean_page_text(text),
                     headings=tuple(headings.get(i, ())),
                 )
-                yield recogniser.read(page, i, announce) if recogniser is not None else page
+                found = recogniser.read(page.text, i, partial(announce, page)) if recogniser is not None else None
+                if found is not None and found.note:
+                    page = replace(page, note=found.note)
+                elif found is not None:
+                    page = replace(page, text=found.text, ocr=True, words=found.words)
+                yield page
         finally:
             if recogniser is not None:
                 recogniser.close()

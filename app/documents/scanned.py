@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -21,7 +21,6 @@ from app.documents.text_clean import clean_page_text
 
 if TYPE_CHECKING:
     from app.documents.ocr import OcrEngine, OcrPage
-    from app.documents.pdf_text import PageText
 
 OcrMode = Literal["auto", "off", "force"]
 Word = tuple[str, float, float, float, float]  # text, x0, y0, x1, y1 as fractions of the page (origin top-left)
@@ -90,6 +89,15 @@ def page_words(page: OcrPage) -> tuple[Word, ...]:
     )
 
 
+@dataclass(frozen=True)
+class Recognition:
+    """A page's recognised text and words, or (`note`) why a page that needed it has none."""
+
+    text: str = ""
+    words: tuple[Word, ...] = ()
+    note: str = ""
+
+
 class PageRecogniser:
     """Recognises the pages of one PDF that need it. Renders with its own PDFium handle (whatever
     parser read the text), opens the engine on first use, and remembers an engine that cannot run
@@ -102,12 +110,13 @@ class PageRecogniser:
         self._engine: OcrEngine | None = None
         self._unavailable: str | None = None
 
-    def read(self, page: PageText, index: int, announce: Callable[[PageText], None]) -> PageText:
-        """The page with recognised text when it needs it (`announce(page)` first: recognition takes
-        seconds); unchanged when it does not; with a `note` when it needs it but cannot have it."""
+    def read(self, text: str, index: int, announce: Callable[[], None]) -> Recognition | None:
+        """The recognised text of the page at `index` (whose text layer gave `text`) when it needs
+        it (`announce()` first: recognition takes seconds); None when it keeps its text layer; a
+        `note` when it needs recognising but cannot have it."""
         mode = self._options.mode
-        if mode == "off" or (mode == "auto" and not needs_recognition(page.text, lambda: self.ink(index))):
-            return page
+        if mode == "off" or (mode == "auto" and not needs_recognition(text, lambda: self.ink(index))):
+            return None
         from app.documents.ocr import OcrUnavailable, open_engine
 
         if self._engine is None and not self._unavailable:
@@ -116,18 +125,18 @@ class PageRecogniser:
             except OcrUnavailable as e:
                 self._unavailable = f"OCR is unavailable ({e})"
         if self._engine is None:
-            return replace(page, note=f"its text could not be recognised: {self._unavailable}")
-        announce(page)
+            return Recognition(note=f"its text could not be recognised: {self._unavailable}")
+        announce()
         try:
             result = self._recognise(self._engine, index)
         except MemoryError:
-            return replace(page, note="recognising its text needed more memory than allowed")
+            return Recognition(note="recognising its text needed more memory than allowed")
         except Exception as e:  # one page the engine fails on must not cost the others
-            return replace(page, note=f"recognising its text failed ({type(e).__name__})")
-        text = clean_page_text(result.text)
-        if mode == "auto" and garbage_share(page.text) <= MAX_GARBAGE and usable_chars(text) <= usable_chars(page.text):
-            return page  # a figure with a caption: its own text layer reads as well
-        return replace(page, text=text, ocr=True, words=page_words(result))
+            return Recognition(note=f"recognising its text failed ({type(e).__name__})")
+        recognised = clean_page_text(result.text)
+        if mode == "auto" and garbage_share(text) <= MAX_GARBAGE and usable_chars(recognised) <= usable_chars(text):
+            return None  # a figure with a caption: its own text layer reads as well
+        return Recognition(text=recognised, words=page_words(result))
 
     def _document(self) -> Any:
         if self._pdf is None:
