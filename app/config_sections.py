@@ -82,7 +82,7 @@ class DocumentSettings(Section):
         "garbage); force = every page; off = never (a PDF with no text layer is refused)",
     )
     ocr_engine: Literal["rapidocr", "tesseract"] = Field(
-        "rapidocr",
+        "tesseract",
         description="OCR engine: rapidocr (PP-OCR models bundled with the PyPI package) or tesseract (Debian's "
         "tesseract-ocr with its language packages); docs/benchmarks.md compares them",
     )
