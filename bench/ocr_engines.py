@@ -22,7 +22,7 @@ by the engine in a worker process of its own; results are cached under test-arti
 - memory: peak RSS of the workers recognising a `--long-pages` scan (natbib's pages over and over),
   with the virtual size (the reader's address-space limit counts that).
 
-Prints one JSON line per figure and writes them all to test-artifacts/ocr-bench/results.json.
+Prints one JSON line per figure and writes them to test-artifacts/ocr-bench/results-<parts>.json.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -81,13 +80,13 @@ def worker(engine_name: str, pdf: str, pages: list[int], threads: int | None, ou
         result = engine.recognise(image)
         records.append({"page": number, "text": result.text, "angle": result.angle, "seconds": result.seconds})
     busy_s = time.perf_counter() - busy
-    status = Path("/proc/self/status").read_text()
-    vm_peak = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmPeak:")), 0)
+    # From /proc, not getrusage: ru_maxrss survives exec, so it would count the parent's memory.
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
     summary = {
         "start_s": round(start_s, 2),
         "busy_s": round(busy_s, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "vm_peak_mb": round(vm_peak / 1024),
+        "peak_rss_mb": round(int(status["VmHWM"].split()[0]) / 1024),
+        "vm_peak_mb": round(int(status["VmPeak"].split()[0]) / 1024),
     }
     Path(out).write_text(json.dumps({"pages": records, **summary}, ensure_ascii=False))
 
@@ -191,11 +190,43 @@ class Workspace:
             rows = [row for row, _ in retrieve_all(self.container.retriever, qs)]
             metrics = score(qs, rows)
             scores[set_name] = {lang: metrics[lang].model_dump() for lang in ("en", "ja") if lang in metrics}
+            scores[set_name]["missed_at_5"] = [  # type: ignore[assignment]
+                q.id
+                for q, row in zip(qs, rows, strict=True)
+                if not any(r["file"] == q.pdf and r["page"] in (q.pages or ()) for r in row["retrieved"][:5])
+            ]
         return scores
 
     def close(self) -> None:
         self.container.close()
         self._tmp.cleanup()
+
+
+def character_error(texts: list[str], source: str) -> float:
+    """1 - difflib's match ratio between the recognised and the text layer's characters (spaces left
+    out, NFKC, cleaned as the app cleans pages), over the whole document."""
+    import difflib
+    import re
+    import unicodedata
+
+    import pypdfium2 as pdfium
+
+    from app.documents.text_clean import clean_page_text
+
+    def bare(text: str) -> str:
+        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", clean_page_text(text)))
+
+    pdf = pdfium.PdfDocument(str(ROOT / "tests" / "data" / source))
+    originals = [pdf[i].get_textpage().get_text_bounded() for i in range(len(pdf))]
+    pdf.close()
+    matched = total = 0
+    for original, text in zip(originals, texts, strict=True):
+        a, b = bare(original), bare(text)
+        matched += sum(
+            block.size for block in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
+        )
+        total += max(len(a), len(b))
+    return round(1 - matched / max(total, 1), 4)
 
 
 def quality(engines: list[str], workers: int, results: list[dict[str, Any]]) -> None:
@@ -219,6 +250,7 @@ def quality(engines: list[str], workers: int, results: list[dict[str, Any]]) -> 
                 seconds = [p["seconds"] for p in done["pages"]]
                 angles = sorted({p["angle"] for p in done["pages"]})
                 speeds[lang] = {
+                    "char_error": character_error([p["text"] for p in done["pages"]], scan.source),
                     "s_per_page": round(sum(seconds) / len(seconds), 2),
                     "angles": angles,
                     "load": done["load"],
@@ -304,7 +336,7 @@ def main() -> None:
     if "memory" in parts:
         memory(engines, args.workers, args.long_pages, results)
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
+    (OUT / f"results-{'-'.join(parts)}.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":
