@@ -47,7 +47,7 @@ _MIGRATION_LOCK = 7_301_946_011  # any constant; the advisory lock held while mi
 # The newest migration in app/storage/migrations (tests/test_migrations.py checks it against
 # Alembic's own head). A database already there opens without importing Alembic, which costs every
 # command about 0.15 s before it does anything.
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 
 
 def utcnow() -> datetime:
@@ -192,6 +192,8 @@ class Message(Base):
     role: Mapped[str] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text)
     citations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    # an answer's claim checks: [{"text", "citations", "support", "reason"}]; null when not checked
+    claims: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
