@@ -120,6 +120,7 @@ _TABLES_ADDED = {
     "0009": {"app_keys"},
     "0010": {"page_words"},
     "0011": set(),
+    "0012": {"access_tokens"},
 }
 _COLUMNS_ADDED = {
     "0007": ("ingest_jobs", "request_id"),
@@ -251,6 +252,13 @@ def test_every_migration_downgrades_to_the_schema_of_its_revision_keeping_the_ro
             conn.execute(text("INSERT INTO app_keys (name, value, created_at) VALUES ('k', 'v', CURRENT_TIMESTAMP)"))
             assert conn.execute(text("SELECT count(*) FROM page_words")).scalar() == 0  # 0010 dropped it
             conn.execute(text("INSERT INTO page_words (doc_id, page, words) VALUES ('d', 1, '[]')"))
+            assert conn.execute(text("SELECT count(*) FROM access_tokens")).scalar() == 0  # 0012 dropped it
+            conn.execute(
+                text(
+                    "INSERT INTO access_tokens (id, user_id, name, prefix, token_hash, scopes, created_at, expires_at)"
+                    " VALUES ('t', 1, '', 'p', 'h', 'read', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
         _check(db, HEAD, reference, rows=True)
         for down in [*reversed(_REVISIONS[:-1]), "base"]:
             _step(db, down)
