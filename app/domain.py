@@ -4,6 +4,9 @@ the rest of the app, so every layer may depend on it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel
 
 
 @dataclass
@@ -20,3 +23,16 @@ class Usage:
     @property
     def total(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+
+Support = Literal["supported", "weak", "unsupported"]
+
+
+class Claim(BaseModel):
+    """One sentence of an answer as the claim check judged it against the passages it cites
+    (app/answering/claims.py): stored with the answer, shown by the UI, listed by `ask --json`."""
+
+    text: str  # the sentence as written in the answer, with its [n] markers
+    citations: list[int]
+    support: Support
+    reason: str  # why, naming the passage checked (English; the UI translates the checker's forms)

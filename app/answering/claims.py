@@ -27,21 +27,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from pydantic import BaseModel
-
 from app.answering import claims_negation
 from app.answering.claims_terms import PassageText, claim_body, claim_terms
 from app.answering.claims_text import Sentence, is_japanese, split_sentences
+from app.domain import Claim, Support
 
-Support = Literal["supported", "weak", "unsupported"]
+__all__ = ["Claim", "ClaimChecker", "CitedPassage", "Cutoffs", "Support", "Thresholds"]
+
 EmbedFn = Callable[[Sequence[str]], Sequence[Sequence[float]]]
-
-
-class Claim(BaseModel):
-    text: str  # the sentence as written in the answer, with its [n] markers
-    citations: list[int]
-    support: Support
-    reason: str
 
 
 class Cited(Protocol):

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from app.answering import prompts
 from app.answering.retrieval import Passage, Retriever
 from app.config import ChatSettings
-from app.domain import Usage
+from app.domain import Claim, Usage
 from app.errors import LLMError
 from app.models.llm import ChatModel, StreamResult
 from app.models.tokens import cl100k
@@ -46,6 +46,7 @@ class Answer(BaseModel):
     usage: dict[str, int]
     mode: Literal["generated", "retrieval_only", "abstained", "no_documents"]
     cached: bool = False  # served from the answer cache, without calling the LLM
+    claims: list[Claim] | None = None  # the claim check of each sentence (ChatService); None: not checked
 
 
 @dataclass(frozen=True)
