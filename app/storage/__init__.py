@@ -1,0 +1,7 @@
+"""Storage: the app database, the vector stores and the file store.
+
+Tables kept in modules of their own join `Base.metadata` here, so that whoever imports any of
+storage sees every table (the migrations' check, `stamp head`, backups and account removal walk
+the metadata)."""
+
+from app.storage import access_tokens as _access_tokens  # noqa: F401

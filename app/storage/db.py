@@ -462,7 +462,3 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
-
-# Tables kept in modules of their own join the metadata (the migrations' check and `stamp head` need
-# every table) whenever this module is imported; imported last, as they build on Base.
-from app.storage import access_tokens as _access_tokens  # noqa: E402, F401
