@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -20,13 +19,14 @@ from sqlalchemy import delete, select
 
 from app.documents.registry import DocumentRegistry
 from app.storage.db import CachedAnswer, Database, utcnow
+from app.text_forms import match_form
 
 _TRAILING = re.compile(r"[\s?？.。!！]+$")
 
 
 def normalise(question: str) -> str:
     """Case, width and spacing do not make a different question; nor does the final '?'."""
-    text = " ".join(unicodedata.normalize("NFKC", question).casefold().split())
+    text = " ".join(match_form(question).casefold().split())
     return _TRAILING.sub("", text)
 
 

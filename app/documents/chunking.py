@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from app.documents.text_clean import CJK
 
-# A sentence ends after 。！？!? (NFKC has turned ．！？ into ASCII), after a "." followed by
+# A sentence ends after 。．！？｡!? (the page keeps full-width forms), after a "." followed by
 # whitespace or a Japanese character, or at a blank line / line break before a list item.
-_SENTENCE_END = re.compile(rf"(?<=[。！？｡!?])\s*|(?<=\.)(?=\s|[{CJK}])\s*|\n\s*\n\s*|\n(?=\s*(?:[-•*·]|\d+[.)]) )")
+_SENTENCE_END = re.compile(rf"(?<=[。．！？｡!?])\s*|(?<=\.)(?=\s|[{CJK}])\s*|\n\s*\n\s*|\n(?=\s*(?:[-•*·]|\d+[.)]) )")
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 TokenSplitter = Callable[[str, int], list[tuple[int, int]]]

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -29,7 +28,7 @@ from loguru import logger
 from PIL import Image, ImageDraw
 
 from app.documents.pdf_reader import child_command, limit_memory
-from app.documents.scanned import Word, passage_boxes
+from app.documents.scanned import Word, passage_boxes, text_key
 from app.errors import RenderError
 
 RENDER_SCALE = 1.6  # about 115 dpi: legible on screen, small enough to send
@@ -93,23 +92,11 @@ def render_page(path: Path, page: int, passage: str | None = None, words: list[W
         pdf.close()
 
 
-def _key(text: str) -> tuple[str, list[int]]:
-    """Text reduced to what survives cleaning differences (spacing, hyphens, case, width),
-    with the index of each kept character in the original."""
-    kept, index = [], []
-    for i, ch in enumerate(text):
-        for c in unicodedata.normalize("NFKC", ch).lower():
-            if c.isalnum():
-                kept.append(c)
-                index.append(i)
-    return "".join(kept), index
-
-
 def _passage_rects(textpage: Any, passage: str) -> list[tuple[float, float, float, float]]:
     """PDF-space rectangles covering the passage on the page ([] when it cannot be located)."""
     raw = textpage.get_text_range()
-    page_key, index = _key(raw)
-    wanted, _ = _key(passage)
+    page_key, index = text_key(raw)
+    wanted, _ = text_key(passage)
     if len(wanted) < 8:
         return []
     start = page_key.find(wanted[:_ANCHOR])

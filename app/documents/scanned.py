@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from app.documents.text_clean import clean_page_text
+from app.text_forms import match_char
 
 if TYPE_CHECKING:
     from app.documents.ocr import OcrEngine, OcrPage
@@ -185,11 +186,11 @@ def ocr_state(options: OcrOptions) -> str | None:
 
 
 def text_key(text: str) -> tuple[str, list[int]]:
-    """Text reduced to what survives cleaning differences (spacing, hyphens, case, width), with
-    the index of each kept character in the original."""
+    """Text reduced to what survives cleaning differences (spacing, hyphens, case, width, the
+    forms `match_form` folds), with the index of each kept character in the original."""
     kept, index = [], []
     for i, ch in enumerate(text):
-        for c in unicodedata.normalize("NFKC", ch).lower():
+        for c in match_char(ch).lower():
             if c.isalnum():
                 kept.append(c)
                 index.append(i)

@@ -1,4 +1,9 @@
-"""Clean text extracted from PDF pages so that chunks read well and tokenise consistently."""
+"""Clean text extracted from PDF pages so that chunks read well and tokenise consistently.
+
+The page keeps the document's own characters (full-width punctuation, half-width katakana,
+circled numbers): only Latin ligatures are spelled out. Comparing text is done in
+`app.text_forms.match_form`, which folds those forms to what people type.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +17,18 @@ _SOFT_BREAK = re.compile(r"[\u00ad\u0002](?:[ \t]*\n[ \t]*)?")  # soft hyphen / 
 _HYPHEN_BREAK = re.compile(r"(?<=[a-z])-\s*\n\s*(?=[a-z])")  # "informa-\ntion" -> "information"
 _CJK_GAP = re.compile(rf"(?<=[{CJK}])[ \t]+(?=[{CJK}])")  # justified Japanese lines: "文 書" -> "文書"
 _CJK_NEWLINE = re.compile(rf"(?<=[{CJK}])\n(?=[{CJK}])")  # a Japanese sentence wrapped over lines
-_SPACES = re.compile(r"[ \t\f\v]+")
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f]+")  # not U+3000: a Japanese character
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000e-\u001f\ufffe\uffff]")
 _BLANK_LINES = re.compile(r"\n{3,}")
+_LIGATURES = {code: unicodedata.normalize("NFKC", chr(code)) for code in range(0xFB00, 0xFB07)}  # ﬁ -> fi
 
 
 def clean_page_text(text: str) -> str:
-    """Normalise one page: line ends, ligatures (NFKC), hyphenation, Japanese spacing, whitespace."""
+    """Normalise one page: line ends, Latin ligatures, hyphenation, Japanese spacing, whitespace."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _SOFT_BREAK.sub("", text)
     text = _CONTROL.sub("", text)
-    text = unicodedata.normalize("NFKC", text)  # ﬁ -> fi, full-width ASCII -> ASCII
+    text = unicodedata.normalize("NFC", text).translate(_LIGATURES)
     text = _HYPHEN_BREAK.sub("", text)
     text = _SPACES.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))

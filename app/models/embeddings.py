@@ -22,6 +22,7 @@ from app.models.batching import Coalescer
 from app.models.loading import Lazy, short_reason
 from app.models.local_embedding import LocalEmbedding
 from app.models.tokens import cl100k
+from app.text_forms import match_form
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -114,12 +115,13 @@ class EmbeddingModel:
     ) -> list[list[float]]:
         """Vectors in the order of `texts`. Given the texts' token counts, a local model gets them
         sorted by length, so each batch pads its inputs to similar lengths (padding tokens cost as
-        much as real ones)."""
+        much as real ones). The model reads the texts' `match_form` (full-width forms folded), as
+        it reads the questions'."""
         order = list(range(len(texts)))
         if self.local and token_counts is not None:
             order.sort(key=lambda i: token_counts[i])
         try:
-            ordered = [texts[i] for i in order]
+            ordered = [match_form(texts[i]) for i in order]
             if self.embed.num_workers and self.embed.num_workers > 1:
                 computed = asyncio.run(self.embed.aget_text_embedding_batch(ordered))
             else:
@@ -141,7 +143,8 @@ class EmbeddingModel:
                 self._queries.move_to_end(key)
                 return self._queries[key]
         try:
-            vector = self._query_batches.run(text) if self.local else self.embed.get_query_embedding(text)
+            folded = match_form(text)
+            vector = self._query_batches.run(folded) if self.local else self.embed.get_query_embedding(folded)
         except Exception as e:
             raise ServiceUnavailable(f"the embedding model failed: {short_reason(e)}") from e
         metrics.EMBED_CALLS.labels("query").inc()
@@ -172,7 +175,7 @@ class EmbeddingModel:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        return tokenizer.count_tokens(self._tokenizer, texts)
+        return tokenizer.count_tokens(self._tokenizer, [match_form(t) for t in texts])
 
     def split_tokens(self, text: str, size: int) -> list[tuple[int, int]]:
         """Character spans of consecutive windows of `size` tokens (for over-long sentences)."""

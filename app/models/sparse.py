@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import re
 import threading
-import unicodedata
 import zlib
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
+
+from app.text_forms import match_form
 
 # Bump when tokenisation changes: stored sparse vectors stop matching queries (the index fingerprint
 # includes it, so the app asks for a reindex).
@@ -104,7 +105,7 @@ def _pairs(run: str) -> list[str]:
 
 def tokenize(text: str) -> list[str]:
     """Terms for sparse matching: stemmed English words, Japanese kanji/katakana n-grams."""
-    text = unicodedata.normalize("NFKC", text)
+    text = match_form(text)
     terms: list[str] = []
     for match in _TOKEN.finditer(text):
         token = match.group()
