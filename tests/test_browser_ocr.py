@@ -94,5 +94,7 @@ def test_a_scanned_pdf_is_recognised_cited_and_highlighted(
     assert 0 <= left < right <= width and 0 <= top < bottom <= height
     assert bottom - top < height / 2  # a passage, not the whole page
     expect(page.locator("#passage")).to_contain_text(f"{scan.name} — p. 1")
+    # Beside the image too: the quoted text was recognised, so it is checked against the image.
+    expect(page.locator("#passage")).to_contain_text("text recognised from the page image — check the image")
     expect(page.locator(".toast-body")).to_have_count(0)
     page.locator("#page-image").locator("xpath=..").screenshot(path=str(SCREENSHOTS / "ocr-04-cited-page.png"))

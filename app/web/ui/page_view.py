@@ -12,7 +12,7 @@ from app.answering.service import Citation
 from app.documents.pages import PageRenderer
 from app.web.ui.citations import Citations, citation_choices, cited_index, source_of, sources_update
 from app.web.ui.errors import ui_errors
-from app.web.ui.i18n import I18N
+from app.web.ui.i18n import I18N, language, msg
 from app.web.ui.safe_markdown import literal
 from app.web.ui.session import Session, UserOf, bind_session
 
@@ -93,9 +93,13 @@ class PageView:
             return {self.image: None, self.passage: ""}
         c = Citation.model_validate(cited)
         image = str(self._pages.render_file(owner, c.doc_id, c.page, passage=c.passage or c.text))
+        lang = language(request)
         section = f" · {literal(c.section)}" if c.section else ""
+        # A recognised page's text may be misread: said beside the image it can be checked against.
+        recognised = f"\n\n*{msg('source.recognised', lang)}*" if c.ocr else ""
         quote = literal(" ".join((c.passage or c.text).split()))
-        return {self.image: image, self.passage: f"**{literal(c.file)}** — p. {c.page}{section}\n\n> {quote}"}
+        heading = f"**{literal(c.file)}** — {msg('page', lang)} {c.page}{section}{recognised}"
+        return {self.image: image, self.passage: f"{heading}\n\n> {quote}"}
 
     @ui_errors
     def show_last_sources(self, session: Session, request: gr.Request) -> Update:
