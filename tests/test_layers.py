@@ -3,7 +3,7 @@ keep start-up fast) and under TYPE_CHECKING: they hide a circle as well as they 
 
 - no module of app/ imports, however indirectly, one that imports it back;
 - packages sit in layers and import only their own layer or those below:
-  cli > web > container > services > storage > models > the base modules at the top of app/.
+  cli > web (and api) > container > services > storage > models > the base modules at the top of app/.
   Services may use one another (admin uses documents, answering uses usage), without a circle.
 """
 
@@ -20,7 +20,7 @@ APP = Path(__file__).resolve().parent.parent / "app"
 # audit, logging, telemetry, app/__init__.py as "app", ...) is a base module.
 LAYERS: list[set[str]] = [
     {"__main__", "cli"},
-    {"web"},
+    {"web", "api"},
     {"container"},
     {"admin", "answering", "auth", "documents", "evaluation", "usage"},
     {"storage"},

@@ -13,14 +13,15 @@ import re
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from app.clean import clean_line, username_key
 from app.errors import AuthError, NotFound
-from app.storage.db import Database, LoginSession, User
+from app.storage.access_tokens import AccessToken
+from app.storage.db import Database, LoginSession, User, utcnow
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 # Migration 0008 gives an account whose name differs from an older one only by case the key
@@ -111,9 +112,16 @@ class UserService:
 
     def set_disabled(self, username: str, disabled: bool) -> None:
         with self._db.session() as s:
-            self._get(s, username).disabled = disabled
+            user = self._get(s, username)
+            user.disabled = disabled
             if disabled:
                 _end_sessions(s, username)
+                # Its access tokens end too, for good (enabling the user again does not revive them).
+                s.execute(
+                    update(AccessToken)
+                    .where(AccessToken.user_id == user.id, AccessToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow(), revoked_by="user disabled")
+                )
 
     def set_admin(self, username: str, is_admin: bool) -> None:
         with self._db.session() as s:

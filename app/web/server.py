@@ -21,6 +21,7 @@ from starlette.routing import Mount
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import app_version, metrics, telemetry
+from app.api import ApiDispatch, build_api
 from app.auth import passwords
 from app.auth.login import LOGIN_NAME_KEY, LoginService, bootstrap_admin
 from app.auth.sessions import GradioTokens
@@ -143,6 +144,8 @@ def create_app(container: Container) -> FastAPI:
             direct=frozenset(i for i, f in blocks.fns.items() if not f.queue),
         ),
     )
+    # /api/v1 and /v1 (bearer tokens) are served by the API's own app, ahead of the browser's edge.
+    app.add_middleware(ApiDispatch, api=build_api(container))
     if settings.server.allowed_origins:
         # Outside the edge, which allows no OPTIONS: a listed origin's preflight is answered here
         # (inside it, every preflight got 405 and browsers refused the origin's JSON calls).

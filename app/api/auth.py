@@ -1,0 +1,85 @@
+"""Bearer-token authentication, scopes and the per-token rate limit of every API route.
+
+No route of the API answers without a live token: each router depends on `require(scope)`, which
+reads `Authorization: Bearer pdfqa_...`, checks it against the database (app/auth/tokens.py: no
+cache, so a revoked token is refused at once on every instance), checks the scope and counts the
+request against the token's rate limit.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from app.api.errors import ApiError
+from app.auth.tokens import TokenRefused, TokenService, TokenUser
+
+REQUESTS_PER_MINUTE = 120  # per token, per instance
+WINDOW_S = 60.0
+
+
+class RateLimiter:
+    """A sliding window of request times per token, in this process (each instance counts its own)."""
+
+    def __init__(self, per_minute: int = REQUESTS_PER_MINUTE, window_s: float = WINDOW_S) -> None:
+        self.per_minute = per_minute
+        self._window = window_s
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, key: str) -> float:
+        """0 when the request may go on, else the seconds until it may."""
+        now = time.monotonic()
+        with self._lock:
+            times = self._seen.setdefault(key, deque())
+            while times and now - times[0] >= self._window:
+                times.popleft()
+            if len(times) >= self.per_minute:
+                return self._window - (now - times[0])
+            times.append(now)
+            if len(self._seen) > 10_000:  # forget idle tokens
+                for k in [k for k, v in self._seen.items() if not v or now - v[-1] >= self._window]:
+                    del self._seen[k]
+            return 0.0
+
+
+def bearer(request: Request) -> str | None:
+    value = request.headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class TokenAuth:
+    def __init__(self, tokens: TokenService, limiter: RateLimiter) -> None:
+        self.tokens = tokens
+        self.limiter = limiter
+
+    def require(self, scope: str) -> Callable[[Request], Awaitable[TokenUser]]:
+        """A FastAPI dependency: the token's user, when the token is live and holds `scope`."""
+
+        async def dependency(request: Request) -> TokenUser:
+            try:
+                user = await run_in_threadpool(self.tokens.authenticate, bearer(request))
+            except TokenRefused as e:
+                raise ApiError(401, "unauthorized", str(e), {"WWW-Authenticate": 'Bearer realm="pdfqa"'}) from None
+            request.state.user = user.username  # the access log's user (app/web/tracing.py)
+            request.state.token = user.prefix
+            if not user.allows(scope):
+                raise ApiError(403, "insufficient_scope", f"this token lacks the '{scope}' scope", scope=scope)
+            wait = self.limiter.admit(user.token_id)
+            if wait > 0:
+                raise ApiError(
+                    429,
+                    "rate_limited",
+                    f"at most {self.limiter.per_minute} requests a minute per token; try again in {wait:.0f} s",
+                    {"Retry-After": str(max(1, int(wait + 0.999)))},
+                    retry_after_s=round(wait, 1),
+                )
+            return user
+
+        return dependency

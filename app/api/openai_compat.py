@@ -1,0 +1,214 @@
+"""An OpenAI-compatible door: /v1/models and /v1/chat/completions, so existing OpenAI clients and
+chat tools ask your documents. Each model names what is searched: `my-documents` (all of the
+token's user's documents). The last user message is the question; `conversation_id` (an extra body
+field) continues a stored conversation, whose history the service condenses the question with.
+Answers carry their citations as [n] in the text and in a `citations` field, and their token usage.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the routes' annotations, which name the
+# dependency aliases made inside router().
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from app.answering.chat import ChatEvent
+from app.api.ask import _last, answer_payload, first_event
+from app.api.errors import ApiError, error_body, translate
+from app.api.services import ApiServices
+from app.auth.tokens import TokenUser
+from app.errors import AppError
+
+MODEL = "my-documents"
+CREATED = 1_767_225_600  # 2026-01-01: a fixed "created" for the model list
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = None
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = False
+
+
+class CompletionRequest(BaseModel):
+    """OpenAI's chat completion request; sampling fields are accepted and ignored (the server's own
+    settings decide how answers are made)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(description=f"`{MODEL}`")
+    messages: list[ChatMessage] = Field(min_length=1, max_length=500)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    conversation_id: str | None = Field(None, max_length=64, description="Continue this stored conversation")
+
+
+class Model(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[Model]
+
+
+def _question(messages: list[ChatMessage]) -> str:
+    last = next((m for m in reversed(messages) if m.role == "user"), None)
+    if last is None:
+        raise ApiError(400, "invalid_request", "the messages hold no user message to answer")
+    if isinstance(last.content, list):
+        return "\n".join(p.text or "" for p in last.content if p.type == "text")
+    return last.content or ""
+
+
+def _citations(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": c["number"],
+            "document_id": c["doc_id"],
+            "file": c["file"],
+            "page": c["page"],
+            "page_label": c.get("page_label", ""),
+            "quote": c.get("text", ""),
+            "url": f"/api/v1/documents/{c['doc_id']}/pages/{c['page']}",
+        }
+        for c in payload.get("citations", [])
+    ]
+
+
+def _usage(payload: dict[str, Any]) -> dict[str, int]:
+    u = payload.get("usage") or {}
+    prompt, completion = int(u.get("prompt_tokens", 0)), int(u.get("completion_tokens", 0))
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def router(services: ApiServices, read: object, ask: object) -> APIRouter:
+    r = APIRouter(tags=["openai"])
+    Reader = Annotated[TokenUser, Depends(read)]
+    Asker = Annotated[TokenUser, Depends(ask)]
+
+    @r.get("/models", response_model=ModelList, summary="The models (scopes) you can ask")
+    def models(user: Reader) -> ModelList:
+        return ModelList(data=[Model(id=MODEL, created=CREATED, owned_by="pdfqa")])
+
+    @r.get("/models/{model_id}", response_model=Model, summary="One model")
+    def model(user: Reader, model_id: str) -> Model:
+        if model_id != MODEL:
+            raise ApiError(404, "model_not_found", f"no model {model_id[:64]!r}; the model is {MODEL!r}")
+        return Model(id=MODEL, created=CREATED, owned_by="pdfqa")
+
+    @r.post("/chat/completions", summary="Answer the last user message from your documents")
+    async def completions(user: Asker, body: CompletionRequest) -> Any:
+        if body.model != MODEL:
+            raise ApiError(404, "model_not_found", f"no model {body.model[:64]!r}; the model is {MODEL!r}")
+        events = services.chat.stream(user.username, _question(body.messages), conversation_id=body.conversation_id)
+        first = await run_in_threadpool(first_event, events)
+        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+        created = int(time.time())
+        if not body.stream:
+            final = await run_in_threadpool(_last, first, events)
+            payload = answer_payload(final)
+            return JSONResponse(
+                {
+                    "id": completion_id,
+                    "object": "chat.completion",
+                    "created": created,
+                    "model": MODEL,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": payload["answer"]},
+                            "finish_reason": "stop",
+                            "logprobs": None,
+                        }
+                    ],
+                    "usage": _usage(payload),
+                    "citations": _citations(payload),
+                    "conversation_id": payload.get("conversation_id"),
+                    "mode": payload.get("mode"),
+                    **({"claims": payload["claims"]} if payload.get("claims") is not None else {}),
+                }
+            )
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        chunks = _chunks(first, events, completion_id, created, include_usage)
+        return StreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+    return r
+
+
+def _chunk(completion_id: str, created: int, delta: dict[str, Any], finish: str | None, **extra: Any) -> str:
+    data = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": MODEL,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+        **extra,
+    }
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _chunks(
+    first: ChatEvent | None, events: Iterator[ChatEvent], completion_id: str, created: int, include_usage: bool
+) -> Iterator[str]:
+    """The OpenAI stream: a role chunk, content chunks, a last chunk with finish_reason, the
+    citations and usage (and, when asked, OpenAI's usage-only chunk), then `[DONE]`."""
+    try:
+        yield _chunk(completion_id, created, {"role": "assistant", "content": ""}, None)
+        event = first
+        while event is not None:
+            if event.answer is not None:
+                payload = answer_payload(event)
+                usage = _usage(payload)
+                extra: dict[str, Any] = {
+                    "citations": _citations(payload),
+                    "conversation_id": payload.get("conversation_id"),
+                    "usage": usage,
+                }
+                if payload.get("claims") is not None:
+                    extra["claims"] = payload["claims"]
+                yield _chunk(completion_id, created, {}, "stop", **extra)
+                if include_usage:
+                    only_usage = {
+                        "id": completion_id,
+                        "object": "chat.completion.chunk",
+                        "created": created,
+                        "model": MODEL,
+                        "choices": [],
+                        "usage": usage,
+                    }
+                    yield f"data: {json.dumps(only_usage)}\n\n"
+            elif event.delta:
+                yield _chunk(completion_id, created, {"content": event.delta}, None)
+            event = next(events, None)
+        yield "data: [DONE]\n\n"
+    except AppError as e:
+        api = translate(e)
+        yield f"data: {json.dumps(error_body(api.code, api.message, **api.extra))}\n\n"
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
