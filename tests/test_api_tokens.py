@@ -189,3 +189,44 @@ def test_cli_refuses_bad_input_in_one_line(api_world: ApiWorld) -> None:
         done = run_app(data_dir, *args)
         assert done.returncode != 0 and done.stdout == "", args
         assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr, done.stderr
+
+
+# ---- Settings > Access tokens -----------------------------------------------------------------
+
+
+def test_settings_section_makes_lists_and_revokes_only_ones_own(db: Database) -> None:
+    import gradio as gr
+
+    from app.config import AuthSettings
+    from app.web.ui.session import signed_in_user
+    from app.web.ui.settings_page import TokensSection
+
+    service = TokenService(db)
+    bobs = service.create("bob", "read")
+    section = TokensSection(service, signed_in_user(AuthSettings()))
+    with gr.Blocks():
+        section.render()
+
+    def request(lang: str) -> gr.Request:
+        return gr.Request(username="alice", headers={"accept-language": lang})
+
+    made = section.make("laptop", ["ask"], "30d", request("en"))
+    token = made[section.new_token]
+    assert service.authenticate(token).username == "alice"  # the token shown once is a live one
+    assert "Copy it now" in made[section.status]
+    table = made[section.table]
+    assert list(table.columns)[:2] == ["id", "prefix"]
+    assert table.values.tolist()[0][1:5] == [token[:12], "laptop", "ask", "active"]
+    assert token not in table.to_csv()  # the list never shows a token
+    ja = section.listing(request("ja"))
+    assert list(ja.columns)[4] == "状態" and ja.values.tolist()[0][4] == "有効"
+    assert bobs.info.prefix not in ja.to_csv()  # only alice's own
+    with pytest.raises(gr.Error):  # bob's token is not alice's to revoke
+        section.end(bobs.info.id, request("en"))
+    assert service.authenticate(bobs.token).username == "bob"
+    done = section.end(token[:12], request("ja"))
+    assert "失効" in done[section.status]
+    with pytest.raises(TokenRefused, match="revoked"):
+        service.authenticate(token)
+    with pytest.raises(gr.Error):
+        section.make("x", [], "30d", request("en"))

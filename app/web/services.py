@@ -8,6 +8,7 @@ from app.admin.console import AdminConsole
 from app.answering.chat import ChatService
 from app.answering.conversations import ConversationService
 from app.answering.feedback import FeedbackService
+from app.auth.tokens import TokenService
 from app.container import Container
 from app.documents.ingestion import IngestionService
 from app.documents.jobs import IngestionQueue
@@ -29,6 +30,7 @@ class WebServices:
     usage_report: UsageReport
     admin: AdminConsole
     feedback: FeedbackService
+    tokens: TokenService | None = None  # personal access tokens (Settings); None: no token section
 
     @classmethod
     def from_container(cls, c: Container) -> WebServices:
@@ -43,4 +45,5 @@ class WebServices:
             usage_report=c.usage_report,
             admin=c.admin_console,
             feedback=c.feedback,
+            tokens=TokenService(c.db),
         )

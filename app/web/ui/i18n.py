@@ -91,6 +91,16 @@ EN: dict[str, str] = {
     "limit.storage_mb": "Storage (MB)",
     "limit.documents": "Documents",
     "logout": "Log out",
+    "tokens.title": "Access tokens (API)",
+    "tokens.help": "A personal access token lets scripts and OpenAI-compatible clients use your documents through the API (/api/v1, /v1). It is shown once: copy it now. Scopes: read (list), ask (questions), write (upload, delete); ask and write include read.",
+    "tokens.name": "Label (optional)",
+    "tokens.scopes": "Scopes",
+    "tokens.expires": "Expires after",
+    "tokens.create": "Create token",
+    "tokens.new": "Your new token (shown only once)",
+    "tokens.table": "My tokens",
+    "tokens.revoke_id": "Token id or prefix to revoke",
+    "tokens.revoke": "Revoke",
 }
 
 JA: dict[str, str] = {
@@ -170,6 +180,16 @@ JA: dict[str, str] = {
     "limit.storage_mb": "保存容量（MB）",
     "limit.documents": "文書数",
     "logout": "ログアウト",
+    "tokens.title": "アクセストークン（API）",
+    "tokens.help": "個人用アクセストークンを使うと、スクリプトや OpenAI 互換クライアントから API（/api/v1、/v1）経由で文書を利用できます。トークンは一度だけ表示されます。今コピーしてください。スコープ: read（一覧）、ask（質問）、write（アップロード・削除）。ask と write は read を含みます。",
+    "tokens.name": "ラベル（任意）",
+    "tokens.scopes": "スコープ",
+    "tokens.expires": "有効期間",
+    "tokens.create": "トークンを作成",
+    "tokens.new": "新しいトークン（一度だけ表示）",
+    "tokens.table": "自分のトークン",
+    "tokens.revoke_id": "失効させるトークンの ID またはプレフィックス",
+    "tokens.revoke": "失効",
 }
 
 # Messages built at run time, formatted with str.format.
@@ -198,6 +218,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "admin.audit_headers": "time|event|actor|client|target|outcome",
         "admin.error_headers": "time|ref|where|error|message",
         "empty_question": "Type a question first.",
+        "tokens.no_scope": "Choose at least one scope.",
+        "tokens.bad_expiry": "Choose an expiry from the list.",
+        "tokens.made": "Token {prefix}… created; it expires on {expires}. Copy it now: it will not be shown again.",
+        "tokens.revoked": "Token {prefix}… revoked; it is refused from now on.",
+        "tokens.headers": "id|prefix|label|scopes|state|created|expires|last used",
+        "tokens.state.active": "active",
+        "tokens.state.revoked": "revoked",
+        "tokens.state.expired": "expired",
         "question_too_long": "Your question is {n} characters long; at most {max} are accepted. Please shorten it or ask about one part at a time.",
         "key_required": "Enter your OpenAI API key in Settings first.",
         "keys_off": "Personal API keys are disabled on this server.",
@@ -299,6 +327,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error_title": "エラー",
         "service_failed": "{reason}。しばらくしてからもう一度お試しください。続く場合は管理者に連絡してください（ref {ref}）。",
         "empty_question": "質問を入力してください。",
+        "tokens.no_scope": "スコープを 1 つ以上選んでください。",
+        "tokens.bad_expiry": "有効期間を一覧から選んでください。",
+        "tokens.made": "トークン {prefix}… を作成しました。有効期限は {expires} です。今コピーしてください。再表示されません。",
+        "tokens.revoked": "トークン {prefix}… を失効させました。今後は拒否されます。",
+        "tokens.headers": "ID|プレフィックス|ラベル|スコープ|状態|作成日|有効期限|最終利用",
+        "tokens.state.active": "有効",
+        "tokens.state.revoked": "失効",
+        "tokens.state.expired": "期限切れ",
         "key_required": "先に「設定」で OpenAI API キーを入力してください。",
         "keys_off": "このサーバーでは個人の API キーは使えません。",
         "key_saved": "キーはこのセッションでのみ使われ、どこにも保存されません。",
@@ -383,6 +419,8 @@ MESSAGES: dict[str, dict[str, str]] = {
 SERVICE_JA: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p), ja)
     for p, ja in (
+        (r"no token '(.*)'", "トークン「{0}」は見つかりません。"),
+        (r"'(.*)' names (\d+) tokens; use the token's id", "「{0}」は {1} 個のトークンに当てはまります。ID を指定してください。"),
         (r"the password must have at least (\d+) characters", "パスワードは {0} 文字以上にしてください。"),
         (
             r"a username is 1-64 letters, digits, '\.', '_', '@' or '-'",

@@ -35,7 +35,7 @@ def build_blocks(
         documents = DocumentsPage(
             s.registry, s.ingestion, s.ingest_queue, user_of, settings.documents.max_upload_files, uploads
         )
-        settings_page = SettingsPage(s.usage, user_of, session, user_keys)
+        settings_page = SettingsPage(s.usage, user_of, session, user_keys, tokens=s.tokens)
         usage = UsageTab(s.usage_report, user_of)
         admin = AdminTab(s.admin, user_of, s.feedback)
 

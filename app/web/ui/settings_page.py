@@ -1,5 +1,6 @@
 """The Settings page: the user's own OpenAI API key (when llm.user_keys allows one; kept only in this
-tab's server-side state, never stored) and the tokens this user has used. Also the `set_key` API."""
+tab's server-side state, never stored), the tokens this user has used, and their personal access
+tokens for the API (TokensSection). Also the `set_key` API."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, Literal
 import gradio as gr
 
 from app.audit import audit
+from app.auth.tokens import SCOPES, TokenService
 from app.usage.accounting import UsageRecorder
 from app.web.ui.errors import client_host, refused, ui_errors
 from app.web.ui.i18n import I18N, language, msg
@@ -24,8 +26,10 @@ class SettingsPage:
         user_of: UserOf,
         session: gr.State,
         user_keys: Literal["off", "optional", "required"],
+        tokens: TokenService | None = None,
     ) -> None:
         self._usage = usage
+        self.tokens = TokensSection(tokens, user_of) if tokens is not None else None
         self._user_of = user_of
         self.session = session  # the tab's state (layout.py makes it; the chat reads the key from it)
         self._user_keys = user_keys
@@ -42,11 +46,15 @@ class SettingsPage:
                 self.key_clear = gr.Button(I18N("settings.key_clear"))
         self.key_status = gr.Markdown()
         self.usage_line = gr.Markdown(label=I18N("settings.usage"))
+        if self.tokens is not None:
+            self.tokens.render()
 
     # ---- wiring -------------------------------------------------------------------------------
 
     def wire(self, load: Any) -> None:
         load(self.usage, None, self.usage_line, **PRIVATE)
+        if self.tokens is not None:
+            self.tokens.wire(load)
         if self.key is None:
             return
         key_outputs = [self.key, self.session, self.key_status]
@@ -84,3 +92,85 @@ class SettingsPage:
         """The usage line: the tokens this user has used (also filled after each answer)."""
         totals = self._usage.totals(self._user_of(request))
         return msg("usage", language(request), prompt=totals.prompt_tokens, completion=totals.completion_tokens)
+
+
+class TokensSection:
+    """Settings > Access tokens: make one (shown once, in a read-only box), see one's own, revoke
+    one. Every handler acts on the signed-in user's own tokens only (TokenService scopes by owner)."""
+
+    EXPIRIES = ("7d", "30d", "90d", "365d")
+
+    def __init__(self, tokens: TokenService, user_of: UserOf) -> None:
+        self._tokens = tokens
+        self._user_of = user_of
+
+    def render(self) -> None:
+        with gr.Accordion(I18N("tokens.title"), open=False, elem_id="tokens"):
+            gr.Markdown(I18N("tokens.help"))
+            with gr.Row():
+                self.name = gr.Textbox(label=I18N("tokens.name"), max_length=100, scale=2)
+                self.scopes = gr.CheckboxGroup(list(SCOPES), value=["ask"], label=I18N("tokens.scopes"), scale=2)
+                self.expires = gr.Dropdown(list(self.EXPIRIES), value="90d", label=I18N("tokens.expires"), scale=1)
+            self.create = gr.Button(I18N("tokens.create"), variant="primary")
+            self.new_token = gr.Textbox(
+                label=I18N("tokens.new"), interactive=False, buttons=["copy"], elem_id="new-token"
+            )
+            self.status = gr.Markdown()
+            self.table = gr.Dataframe(label=I18N("tokens.table"), interactive=False, wrap=True)
+            with gr.Row():
+                self.revoke_id = gr.Textbox(label=I18N("tokens.revoke_id"), max_length=64, scale=3)
+                self.revoke = gr.Button(I18N("tokens.revoke"), variant="stop", scale=1)
+
+    def wire(self, load: Any) -> None:
+        load(self.listing, None, self.table, **PRIVATE)
+        self.create.click(
+            self.make, [self.name, self.scopes, self.expires], [self.new_token, self.status, self.table], **PRIVATE
+        )
+        self.revoke.click(self.end, [self.revoke_id], [self.revoke_id, self.status, self.table], **PRIVATE)
+
+    @ui_errors
+    def listing(self, request: gr.Request) -> list[list[str]]:
+        return self._rows(self._user_of(request), language(request))
+
+    @ui_errors
+    def make(self, name: str, scopes: list[str], expires: str, request: gr.Request) -> Update:
+        owner, lang = self._user_of(request), language(request)
+        if not scopes:
+            raise refused(msg("tokens.no_scope", lang), lang)
+        if expires not in self.EXPIRIES:
+            raise refused(msg("tokens.bad_expiry", lang), lang)
+        made = self._tokens.create(owner, scopes, expires, name=name or "", actor=owner)
+        shown = msg("tokens.made", lang, prefix=made.info.prefix, expires=f"{made.info.expires_at:%Y-%m-%d}")
+        return {self.new_token: made.token, self.status: shown, self.table: self._rows(owner, lang)}
+
+    @ui_errors
+    def end(self, id_or_prefix: str, request: gr.Request) -> Update:
+        owner, lang = self._user_of(request), language(request)
+        info = self._tokens.revoke((id_or_prefix or "").strip(), actor=owner, owner=owner)
+        return {
+            self.revoke_id: "",
+            self.status: msg("tokens.revoked", lang, prefix=info.prefix),
+            self.table: self._rows(owner, lang),
+        }
+
+    def _rows(self, owner: str, lang: str) -> Any:
+        import pandas as pd
+
+        headers = msg("tokens.headers", lang).split("|")
+        rows = []
+        for t in self._tokens.list(owner):
+            state = "revoked" if t.revoked_at else "active" if t.active else "expired"
+            used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "-"
+            rows.append(
+                [
+                    t.id,
+                    t.prefix,
+                    t.name or "-",
+                    " ".join(t.scopes),
+                    msg(f"tokens.state.{state}", lang),
+                    f"{t.created_at:%Y-%m-%d}",
+                    f"{t.expires_at:%Y-%m-%d}",
+                    used,
+                ]
+            )
+        return pd.DataFrame(rows, columns=headers)
