@@ -195,11 +195,22 @@ class RetrievalSettings(Section):
 
 
 class ChatSettings(Section):
-    """Conversations: the history sent with a follow-up, its rewriting, the longest question."""
+    """Conversations: the history sent with a follow-up, its rewriting, the longest question, and the
+    check of each answer's claims against its sources."""
 
     history_tokens: int = Field(1500, ge=0, description="Token budget for past turns sent to the LLM")
     condense: bool = Field(True, description="Rewrite follow-ups into standalone questions")
     max_question_chars: int = Field(4000, ge=10, description="Longer questions are refused with a message")
+    claim_check: bool = Field(
+        True,
+        description="Check each sentence of an answer against the passage it cites; the chat marks weak and "
+        "unsupported ones",
+    )
+    claim_judge: bool = Field(
+        False,
+        description="Let the chat model judge the claims instead of the word and embedding check: one more "
+        "model call per answer, its tokens charged to the user",
+    )
 
 
 class QuotaSettings(Section):

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service 
     from app.admin.reindex import ReindexService
     from app.answering.cache import AnswerCache
     from app.answering.chat import ChatService
+    from app.answering.claims_check import AnswerClaims
     from app.answering.conversations import ConversationService
     from app.answering.feedback import FeedbackService
     from app.answering.retrieval import Reranker, Retriever
@@ -337,7 +338,33 @@ class Container:
             estimate,
             self.answer_cache,
             max_question_chars=self.settings.chat.max_question_chars,
+            claims=self.answer_claims,
         )
+
+    @cached_property
+    def answer_claims(self) -> AnswerClaims | None:
+        """The claim check of each answer (chat.claim_check), with the chat model as judge when
+        chat.claim_judge is on."""
+        if not self.settings.chat.claim_check:
+            return None
+        from app.answering.claims_check import AnswerClaims
+
+        judge = self.chat_model if self.settings.chat.claim_judge else None
+        # the embedding model loads when the first answer is checked, not when the chat is built
+        return AnswerClaims(lambda texts: self.claim_embedder.embed_documents(texts), judge, self.usage)
+
+    @cached_property
+    def claim_embedder(self) -> EmbeddingModel:
+        """The model the claim check's cut-offs were chosen with (the packaged all-MiniLM-L6-v2): the
+        app's own when it is that model, else that model loaded beside it (an embedding API would
+        cost a call per answer and score on another scale)."""
+        from app.config_sections import PACKAGED_MODEL, EmbeddingSettings
+        from app.models.embeddings import build_embedding_model
+
+        e = self.settings.embeddings
+        if e.provider == "local" and e.model == PACKAGED_MODEL and not e.query_prefix and not e.document_prefix:
+            return self.embedder
+        return build_embedding_model(EmbeddingSettings(threads=e.threads, onnx_cache_dir=e.onnx_cache_dir))
 
     @cached_property
     def feedback(self) -> FeedbackService:

@@ -1,5 +1,6 @@
 """The one path for every question, whichever door it comes through (web UI, CLI, any future API):
-quota, cache, condense, retrieve, answer, account, persist the conversation."""
+quota, cache, condense, retrieve, answer, check the answer's claims, account, persist the
+conversation."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from loguru import logger
 
 from app import metrics
 from app.answering.cache import AnswerCache
+from app.answering.claims_check import AnswerClaims
 from app.answering.conversations import ConversationService
 from app.answering.service import Answer, AnswerService
 from app.domain import Usage
@@ -54,8 +56,10 @@ class ChatService:
         estimate: TokenEstimate,
         cache: AnswerCache | None = None,
         max_question_chars: int = 4000,
+        claims: AnswerClaims | None = None,
     ) -> None:
         self._max_chars = max_question_chars
+        self._claims = claims  # None: answers are not checked (chat.claim_check: false)
         self._answers = answers
         self._conversations = conversations
         self._quotas = quotas
@@ -199,6 +203,8 @@ class ChatService:
                     else:
                         partial += event.delta
                         yield ChatEvent(delta=event.delta, conversation_id=conversation_id)
+            if answer is not None and self._claims is not None:  # before settling: a judge's tokens count
+                answer = answer.model_copy(update={"claims": self._claims.check(owner, answer, api_key, spent)})
         except GeneratorExit:
             cut = True
             self._keep_stopped(owner, question, conversation_id, partial, stopped_note, created, replace)
@@ -248,11 +254,14 @@ class ChatService:
     def _cached(
         self, owner: str, question: str, conversation_id: str | None, answer: Answer, replace: bool = False
     ) -> Iterator[ChatEvent]:
-        """A cached answer counts as a question but costs no tokens."""
+        """A cached answer counts as a question but costs no tokens (one cached before claims were
+        checked is checked now, without the judge)."""
         self._quotas.settle(self._quotas.reserve(owner, questions=1))
         answer = answer.model_copy(
             update={"cached": True, "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
         )
+        if answer.claims is None and self._claims is not None:
+            answer = answer.model_copy(update={"claims": self._claims.check(owner, answer, judge=False)})
         logger.bind(user=owner).info("answer from cache mode={} citations={}", answer.mode, len(answer.citations))
         yield ChatEvent(delta=answer.answer)
         yield self._persist(owner, question, conversation_id, answer, replace)
@@ -282,9 +291,12 @@ class ChatService:
         self, owner: str, question: str, conversation_id: str | None, answer: Answer, replace: bool = False
     ) -> ChatEvent:
         citations = [c.model_dump() for c in answer.citations]
+        claims = None if answer.claims is None else [c.model_dump() for c in answer.claims]
         if conversation_id is None:
             conversation_id = self._conversations.create(owner, question).id
-        self._conversations.append(owner, conversation_id, question, answer.answer, citations, replace_last=replace)
+        self._conversations.append(
+            owner, conversation_id, question, answer.answer, citations, replace_last=replace, claims=claims
+        )
         return ChatEvent(answer=answer, conversation_id=conversation_id)
 
 

@@ -35,6 +35,7 @@ class StoredMessage(BaseModel):
     role: str
     content: str
     citations: list[dict[str, Any]] | None = None
+    claims: list[dict[str, Any]] | None = None  # an answer's claim checks (app.domain.Claim); None: not checked
 
 
 ConversationList = list[ConversationInfo]
@@ -104,7 +105,9 @@ class ConversationService:
         with self._db.session() as s:
             self._get(s, owner, conversation_id)
             rows = s.scalars(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))
-            return [StoredMessage(role=r.role, content=r.content, citations=r.citations) for r in rows]
+            return [
+                StoredMessage(role=r.role, content=r.content, citations=r.citations, claims=r.claims) for r in rows
+            ]
 
     def history(self, owner: str, conversation_id: str) -> TurnList:
         return [
@@ -120,15 +123,19 @@ class ConversationService:
         answer: str,
         citations: CitationList,
         replace_last: bool = False,
+        claims: CitationList | None = None,
     ) -> None:
         """Add a turn; `replace_last`: in the same transaction, first remove the last turn when it
-        asked `question` (a retry: the old answer goes only once the new one exists)."""
+        asked `question` (a retry: the old answer goes only once the new one exists). `claims`: the
+        answer's claim checks, stored with it."""
         with self._db.session() as s:
             row = self._get(s, owner, conversation_id)
             if replace_last:
                 self._drop_last(s, conversation_id, question)
             s.add(Message(conversation_id=row.id, role="user", content=question))
-            s.add(Message(conversation_id=row.id, role="assistant", content=answer, citations=citations))
+            s.add(
+                Message(conversation_id=row.id, role="assistant", content=answer, citations=citations, claims=claims)
+            )
             row.updated_at = utcnow()
 
     def drop_last_turn(self, owner: str, conversation_id: str, question: str) -> bool:

@@ -35,6 +35,7 @@ def to_json(answer: Answer) -> dict[str, Any]:
         "answer": answer.answer,
         "citations": [
             {
+                "number": c.number,  # the [n] the answer and its claims cite
                 "file": c.file,
                 "page": c.page,
                 "score": c.score,
@@ -47,6 +48,11 @@ def to_json(answer: Answer) -> dict[str, Any]:
         "usage": answer.usage,
         "mode": answer.mode,
         "cached": answer.cached,
+        # each sentence checked against the passages it cites; [] when the answer was not checked
+        "claims": [
+            {"text": c.text, "citations": c.citations, "support": c.support, "reason": c.reason}
+            for c in answer.claims or []
+        ],
     }
 
 

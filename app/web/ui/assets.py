@@ -26,6 +26,16 @@ footer { display: none !important; }
 #chatbot .bot, #chatbot [data-testid="bot"] { cursor: pointer; }
 #chatbot details.sources { margin-top: 0.8em; border-top: 1px solid var(--border-color-primary); padding-top: 0.4em; }
 #chatbot details.sources > summary { cursor: pointer; font-weight: 600; width: fit-content; }
+/* A sentence the claim check found weak or unsupported (its title says why): subtle, never hiding
+   the text. On a touch screen (no hover, so no tooltip) a tap shows the title under the sentence. */
+#chatbot .claim { text-decoration: underline dotted; text-decoration-thickness: 1px; text-underline-offset: 3px;
+  cursor: help; border-radius: 2px; }
+#chatbot .claim-weak { text-decoration-color: var(--body-text-color-subdued); }
+#chatbot .claim-unsupported { text-decoration-color: #d97706; background: rgba(217, 119, 6, 0.08); }
+@media (hover: none) {
+  #chatbot .claim:hover::after, #chatbot .claim:focus::after { content: " — " attr(title); white-space: pre-line;
+    display: block; font-size: 0.85em; color: var(--body-text-color-subdued); text-decoration: none; }
+}
 #sources label { width: 100%; }
 /* The conversation list: one title per line, the open one highlighted, no radio dots. */
 #conversations .wrap { flex-direction: column; gap: 2px; max-height: 46vh; overflow-y: auto; flex-wrap: nowrap; }
@@ -249,7 +259,7 @@ CITE_CLICK_JS = r"""
   // ---- copy an answer as text
   let fromChat = false;
   document.addEventListener('click', (e) => { fromChat = !!e.target.closest && !!e.target.closest('#chatbot'); }, true);
-  const plain = (t) => t.replace(/<\/?(?:details|summary)\b[^>]*>/g, '').replace(/^\s*---\s*$/gm, '')
+  const plain = (t) => t.replace(/<\/?(?:details|summary|span)\b[^>]*>/g, '').replace(/^\s*---\s*$/gm, '')
     .replace(/^> ?/gm, '    ')
     .replace(/\*\*([^*]+)\*\*/g, '$1').replace(/(^|\s)\*([^*\n]+)\*(?=\s|$)/g, '$1$2')
     .replace(/\\([\\`*_{}\[\]()#+\-.!|>~<])/g, '$1').replace(/\n{3,}/g, '\n\n')

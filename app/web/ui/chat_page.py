@@ -268,7 +268,9 @@ class ChatPage:
         citations = shown_citations([c.model_dump() for c in answer.citations], answer.mode)
         answers = {**(session.get("answers") or {}), index: citations}
         session = {**session, "conversation_id": conversation_id, "citations": citations, "answers": answers}
-        chat[-1] = {"role": "assistant", "content": answer_markdown(answer.answer, answer.mode, citations, lang)}
+        claims = [c.model_dump() for c in answer.claims or []]  # weak and unsupported sentences are marked
+        content = answer_markdown(answer.answer, answer.mode, citations, lang, claims)
+        chat[-1] = {"role": "assistant", "content": content}
         if answer.cached:
             chat[-1]["content"] += f"\n\n*{msg('cached', lang)}*"
         yield self._shown(

@@ -1,6 +1,7 @@
 """How answers and their sources are shown: the answer's Markdown with its numbered sources (or, with
 no language model, the best passages), the source list beside the chat and which citation a chosen
-source names. Model text and file names pass through safe_markdown, never raw."""
+source names. Model text and file names pass through safe_markdown, never raw; the sentences the
+claim check found weak or unsupported are marked there, with a title that says why."""
 
 from __future__ import annotations
 
@@ -9,20 +10,42 @@ from typing import Any
 import gradio as gr
 
 from app.answering.prompts import RETRIEVAL_ONLY
-from app.web.ui.i18n import msg
-from app.web.ui.safe_markdown import literal, model_output
+from app.web.ui.i18n import claim_reason, msg
+from app.web.ui.safe_markdown import Mark, literal, model_output
 from app.web.ui.session import Session
 
 Citations = list[dict[str, Any]]
+Claims = list[dict[str, Any]]  # app.domain.Claim as stored: text, citations, support, reason
 RANKED_PASSAGES = 5  # retrieval only: the best passages shown, best first
 
 
-def answer_markdown(text: str, mode: str, citations: Citations, lang: str) -> str:
-    """An answer as the chat shows it: the model's text and its sources; with no model (retrieval
-    only) a short ranked list of the best passages instead (the banner above the chat says why)."""
+def answer_markdown(text: str, mode: str, citations: Citations, lang: str, claims: Claims | None = None) -> str:
+    """An answer as the chat shows it: the model's text, its weak and unsupported sentences marked,
+    and its sources; with no model (retrieval only) a short ranked list of the best passages instead
+    (the banner above the chat says why)."""
     if mode == "retrieval_only" or text in RETRIEVAL_ONLY.values():
         return format_ranked(citations, lang)
-    return model_output(text) + format_citations(citations, lang)
+    return model_output(text, claim_marks(claims or [], lang)) + format_citations(citations, lang)
+
+
+def claim_marks(claims: Claims, lang: str) -> list[Mark]:
+    """A mark for each weak or unsupported sentence, in the answer's order: what is wrong, why, and
+    which passages were checked (the title, shown on hover, or on a tap on a phone)."""
+    marks = []
+    for claim in claims:
+        support = claim.get("support")
+        if support not in ("weak", "unsupported"):
+            continue
+        numbers = [int(n) for n in claim.get("citations") or []]
+        cited = ", ".join(f"[{n}]" for n in numbers)
+        checked = (
+            msg("claim.checked", lang, passages=msg(f"claim.passage{'s' if len(numbers) > 1 else ''}", lang, n=cited))
+            if numbers
+            else msg("claim.uncited", lang)
+        )
+        title = f"{msg(f'claim.{support}', lang)}\n{claim_reason(str(claim.get('reason', '')), lang)}\n{checked}"
+        marks.append(Mark(str(claim.get("text", "")), f"claim claim-{support}", title))
+    return marks
 
 
 def format_citations(citations: Citations, lang: str) -> str:
@@ -40,8 +63,9 @@ def format_citations(citations: Citations, lang: str) -> str:
 
 def format_ranked(citations: Citations, lang: str) -> str:
     """The best passages, best first: "[n] file — p. N · section" and a short quote; each [n]
-    opens its page beside the chat."""
-    lines = [f"**{msg('ranked', lang)}**"]
+    opens its page beside the chat. Passages that match the question only weakly are said to."""
+    weak = any(c.get("weak") for c in citations)
+    lines = [f"**{msg('ranked.weak' if weak else 'ranked', lang)}**"]
     lines.extend(_entry(c, lang, max_quote=140) for c in citations[:RANKED_PASSAGES])
     return "\n".join(lines)
 

@@ -189,7 +189,7 @@ class ConversationsPanel:
             mode = "retrieval_only" if m.content in RETRIEVAL_ONLY.values() else ""
             citations = shown_citations(m.citations or [], mode)
             answers[len(chat)] = citations  # an answer without sources clears the page view
-            chat.append({"role": "assistant", "content": answer_markdown(m.content, mode, citations, lang)})
+            chat.append({"role": "assistant", "content": answer_markdown(m.content, mode, citations, lang, m.claims)})
         last = max(answers, default=0)
         session = {**_closed(session), "conversation_id": conversation_id, "citations": citations, "answers": answers}
         thumbs = self._feedback.thumbs(owner, conversation_id, chat)

@@ -301,6 +301,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.ready_note": "ready — {note}",
         "docs.pages_recognised": "{pages} ({recognised} recognised)",
         "source.recognised": "text recognised from the page image — check the image",
+        "claim.weak": "Only partly supported by its source",
+        "claim.unsupported": "Not supported by its source",
+        "claim.checked": "Checked against {passages}",
+        "claim.uncited": "No source cited: checked against this answer's sources",
+        "claim.passage": "passage {n}",
+        "claim.passages": "passages {n}",
     },
     "ja": {
         "question_too_long": "質問が長すぎます（{n} 文字、上限 {max} 文字）。短くするか、部分ごとに質問してください。",
@@ -409,6 +415,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.ready_note": "利用可能 — {note}",
         "docs.pages_recognised": "{pages}（うち {recognised} ページは画像から認識）",
         "source.recognised": "ページ画像から認識した文字です — 画像で確認してください",
+        "claim.weak": "出典が一部しか裏付けていない文です",
+        "claim.unsupported": "出典が裏付けていない文です",
+        "claim.checked": "照合した出典: {passages}",
+        "claim.uncited": "出典の指定がありません（この回答の出典と照合）",
+        "claim.passage": "{n}",
+        "claim.passages": "{n}",
     },
 }
 
@@ -475,11 +487,49 @@ SERVICE_JA: list[tuple[re.Pattern[str], str]] = [
         (r"(\w+): must not be negative", "{0}: 負の値は指定できません。"),
         (r"(.+) removed with (\d+) documents", "{0} を削除しました（文書 {1} 件を削除）。"),
         (
+            r"(.+) removed with (\d+) documents; (\d+) documents now belong to (.+); (\d+) documents not copied: "
+            r"\4 already has the same content \((.+)\)",
+            "{0} を削除しました（文書 {1} 件を削除、{2} 件を {3} に引き継ぎ、{4} 件は {3} に同じ内容の文書（{5}）があるため"
+            "引き継ぎませんでした）。",
+        ),
+        (
             r"(.+) removed with (\d+) documents; (\d+) documents now belong to (.+)",
             "{0} を削除しました（文書 {1} 件を削除、{2} 件を {3} に引き継ぎ）。",
         ),
     )
 ]
+
+
+# The claim check's reasons (app/answering/claims.py `verdict`) in Japanese; {P} is the passages
+# named ("passage [2]", "passages [1], [3]"). An LLM judge's own reasons are shown as written.
+_PASSAGES = r"passages? (\[\d+\](?:, \[\d+\])*)"
+CLAIM_REASON_JA: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p.replace("{P}", _PASSAGES), re.DOTALL), ja)
+    for p, ja in (
+        (r"number (.+) not in {P}", "数値 {0} が出典 {1} にありません"),
+        (r"“(.+)” not in {P}", "「{0}」が出典 {1} にありません"),
+        (r"(.+) not in {P}", "{0} が出典 {1} にありません"),
+        (r"{P} says the opposite about “(.+)”", "出典 {0} は「{1}」について逆のことを述べています"),
+        (r"cites (.+), which is about “(.+)”", "{0} を引用していますが、その出典は「{1}」についての箇所です"),
+        (r"cites (.+), which is not among the passages", "{0} を引用していますが、その番号の出典はありません"),
+        (r"only partly supported by {P}: (.+) not found", "出典 {0} には {1} が見つかりません"),
+        (r"only partly supported by {P}", "出典 {0} が一部しか裏付けていません"),
+        (r"no citation; passage \[(\d+)\] supports it", "出典の番号がありません（出典 [{0}] が裏付けます）"),
+        (r"no citation for a factual sentence", "事実を述べていますが、出典の番号がありません"),
+        (r"supported by {P}", "出典 {0} が裏付けています"),
+    )
+]
+
+
+def claim_reason(reason: str, lang: str) -> str:
+    """A claim's reason in the user's language (as written when it has no translation)."""
+    if lang == "ja":
+        for pattern, ja in CLAIM_REASON_JA:
+            found = pattern.fullmatch(reason)
+            if found:
+                quoted = (g.replace("“", "「").replace("”", "」").replace("」, 「", "」「") for g in found.groups())
+                return ja.format(*quoted)
+    return reason
 
 
 def service_text(text: str, lang: str) -> str:

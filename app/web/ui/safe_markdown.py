@@ -11,6 +11,12 @@ clickable in the browser (GFM autolinks), and their text is their target. Code k
 formatting and is never parsed as Markdown. The page's Content-Security-Policy
 (`img-src 'self' data: blob:`) is the backstop for images (app/web/edge.py).
 
+Marks (`Mark`: a sentence of the answer, a class from a fixed set and a title) wrap sentences in
+`<span class=... title=...>`, the only HTML an answer's own text gets: each sentence's ends are
+placed in the source text as private-use characters (any such character the model wrote is dropped
+first), survive the re-serialisation as text, and only there, in running text, become the tags; in
+code they are removed. The title is escaped for an attribute, `$` included (Gradio's LaTeX).
+
 Why re-serialise instead of escaping the input: the browser renders with a different parser
 (marked, in Gradio's Chatbot) than any server-side check, and the forms a link can take
 (titles in three quotings, nested brackets, labels over several lines, reference definitions,
@@ -21,8 +27,10 @@ tests/test_safe_links.py.
 
 from __future__ import annotations
 
+import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
@@ -41,8 +49,16 @@ _TEXT_SPECIAL = re.compile(r"[\\`*_\[\]|~]")
 # the address intact; brackets, backslashes, backticks and pipes are still escaped.
 _URL_SPECIAL = re.compile(r"[\\`\[\]|]")
 _BARE_URL = re.compile(r"(?:(?:https?|ftp)://|www\.)\S+", re.IGNORECASE)
-# What would start a block (heading, list, quote, setext underline) at the start of a line.
-_LINE_START = re.compile(r"^([ \t]*)([#+=-]|\d{1,9}(?=[.)]))", re.MULTILINE)
+# A mark's ends in the source text: U+F0000 + its index opens it, U+FFFFD closes it (the plane-15
+# private-use characters, which no answer needs; any the model wrote are dropped).
+_MARK_BASE = 0xF0000
+_MARK_CLOSE = "\U000ffffd"
+_MARK_CHARS = re.compile("[\U000f0000-\U000fffff]")
+MARK_CLASSES = frozenset({"claim claim-weak", "claim claim-unsupported"})
+MAX_TITLE = 400
+# What would start a block (heading, list, quote, setext underline) at the start of a line (after
+# the opening of a mark, which becomes a tag only after this check).
+_LINE_START = re.compile(r"^([ \t]*[\U000f0000-\U000fffff]*)([#+=-]|\d{1,9}(?=[.)]))", re.MULTILINE)
 # Text direction controls make a line display in another order than it reads (and a URL look
 # like another): dropped from answers.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
@@ -61,11 +77,75 @@ def literal(text: str) -> str:
     return _LITERAL.sub(r"\\\1", _html(text))
 
 
-def model_output(text: str) -> str:
-    """An answer's Markdown with no link, image or HTML: each link's target is shown as text."""
-    text = _BIDI_CONTROLS.sub("", text)
+@dataclass(frozen=True)
+class Mark:
+    """A sentence of an answer to wrap: `sentence` as it is written in the answer (found in order,
+    each after the one before), `css_class` one of MARK_CLASSES, `title` plain text (escaped here)."""
+
+    sentence: str
+    css_class: str
+    title: str
+
+
+def model_output(text: str, marks: Sequence[Mark] = ()) -> str:
+    """An answer's Markdown with no link, image or HTML: each link's target is shown as text. Each
+    of `marks` found in the text wraps its sentence in a span with its class and title."""
+    text = _MARK_CHARS.sub("", _BIDI_CONTROLS.sub("", text))
+    text = _place_marks(text, marks)
     tree = SyntaxTreeNode(_PARSER.parse(text))
-    return "\n".join(_blocks(tree.children)).strip("\n")
+    out = "\n".join(_blocks(tree.children)).strip("\n")
+    return _mark_tags(out, marks) if marks else out
+
+
+def _place_marks(text: str, marks: Sequence[Mark]) -> str:
+    """`text` with each mark's sentence between its opening and closing character. A sentence not
+    found (after the previous one) is left unmarked."""
+    spans: list[tuple[int, int, int]] = []
+    cursor = 0
+    for i, mark in enumerate(marks):
+        sentence = _MARK_CHARS.sub("", _BIDI_CONTROLS.sub("", mark.sentence)).strip()
+        at = text.find(sentence, cursor) if sentence and "\n" not in sentence else -1
+        if at < 0 or mark.css_class not in MARK_CLASSES:
+            continue
+        spans.append((i, at, at + len(sentence)))
+        cursor = at + len(sentence)
+    for i, start, end in reversed(spans):
+        text = f"{text[:start]}{chr(_MARK_BASE + i)}{text[start:end]}{_MARK_CLOSE}{text[end:]}"
+    return text
+
+
+def _title(text: str, limit: int = MAX_TITLE) -> str:
+    """A mark's title as bounded text, its lines kept (no direction controls, no private-use marks)."""
+    lines = (" ".join(line.split()) for line in _MARK_CHARS.sub("", _BIDI_CONTROLS.sub("", text)).splitlines())
+    text = "\n".join(line for line in lines if line)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _mark_tags(out: str, marks: Sequence[Mark]) -> str:
+    """The marks' characters in the serialised Markdown turned into balanced tags, line by line (a
+    sentence never crosses a line); a close with nothing open is dropped."""
+    lines = []
+    for line in out.split("\n"):
+        parts: list[str] = []
+        open_ = False
+        pos = 0
+        for m in _MARK_CHARS.finditer(line):
+            parts.append(line[pos : m.start()])
+            pos = m.end()
+            if open_:
+                parts.append("</span>")
+                open_ = False
+            if m.group() != _MARK_CLOSE:
+                mark = marks[ord(m.group()) - _MARK_BASE]
+                title = "&#10;".join(html.escape(t, quote=True) for t in _title(mark.title).split("\n"))
+                title = title.replace("$", "&#36;")
+                parts.append(f'<span class="{mark.css_class}" title="{title}">')
+                open_ = True
+        parts.append(line[pos:])
+        if open_:
+            parts.append("</span>")
+        lines.append("".join(parts))
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- blocks
@@ -92,7 +172,7 @@ def _block(node: SyntaxTreeNode, previous: str) -> list[str]:
         content = _inline(node).replace("\n", " ").strip()
         return [f"{'#' * int(node.tag[1])} {content}".rstrip()]
     if kind in ("fence", "code_block"):
-        return _code_block(node.content, node.info if kind == "fence" else "")
+        return _code_block(_MARK_CHARS.sub("", node.content), node.info if kind == "fence" else "")
     if kind == "hr":
         return ["___"]
     if kind == "blockquote":
@@ -188,7 +268,7 @@ def _inlines(nodes: list[SyntaxTreeNode]) -> Iterator[str]:
         elif kind == "hardbreak":
             yield "\\\n"
         elif kind == "code_inline":
-            yield _code_span(node.content)
+            yield _code_span(_MARK_CHARS.sub("", node.content))
         elif kind in ("em", "strong", "s"):
             mark = {"em": "*", "strong": "**", "s": "~~"}[kind]
             inner = "".join(_inlines(node.children))
