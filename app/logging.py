@@ -55,8 +55,17 @@ def setup_logging(
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         # diagnose=False: variable values (which may hold keys or text) never reach the file.
+        # The plain format carries the bound fields (request_id, user, ...), as the console's does,
+        # and the traceback below the line.
         logger.add(
-            log_file, level="DEBUG", rotation="20 MB", retention=5, serialize=json, diagnose=False, filter=_not_audit
+            log_file,
+            level="DEBUG",
+            rotation="20 MB",
+            retention=5,
+            serialize=json,
+            diagnose=False,
+            filter=_not_audit,
+            format=_FILE_LINE,
         )
     if audit_file is not None:
         add_audit_sink(audit_file, audit_retention_days)
@@ -83,6 +92,7 @@ def add_audit_sink(audit_file: Path, retention_days: int = 365) -> int:
 
 
 _LINE = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level:<7} | {name}:{function} | {message} | {extra}"
+_FILE_LINE = _LINE + "\n{exception}"
 
 
 def _console_format(record: Any) -> str:

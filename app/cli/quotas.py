@@ -7,6 +7,7 @@ import argparse
 from typing import Any
 
 from app.audit import audit, cli_actor
+from app.cli.documents import require_user
 from app.config import Settings
 from app.container import Container
 from app.errors import ConfigError
@@ -29,6 +30,7 @@ def register(sub: Any) -> None:
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     with Container(settings) as container:
+        require_user(container, settings, args.name)  # a typo must not store limits for nobody
         quotas = container.quotas
         if args.action == "set":
             changes = {k: parse_limit(k, getattr(args, k)) for k in LIMIT_KEYS if getattr(args, k) is not None}

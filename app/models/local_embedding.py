@@ -85,8 +85,15 @@ class LocalEmbedding:
             self._session.get()
 
     def _load_torch(self) -> BaseEmbedding:
-        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-        from transformers.utils import logging as transformers_logging
+        try:
+            from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+            from transformers.utils import logging as transformers_logging
+        except ImportError as e:  # the slim install (the Docker image) has ONNX Runtime only
+            raise ConfigError(
+                f"embeddings.backend torch needs the torch extra ({e.name} is not installed): "
+                "pip install torch==2.13.0+cpu --extra-index-url https://download.pytorch.org/whl/cpu "
+                "and pip install 'pdfqa[torch]', or use embeddings.backend onnx"
+            ) from e
 
         settings = self.settings
         transformers_logging.disable_progress_bar()  # "Loading weights" bars on a terminal or in logs
@@ -114,8 +121,10 @@ class LocalEmbedding:
             from app.models.onnx_export import load_tokenizer as load_fast
 
             return load_fast(location)  # the same tokenizer, without importing transformers
-        from transformers import AutoTokenizer
-
+        try:
+            from transformers import AutoTokenizer
+        except ImportError as e:
+            raise self._failed(e) from e
         try:
             return AutoTokenizer.from_pretrained(str(location))
         except Exception as e:
@@ -138,7 +147,7 @@ def _resolve_backend(settings: EmbeddingSettings, location: Path | str) -> str:
         return "torch"
     if not isinstance(location, Path):
         reason = f"{settings.model!r} is not a model folder on disk"
-    elif find_spec("onnxruntime") is None or find_spec("onnx") is None:
+    elif find_spec("onnxruntime") is None:  # `onnx` is needed only to make the export (the image has none)
         reason = "onnxruntime is not installed (pip install onnxruntime onnx)"
     else:
         reason = exportable_reason(location)
