@@ -58,6 +58,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                 flags = ",".join(f for f, on in (("admin", u.is_admin), ("disabled", u.disabled)) if on)
                 print(f"{u.username}\t{flags or '-'}\t{u.created_at:%Y-%m-%d}")
         elif args.action == "set-password":
+            users.get(args.name)  # an unknown name is refused before the password prompt
             users.set_password(args.name, read_password())
             audit("user.changed", cli_actor(), target=args.name, change="password")
             print(f"password of {args.name} changed")
