@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from app.auth.login import bootstrap_admin
 from app.config import Settings
 from app.container import Container
+from app.errors import ConfigError
+
+# What a Hugging Face Space with `hf_oauth: true` sets; without them Gradio would ask this machine to
+# be logged in to Hugging Face and fail deep in the start with a traceback.
+SPACE_OAUTH_VARIABLES = ("SPACE_ID", "OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET")
 
 
 def register(sub: Any) -> None:
@@ -18,6 +24,8 @@ def register(sub: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.auth.mode == "hf_oauth":
+        require_space()
     server = settings.server.model_copy(update={k: v for k, v in (("host", args.host), ("port", args.port)) if v})
     settings = settings.model_copy(update={"server": server})
     container = Container(settings)  # the server closes it when it stops (app/web/server.py)
@@ -29,3 +37,13 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
     serve(container)
     return 0
+
+
+def require_space() -> None:
+    """auth.mode hf_oauth signs users in through the Space's own OAuth app: refuse it elsewhere, in one line."""
+    missing = [name for name in SPACE_OAUTH_VARIABLES if not os.environ.get(name)]
+    if missing:
+        raise ConfigError(
+            f"auth.mode hf_oauth works only inside a Hugging Face Space with `hf_oauth: true` in its README "
+            f"front matter ({', '.join(missing)} not set); elsewhere use auth.mode password"
+        )
