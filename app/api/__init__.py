@@ -111,7 +111,9 @@ class ApiDispatch:
         try:
             await self.api(scope, bounded_receive, guarded_send)
         except Exception:
-            if not state["cut"]:
+            # Starlette re-raises an unexpected error after its handler (app/api/errors.py) has
+            # logged it and answered; raised on, the server would log it a second time.
+            if not (state["cut"] or state["started"]):
                 raise
         if state["cut"] and not state["started"]:
             await _too_large(send, limit)

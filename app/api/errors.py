@@ -4,6 +4,7 @@ answered 500 with the request id as its reference."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -79,12 +80,11 @@ def translate(e: BaseException) -> ApiError:
     if isinstance(e, TokenRefused):
         return ApiError(401, "unauthorized", str(e), {"WWW-Authenticate": 'Bearer realm="pdfqa"'})
     if isinstance(e, QuotaExceeded):
-        resets = e.resets_at.isoformat(timespec="seconds") + "Z" if e.resets_at is not None else None
-        headers = {}
+        headers, resets = {}, None
         if e.resets_at is not None:
-            from app.storage.db import utcnow
-
-            headers["Retry-After"] = str(max(1, int((e.resets_at - utcnow()).total_seconds())))
+            at = e.resets_at.astimezone(UTC) if e.resets_at.tzinfo else e.resets_at.replace(tzinfo=UTC)
+            resets = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+            headers["Retry-After"] = str(max(1, int((at - datetime.now(UTC)).total_seconds())))
         return ApiError(
             429,
             "quota_exceeded",
