@@ -15,7 +15,9 @@ LOGINS = Counter("pdfqa_logins_total", "Login attempts by result (ok, failed, th
 ACTIVE_SESSIONS = Gauge("pdfqa_active_sessions", "Signed-in sessions used within the idle limit")
 
 QUESTIONS = Counter(
-    "pdfqa_questions_total", "Questions by outcome (answered, abstained, cached, quota, failed, stopped)", ["outcome"]
+    "pdfqa_questions_total",
+    "Questions by outcome (answered, abstained, not_found, cached, quota, failed, stopped)",
+    ["outcome"],
 )
 ANSWER_ERRORS = Counter("pdfqa_answer_errors_total", "Questions that failed, by kind", ["kind"])
 ANSWER_SECONDS = Histogram(

@@ -21,15 +21,18 @@ from tests.conftest import DATA, ROOT
 
 # Measured 2026-11-26, default config, top_k=6 (hit@1 / hit@5 / MRR):
 #   all 96: 0.639 / 0.892 / 0.739, 6 of 13 unanswerable abstained, 2 false abstentions
+# Since 2026-12-06 (issue 27) nothing is refused before the model unless nothing matches at all:
+# the 6 are labelled weak (the model reads them and says when they do not answer), none of the 83
+# answerable questions is refused.
 #   tune/en 0.650 / 0.875 / 0.740   tune/ja 0.640 / 0.960 / 0.761   (dense only: en 0.500 / 0.875 / 0.659)
 #   heldout/en 0.600 / 0.800 / 0.687   heldout/ja 0.625 / 0.875 / 0.729
 # The CLI floors apply to all questions.
 MIN_HIT5 = 0.88
 MIN_MRR = 0.72
-MIN_ABSTENTION = 0.45
-# Both false abstentions are held-out English bash questions (BASH_REMATCH, TMOUT): a measured
-# weakness, reported in the README, not tuned away. The tune split has none.
-MAX_FALSE_ABSTENTIONS = 2
+MIN_ABSTENTION = 0.45  # unanswerable questions refused or labelled weak
+# The two held-out bash questions (BASH_REMATCH, TMOUT) that the old gate refused are weak matches
+# now, read by the model: no answerable question may be refused before it.
+MAX_FALSE_ABSTENTIONS = 0
 # (hit@1, hit@5, MRR) per split and language. English hit@1 and MRR sit above the dense-only
 # scores (0.500, 0.659), so a broken sparse half fails the build; English hit@5 does not separate
 # them any more (0.875 both) since only the top_k passages are scored.
@@ -84,10 +87,10 @@ def test_eval_meets_the_retrieval_floors(tmp_path: Path) -> None:
         m = metrics[group]
         assert m["hit1"] >= hit1 and m["hit5"] >= hit5 and m["mrr"] >= mrr, (group, m)
     assert metrics["tune"]["false_abstentions"] == 0, metrics["tune"]
-    assert metrics["tune/en"]["abstained_correctly"] >= 0.83, metrics["tune/en"]  # 5 of the 6 English ones
+    assert metrics["tune/en"]["not_found_or_weak"] >= 0.83, metrics["tune/en"]  # 5 of the 6 English ones
     assert metrics["heldout"]["n"] == 18 and metrics["heldout"]["unanswerable"] == 2, metrics["heldout"]
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == 96 and all({"id", "retrieved", "abstained"} <= set(row) for row in rows)
+    assert len(rows) == 96 and all({"id", "retrieved", "abstained", "weak"} <= set(row) for row in rows)
     assert max(len(row["retrieved"]) for row in rows) <= 6  # pages of the top_k passages, no more
 
 
@@ -107,7 +110,7 @@ def test_unlabelled_questions_are_not_scored(tmp_path: Path) -> None:
         {"id": "c", "retrieved": [], "abstained": True},
     ]
     m = score(questions, rows)["all"]
-    assert (m.n, m.unanswerable, m.hit1, m.abstained_correctly) == (1, 1, 1.0, 1.0)
+    assert (m.n, m.unanswerable, m.hit1, m.abstained_correctly, m.not_found_or_weak) == (1, 1, 1.0, 1.0, 1.0)
 
     # The same run checks that the eval scores what the model receives: with top_k=2, at most
     # the pages of 2 passages come back although all 5 pages mention the valve.

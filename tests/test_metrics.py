@@ -14,12 +14,13 @@ import pytest
 from prometheus_client import REGISTRY
 
 from app import metrics
+from app.answering.prompts import NOT_FOUND_MARKER
 from app.auth.sessions import SessionStore
 from app.container import Container
 from app.errors import LLMError, QuotaExceeded
 from app.models.embeddings import EmbeddingModel
 from tests.conftest import DATA, ROOT, container_for, make_settings
-from tests.fixtures.llm_server import FakeOpenAIServer
+from tests.fixtures.llm_server import FakeOpenAIServer, reading_reply
 
 QUESTION = "Which natbib option gives superscript numbers for citations?"
 
@@ -82,13 +83,18 @@ def test_question_metrics_move_with_each_outcome(workspace: Container, llm: Fake
     assert value("pdfqa_questions_total", outcome="quota") == before["quota"] + 1
 
 
-def test_an_abstained_question_is_counted_as_such(workspace: Container, llm: FakeOpenAIServer) -> None:
+def test_abstained_and_not_found_questions_are_counted_as_such(workspace: Container, llm: FakeOpenAIServer) -> None:
     abstained = value("pdfqa_questions_total", outcome="abstained")
+    not_found = value("pdfqa_questions_total", outcome="not_found")
     chats = llm.counts["chat"]
-    answer = ask(workspace, "What is the capital city of Mongolia?")
+    answer = ask(workspace, "zxqv wvkp")  # matches nothing at all: refused before the model
     assert answer.mode == "abstained"
     assert value("pdfqa_questions_total", outcome="abstained") == abstained + 1
     assert llm.counts["chat"] == chats  # no LLM call for it
+    llm.reply_fn = reading_reply(NOT_FOUND_MARKER)  # reads the sources and finds no answer in them
+    answer = ask(workspace, "What port does a PostgreSQL server listen on by default?")
+    assert answer.mode == "not_found" and llm.counts["chat"] == chats + 1
+    assert value("pdfqa_questions_total", outcome="not_found") == not_found + 1
 
 
 def test_ingestion_embeds_and_upserts_are_counted(tmp_path: Path, local_embedder: EmbeddingModel) -> None:

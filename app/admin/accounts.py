@@ -22,10 +22,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Removal:
+    """What a removal did. With a transfer, each of the user's documents was either moved (now a
+    document of the recipient's), merged (the recipient has the same content already, under the
+    name in `merged_into`: nothing new) or deleted (not ready, so not worth handing over)."""
+
     user: str
     documents_deleted: int = 0
-    documents_transferred: int = 0
+    documents_transferred: int = 0  # moved: new documents of the recipient's
     conversations_transferred: int = 0
+    documents_merged: int = 0
+    merged_into: tuple[str, ...] = ()  # the recipient's documents that already had the merged content
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class AccountService:
         self._check(username, transfer_to)
         documents = self._registry.list(username)
         deleted = transferred = 0
+        merged: list[str] = []
         if documents:
             ingestion = self._ingestion()
             theirs = {d.name: d.sha256 for d in self._registry.list(transfer_to)} if transfer_to else {}
@@ -86,7 +93,10 @@ class AccountService:
                         result = ingestion.ingest_file(transfer_to, local, name=name)
                     if result.outcome == "failed":
                         raise AuthError(f"could not transfer {doc.name}: {result.message}")
-                    transferred += 1
+                    if result.outcome == "unchanged":  # the recipient has these bytes already
+                        merged.append(result.duplicate_of or name)
+                    else:
+                        transferred += 1
                 ingestion.delete(username, doc.id, missing_ok=True)
                 deleted += 1
         conversations = 0
@@ -99,14 +109,31 @@ class AccountService:
                     s.execute(delete(table).where(table.c.owner == username))
         self._users.remove(username)
         logger.info(
-            "user removed user={} documents_deleted={} documents_transferred={} conversations_transferred={} to={}",
+            "user removed user={} documents_deleted={} documents_transferred={} documents_merged={} "
+            "conversations_transferred={} to={}",
             username,
-            deleted - transferred,
+            deleted - transferred - len(merged),
             transferred,
+            len(merged),
             conversations,
             transfer_to or "-",
         )
-        return Removal(username, deleted - transferred, transferred, conversations)
+        return Removal(
+            username, deleted - transferred - len(merged), transferred, conversations, len(merged), tuple(merged)
+        )
+
+
+def removal_text(done: Removal, transfer_to: str | None) -> str:
+    """One line saying what a removal did (the CLI and the admin console say the same)."""
+    text = f"{done.user} removed with {done.documents_deleted} documents"
+    if transfer_to:
+        text += f"; {done.documents_transferred} documents now belong to {transfer_to}"
+        if done.documents_merged:
+            names = ", ".join(sorted(set(done.merged_into)))
+            text += (
+                f"; {done.documents_merged} documents not copied: {transfer_to} already has the same content ({names})"
+            )
+    return text
 
 
 def _transferred_name(name: str, sha256: str, from_user: str, theirs: dict[str, str]) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic import SecretStr
 
 from app import audit as audit_log
-from app.admin.accounts import AccountService, RemovalPlan
+from app.admin.accounts import AccountService, RemovalPlan, removal_text
 from app.admin.recent_errors import RecentErrors
 from app.audit import audit
 from app.auth.users import UserService
@@ -118,9 +118,7 @@ class AdminConsole:
             raise AuthError("you cannot remove your own account")
         done = self._accounts.remove(name, transfer_to=transfer_to or None)
         audit("user.removed", actor, target=name, client=client, transferred_to=transfer_to or None)
-        return f"{name} removed with {done.documents_deleted} documents" + (
-            f"; {done.documents_transferred} documents now belong to {transfer_to}" if transfer_to else ""
-        )
+        return removal_text(done, transfer_to or None)
 
     # ---- system -------------------------------------------------------------------------------
 

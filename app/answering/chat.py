@@ -21,7 +21,7 @@ from app.errors import EmptyQuestion, LLMError, QuestionTooLong, QuotaExceeded
 from app.usage.pricing import Pricing
 from app.usage.quotas import QuotaService, Reservation
 
-CACHED_MODES = ("generated", "abstained")  # answers worth keeping (the others cost nothing to redo)
+CACHED_MODES = ("generated", "abstained", "not_found")  # answers worth keeping (the others cost nothing to redo)
 
 
 STOPPED_NOTE = "(stopped)"
@@ -303,4 +303,4 @@ class ChatService:
 def _outcome(answer: Answer) -> str:
     if answer.cached:
         return "cached"
-    return "abstained" if answer.mode == "abstained" else "answered"
+    return answer.mode if answer.mode in ("abstained", "not_found") else "answered"

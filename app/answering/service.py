@@ -37,6 +37,7 @@ class Citation(BaseModel):
     end: int
     section: str = ""  # heading path from the PDF outline, when it has one
     ocr: bool = False  # the page's text was recognised from its image: the reader should check the image
+    weak: bool = False  # shown without a model although it matches the question only weakly
 
 
 class Answer(BaseModel):
@@ -44,7 +45,9 @@ class Answer(BaseModel):
     answer: str
     citations: list[Citation]
     usage: dict[str, int]
-    mode: Literal["generated", "retrieval_only", "abstained", "no_documents"]
+    # abstained: nothing matched, refused before the model; not_found: the model read the passages
+    # and said they do not answer (no citations then)
+    mode: Literal["generated", "retrieval_only", "abstained", "not_found", "no_documents"]
     cached: bool = False  # served from the answer cache, without calling the LLM
     claims: list[Claim] | None = None  # the claim check of each sentence (ChatService); None: not checked
 
@@ -124,21 +127,28 @@ class AnswerService:
         if not passages:
             yield from self._fixed(standalone, prompts.NO_DOCUMENTS[lang], [], usage, "no_documents")
             return
-        if retrieval.abstained:
+        if retrieval.abstained:  # nothing matches at all: the model would have nothing to read
             yield from self._fixed(standalone, prompts.NOT_FOUND[lang], [], usage, "abstained")
             return
-        if llm is None:
-            yield from self._fixed(
-                standalone, prompts.RETRIEVAL_ONLY[lang], _citations(passages, None), usage, "retrieval_only"
-            )
+        if llm is None:  # weak matches too are shown, labelled as such
+            text = (prompts.RETRIEVAL_ONLY_WEAK if retrieval.weak else prompts.RETRIEVAL_ONLY)[lang]
+            cited = _citations(passages, None, weak=retrieval.weak)
+            yield from self._fixed(standalone, text, cited, usage, "retrieval_only")
             return
         passages = self._fit(passages, recent, question, standalone)
         messages = self._answer_messages(recent, question, standalone, passages)
         result = StreamResult()
         deltas = llm.stream(messages, result, api_key)
+        held: str | None = ""  # the reply's beginning while it may be the not-found marker (never shown)
         try:
             for delta in deltas:
-                yield AnswerEvent(delta=delta)
+                if held is None:
+                    yield AnswerEvent(delta=delta)
+                elif prompts.may_be_not_found(held + delta):
+                    held += delta
+                else:
+                    yield AnswerEvent(delta=held + delta)
+                    held = None
         except GeneratorExit:  # the reader went away mid-answer (browser closed, CLI interrupted)
             self._record_cut(owner, llm.model, messages, result, spent)
             raise
@@ -153,17 +163,26 @@ class AnswerService:
         usage.add(result.usage)
         spent.add(result.usage)
         self._usage.record(owner, "chat", llm.model, result.usage)
+        not_found = prompts.is_not_found(result.text)
         logger.bind(user=owner).info(
-            "answered passages={} prompt_tokens={} completion_tokens={}",
+            "answered passages={} weak={} not_found={} prompt_tokens={} completion_tokens={}",
             len(passages),
+            retrieval.weak,
+            not_found,
             result.usage.prompt_tokens,
             result.usage.completion_tokens,
         )
+        if not_found:  # the model read the passages and found no answer in them: none is cited
+            yield from self._fixed(standalone, prompts.NOT_FOUND[lang], [], usage, "not_found")
+            return
+        if held:  # a reply that only looked like the marker's beginning
+            yield AnswerEvent(delta=held)
+        text = prompts.without_marker(result.text)
         yield AnswerEvent(
             answer=Answer(
                 question=standalone,
-                answer=result.text,
-                citations=_citations(passages, result.text),
+                answer=text,
+                citations=_citations(passages, text),
                 usage=_usage_dict(usage),
                 mode="generated",
             )
@@ -217,7 +236,7 @@ class AnswerService:
         text: str,
         citations: list[Citation],
         usage: Usage,
-        mode: Literal["retrieval_only", "abstained", "no_documents"],
+        mode: Literal["retrieval_only", "abstained", "not_found", "no_documents"],
     ) -> Iterator[AnswerEvent]:
         yield AnswerEvent(delta=text)
         yield AnswerEvent(
@@ -260,8 +279,9 @@ def _quote(text: str) -> str:
     return flat if len(flat) <= QUOTE_CHARS else flat[: QUOTE_CHARS - 1] + "…"
 
 
-def _citations(passages: list[Passage], answer: str | None) -> list[Citation]:
-    """The passages the answer cites by number; all passages when it cites none (or no LLM)."""
+def _citations(passages: list[Passage], answer: str | None, weak: bool = False) -> list[Citation]:
+    """The passages the answer cites by number; all passages when it cites none (or no LLM).
+    `weak`: they are shown although they match the question only weakly (no LLM)."""
     cited = {int(n) for n in _CITE.findall(answer or "")}
     numbered = list(enumerate(passages, 1))
     chosen = [(n, p) for n, p in numbered if n in cited] or numbered
@@ -279,6 +299,7 @@ def _citations(passages: list[Passage], answer: str | None) -> list[Citation]:
             end=p.end,
             section=p.section,
             ocr=p.ocr,
+            weak=weak,
         )
         for n, p in chosen
     ]

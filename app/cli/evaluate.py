@@ -33,19 +33,19 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--calibrate",
         action="store_true",
-        help="also propose abstention thresholds calibrated on this question set (held-out split excluded)",
+        help="also propose the weak-match thresholds calibrated on this question set (held-out split excluded)",
     )
     p.add_argument("--min-hit5", type=float, help="exit 1 when hit@5 (all questions) is below this")
     p.add_argument("--min-mrr", type=float, help="exit 1 when MRR (all questions) is below this")
     p.add_argument(
         "--min-abstention",
         type=float,
-        help="exit 1 when a smaller share of the unanswerable questions is abstained",
+        help="exit 1 when a smaller share of the unanswerable questions ends refused or labelled weak",
     )
     p.add_argument(
         "--max-false-abstentions",
         type=int,
-        help="exit 1 when more answerable questions are wrongly abstained",
+        help="exit 1 when more answerable questions are refused before the model (false refusals)",
     )
     p.set_defaults(handler=run)
 
@@ -121,8 +121,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print(
             f"calibration: abstain_min_dense={found.abstain_min_dense} (works from {found.dense_range[0]} to "
             f"{found.dense_range[1]}) abstain_min_sparse={found.abstain_min_sparse} (works from "
-            f"{found.coverage_range[0]} to {found.coverage_range[1]}): abstains {found.abstained}/"
-            f"{found.unanswerable} unanswerable, 0 answerable (on {found.questions} questions, held-out excluded)"
+            f"{found.coverage_range[0]} to {found.coverage_range[1]}): labels {found.abstained}/"
+            f"{found.unanswerable} unanswerable weak, 0 answerable (on {found.questions} questions, held-out excluded)"
         )
     if args.summary:
         args.summary.write_text(json.dumps(summary, indent=2))
@@ -136,8 +136,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 def _line(name: str, m: Metrics) -> str:
     line = f"{name:>10}: questions={m.n} hit@1={m.hit1:.3f} hit@3={m.hit3:.3f} hit@5={m.hit5:.3f} mrr={m.mrr:.3f}"
     if m.unanswerable:
-        line += f" unanswerable={m.unanswerable} abstained={m.abstained_correctly:.3f}"
-    return line + f" false_abstentions={m.false_abstentions}"
+        line += (
+            f" unanswerable={m.unanswerable} refused={m.abstained_correctly:.3f}"
+            f" not_found_or_weak={m.not_found_or_weak:.3f}"
+        )
+    return line + f" false_refusals={m.false_abstentions} weak_answerable={m.weak_answerable}"
 
 
 def _floors(overall: Metrics, args: argparse.Namespace) -> list[str]:
@@ -146,8 +149,10 @@ def _floors(overall: Metrics, args: argparse.Namespace) -> list[str]:
         failed.append(f"hit@5 {overall.hit5:.3f} < {args.min_hit5}")
     if args.min_mrr is not None and overall.mrr < args.min_mrr:
         failed.append(f"MRR {overall.mrr:.3f} < {args.min_mrr}")
-    if args.min_abstention is not None and overall.abstained_correctly < args.min_abstention:
-        failed.append(f"abstained on {overall.abstained_correctly:.3f} of unanswerable < {args.min_abstention}")
+    if args.min_abstention is not None and overall.not_found_or_weak < args.min_abstention:
+        failed.append(
+            f"refused or labelled weak {overall.not_found_or_weak:.3f} of unanswerable < {args.min_abstention}"
+        )
     if args.max_false_abstentions is not None and overall.false_abstentions > args.max_false_abstentions:
-        failed.append(f"false abstentions {overall.false_abstentions} > {args.max_false_abstentions}")
+        failed.append(f"false refusals {overall.false_abstentions} > {args.max_false_abstentions}")
     return failed

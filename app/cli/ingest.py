@@ -31,7 +31,9 @@ def collect_pdfs(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[Path]]
 
     A file found in a folder is named by its path inside that folder (`a/notes.pdf`, `b/notes.pdf`),
     so two different files with the same base name are both kept; a file given by itself keeps its
-    base name. Ingesting the same name again replaces that document (that is how an update is made)."""
+    base name. Ingesting the same name again replaces that document (that is how an update is made),
+    even with the bytes of another document; a new name for bytes the user already has is not added
+    and the line says which document has them."""
     found: list[tuple[Path, str]] = []
     missing = []
     for path in paths:
@@ -49,13 +51,16 @@ def describe(result: IngestResult) -> str:
     if result.outcome == "failed":
         return f"failed     {result.file}: {result.message}"
     if result.outcome == "unchanged":
+        if result.duplicate_of:  # a new name for content the user has: not added under this name
+            return f"unchanged  {result.file}: same content as {result.duplicate_of}, kept under that name only"
         return f"unchanged  {result.file}"
     rate = result.pages / result.seconds if result.seconds else 0.0
     recognised = f" ({result.recognised} recognised)" if result.recognised else ""
     unread = f"; {result.message}" if result.message else ""  # pages that needed recognising and have no text
+    twin = f"; same content as {result.duplicate_of}" if result.duplicate_of else ""
     return (
         f"{result.outcome:<10} {result.file}: {result.pages} pages{recognised}, {result.chunks} chunks, "
-        f"{result.seconds:.1f} s ({rate:.1f} pages/s){unread}"
+        f"{result.seconds:.1f} s ({rate:.1f} pages/s){unread}{twin}"
     )
 
 

@@ -78,12 +78,20 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                 target=args.name,
                 documents_deleted=done.documents_deleted,
                 transferred_to=args.transfer_to,
+                documents_transferred=done.documents_transferred,
+                documents_merged=done.documents_merged,
             )
-            moved = (
-                f"; {done.documents_transferred} documents and {done.conversations_transferred} conversations "
-                f"now belong to {args.transfer_to}"
-                if args.transfer_to
-                else ""
-            )
+            moved = ""
+            if args.transfer_to:  # what moved, counted as it happened (a merged document did not move)
+                moved = (
+                    f"; {done.documents_transferred} documents and {done.conversations_transferred} conversations "
+                    f"now belong to {args.transfer_to}"
+                )
+                if done.documents_merged:
+                    names = ", ".join(sorted(set(done.merged_into)))
+                    moved += (
+                        f"; {done.documents_merged} documents not copied: {args.transfer_to} already has the same "
+                        f"content ({names})"
+                    )
             print(f"user {args.name} removed with {done.documents_deleted} documents and all their data{moved}")
     return 0

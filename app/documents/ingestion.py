@@ -1,7 +1,11 @@
 """Ingestion: PDF file -> pages -> chunks -> embeddings -> Qdrant, idempotent by content.
 
-- Identical bytes already ingested by the same user: "unchanged", no embedding call.
-- Same file name, new bytes: the new version is indexed, then the old one removed ("replaced").
+- Identical bytes already ingested by the same user under the same name: "unchanged", no
+  embedding call. Under another name only: "unchanged" too, and the result names that document
+  (`duplicate_of`): the content is searchable already, under the name it has.
+- Same file name, new bytes: the new version is indexed, then the old one removed ("replaced"),
+  even when the new bytes equal another of the user's documents (`duplicate_of` names it): a name
+  given again always gets the content given with it.
 - A crash mid-document leaves a registry row in "indexing" that no search sees; `resume()`
   (run by the CLI and the server at start) re-indexes it from the stored original.
 - Pages without a usable text layer are recognised (documents.ocr); the registry keeps how many
@@ -54,6 +58,7 @@ class IngestResult(BaseModel):
     reason: str | None = None  # machine-friendly code when failed
     message: str | None = None  # user-facing explanation when failed; when ingested, the pages left unread
     recognised: int = 0  # pages whose text was recognised from their image (OCR)
+    duplicate_of: str | None = None  # another of the user's documents with the same bytes (its name)
 
 
 def check_chunk_size(settings: DocumentSettings, embedder: EmbeddingModel) -> None:
@@ -163,13 +168,17 @@ class IngestionService:
             self._check_size(path)
             sha = sha256_of(path)
             with self._owner_locks[owner]:
-                if self._registry.find(owner, sha256=sha):
+                same_bytes = self._registry.find(owner, sha256=sha)
+                older = self._registry.find(owner, name=name)
+                twin = next((d.name for d in same_bytes if d.name != name), None)
+                if any(d.name == name for d in same_bytes) or (same_bytes and not older):
+                    # Nothing to index: this name has these bytes already, or it is a new name for
+                    # content the user has under another one (said plainly, never silently).
                     report(Progress(name, "done", message="unchanged"))
-                    log.info("ingest unchanged sha={}", sha[:12])
-                    return IngestResult(file=name, outcome="unchanged")
+                    log.info("ingest unchanged sha={} duplicate_of={}", sha[:12], twin or "-")
+                    return IngestResult(file=name, outcome="unchanged", duplicate_of=None if older else twin)
                 for failed in self._registry.find(owner, name=name, statuses=("failed",)):
                     self._registry.remove(failed.id)  # a retry supersedes the earlier failure
-                older = self._registry.find(owner, name=name)
                 self._check_storage(owner, path.stat().st_size, replaced=older)
                 self._files.put(owner, sha, path)
                 doc = self._registry.create(owner, name, sha, path.stat().st_size, older[-1].id if older else None)
@@ -207,6 +216,7 @@ class IngestionService:
             seconds=seconds,
             message=note,
             recognised=recognised,
+            duplicate_of=twin,
         )
 
     def _check_storage(self, owner: str, size: int, replaced: list[DocumentInfo]) -> None:

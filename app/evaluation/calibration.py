@@ -1,9 +1,13 @@
-"""Calibrate the abstention thresholds on an evaluation set.
+"""Calibrate the weak-match thresholds (`retrieval.abstain_min_dense`, `abstain_min_sparse`) on an
+evaluation set.
 
-The rule (see `Retriever._abstains`) abstains when best dense similarity < `abstain_min_dense`
-AND term coverage < `abstain_min_sparse`. Calibration searches a grid for the pairs that abstain
-on the most unanswerable questions while wrongly abstaining on no answerable one, and proposes the
-pair in the middle of that region (the largest margin to both kinds of mistake).
+The rule (see `Retriever._weak`) calls a match weak when best dense similarity < `abstain_min_dense`
+AND term coverage < `abstain_min_sparse`. A weak match is no longer refused (the model reads the
+passages and says when they do not answer; without a model they are shown labelled weak), but the
+label should still fall on unanswerable questions, not answerable ones. Calibration searches a grid
+for the pairs that label the most unanswerable questions while labelling no answerable one, and
+proposes the pair in the middle of that region (the largest margin to both kinds of mistake).
+(The keys keep their old names, so that existing configuration files still load.)
 
 Held-out questions (`"split": "heldout"`) and unlabelled ones are left out: thresholds chosen on
 the held-out split would make its scores an optimistic estimate.
@@ -25,10 +29,10 @@ COVERAGE_GRID = [round(0.05 + 0.01 * i, 2) for i in range(91)]  # 0.05 .. 0.95
 class Calibration(BaseModel):
     abstain_min_dense: float
     abstain_min_sparse: float
-    abstained: int  # unanswerable questions abstained with these thresholds
+    abstained: int  # unanswerable questions labelled weak with these thresholds
     unanswerable: int
     questions: int  # questions calibrated on (held-out and unlabelled ones excluded)
-    false_abstentions: int  # always 0: a pair that refuses an answerable question is never proposed
+    false_abstentions: int  # always 0: a pair that labels an answerable question weak is never proposed
     dense_range: tuple[float, float]  # thresholds that achieve the same, for judging the margin
     coverage_range: tuple[float, float]
 

@@ -1,5 +1,8 @@
 """Retrieval evaluation: ingest a folder into a fresh workspace, retrieve for every question,
-score hit@k / MRR against the expected pages and abstention on unanswerable questions.
+score hit@k / MRR against the expected pages, and what the gate does: answerable questions refused
+before the model (false refusals, "false_abstentions"), unanswerable ones that end refused or
+labelled weak (the model then reads the passages and says they do not answer; without a model they
+are shown labelled weak).
 
 What is scored is what the language model would receive: the `retrieval.top_k` passages the
 answer service asks for, collapsed to distinct pages, best first. A question whose page is not
@@ -8,7 +11,8 @@ among those passages is a miss, however close it came.
 Questions marked `"split": "heldout"` are scored like the others but never used for calibration
 or tuning (`tuning_questions`); the metrics are reported per split and language as well.
 
-Output lines ({"id", "retrieved": [{"file", "page", "score"}], "abstained"}) are a public format.
+Output lines ({"id", "retrieved": [{"file", "page", "score"}], "abstained", "weak"}) are a public
+format ("abstained": refused before the model, nothing matched; "weak": matched only weakly).
 """
 
 from __future__ import annotations
@@ -60,8 +64,10 @@ class Metrics(BaseModel):
     hit5: float = 0.0
     mrr: float = 0.0
     unanswerable: int = 0
-    abstained_correctly: float = 0.0  # share of unanswerable questions abstained
-    false_abstentions: int = 0  # answerable questions wrongly abstained
+    abstained_correctly: float = 0.0  # share of unanswerable questions refused before the model
+    not_found_or_weak: float = 0.0  # share of unanswerable questions refused or labelled weak
+    false_abstentions: int = 0  # answerable questions refused before the model (false refusals)
+    weak_answerable: int = 0  # answerable questions labelled weak (not refused: the model reads them)
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -104,6 +110,7 @@ def retrieve_all(
             "id": q.id,
             "retrieved": [{"file": p.file, "page": p.page, "score": round(p.score, 5)} for p in pages],
             "abstained": retrieval.abstained,
+            "weak": retrieval.weak,
         }
         results.append((row, retrieval))
     return results
@@ -127,16 +134,19 @@ def score(questions: list[Question], rows: list[dict[str, Any]]) -> dict[str, Me
 
 def _metrics(items: list[tuple[Question, dict[str, Any]]]) -> Metrics:
     m = Metrics()
-    abstained_ok = 0
+    abstained_ok = caught = 0
     for q, row in items:
         if not q.labelled:
             continue
+        weak = bool(row["abstained"] or row.get("weak"))  # rows written before "weak" existed
         if q.unanswerable:
             m.unanswerable += 1
             abstained_ok += bool(row["abstained"])
+            caught += weak
             continue
         m.n += 1
         m.false_abstentions += bool(row["abstained"])
+        m.weak_answerable += weak and not row["abstained"]
         expected = set(q.pages or ())
         ranks = [i for i, r in enumerate(row["retrieved"], 1) if r["file"] == q.pdf and r["page"] in expected]
         rank = ranks[0] if ranks else None
@@ -148,4 +158,5 @@ def _metrics(items: list[tuple[Question, dict[str, Any]]]) -> Metrics:
         m.hit1, m.hit3, m.hit5, m.mrr = (round(x / m.n, 4) for x in (m.hit1, m.hit3, m.hit5, m.mrr))
     if m.unanswerable:
         m.abstained_correctly = round(abstained_ok / m.unanswerable, 4)
+        m.not_found_or_weak = round(caught / m.unanswerable, 4)
     return m

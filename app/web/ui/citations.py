@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from app.answering.prompts import RETRIEVAL_ONLY
+from app.answering.prompts import is_retrieval_only
 from app.web.ui.i18n import claim_reason, msg
 from app.web.ui.safe_markdown import Mark, literal, model_output
 from app.web.ui.session import Session
@@ -23,7 +23,7 @@ def answer_markdown(text: str, mode: str, citations: Citations, lang: str, claim
     """An answer as the chat shows it: the model's text, its weak and unsupported sentences marked,
     and its sources; with no model (retrieval only) a short ranked list of the best passages instead
     (the banner above the chat says why)."""
-    if mode == "retrieval_only" or text in RETRIEVAL_ONLY.values():
+    if mode == "retrieval_only" or is_retrieval_only(text):
         return format_ranked(citations, lang)
     return model_output(text, claim_marks(claims or [], lang)) + format_citations(citations, lang)
 

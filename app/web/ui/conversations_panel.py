@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from app.answering.conversations import ConversationService
-from app.answering.prompts import RETRIEVAL_ONLY
+from app.answering.prompts import is_retrieval_only
 from app.audit import audit
 from app.web.ui.citations import Citations, answer_markdown, shown_citations
 from app.web.ui.errors import ui_errors
@@ -186,7 +186,7 @@ class ConversationsPanel:
             if m.role == "user":
                 chat.append({"role": "user", "content": m.content})
                 continue
-            mode = "retrieval_only" if m.content in RETRIEVAL_ONLY.values() else ""
+            mode = "retrieval_only" if is_retrieval_only(m.content) else ""
             citations = shown_citations(m.citations or [], mode)
             answers[len(chat)] = citations  # an answer without sources clears the page view
             chat.append({"role": "assistant", "content": answer_markdown(m.content, mode, citations, lang, m.claims)})
