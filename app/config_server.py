@@ -102,8 +102,41 @@ class ServerSettings(Section):
         return value.rstrip("/") if value else value
 
 
+class OidcSettings(Section):
+    """Single sign-on with an OpenID Connect provider (authorization code flow with PKCE)."""
+
+    enabled: bool = Field(False, description="Offer sign-in through the provider at /login/oidc")
+    issuer: str = Field("", description="The provider's issuer URL (its /.well-known/openid-configuration is read)")
+    client_id: str = Field("", description="This app's client id at the provider")
+    client_secret: Secret = Field(None, description="Secret: env APP_AUTH__OIDC__CLIENT_SECRET only")
+    scopes: list[str] = Field(
+        default_factory=lambda: ["openid", "profile", "email"], description="Scopes asked for ('openid' is always sent)"
+    )
+    username_claim: str = Field("preferred_username", description="ID token claim that names the user in the app")
+    groups_claim: str = Field("groups", description="ID token claim that lists the user's groups at the provider")
+    allowed_email_domains: list[str] = Field(
+        default_factory=list, description="Only users whose verified email is in one of these domains (empty: anyone)"
+    )
+    local_passwords: bool = Field(
+        True, description="Whether password sign-in stays on beside single sign-on (false: the provider only)"
+    )
+    button_label: str = Field("Sign in with single sign-on", description="The link's text on the sign-in page")
+
+    @model_validator(mode="after")
+    def _complete(self) -> OidcSettings:
+        if self.enabled:
+            missing = [name for name in ("issuer", "client_id") if not getattr(self, name)]
+            if self.client_secret is None:
+                missing.append("client_secret (env APP_AUTH__OIDC__CLIENT_SECRET)")
+            if missing:
+                raise ValueError(f"auth.oidc.enabled is true but these are not set: {', '.join(missing)}")
+            if not re.match(r"^https?://[^\s/]+", self.issuer):
+                raise ValueError(f"auth.oidc.issuer must be an http(s) URL, not {self.issuer!r}")
+        return self
+
+
 class AuthSettings(Section):
-    """Sign-in (passwords, or Hugging Face accounts), login throttling and session lifetimes."""
+    """Sign-in (passwords, single sign-on, or Hugging Face accounts), login throttling and session lifetimes."""
 
     mode: Literal["password", "hf_oauth"] = Field("password", description="Login method")
     allowed_users: list[str] = Field(
@@ -130,6 +163,7 @@ class AuthSettings(Section):
     )
     session_idle_minutes: float = Field(480, gt=0, description="A session unused this long ends")
     session_max_hours: float = Field(168, gt=0, description="A session ends this long after the login, used or not")
+    oidc: OidcSettings = Field(default_factory=OidcSettings, description="Single sign-on (OpenID Connect)")
 
     @model_validator(mode="after")
     def _hf_allow_list(self) -> AuthSettings:

@@ -21,7 +21,10 @@ COOKIE_ID = "pdfqa"  # Gradio's cookie is named access-token-<cookie_id>; stable
 COOKIE_NAME = f"access-token-{COOKIE_ID}"
 
 
-def auth_router(login: LoginService, sessions: SessionStore, max_age_s: int, force_secure: bool) -> APIRouter:
+def auth_router(
+    login: LoginService, sessions: SessionStore, max_age_s: int, force_secure: bool, passwords: bool = True
+) -> APIRouter:
+    """`passwords` False (single sign-on only, auth.oidc.local_passwords): POST /login refuses."""
     router = APIRouter()
 
     def secure(request: Request) -> bool:
@@ -32,6 +35,8 @@ def auth_router(login: LoginService, sessions: SessionStore, max_age_s: int, for
     async def do_login(
         request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = ""
     ) -> Response:
+        if not passwords:
+            return JSONResponse({"detail": "Password sign-in is turned off: use single sign-on."}, status_code=400)
         address = request.client.host if request.client else None
         outcome = await login.login(username[:256], password[:1024], address)
         if outcome.result == "throttled":

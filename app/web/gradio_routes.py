@@ -63,6 +63,7 @@ RULES: list[RouteRule] = [
     *_rules("POST", "/login /login/", P),
     *_rules("GET", "/logout /logout/", P),
     *_rules("GET", "/login/huggingface /login/callback", P),  # hf_oauth (gradio/oauth.py)
+    *_rules("GET", "/login/oidc /login/oidc/callback", P),  # auth.oidc (app/web/oidc_routes.py)
     # ---- the page and its files --------------------------------------------------------------
     *_rules("GET,HEAD", "/", G),
     *_rules("GET", "/config /config/", IN),

@@ -3,6 +3,7 @@ behind the login callback."""
 
 from __future__ import annotations
 
+import html
 import ipaddress
 import os
 import threading
@@ -24,6 +25,7 @@ from app import app_version, metrics, telemetry
 from app.api import ApiDispatch, build_api
 from app.auth import passwords
 from app.auth.login import LOGIN_NAME_KEY, LoginService, bootstrap_admin
+from app.auth.oidc import OidcClient
 from app.auth.sessions import GradioTokens
 from app.config import Settings
 from app.container import Container
@@ -35,6 +37,7 @@ from app.web.gradio_limits import install_gradio_limits
 from app.web.health import health_router
 from app.web.hf_session import HfSessionUsers
 from app.web.identity import hf_allowed
+from app.web.oidc_routes import oidc_router
 from app.web.services import WebServices
 from app.web.session_bindings import SessionBindings
 from app.web.tracing import RequestContextMiddleware
@@ -88,7 +91,16 @@ def create_app(container: Container) -> FastAPI:
             name_hash_key=installation_key(container.db, LOGIN_NAME_KEY),
         )
         max_age = int(settings.auth.session_max_hours * 3600)
-        app.include_router(auth_router(login, container.sessions, max_age, force_secure=public_https))
+        oidc = settings.auth.oidc
+        password_logins = oidc.local_passwords or not oidc.enabled
+        app.include_router(
+            auth_router(login, container.sessions, max_age, force_secure=public_https, passwords=password_logins)
+        )
+        if oidc.enabled:
+            key = installation_key(container.db, OIDC_COOKIE_KEY)
+            app.include_router(
+                oidc_router(OidcClient(oidc), login, key, max_age, public_https, settings.server.public_url)
+            )
 
     uploads = UploadLedger(gradio_upload_folder())
     blocks = build_blocks(WebServices.from_container(container), settings, uploads=uploads, hf_oauth=hf_oauth)
@@ -101,7 +113,7 @@ def create_app(container: Container) -> FastAPI:
         path="/",
         # Logins go through our /login route; Gradio only needs to know that a login is required.
         auth=None if hf_oauth else _refuse_direct_login,
-        auth_message=AUTH_MESSAGE,
+        auth_message=auth_message(settings),
         blocked_paths=[str(settings.data_dir.resolve())],
         show_error=False,  # only gr.Error messages (written for users) reach the browser
         max_file_size=f"{int(settings.documents.max_file_mb)}mb",
@@ -170,6 +182,16 @@ AUTH_MESSAGE = (
     "PDF Q&A — sign in / ログイン<br><small>After 5 wrong passwords, wait a minute. / "
     "5 回続けて間違えると 1 分お待ちください。</small>"
 )
+OIDC_COOKIE_KEY = "oidc-pending-login"  # installation key (app/storage/app_keys.py) sealing a sign-in's state
+
+
+def auth_message(settings: Settings) -> str:
+    """The sign-in page's text: with single sign-on, its link (the operator's label, escaped)."""
+    oidc = settings.auth.oidc
+    if not oidc.enabled:
+        return AUTH_MESSAGE
+    link = f'<a id="sso-link" href="/login/oidc"><b>{html.escape(oidc.button_label)}</b></a>'
+    return f"PDF Q&A — {link}" if not oidc.local_passwords else f"{AUTH_MESSAGE}<br>{link}"
 
 
 def _refuse_direct_login(_username: str, _password: str) -> bool:
@@ -196,6 +218,7 @@ def gradio_upload_folder() -> str:
 
 def _edge_policy(settings: Settings, public_https: bool, hf_oauth: bool) -> EdgePolicy:
     docs = settings.documents
+    sso_only = settings.auth.oidc.enabled and not settings.auth.oidc.local_passwords
     token = settings.metrics.token
     return EdgePolicy(
         cookie_name=COOKIE_NAME,
@@ -209,7 +232,7 @@ def _edge_policy(settings: Settings, public_https: bool, hf_oauth: bool) -> Edge
         metrics_networks=[ipaddress.ip_network(n, strict=False) for n in settings.metrics.allowed_networks],
         metrics_token=token.get_secret_value() if token else None,
         https=public_https,
-        sign_in_url="/login/huggingface" if hf_oauth else None,
+        sign_in_url="/login/huggingface" if hf_oauth else "/login/oidc" if sso_only else None,
     )
 
 
