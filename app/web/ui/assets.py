@@ -33,8 +33,10 @@ footer { display: none !important; }
 #chatbot .claim-weak { text-decoration-color: var(--body-text-color-subdued); }
 #chatbot .claim-unsupported { text-decoration-color: #d97706; background: rgba(217, 119, 6, 0.08); }
 @media (hover: none) {
-  #chatbot .claim:hover::after, #chatbot .claim:focus::after { content: " — " attr(title); white-space: pre-line;
-    display: block; font-size: 0.85em; color: var(--body-text-color-subdued); text-decoration: none; }
+  /* inline-block: the sentence's underline does not run under the reason */
+  #chatbot .claim[data-open]::after { content: attr(title); white-space: pre-line; display: inline-block;
+    width: 100%; font-size: 0.85em; line-height: 1.35; color: var(--body-text-color); opacity: 0.75;
+    margin: 2px 0 6px; }
 }
 #sources label { width: 100%; }
 /* The conversation list: one title per line, the open one highlighted, no radio dots. */
@@ -254,6 +256,13 @@ CITE_CLICK_JS = r"""
     zoomTo(img, box);
     const f = img.clientWidth / before;  // the point clicked stays under the pointer
     box.scrollTo((box.scrollLeft + px) * f - px, (box.scrollTop + py) * f - py);
+  });
+
+  // ---- a sentence marked by the claim check: a tap shows why under it on a touch screen, which
+  // has no hover and so no tooltip (the CSS shows it only there); another tap hides it
+  document.addEventListener('click', (e) => {
+    const claim = e.target.closest && e.target.closest('#chatbot .claim');
+    if (claim) claim.toggleAttribute('data-open');
   });
 
   // ---- copy an answer as text
