@@ -121,6 +121,7 @@ _TABLES_ADDED = {
     "0010": {"page_words"},
     "0011": set(),
     "0012": {"access_tokens"},
+    "0013": {"groups", "group_members"},
 }
 _COLUMNS_ADDED = {
     "0007": ("ingest_jobs", "request_id"),
@@ -257,6 +258,16 @@ def test_every_migration_downgrades_to_the_schema_of_its_revision_keeping_the_ro
                 text(
                     "INSERT INTO access_tokens (id, user_id, name, prefix, token_hash, scopes, created_at, expires_at)"
                     " VALUES ('t', 1, '', 'p', 'h', 'read', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            assert conn.execute(text("SELECT count(*) FROM group_members")).scalar() == 0  # 0013 dropped it
+            conn.execute(
+                text("INSERT INTO groups (id, name, name_key, created_at) VALUES ('g', 'G', 'g', CURRENT_TIMESTAMP)")
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO group_members (group_id, user_id, role, source, added_at)"
+                    " VALUES ('g', 1, 'reader', 'manual', CURRENT_TIMESTAMP)"
                 )
             )
         _check(db, HEAD, reference, rows=True)

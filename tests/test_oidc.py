@@ -211,3 +211,24 @@ def test_settings_refuse_sso_without_its_secret_and_the_secret_in_the_config_fil
     )
     assert out.returncode != 0 and "secrets are not accepted in the config file" in out.stderr
     assert "in-the-file" not in out.stderr + out.stdout
+
+
+def test_sign_in_keeps_group_membership_in_step_with_the_provider(provider: str, sso_server: RunningServer) -> None:
+    for group in ("Sales", "Support"):
+        assert app_cli(sso_server, "groups", "add", group).returncode == 0
+    httpx.put(
+        f"{provider}/users/sub-frank",
+        json={"preferred_username": "frank", "email": "f@example.com", "groups": ["sales", "support", "not-here"]},
+    ).raise_for_status()
+    assert sign_in(sso_server.url, "sub-frank").status_code == 302
+    members = app_cli(sso_server, "groups", "members", "Sales").stdout
+    assert "frank\treader\tsso" in members
+
+    httpx.put(
+        f"{provider}/users/sub-frank",
+        json={"preferred_username": "frank", "email": "f@example.com", "groups": ["support"]},
+    ).raise_for_status()
+    assert sign_in(sso_server.url, "sub-frank").status_code == 302
+    assert "frank" not in app_cli(sso_server, "groups", "members", "Sales").stdout
+    assert "frank\treader\tsso" in app_cli(sso_server, "groups", "members", "Support").stdout
+    assert "not-here" not in app_cli(sso_server, "groups", "list").stdout

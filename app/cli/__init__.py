@@ -1,4 +1,4 @@
-"""Command line: serve, ingest, ask, eval, users, tokens, quotas, documents, feedback, reindex, db, backup.
+"""Command line: serve, ingest, ask, eval, users, groups, tokens, quotas, documents, feedback, reindex, db, backup.
 
 Errors are translated here: a domain error prints one line and exits non-zero; anything else is
 logged with its traceback to the log file only and reported as one line on stderr. No traceback
@@ -18,12 +18,26 @@ from types import TracebackType
 
 from loguru import logger
 
-from app.cli import ask, backup, db, documents, evaluate, feedback, ingest, quotas, reindex, serve, tokens, users
+from app.cli import (
+    ask,
+    backup,
+    db,
+    documents,
+    evaluate,
+    feedback,
+    groups,
+    ingest,
+    quotas,
+    reindex,
+    serve,
+    tokens,
+    users,
+)
 from app.config import Settings, load_settings
 from app.errors import AppError, ConfigError, StoreLockedError
 from app.logging import setup_logging
 
-COMMANDS = (serve, ingest, ask, evaluate, users, tokens, quotas, documents, feedback, reindex, db, backup)
+COMMANDS = (serve, ingest, ask, evaluate, users, groups, tokens, quotas, documents, feedback, reindex, db, backup)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,3 +5,4 @@ storage sees every table (the migrations' check, `stamp head`, backups and accou
 the metadata)."""
 
 from app.storage import access_tokens as _access_tokens  # noqa: F401
+from app.storage import groups_db as _groups_db  # noqa: F401

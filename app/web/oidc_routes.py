@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+from collections.abc import Callable, Sequence
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,7 +28,9 @@ def oidc_router(
     max_age_s: int,
     force_secure: bool,
     public_url: str | None,
+    sync_groups: Callable[[str, Sequence[str]], object] | None = None,
 ) -> APIRouter:
+    """`sync_groups(username, provider_groups)`: called after each successful sign-in."""
     router = APIRouter()
 
     def secure(request: Request) -> bool:
@@ -75,6 +78,8 @@ def oidc_router(
             return _refusal(f"your account cannot be used here: {e}", 403, clear=True)
         if not outcome.ok or outcome.token is None:
             return _refusal("your account is disabled; ask an administrator", 403, clear=True)
+        if sync_groups is not None:
+            await asyncio.to_thread(sync_groups, identity.username, identity.groups)
         response = RedirectResponse("/", status_code=302)
         response.delete_cookie(PENDING_COOKIE, path="/login/oidc")
         response.set_cookie(

@@ -24,6 +24,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app import app_version, metrics, telemetry
 from app.api import ApiDispatch, build_api
 from app.auth import passwords
+from app.auth.groups import GroupService
 from app.auth.login import LOGIN_NAME_KEY, LoginService, bootstrap_admin
 from app.auth.oidc import OidcClient
 from app.auth.sessions import GradioTokens
@@ -99,7 +100,15 @@ def create_app(container: Container) -> FastAPI:
         if oidc.enabled:
             key = installation_key(container.db, OIDC_COOKIE_KEY)
             app.include_router(
-                oidc_router(OidcClient(oidc), login, key, max_age, public_https, settings.server.public_url)
+                oidc_router(
+                    OidcClient(oidc),
+                    login,
+                    key,
+                    max_age,
+                    public_https,
+                    settings.server.public_url,
+                    sync_groups=GroupService(container.db).sync,
+                )
             )
 
     uploads = UploadLedger(gradio_upload_folder())
