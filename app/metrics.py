@@ -44,8 +44,6 @@ INGEST_SECONDS = Histogram(
 QDRANT_SECONDS = Histogram("pdfqa_qdrant_seconds", "Vector store call latency, by operation", ["op"], buckets=_FAST)
 DB_SECONDS = Histogram("pdfqa_db_seconds", "Database statement latency", buckets=_FAST)
 
-CLAIMS = Counter(
-    "pdfqa_claims_total", "Answer sentences checked against their cited passages, by support", ["support"]
-)
+CLAIMS = Counter("pdfqa_claims_total", "Answer sentences checked against their cited passages, by support", ["support"])
 CLAIM_CHECK_FAILURES = Counter("pdfqa_claim_check_failures_total", "Claim checks that failed (answer kept)")
 CLAIM_CHECK_SECONDS = Histogram("pdfqa_claim_check_seconds", "Time to check one answer's claims", buckets=_FAST)

@@ -50,7 +50,9 @@ def right_and_wrong(messages: list[dict[str, Any]]) -> str:
         if re.fullmatch(r"[A-Z][A-Za-z ,'-]{40,160}\.", s)
     )
     words = set(re.findall(r"[a-z]{4,}", sentence.lower()))
-    far = min((m for m in sources if m != n), key=lambda m: len(words & set(re.findall(r"[a-z]{4,}", sources[m].lower()))))
+    far = min(
+        (m for m in sources if m != n), key=lambda m: len(words & set(re.findall(r"[a-z]{4,}", sources[m].lower())))
+    )
     return f"{sentence[:-1]} [{n}]. {sentence[:-1]} [{far}]."
 
 
@@ -70,9 +72,7 @@ def counted(support: str) -> float:
     return REGISTRY.get_sample_value("pdfqa_claims_total", {"support": support}) or 0.0
 
 
-def test_an_answer_is_checked_stored_and_reloaded_with_its_claims(
-    workspace: Container, llm: FakeOpenAIServer
-) -> None:
+def test_an_answer_is_checked_stored_and_reloaded_with_its_claims(workspace: Container, llm: FakeOpenAIServer) -> None:
     llm.reply_fn = right_and_wrong
     before = {s: counted(s) for s in ("supported", "unsupported")}
     answer, conversation = workspace.chat.ask("alice", QUESTION)
@@ -205,20 +205,30 @@ def test_marks_keep_the_model_text_escaped_and_cannot_be_forged() -> None:
     answer = (
         "natbib is loaded with `\\usepackage[super]{natbib}` [1]. "
         'It sets <img src=x onerror="alert(1)"> and [a link](https://evil.example) [2]. '
-        f"{forged} sentence here [1]. Use `\\citet*` for the full list [2].\n\n1. A numbered line that makes a claim [3].\n\n"
+        f"{forged} sentence here [1]. Use `\\citet*` for the full list [2].\n\n"
+        "1. A numbered line that makes a claim [3].\n\n"
         "| a | b |\n|---|---|\n| Cells carry a claim [2]. | x |"
     )
     claims = [
-        {"text": 'It sets <img src=x onerror="alert(1)"> and [a link](https://evil.example) [2].',
-         "citations": [2], "support": "unsupported", "reason": 'cites [2], which is about “"><script>x</script> $$”'},
+        {
+            "text": 'It sets <img src=x onerror="alert(1)"> and [a link](https://evil.example) [2].',
+            "citations": [2],
+            "support": "unsupported",
+            "reason": 'cites [2], which is about “"><script>x</script> $$”',
+        },
         {"text": "Use `\\citet*` for the full list [2].", "citations": [2], "support": "weak", "reason": "x"},
-        {"text": "A numbered line that makes a claim [3].", "citations": [3], "support": "weak",
-         "reason": "only partly supported by passage [3]"},
+        {
+            "text": "A numbered line that makes a claim [3].",
+            "citations": [3],
+            "support": "weak",
+            "reason": "only partly supported by passage [3]",
+        },
         {"text": "Cells carry a claim [2].", "citations": [2], "support": "weak", "reason": "supported by passage [2]"},
     ]
     shown = answer_markdown(answer, "generated", [], "en", claims)
     elements = _elements(shown)
-    assert {tag for tag, _ in elements} <= {"p", "code", "span", "ol", "li", "table", "thead", "tbody", "tr", "th", "td"}
+    allowed = {"p", "code", "span", "ol", "li", "table", "thead", "tbody", "tr", "th", "td"}
+    assert {tag for tag, _ in elements} <= allowed
     spans = [attrs for tag, attrs in elements if tag == "span"]
     assert [s["class"] for s in spans] == ["claim claim-unsupported"] + ["claim claim-weak"] * 3
     assert all(set(s) == {"class", "title"} for s in spans)

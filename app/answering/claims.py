@@ -32,7 +32,7 @@ from app.answering.claims_terms import PassageText, claim_body, claim_terms
 from app.answering.claims_text import Sentence, is_japanese, split_sentences
 from app.domain import Claim, Support
 
-__all__ = ["Claim", "ClaimChecker", "CitedPassage", "Cutoffs", "Support", "Thresholds"]
+__all__ = ["CitedPassage", "Claim", "ClaimChecker", "Cutoffs", "Support", "Thresholds"]
 
 EmbedFn = Callable[[Sequence[str]], Sequence[Sequence[float]]]
 
@@ -191,8 +191,10 @@ class ClaimChecker:
         if self._embed is None:
             return lambda _i, _n: 0.0
         numbers = list(passages)
-        vectors = [_unit(v) for v in self._embed([*bodies, *(passages[n] for n in numbers)])]
-        claim_vectors, passage_vectors = vectors[: len(bodies)], dict(zip(numbers, vectors[len(bodies) :], strict=True))
+        # Two calls: in one batch the short sentences would be padded to the passages' length.
+        claim_vectors = [_unit(v) for v in self._embed(bodies)]
+        found = self._embed([passages[n] for n in numbers])
+        passage_vectors = {n: _unit(v) for n, v in zip(numbers, found, strict=True)}
         return lambda i, n: sum(a * b for a, b in zip(claim_vectors[i], passage_vectors[n], strict=True))
 
 

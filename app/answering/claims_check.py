@@ -10,7 +10,10 @@ are recorded (kind `judge`) and charged to the question like the answer's own.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from loguru import logger
@@ -26,6 +29,34 @@ if TYPE_CHECKING:
     from app.usage.accounting import UsageRecorder
 
 CHECKED_MODES = ("generated",)
+CACHED_VECTORS = 4096  # passages (and sentences) whose vectors are kept: 384 floats each, about 6 MB
+
+
+class VectorCache:
+    """`embed` with the vectors of the last `size` texts kept: the passages of a document come back
+    answer after answer, and embedding them is most of the check's time."""
+
+    def __init__(self, embed: EmbedFn, size: int = CACHED_VECTORS) -> None:
+        self._embed = embed
+        self._size = size
+        self._vectors: OrderedDict[str, Sequence[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: Sequence[str]) -> list[Sequence[float]]:
+        with self._lock:
+            vectors = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for text in vectors:
+                self._vectors.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in vectors]
+        if missing:
+            vectors.update(zip(missing, self._embed(missing), strict=True))
+            with self._lock:
+                for text in missing:
+                    self._vectors[text] = vectors[text]
+                    self._vectors.move_to_end(text)
+                while len(self._vectors) > self._size:
+                    self._vectors.popitem(last=False)
+        return [vectors[t] for t in texts]
 
 
 class AnswerClaims:
@@ -36,7 +67,7 @@ class AnswerClaims:
     def __init__(
         self, embed: EmbedFn | None, judge_model: ChatModel | None = None, usage: UsageRecorder | None = None
     ) -> None:
-        self._embed = embed
+        self._embed = VectorCache(embed) if embed is not None else None
         self._judge_model = judge_model
         self._usage = usage
 

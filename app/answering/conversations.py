@@ -105,9 +105,7 @@ class ConversationService:
         with self._db.session() as s:
             self._get(s, owner, conversation_id)
             rows = s.scalars(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))
-            return [
-                StoredMessage(role=r.role, content=r.content, citations=r.citations, claims=r.claims) for r in rows
-            ]
+            return [StoredMessage(role=r.role, content=r.content, citations=r.citations, claims=r.claims) for r in rows]
 
     def history(self, owner: str, conversation_id: str) -> TurnList:
         return [
@@ -133,9 +131,7 @@ class ConversationService:
             if replace_last:
                 self._drop_last(s, conversation_id, question)
             s.add(Message(conversation_id=row.id, role="user", content=question))
-            s.add(
-                Message(conversation_id=row.id, role="assistant", content=answer, citations=citations, claims=claims)
-            )
+            s.add(Message(conversation_id=row.id, role="assistant", content=answer, citations=citations, claims=claims))
             row.updated_at = utcnow()
 
     def drop_last_turn(self, owner: str, conversation_id: str, question: str) -> bool:

@@ -42,6 +42,7 @@ def to_json(answer: Answer) -> dict[str, Any]:
                 "text": c.text,
                 "page_label": c.page_label,
                 "section": c.section,
+                "ocr": c.ocr,  # the page's text was recognised from its image (README: "Scanned PDFs")
             }
             for c in answer.citations
         ],
