@@ -247,3 +247,21 @@ def _render(markdown: str) -> str:
     from markdown_it import MarkdownIt
 
     return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(markdown)
+
+
+def test_passage_vectors_are_kept_between_answers() -> None:
+    from app.answering.claims_check import VectorCache
+
+    asked: list[list[str]] = []
+
+    def embed(texts: Any) -> list[list[float]]:
+        asked.append(list(texts))
+        return [[float(len(t)), 1.0] for t in texts]
+
+    cache = VectorCache(embed, size=3)
+    assert cache(["aa", "b", "aa"]) == [[2.0, 1.0], [1.0, 1.0], [2.0, 1.0]]
+    assert cache(["b", "ccc"]) == [[1.0, 1.0], [3.0, 1.0]]
+    assert asked == [["aa", "b"], ["ccc"]]  # only what was not kept
+    cache(["dddd"])  # the least recently used ("aa") goes
+    cache(["aa", "b"])
+    assert asked[-1] == ["aa"]
