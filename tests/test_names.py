@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from app.container import Container
+from app.documents.jobs import IngestionQueue
 from tests.fixtures import pdf_factory
 from tests.fixtures.cli import run_app
 
@@ -85,3 +87,18 @@ def test_user_removal_reports_what_moved_and_what_was_merged(workspace: Path, tm
         "frank; 1 documents not copied: frank already has the same content (my-gauge.pdf)"
     )
     assert set(documents(workspace, "frank")) == {"my-gauge.pdf", "x.pdf", "y.pdf"}
+
+
+def test_the_web_upload_queue_replaces_a_name_given_again_the_same_way(container: Container, tmp_path: Path) -> None:
+    """Uploads go through the ingestion jobs (app/documents/jobs.py) to the same service: the job
+    says "replaced", and the name holds the new bytes although another document has them too."""
+    jobs = IngestionQueue(container.db, container.ingestion, container.registry, container.files, workers=0)
+    a = pdf_factory.text_pdf(tmp_path / "a", ["Meeting notes about the red valve."], name="notes.pdf")
+    b = pdf_factory.text_pdf(tmp_path / "b", ["Meeting notes about the blue pump."], name="notes.pdf")
+    for path, name in ((a, "a/notes.pdf"), (b, "b/notes.pdf"), (a, "b/notes.pdf"), (a, "copy.pdf")):
+        jobs.submit("alice", path, name)
+        while jobs.run_one():
+            pass
+    assert [j.message for j in jobs.jobs("alice")] == ["ingested", "ingested", "replaced", "unchanged"]
+    docs = {d.name: d.sha256 for d in container.registry.list("alice")}
+    assert docs.keys() == {"a/notes.pdf", "b/notes.pdf"} and docs["a/notes.pdf"] == docs["b/notes.pdf"]
