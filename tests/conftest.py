@@ -15,6 +15,9 @@ from app.container import Container
 from app.models.embeddings import EmbeddingModel, build_embedding_model
 from tests.fixtures.llm_server import FakeOpenAIServer, default_reply
 
+# The API tests' running server (one per pytest worker, shared by tests/test_api_*.py).
+pytest_plugins = ["tests.fixtures.api"]
+
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
 

@@ -11,7 +11,7 @@ from typing import Any
 import openai
 import pytest
 
-from tests.fixtures.api import ApiWorld, add_user, api_world_fixture, create_token  # noqa: F401  (the fixture)
+from tests.fixtures.api import ApiWorld, add_user, create_token
 from tests.fixtures.cli import run_app
 from tests.fixtures.llm_server import FakeOpenAIServer, default_reply
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fixtures.api import ApiWorld, add_user, api_world_fixture, create_token, upload_and_wait  # noqa: F401  (the fixture)
+from tests.fixtures.api import ApiWorld, add_user, create_token, upload_and_wait
 from tests.fixtures.cli import run_app
 from tests.fixtures.llm_server import FakeOpenAIServer, default_reply
 from tests.fixtures.pdf_factory import text_pdf

@@ -18,7 +18,7 @@ from app.auth.users import UserService
 from app.errors import AuthError, NotFound
 from app.storage.access_tokens import AccessToken
 from app.storage.db import Database, utcnow
-from tests.fixtures.api import ApiWorld, api_world_fixture, create_token  # noqa: F401  (the fixture)
+from tests.fixtures.api import ApiWorld, create_token
 from tests.fixtures.cli import run_app
 
 

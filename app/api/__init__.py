@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI
 
 from app.api import ask, documents, openai_compat
 from app.api.auth import RateLimiter, TokenAuth
-from app.api.errors import install_error_handlers
+from app.api.errors import ERROR_RESPONSES, install_error_handlers
 from app.api.services import ApiServices
 from app.container import Container
 
@@ -49,11 +49,11 @@ def build_api(container: Container, limiter: RateLimiter | None = None) -> FastA
         swagger_ui_oauth2_redirect_url=None,
     )
     install_error_handlers(api)
-    v1 = APIRouter(prefix=PREFIX)
+    v1 = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES)
     v1.include_router(documents.router(services, read, write))
     v1.include_router(ask.router(services, read, ask_scope))
     api.include_router(v1)
-    api.include_router(openai_compat.router(services, read, ask_scope), prefix=OPENAI_PREFIX)
+    api.include_router(openai_compat.router(services, read, ask_scope), prefix=OPENAI_PREFIX, responses=ERROR_RESPONSES)
     api.state.max_upload_bytes = services.max_file_bytes + 64 * 1024  # + the multipart headers
     return api
 

@@ -7,7 +7,6 @@ the web app and the CLI: the same quotas, cache, conversations, claim checks and
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from app.answering.chat import ChatEvent
 from app.api.errors import error_body, translate
 from app.api.services import ApiServices
+from app.api.types import UtcDatetime
 from app.auth.tokens import TokenUser
 from app.errors import AppError
 
@@ -64,7 +64,7 @@ class AskResponse(BaseModel):
 class Conversation(BaseModel):
     id: str
     title: str
-    updated_at: datetime
+    updated_at: UtcDatetime
 
 
 class ConversationList(BaseModel):
@@ -89,7 +89,7 @@ class Limit(BaseModel):
     key: str
     used: float
     limit: float | None
-    resets_at: datetime | None
+    resets_at: UtcDatetime | None
 
 
 class UsageOut(BaseModel):

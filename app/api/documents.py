@@ -5,7 +5,6 @@ image of a page. Every call is scoped to the token's user by the services themse
 # dependency aliases made inside router().
 
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import ApiError, request_id
 from app.api.services import ApiServices
+from app.api.types import UtcDatetime
 from app.audit import audit
 from app.auth.tokens import TokenUser
 from app.documents.jobs import FileJob
@@ -35,8 +35,8 @@ class Document(BaseModel):
     size_bytes: int
     ocr_pages: int
     error: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
     @classmethod
     def of(cls, d: DocumentInfo) -> "Document":

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from loguru import logger
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.auth.tokens import TokenRefused
@@ -39,6 +40,36 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     422: "invalid_request",
     429: "rate_limited",
+}
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")  # e.g. limit, resets_at of a quota; scope; retry_after_s
+
+    code: str
+    message: str
+    type: str
+    request_id: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every refusal and failure of the API."""
+
+    error: ErrorDetail
+
+
+# The answers any route may give besides its own (in the OpenAPI schema).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": text}
+    for status, text in (
+        (401, "No token, or not a live one"),
+        (403, "The token lacks the scope"),
+        (404, "Not found (or not yours)"),
+        (413, "Body too large"),
+        (422, "Invalid request"),
+        (429, "Quota or rate limit reached"),
+        (503, "A backing service is unavailable"),
+    )
 }
 
 
