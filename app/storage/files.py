@@ -40,6 +40,9 @@ def _check_digest(sha256: str) -> None:
         raise ValueError("not a sha256 digest")
 
 
+PING_CONNECT_TIMEOUT_S = 1
+
+
 class FileStore:
     """put / exists / delete / local_copy of originals, on local disk or in an object store."""
 
@@ -52,8 +55,9 @@ class FileStore:
             private_dirs(Path(self.root))
             return
         scheme = self.url.split("://", 1)[0]
+        self._options = dict(storage_options or {})
         try:
-            self.fs, self.root = fsspec.core.url_to_fs(self.url, **(storage_options or {}))
+            self.fs, self.root = fsspec.core.url_to_fs(self.url, **self._options)
         except ImportError as e:
             extra = FILE_STORE_SCHEMES.get(scheme, scheme)
             raise ConfigError(f"files.url is {scheme}://: install the '{extra}' extra: pip install '.[{extra}]'") from e
@@ -164,11 +168,29 @@ class FileStore:
                 raise ServiceUnavailable("the files folder is missing")
             return
         with self._errors("ping"):
-            self.fs.exists(f"{self.root}/.probe")  # raises when the endpoint or the credentials fail
-            if not self.fs.exists(self.bucket):  # says False for any failure, so asked second
+            fs = self._probe_fs()
+            fs.exists(f"{self.root}/.probe")  # raises when the endpoint or the credentials fail
+            if not fs.exists(self.bucket):  # says False for any failure, so asked second
                 raise ServiceUnavailable(
                     f"the bucket '{self.bucket}' does not exist or these credentials cannot reach it"
                 )
+
+    def _probe_fs(self) -> Any:
+        """The store as `ping` asks it: one attempt with a short connect timeout (S3), so a start or a
+        readiness check reports an unreachable endpoint in about PING_CONNECT_TIMEOUT_S, not after
+        the timeouts and retries that real requests get (17 s for a silent endpoint)."""
+        config = self._options.get("config_kwargs")
+        if config is None:
+            return self.fs
+        options = {
+            **self._options,
+            "config_kwargs": {
+                **config,
+                "connect_timeout": PING_CONNECT_TIMEOUT_S,
+                "retries": {"max_attempts": 1, "mode": "standard"},
+            },
+        }
+        return fsspec.core.url_to_fs(self.url, **options)[0]
 
     @contextmanager
     def _errors(self, op: str) -> Iterator[None]:
