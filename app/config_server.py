@@ -138,7 +138,14 @@ class OidcSettings(Section):
 class AuthSettings(Section):
     """Sign-in (passwords, single sign-on, or Hugging Face accounts), login throttling and session lifetimes."""
 
-    mode: Literal["password", "hf_oauth"] = Field("password", description="Login method")
+    mode: Literal["password", "hf_oauth", "trusted_header"] = Field(
+        "password",
+        description="Login method; trusted_header: a sign-in proxy (one of server.trusted_proxies) names the user",
+    )
+    user_header: str = Field("X-Forwarded-User", description="trusted_header: the header that names the user")
+    groups_header: str = Field(
+        "X-Forwarded-Groups", description="trusted_header: the header listing the user's groups (comma-separated)"
+    )
     allowed_users: list[str] = Field(
         default_factory=list, description="hf_oauth: Hugging Face usernames that may sign in"
     )

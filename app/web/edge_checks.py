@@ -48,6 +48,7 @@ class EdgePolicy:
     metrics_token: str | None
     https: bool = False  # served over HTTPS (public_url) even when the proxy does not say so
     sign_in_url: str | None = None  # hf_oauth: where the page sends a stranger (password mode: Gradio's form)
+    page_needs_user: bool = False  # trusted_header: no sign-in form here, a stranger gets 401
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,8 @@ class RequestChecks:
                 raise Refused(401, "not signed in")
             if request.user is None and self.policy.sign_in_url:
                 raise Refused(302, "sign in first", location=self.policy.sign_in_url)
+            if request.user is None and self.policy.page_needs_user:
+                raise Refused(401, "not signed in: sign in through your organisation's sign-in proxy")
         if request.user is not None:
             self._check_ids(request)
         if path == f"{API}/upload" and method == "POST" and length is None:

@@ -30,11 +30,13 @@ from app.auth.oidc import OidcClient
 from app.auth.sessions import GradioTokens
 from app.config import Settings
 from app.container import Container
+from app.errors import ConfigError
 from app.storage.app_keys import installation_key
 from app.web.auth_routes import COOKIE_ID, COOKIE_NAME, auth_router
 from app.web.edge import EdgeMiddleware
 from app.web.edge_checks import EdgePolicy, KnownFunctions, UserResolver, cookie_sessions, origin_of
 from app.web.gradio_limits import install_gradio_limits
+from app.web.header_users import HeaderUsers
 from app.web.health import health_router
 from app.web.hf_session import HfSessionUsers
 from app.web.identity import hf_allowed
@@ -52,6 +54,12 @@ def create_app(container: Container) -> FastAPI:
     """Build the whole web app from a container; fails at once on misconfiguration."""
     settings = container.settings
     hf_oauth = settings.auth.mode == "hf_oauth"
+    header_mode = settings.auth.mode == "trusted_header"
+    if header_mode and not settings.server.trusted_proxies:
+        raise ConfigError(
+            "auth.mode trusted_header believes a user header only from server.trusted_proxies, and none is set: "
+            "list the address of the authenticating proxy there"
+        )
     if not hf_oauth and container.users.count() == 0:
         bootstrap_admin(container.users, settings)  # `serve` did it already; other callers may not
     # Open the stores, load the models and validate chunking before serving anyone.
@@ -83,7 +91,7 @@ def create_app(container: Container) -> FastAPI:
     metrics.ACTIVE_SESSIONS.set_function(container.sessions.count_active)  # read at each scrape
     container.recent_errors.attach()  # the admin console's "last 50 errors"
     public_https = bool(settings.server.public_url and settings.server.public_url.startswith("https://"))
-    if not hf_oauth:
+    if not hf_oauth and not header_mode:
         login = LoginService(
             container.users,
             container.login_throttle,
@@ -121,7 +129,7 @@ def create_app(container: Container) -> FastAPI:
         blocks,
         path="/",
         # Logins go through our /login route; Gradio only needs to know that a login is required.
-        auth=None if hf_oauth else _refuse_direct_login,
+        auth=None if hf_oauth or header_mode else _refuse_direct_login,
         auth_message=auth_message(settings),
         blocked_paths=[str(settings.data_dir.resolve())],
         show_error=False,  # only gr.Error messages (written for users) reach the browser
@@ -149,6 +157,12 @@ def create_app(container: Container) -> FastAPI:
         )
         gradio_app.auth_dependency = hf_users.gradio_user
         resolve_user = hf_users
+    if header_mode:
+        header_users = HeaderUsers(
+            container.users, GroupService(container.db), settings.auth.user_header, settings.auth.groups_header
+        )
+        gradio_app.auth_dependency = header_users.gradio_user
+        resolve_user = header_users
     install_gradio_limits(app, gradio_app, blocks, settings)  # per-user tabs and queued events, inside the edge
     if not settings.server.allowed_origins:
         # With a CORSMiddleware on the parent app Gradio adds no CORS headers of its own.
@@ -242,6 +256,7 @@ def _edge_policy(settings: Settings, public_https: bool, hf_oauth: bool) -> Edge
         metrics_token=token.get_secret_value() if token else None,
         https=public_https,
         sign_in_url="/login/huggingface" if hf_oauth else "/login/oidc" if sso_only else None,
+        page_needs_user=settings.auth.mode == "trusted_header",
     )
 
 

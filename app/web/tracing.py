@@ -52,8 +52,12 @@ class RequestContextMiddleware:
         trusted = bool(incoming) and _VALID.match(incoming or "") is not None and self._from_trusted_proxy(scope)
         request_id = incoming if trusted and incoming else new_request_id()
         headers = [(k, v) for k, v in headers if k != b"x-request-id"] + [(b"x-request-id", request_id.encode())]
+        from_proxy = self._from_trusted_proxy(scope)
         scope = {**scope, "headers": headers}
         scope.setdefault("state", {})
+        # Whether the connection's own peer is a trusted proxy, read before forwarded headers
+        # replace the client: auth.mode trusted_header believes its user header only then.
+        scope["state"]["from_trusted_proxy"] = from_proxy
         status = {"code": 0}
         started = time.perf_counter()
 
