@@ -256,3 +256,28 @@ def test_openapi_schema_and_docs_page(world: ApiWorld) -> None:
         docs = c.get("/api/v1/docs")
         assert docs.status_code == 200 and "swagger" in docs.text.lower()
         assert c.get("/openapi.json").status_code == 404  # the web app's own stays closed
+
+
+def test_one_user_has_at_most_max_queued_per_user_questions_running(
+    world: ApiWorld, llm_server: FakeOpenAIServer
+) -> None:
+    """server.max_queued_per_user (3 here) bounds one user's questions in flight through both doors;
+    each slot is given back when its answer ends, streamed or not."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ask(stream: bool) -> httpx.Response:
+        with world.client(world.tokens["bob:ask"]) as bob:
+            return bob.post("/api/v1/ask", json={"question": "Where is the falcon code kept?", "stream": stream})
+
+    llm_server.latency = 2.0
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(ask, [False, True, False, True]))
+    finally:
+        llm_server.latency = 0.0
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [200, 200, 200, 429], [r.text[:200] for r in answers]
+    refused = next(r for r in answers if r.status_code == 429)
+    assert refused.json()["error"]["code"] == "too_many_requests"
+    with ThreadPoolExecutor(3) as pool:  # every slot was given back
+        assert [r.status_code for r in pool.map(ask, [True, False, True])] == [200, 200, 200]

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from app.api import ask, documents, openai_compat
-from app.api.auth import RateLimiter, TokenAuth
+from app.api.auth import RateLimiter, TokenAuth, UserSlots
 from app.api.errors import ERROR_RESPONSES, install_error_handlers
 from app.api.services import ApiServices
 from app.container import Container
@@ -49,11 +49,14 @@ def build_api(container: Container, limiter: RateLimiter | None = None) -> FastA
         swagger_ui_oauth2_redirect_url=None,
     )
     install_error_handlers(api)
+    slots = UserSlots(services.asks_per_user)  # one count for both doors
     v1 = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES)
     v1.include_router(documents.router(services, read, write))
-    v1.include_router(ask.router(services, read, ask_scope))
+    v1.include_router(ask.router(services, read, ask_scope, slots))
     api.include_router(v1)
-    api.include_router(openai_compat.router(services, read, ask_scope), prefix=OPENAI_PREFIX, responses=ERROR_RESPONSES)
+    api.include_router(
+        openai_compat.router(services, read, ask_scope, slots), prefix=OPENAI_PREFIX, responses=ERROR_RESPONSES
+    )
     api.state.max_upload_bytes = services.max_file_bytes + 64 * 1024  # + the multipart headers
     return api
 

@@ -6,7 +6,8 @@ the web app and the CLI: the same quotas, cache, conversations, claim checks and
 # dependency aliases made inside router().
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app.answering.chat import ChatEvent
+from app.api.auth import UserSlots
 from app.api.errors import error_body, translate
 from app.api.services import ApiServices
 from app.api.types import UtcDatetime
@@ -114,7 +116,29 @@ def first_event(events: Iterator[ChatEvent]) -> ChatEvent | None:
     return next(events, None)
 
 
-def router(services: ApiServices, read: object, ask: object) -> APIRouter:
+async def start(
+    slots: UserSlots, owner: str, make: Callable[[], Iterator[ChatEvent]]
+) -> tuple[ChatEvent | None, Iterator[ChatEvent]]:
+    """A question begun under one of the user's slots: its first event and the rest. The slot is
+    the caller's to give back once the question ends (also when it fails here: given back here)."""
+    slots.take(owner)
+    try:
+        events = make()
+        return await run_in_threadpool(first_event, events), events
+    except BaseException:
+        slots.give_back(owner)
+        raise
+
+
+def finish(first: ChatEvent | None, events: Iterator[ChatEvent], release: Callable[[], None]) -> ChatEvent:
+    """The last event of a question read to its end, its slot given back."""
+    try:
+        return _last(first, events)
+    finally:
+        release()
+
+
+def router(services: ApiServices, read: object, ask: object, slots: UserSlots) -> APIRouter:
     r = APIRouter()
     Reader = Annotated[TokenUser, Depends(read)]
     Asker = Annotated[TokenUser, Depends(ask)]
@@ -128,15 +152,21 @@ def router(services: ApiServices, read: object, ask: object) -> APIRouter:
     )
     async def ask_route(user: Asker, body: AskRequest, request: Request) -> Any:
         stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
-        events = services.chat.stream(
-            user.username, body.question, conversation_id=body.conversation_id, doc_ids=body.document_ids or None
+        first, events = await start(
+            slots,
+            user.username,
+            lambda: services.chat.stream(
+                user.username, body.question, conversation_id=body.conversation_id, doc_ids=body.document_ids or None
+            ),
         )
-        first = await run_in_threadpool(first_event, events)
+        release = partial(slots.give_back, user.username)
         if not stream:
-            final = await run_in_threadpool(_last, first, events)
+            final = await run_in_threadpool(finish, first, events, release)
             return JSONResponse(answer_payload(final))
         return StreamingResponse(
-            _sse(first, events, user.username), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+            _sse(first, events, user.username, release),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store"},
         )
 
     @r.get("/conversations", tags=["conversations"], response_model=ConversationList, summary="Your conversations")
@@ -192,7 +222,9 @@ def _last(first: ChatEvent | None, events: Iterator[ChatEvent]) -> ChatEvent:
     return final
 
 
-def _sse(first: ChatEvent | None, events: Iterator[ChatEvent], owner: str) -> Iterator[str]:
+def _sse(
+    first: ChatEvent | None, events: Iterator[ChatEvent], owner: str, release: Callable[[], None]
+) -> Iterator[str]:
     """`delta` events with the text as it comes, then one `answer` event with the whole answer, its
     citations (and claim checks) and conversation; a failure midway is an `error` event. A client
     that leaves closes the generator, which stops the LLM call (ChatService keeps the partial answer)."""
@@ -215,6 +247,7 @@ def _sse(first: ChatEvent | None, events: Iterator[ChatEvent], owner: str) -> It
         close = getattr(events, "close", None)
         if close is not None:
             close()
+        release()
 
 
 def _event(name: str, data: dict[str, Any]) -> str:

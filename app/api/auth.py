@@ -83,3 +83,32 @@ class TokenAuth:
             return user
 
         return dependency
+
+
+class UserSlots:
+    """Questions one user may have running at once through the API (server.max_queued_per_user, the
+    web app's bound on one user's events), so that one script cannot hold every worker thread."""
+
+    def __init__(self, per_user: int) -> None:
+        self.per_user = per_user
+        self._running: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def take(self, user: str) -> None:
+        with self._lock:
+            if self._running.get(user, 0) >= self.per_user:
+                raise ApiError(
+                    429,
+                    "too_many_requests",
+                    f"at most {self.per_user} questions of yours may run at once; wait for one to finish",
+                    {"Retry-After": "1"},
+                )
+            self._running[user] = self._running.get(user, 0) + 1
+
+    def give_back(self, user: str) -> None:
+        with self._lock:
+            left = self._running.get(user, 0) - 1
+            if left > 0:
+                self._running[user] = left
+            else:
+                self._running.pop(user, None)

@@ -11,7 +11,8 @@ Answers carry their citations as [n] in the text and in a `citations` field, and
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -20,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app.answering.chat import ChatEvent
-from app.api.ask import _last, answer_payload, first_event
+from app.api.ask import answer_payload, finish, start
+from app.api.auth import UserSlots
 from app.api.errors import ApiError, error_body, translate
 from app.api.services import ApiServices
 from app.auth.tokens import TokenUser
@@ -105,7 +107,7 @@ def _usage(payload: dict[str, Any]) -> dict[str, int]:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
-def router(services: ApiServices, read: object, ask: object) -> APIRouter:
+def router(services: ApiServices, read: object, ask: object, slots: UserSlots) -> APIRouter:
     r = APIRouter(tags=["openai"])
     Reader = Annotated[TokenUser, Depends(read)]
     Asker = Annotated[TokenUser, Depends(ask)]
@@ -124,12 +126,17 @@ def router(services: ApiServices, read: object, ask: object) -> APIRouter:
     async def completions(user: Asker, body: CompletionRequest) -> Any:
         if body.model != MODEL:
             raise ApiError(404, "model_not_found", f"no model {body.model[:64]!r}; the model is {MODEL!r}")
-        events = services.chat.stream(user.username, _question(body.messages), conversation_id=body.conversation_id)
-        first = await run_in_threadpool(first_event, events)
+        question = _question(body.messages)
+        first, events = await start(
+            slots,
+            user.username,
+            lambda: services.chat.stream(user.username, question, conversation_id=body.conversation_id),
+        )
+        release = partial(slots.give_back, user.username)
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(time.time())
         if not body.stream:
-            final = await run_in_threadpool(_last, first, events)
+            final = await run_in_threadpool(finish, first, events, release)
             payload = answer_payload(final)
             return JSONResponse(
                 {
@@ -153,7 +160,7 @@ def router(services: ApiServices, read: object, ask: object) -> APIRouter:
                 }
             )
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        chunks = _chunks(first, events, completion_id, created, include_usage)
+        chunks = _chunks(first, events, completion_id, created, include_usage, release)
         return StreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
     return r
@@ -172,7 +179,12 @@ def _chunk(completion_id: str, created: int, delta: dict[str, Any], finish: str 
 
 
 def _chunks(
-    first: ChatEvent | None, events: Iterator[ChatEvent], completion_id: str, created: int, include_usage: bool
+    first: ChatEvent | None,
+    events: Iterator[ChatEvent],
+    completion_id: str,
+    created: int,
+    include_usage: bool,
+    release: Callable[[], None],
 ) -> Iterator[str]:
     """The OpenAI stream: a role chunk, content chunks, a last chunk with finish_reason, the
     citations and usage (and, when asked, OpenAI's usage-only chunk), then `[DONE]`."""
@@ -212,3 +224,4 @@ def _chunks(
         close = getattr(events, "close", None)
         if close is not None:
             close()
+        release()

@@ -29,6 +29,7 @@ class ApiServices:
     usage: UsageRecorder
     max_file_bytes: int
     model_name: str | None  # the LLM behind the answers (None: retrieval only)
+    asks_per_user: int  # questions one user may have running at once (server.max_queued_per_user)
 
     @classmethod
     def from_container(cls, c: Container) -> ApiServices:
@@ -44,4 +45,5 @@ class ApiServices:
             usage=c.usage,
             max_file_bytes=int(c.settings.documents.max_file_mb * 1024 * 1024),
             model_name=c.settings.llm.model if c.settings.llm_enabled else None,
+            asks_per_user=c.settings.server.max_queued_per_user,
         )
