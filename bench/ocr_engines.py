@@ -1,6 +1,6 @@
 """OCR engines compared on scanned copies of real pages (issue 26): retrieval quality, speed, memory.
 
-    .venv/bin/python bench/ocr_engines.py [--engines tesseract,rapidocr] [--parts quality,speed,memory]
+    .venv/bin/python bench/ocr_engines.py [--engines tesseract,rapidocr] [--parts quality,speed,memory,ingest]
                                           [--workers 2] [--long-pages 200]
 
 The scans are tests/fixtures/scans.py's image-only PDFs of natbib.pdf (English, 26 pages) and
@@ -21,6 +21,8 @@ by the engine in a worker process of its own; results are cached under test-arti
   one thread each; engine start-up is timed apart. The load average is printed with each figure.
 - memory: peak RSS of the workers recognising a `--long-pages` scan (natbib's pages over and over),
   with the virtual size (the reader's address-space limit counts that).
+- ingest: the same scan through `python -m app ingest` in a fresh data dir, with the engine
+  config.yaml names; the resident memory of the CLI and its reader process, sampled from /proc.
 
 Prints one JSON line per figure and writes them to test-artifacts/ocr-bench/results-<parts>.json.
 """
@@ -310,6 +312,61 @@ def memory(engines: list[str], workers: int, pages: int, results: list[dict[str,
         )
 
 
+def _tree(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(p for child in children for p in _tree(int(child)))]
+
+
+def _resident_mb(pid: int) -> tuple[int, str]:
+    """(resident MB, what runs) of a process, (0, "") once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        command = Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except OSError:
+        return 0, ""
+    kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return kb // 1024, command.split(" -m ", 1)[-1].split(" ", 1)[0] if " -m " in command else command[:40]
+
+
+def ingest(pages: int, results: list[dict[str, Any]]) -> None:
+    """`python -m app ingest` of the long scan into a fresh data dir, with the configured engine: the
+    resident memory of the CLI and its reader, sampled from /proc every 0.5 s."""
+    path = make_scan(long_scan(pages))
+    with tempfile.TemporaryDirectory() as data:
+        env = dict(os.environ, APP_DATA_DIR=data, HF_HUB_OFFLINE="1", APP_DOCUMENTS__MAX_FILE_MB="1000")
+        app = [sys.executable, "-m", "app"]
+        password = "bench-password-123\n"
+        subprocess.run([*app, "users", "add", "bench"], cwd=ROOT, env=env, input=password * 2, text=True, check=True)
+        before, started = load(), time.perf_counter()
+        proc = subprocess.Popen([*app, "ingest", "--user", "bench", str(path)], cwd=ROOT, env=env)
+        peaks: dict[str, int] = {}
+        peak_sum = 0
+        while proc.poll() is None:
+            sizes = [_resident_mb(pid) for pid in _tree(proc.pid)]
+            for mb, name in sizes:
+                if name:
+                    peaks[name] = max(peaks.get(name, 0), mb)
+            peak_sum = max(peak_sum, sum(mb for mb, _ in sizes))
+            time.sleep(0.5)
+        seconds = time.perf_counter() - started
+    emit(
+        {
+            "part": "ingest",
+            "pages": pages,
+            "exit": proc.returncode,
+            "seconds": round(seconds),
+            "pages_per_s": round(pages / seconds, 3),
+            "peak_rss_mb_sum": peak_sum,
+            "peak_rss_mb": peaks,
+            "load": [before, load()],
+        },
+        results,
+    )
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         engine, pdf, pages, out, *threads = sys.argv[2:]
@@ -317,7 +374,7 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--engines", default="tesseract,rapidocr")
-    parser.add_argument("--parts", default="quality,speed,memory")
+    parser.add_argument("--parts", default="quality,speed,memory,ingest")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--long-pages", type=int, default=200)
     args = parser.parse_args()
@@ -335,6 +392,8 @@ def main() -> None:
         speed(engines, args.workers, results)
     if "memory" in parts:
         memory(engines, args.workers, args.long_pages, results)
+    if "ingest" in parts:
+        ingest(args.long_pages, results)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"results-{'-'.join(parts)}.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
 
