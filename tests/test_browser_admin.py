@@ -79,3 +79,45 @@ def test_a_user_sees_no_admin_tab_and_cannot_call_it(server: RunningServer, brow
 
 def _component(config: dict, elem_id: str) -> int:
     return next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id)
+
+
+def test_an_admin_makes_a_group_adds_members_and_removes_it_after_confirming(
+    server: RunningServer, browser: Browser
+) -> None:
+    """Issue 31: groups in the Admin tab (the CLI has the same commands); a user cannot call them."""
+    assert run_app(server.data_dir, "users", "add", "cleo", stdin="cleos-long-password\n").returncode == 0
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    page.set_default_timeout(30_000)
+    fill_login(page, server.url, *ADMIN)
+    page.get_by_role("tab", name="Admin").click()
+    page.get_by_role("tab", name="Groups").click()
+    page.locator("#groups-name textarea, #groups-name input").first.fill("Sales <b>EU</b>")
+    page.locator("#groups-add").click()
+    expect(page.locator(".toast-body")).to_contain_text("a group name is")  # refused, nothing else changed
+    page.locator("#groups-name textarea, #groups-name input").first.fill("Sales EU")
+    page.locator("#groups-add").click()
+    expect(page.locator("#groups-result")).to_contain_text("Group Sales EU created")
+    expect(page.locator("#admin-groups")).to_contain_text("Sales EU")
+    page.locator("#groups-member textarea, #groups-member input").first.fill("cleo")
+    page.locator("#groups-add-member").click()
+    expect(page.locator("#groups-result")).to_contain_text("cleo is reader of Sales EU")
+    expect(page.locator("#groups-members")).to_contain_text("manual")
+    page.screenshot(path=str(SCREENSHOTS / "admin-groups.png"), full_page=True)
+    assert "cleo\treader\tmanual" in run_app(server.data_dir, "groups", "members", "sales eu").stdout
+
+    cleo = signed_in(server, "cleo", "cleos-long-password")
+    config = cleo.get("/config").json()
+    create = next(
+        dep.get("id", i)
+        for i, dep in enumerate(config["dependencies"])
+        if any(t[0] == _component(config, "groups-add") for t in dep.get("targets", []))
+    )
+    assert not run_event(cleo, create, ["Cleos group"]).success  # checked on the server, not only hidden
+    assert "Cleos group" not in run_app(server.data_dir, "groups", "list").stdout
+
+    page.locator("#groups-remove").click()
+    dialog = page.locator("#confirm-remove-group").first
+    expect(dialog).to_contain_text("Remove the group Sales EU and its 1 memberships?")
+    dialog.locator("#groups-remove-yes").click()
+    expect(page.locator("#groups-result")).to_contain_text("Group Sales EU removed with its 1 memberships")
+    expect(page.locator("#admin-groups")).not_to_contain_text("Sales EU")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.admin.console import AdminConsole
+from app.admin.groups_admin import GroupsAdmin
 from app.answering.chat import ChatService
 from app.answering.conversations import ConversationService
 from app.answering.feedback import FeedbackService
+from app.auth.groups import GroupService
 from app.auth.tokens import TokenService
 from app.container import Container
 from app.documents.ingestion import IngestionService
@@ -31,6 +33,7 @@ class WebServices:
     admin: AdminConsole
     feedback: FeedbackService
     tokens: TokenService | None = None  # personal access tokens (Settings); None: no token section
+    groups: GroupsAdmin | None = None  # the Admin tab's Groups sub-tab; None: not shown
 
     @classmethod
     def from_container(cls, c: Container) -> WebServices:
@@ -46,4 +49,5 @@ class WebServices:
             admin=c.admin_console,
             feedback=c.feedback,
             tokens=TokenService(c.db),
+            groups=GroupsAdmin(c.admin_console, GroupService(c.db)),
         )

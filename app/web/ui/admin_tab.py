@@ -1,6 +1,7 @@
-"""The Admin tab: users, system state, recent errors and the audit log. Its own layout and wiring;
-shown only to admins, and every handler checks again on the server (AdminConsole). Removing a user
-asks first, naming what goes with them; each sub-tab shows fresh data when it is opened."""
+"""The Admin tab: users, groups (groups_tab.py), system state, recent errors and the audit log. Its
+own layout and wiring; shown only to admins, and every handler checks again on the server
+(AdminConsole). Removing a user asks first, naming what goes with them; each sub-tab shows fresh
+data when it is opened."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app.admin.accounts import RemovalPlan
 from app.admin.console import USER_HEADERS, AdminConsole
 from app.answering.feedback import FeedbackService
 from app.web.ui.errors import client_host, refused, ui_errors
+from app.web.ui.groups_tab import GroupsTab
 from app.web.ui.i18n import I18N, language, msg, service_text
 from app.web.ui.safe_markdown import literal
 
@@ -32,7 +34,9 @@ class AdminTab:
         console: AdminConsole,
         user_of: Callable[[gr.Request | None], str],
         feedback: FeedbackService | None = None,
+        groups: GroupsTab | None = None,
     ) -> None:
+        self._groups = groups
         self._console = console
         self._user_of = user_of
         self._feedback = feedback
@@ -68,6 +72,10 @@ class AdminTab:
                     self.remove_no = gr.Button(_t("chat.cancel"), elem_id="admin-remove-no")
             self.planned = gr.State(None)  # the removal the confirmation names: (user, transfer_to)
             self.result = gr.Markdown(elem_id="admin-result")
+        self.groups_tab = None
+        if self._groups is not None:
+            with gr.Tab(_t("admin.groups"), elem_id="admin-groups-tab") as self.groups_tab:
+                self._groups.render()
         with gr.Tab(_t("admin.system")) as system_tab:
             self.system = gr.JSON(elem_id="admin-system")
             self.errors = gr.Dataframe(
@@ -100,6 +108,8 @@ class AdminTab:
         for trigger in [self.refresh.click, *opened]:
             trigger(self.view, [self.event, self.actor], views, show_progress="hidden", **private)
         self.filter.click(self.view, [self.event, self.actor], views, **private)
+        if self._groups is not None and self.groups_tab is not None:
+            self._groups.wire([self.groups_tab.select, self.refresh.click])
         for trigger in [self.refresh.click, self.only_down.change, *opened, self.feedback_tab.select]:
             trigger(self.feedback_view, [self.only_down], [self.feedback], show_progress="hidden", **private)
         # A sub-tab shows what happened since the Admin tab was opened (a new audit line, a new user).

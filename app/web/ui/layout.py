@@ -14,6 +14,7 @@ from app.web.ui.admin_tab import AdminTab
 from app.web.ui.chat_page import ChatPage, Hook
 from app.web.ui.documents_page import DocumentsPage
 from app.web.ui.errors import ui_errors
+from app.web.ui.groups_tab import GroupsTab
 from app.web.ui.i18n import I18N
 from app.web.ui.session import UserOf, new_session, signed_in_user
 from app.web.ui.settings_page import SettingsPage
@@ -37,7 +38,8 @@ def build_blocks(
         )
         settings_page = SettingsPage(s.usage, user_of, session, user_keys, tokens=s.tokens)
         usage = UsageTab(s.usage_report, user_of)
-        admin = AdminTab(s.admin, user_of, s.feedback)
+        groups = GroupsTab(s.groups, user_of) if s.groups is not None else None
+        admin = AdminTab(s.admin, user_of, s.feedback, groups)
 
         header.render(hf_oauth)
         with gr.Tabs(overflow_behavior="wrap"):  # every tab in sight on a phone, none in a menu
