@@ -97,9 +97,7 @@ class OidcClient:
             raise OidcRefused("the sign-in took too long; please sign in again")
         try:
             with self._client(redirect_uri) as client:
-                token = client.fetch_token(
-                    self.metadata()["token_endpoint"], code=code, code_verifier=pending.verifier
-                )
+                token = client.fetch_token(self.metadata()["token_endpoint"], code=code, code_verifier=pending.verifier)
         except Exception as e:
             logger.warning("oidc code exchange failed issuer={} error={}", self._issuer, type(e).__name__)
             raise OidcRefused("the identity provider did not accept the sign-in; please try again") from e
