@@ -6,6 +6,7 @@ OpenAI-compatible server reading the prompt's sources (`reading_reply`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,3 +150,25 @@ def test_quota_counts_a_not_found_answer_with_its_tokens(quota_workspace: Contai
     assert refused.mode == "abstained" and llm.counts["chat"] == 1
     used = {s.key: s.used for s in quota_workspace.quotas.status("alice")}
     assert used["questions_per_day"] == 2 and used["tokens_per_day"] == sum(answer.usage.values()) // 2
+
+
+def test_ask_json_reports_not_found_without_citations(tmp_path: Path, llm: FakeOpenAIServer) -> None:
+    """Through the real CLI: `ask --json` keeps its keys, with mode "not_found" when the model read
+    the passages and found no answer, "abstained" when nothing matched at all."""
+    from tests.fixtures import pdf_factory
+    from tests.fixtures.cli import run_app
+
+    data = tmp_path / "data"
+    assert run_app(data, "users", "add", "alice", stdin="alices-long-password\n").returncode == 0
+    pdf = pdf_factory.text_pdf(tmp_path, ["Meeting notes about the red valve, calibrated every week."], name="n.pdf")
+    assert run_app(data, "ingest", str(pdf), "--user", "alice").returncode == 0
+    llm.reply_fn = lambda messages: prompts.NOT_FOUND_MARKER
+    env = {"APP_LLM__API_BASE": llm.base_url, "APP_LLM__API_KEY": "sk-cli-test", "APP_LLM__MODEL": "t"}
+    out = run_app(data, "ask", "Who chaired the meeting about the red valve?", "--user", "alice", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    answer = json.loads(out.stdout)
+    assert {"answer", "citations", "usage", "mode", "cached"} <= set(answer)
+    assert (answer["mode"], answer["answer"], answer["citations"]) == ("not_found", prompts.NOT_FOUND["en"], [])
+    assert answer["usage"]["prompt_tokens"] > 0 and llm.counts["chat"] == 1
+    refused = json.loads(run_app(data, "ask", "zxqv wvkp", "--user", "alice", "--json", env=env).stdout)
+    assert refused["mode"] == "abstained" and refused["citations"] == [] and llm.counts["chat"] == 1
