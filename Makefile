@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 TORCH       ?= torch==2.13.0+cpu
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: run test install system-deps lint format bench eval docs clean
+.PHONY: run test install system-deps lint format bench eval docs clean image-test
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -51,9 +51,15 @@ format: $(STAMP)
 	$(PY) -m ruff format app tests bench
 	$(PY) -m ruff check --fix app tests bench
 
+# The floors are tests/test_eval.py's (MIN_HIT5, MIN_MRR), a little below the published figures
+# (docs/retrieval-quality.md: hit@5 0.892, MRR 0.739), so a fresh clone passes.
 eval: $(STAMP)
 	$(PY) -m app eval --qa tests/data/eval/qa.jsonl --docs tests/data --output test-artifacts/eval.jsonl \
-		--summary test-artifacts/eval-summary.json --min-hit5 0.90 --min-mrr 0.73
+		--summary test-artifacts/eval-summary.json --min-hit5 0.88 --min-mrr 0.72
+
+# Build the Docker image and use it as a user would (.ci/image-test; CI runs it after `make test`).
+image-test: $(STAMP)
+	.ci/image-test
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py

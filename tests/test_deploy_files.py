@@ -195,11 +195,39 @@ def test_readme_starts_with_hugging_face_space_front_matter() -> None:
     assert front["sdk"] == "docker" and front["app_port"] == 7860 and front["title"]
 
 
-def test_ci_runs_exactly_the_readme_test_command() -> None:
+def test_ci_runs_exactly_the_readme_test_command_then_the_image_test() -> None:
     commands = [
         line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.strip() and line[0] != "#"
     ]
-    assert commands[-1] == "make test"
+    assert commands[-2:] == ["make test", ".ci/image-test"]
+    assert (ROOT / ".ci" / "image-test").stat().st_mode & 0o111
+
+
+def test_every_variable_the_app_service_names_takes_its_value_from_env() -> None:
+    """Nothing under the app's `environment:` silently wins over .env: each is ${VAR:-default}."""
+    names = list(compose()["services"]["app"]["environment"])
+    assert {"APP_QDRANT__URL", "APP_QDRANT__API_KEY", "APP_LOG_JSON", "APP_SERVER__PORT"} <= set(names)
+    env = {name: f"from-env-{name.lower()}" for name in names} | {"QDRANT_API_KEY": "k", "APP_PORT": "8080"}
+    app = resolved(env)["services"]["app"]
+    assert app["environment"] == {name: env[name] for name in names}
+    assert app["ports"] == [f"8080:{env['APP_SERVER__PORT']}"]
+    defaults = resolved({"QDRANT_API_KEY": "k"})["services"]["app"]["environment"]
+    assert defaults["APP_QDRANT__URL"] == "http://qdrant:6333" and defaults["APP_QDRANT__API_KEY"] == "k"
+    assert defaults["APP_LOG_JSON"] == "true" and defaults["APP_SERVER__PORT"] == "7860"
+
+
+def test_the_image_listens_where_its_healthcheck_compose_and_the_space_look() -> None:
+    """One port setting: the CMD passes none (server.port, APP_SERVER__PORT), the HEALTHCHECK and
+    compose's healthcheck read that variable, its default is the exposed and the Space's port."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    cmd = re.search(r"^CMD (.*)$", dockerfile, re.M)
+    assert cmd and json.loads(cmd.group(1)) == ["python", "-m", "app", "serve"]
+    assert re.search(r"^\s+APP_SERVER__PORT=7860 ", dockerfile, re.M) and "EXPOSE 7860\n" in dockerfile
+    health = dockerfile.split("HEALTHCHECK", 1)[1].split("\n\n", 1)[0]
+    assert "APP_SERVER__PORT" in health and "/healthz" in health
+    assert "APP_SERVER__PORT" in " ".join(compose()["services"]["app"]["healthcheck"]["test"])
+    front = yaml.safe_load((ROOT / "README.md").read_text().split("---\n", 2)[1])
+    assert front["app_port"] == 7860
 
 
 def test_every_setting_in_env_example_is_accepted_by_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
