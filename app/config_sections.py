@@ -159,7 +159,7 @@ class RerankSettings(Section):
     api_key: SecretStr | None = Field(None, description="Secret: env APP_RETRIEVAL__RERANK__API_KEY only")
     candidates: int = Field(20, ge=2, le=200, description="Fused passages given to the reranker")
     min_score: float | None = Field(
-        None, description="Abstain when the reranker's best score is below this (replaces the other rule)"
+        None, description="A weak match when the reranker's best score is below this (replaces the other rule)"
     )
     timeout_s: float = Field(30, gt=0, description="provider=api: request timeout")
 
@@ -173,8 +173,8 @@ class RerankSettings(Section):
 
 
 class RetrievalSettings(Section):
-    """How passages are found: dense and sparse search, their fusion, and when to abstain without
-    calling the model."""
+    """How passages are found: dense and sparse search, their fusion, and when a match is weak (the
+    model still reads it and says when it does not answer; without a model it is shown labelled weak)."""
 
     mode: Literal["dense", "hybrid"] = Field("hybrid", description="dense vectors, or dense + sparse fused")
     top_k: int = Field(6, ge=1, le=50, description="Chunks given to the LLM")
@@ -187,7 +187,7 @@ class RetrievalSettings(Section):
         0.2, ge=0, le=1, description="Weight of the dense ranking for Japanese/Chinese questions"
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (fusion=rrf)")
-    abstain_min_dense: float = Field(0.45, description="Abstain when the best dense similarity is below this ...")
+    abstain_min_dense: float = Field(0.45, description="A weak match when the best dense similarity is below this ...")
     abstain_min_sparse: float = Field(
         0.63, description="... and none of the three best passages holds this share of the question's terms"
     )
