@@ -37,8 +37,13 @@ class CrossEncoderReranker(Reranker):
                 "cross-encoder/ms-marco-MiniLM-L-6-v2, or a multilingual one such as BAAI/bge-reranker-v2-m3 "
                 "for Japanese) into a folder and point retrieval.rerank.model at it."
             )
-        from sentence_transformers import CrossEncoder
-
+        try:
+            from sentence_transformers import CrossEncoder
+        except ImportError as e:  # the slim install (the Docker image) has no torch stack
+            raise ConfigError(
+                "retrieval.rerank.provider cross-encoder needs the torch extra (pip install 'pdfqa[torch]'), "
+                "or use provider api"
+            ) from e
         try:
             self._model = CrossEncoder(str(folder), device="cpu", max_length=max_length, local_files_only=True)
         except Exception as e:
