@@ -282,3 +282,12 @@ def test_the_labelled_set_is_what_its_readme_says() -> None:
     assert all(r["split"] == "tune" for r in rows if r["batch"] > 1)  # later batches never go to held-out
     assert all(r["split"] == "tune" for r in load(splits=["tune"]))
     assert "353 answer sentences" in Path(ROOT / "tests/data/claims/README.md").read_text(encoding="utf-8")
+
+
+def test_japanese_sentences_end_at_full_width_stops_too() -> None:
+    """Pages keep the document's full-width ． (app/documents/text_clean.py) and answers repeat it."""
+    from app.answering.claims_text import normalize, split_sentences
+
+    sentences = split_sentences("jsarticle は和文用のクラスです[1]．本文の大きさは 10pt です[2]．")
+    assert [s.citations for s in sentences] == [(1,), (2,)]
+    assert normalize("最\u2ed1１４日\u46fe申請") == "最長14日の申請"

@@ -8,6 +8,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from app.text_forms import match_form
+
 # PDF text writes the XeTeX logo with U+018E; answers write "XeLaTeX".
 _FOLD = str.maketrans({"Ǝ": "E", "ǝ": "e", "\u0002": "", "−": "-", "–": "-", "—": "-", "’": "'", "‘": "'"})
 CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005"
@@ -15,8 +17,9 @@ _CJK = re.compile(f"[{CJK_CHARS}]")
 
 
 def normalize(text: str) -> str:
-    """NFKC (full-width forms), the logo and dash folds, and one space for any run of blanks."""
-    text = unicodedata.normalize("NFKC", text).translate(_FOLD)
+    """`match_form` (NFKC: full-width forms; PDFs' radicals and look-alikes), the logo and dash folds,
+    and one space for any run of blanks."""
+    text = match_form(text).translate(_FOLD)
     text = re.sub(rf"(?<=[{CJK_CHARS}])\s*\n\s*(?=[{CJK_CHARS}])", "", text)  # a Japanese line wrap
     return re.sub(r"\s+", " ", text).strip()
 
@@ -29,7 +32,7 @@ def is_japanese(text: str) -> bool:
 
 # [1], [2, 3], [1-3], full-width forms too
 CITE = re.compile(r"[\[［]([0-9０-９]{1,2}(?:\s*[,，、\-–~]\s*[0-9０-９]{1,2})*)[\]］]")
-_JA_END = re.compile(r"[。！？]")
+_JA_END = re.compile(r"[。！？｡]|．(?!\d)")  # the page keeps full-width ． (not ０．９９), models repeat it
 _EN_END = re.compile(r"(?<!\.)[.!?](?=[\"'”’)]*(?:\s|$|[\[［]))")
 _AFTER_END = re.compile(r"[\"'”’)」』）]*(?:\s*[\[［][0-9０-９]{1,2}(?:\s*[,，、\-–~]\s*[0-9０-９]{1,2})*[\]］])*")
 _BULLET = re.compile(r"^\s*(?:[-*•·・]|\d{1,2}[.)]|[(（]\d{1,2}[)）])\s+")

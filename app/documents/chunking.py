@@ -13,11 +13,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from app.documents.text_clean import CJK
+from app.documents.text_clean import CJK_FOLDED
 
-# A sentence ends after 。．！？｡!? (the page keeps full-width forms), after a "." followed by
-# whitespace or a Japanese character, or at a blank line / line break before a list item.
-_SENTENCE_END = re.compile(rf"(?<=[。．！？｡!?])\s*|(?<=\.)(?=\s|[{CJK}])\s*|\n\s*\n\s*|\n(?=\s*(?:[-•*·]|\d+[.)]) )")
+# A sentence ends after 。！？｡!?, after a "." (or "．", "…": the page keeps the forms NFKC folds)
+# followed by whitespace or a Japanese character, or at a blank line / line break before a list item.
+_SENTENCE_END = re.compile(
+    rf"(?<=[。！？｡!?])\s*|(?<=[.．…‥])(?=\s|[{CJK_FOLDED}])\s*|\n\s*\n\s*|\n(?=\s*(?:[-•*·]|\d+[.)．）]) )"
+)
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 TokenSplitter = Callable[[str, int], list[tuple[int, int]]]

@@ -15,9 +15,14 @@ CJK = r"\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-
 
 _SOFT_BREAK = re.compile(r"[\u00ad\u0002](?:[ \t]*\n[ \t]*)?")  # soft hyphen / PDFium's break marker at line end
 _HYPHEN_BREAK = re.compile(r"(?<=[a-z])-\s*\n\s*(?=[a-z])")  # "informa-\ntion" -> "information"
-_CJK_GAP = re.compile(rf"(?<=[{CJK}])[ \t]+(?=[{CJK}])")  # justified Japanese lines: "文 書" -> "文書"
-_CJK_NEWLINE = re.compile(rf"(?<=[{CJK}])\n(?=[{CJK}])")  # a Japanese sentence wrapped over lines
-_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f]+")  # not U+3000: a Japanese character
+# Japanese characters as they compare (app/text_forms.match_form): without the full-width ASCII
+# forms and symbols, which fold to ASCII (（，：Ａ１ -> (,:A1). Spacing and line joins decide on
+# these, so the page keeps its own characters and still splits and joins exactly where its folded
+# form would (the chunks, and so retrieval, are those of the folded text).
+CJK_FOLDED = r"\u3001-\u303f\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff61-\uff9f"
+_CJK_GAP = re.compile(rf"(?<=[{CJK_FOLDED}])[ \t]+(?=[{CJK_FOLDED}])")  # justified Japanese lines: "文 書" -> "文書"
+_CJK_NEWLINE = re.compile(rf"(?<=[{CJK_FOLDED}])\n(?=[{CJK_FOLDED}])")  # a Japanese sentence wrapped over lines
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000e-\u001f\ufffe\uffff]")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _LIGATURES = {code: unicodedata.normalize("NFKC", chr(code)) for code in range(0xFB00, 0xFB07)}  # ﬁ -> fi

@@ -115,8 +115,8 @@ class EmbeddingModel:
     ) -> list[list[float]]:
         """Vectors in the order of `texts`. Given the texts' token counts, a local model gets them
         sorted by length, so each batch pads its inputs to similar lengths (padding tokens cost as
-        much as real ones). The model reads the texts' `match_form` (full-width forms folded), as
-        it reads the questions'."""
+        much as real ones). The model reads the texts' `match_form` (full-width forms folded), the
+        form the index was always built from (pages used to be stored folded)."""
         order = list(range(len(texts)))
         if self.local and token_counts is not None:
             order.sort(key=lambda i: token_counts[i])
@@ -143,8 +143,9 @@ class EmbeddingModel:
                 self._queries.move_to_end(key)
                 return self._queries[key]
         try:
-            folded = match_form(text)
-            vector = self._query_batches.run(folded) if self.local else self.embed.get_query_embedding(folded)
+            # The question as typed: folding it too (？ -> ?) was measured worse on the evaluation's
+            # Japanese questions (docs/retrieval-quality.md); the sparse terms fold it.
+            vector = self._query_batches.run(text) if self.local else self.embed.get_query_embedding(text)
         except Exception as e:
             raise ServiceUnavailable(f"the embedding model failed: {short_reason(e)}") from e
         metrics.EMBED_CALLS.labels("query").inc()
