@@ -248,4 +248,4 @@ def test_users_cli_grants_and_revokes_admin(tmp_path: Path) -> None:
     assert run_app(tmp_path, "users", "revoke-admin", "alice").returncode == 0
     assert "alice\t-" in run_app(tmp_path, "users", "list").stdout
     missing = run_app(tmp_path, "users", "make-admin", "nobody")
-    assert missing.returncode == 1 and "no user named 'nobody'" in missing.stderr
+    assert missing.returncode == 1 and "no such user: 'nobody'" in missing.stderr

@@ -27,7 +27,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (docs / "natbib.pdf").write_bytes((DATA / "natbib.pdf").read_bytes())
     pdf_factory.truncated_pdf(docs, name="broken.pdf")
     ghost = app(data_dir, "ingest", str(docs), "--user", "alice")
-    assert ghost.returncode == 1 and "no user named 'alice'" in ghost.stderr  # nobody could ever see them
+    assert ghost.returncode == 1 and "no such user: 'alice'" in ghost.stderr  # nobody could ever see them
     assert app(data_dir, "users", "add", "alice").returncode == 1  # no password on stdin: refused
     assert run_app(data_dir, "users", "add", "alice", stdin="alices-long-password\n").returncode == 0
     result = app(data_dir, "ingest", str(docs), "--user", "alice")

@@ -1,5 +1,5 @@
 """Operator papercuts (issue 28): `quotas show|set` and `users set-password` on a name that has no
-account are refused with the app's one-line "no user named ..." and a non-zero exit (before, quotas
+account are refused with the app's one-line "no such user: ..." and a non-zero exit (before, quotas
 answered exit 0 and stored an override for nobody); nothing is stored for the typo. Real subprocesses."""
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ def test_quotas_and_set_password_refuse_an_unknown_user(tmp_path: Path) -> None:
     for args in (("quotas", "show", "carl"), ("quotas", "set", "carl", "--questions-per-day", "5")):
         done = run_app(data, *args)
         assert done.returncode == 1, done.stdout + done.stderr
-        assert done.stderr.strip() == "error: no user named 'carl'" and done.stdout == ""
+        assert done.stderr.strip() == "error: no such user: 'carl'" and done.stdout == ""
     # Refused before the password is read (empty stdin: a prompt would come first, and an empty password
     # would be the error shown).
     changed = run_app(data, "users", "set-password", "carl")
-    assert changed.returncode == 1 and changed.stderr.strip() == "error: no user named 'carl'"
+    assert changed.returncode == 1 and changed.stderr.strip() == "error: no such user: 'carl'"
     assert "Traceback" not in changed.stderr
 
     # The refused set stored nothing: once the account exists, its limits are the configuration's.

@@ -79,7 +79,7 @@ def test_refused_files_load_neither_the_model_nor_the_index(workspace: Path, tmp
     lines = stderr.splitlines()
     assert "failed     not_a_pdf.pdf: the file is not a PDF" in lines
     assert "failed     big.pdf: the file is 0.2 MB; the limit is 0.1 MB" in lines
-    assert "error: no user named 'nobody'" in lines
+    assert "error: no such user: 'nobody'" in lines
     assert "Traceback" not in stderr
 
 

@@ -104,7 +104,7 @@ def test_admin_refusals_in_japanese() -> None:
     assert service_text(short, "ja") == "パスワードは 8 文字以上にしてください。"
     assert service_text("you cannot disable your own account", "ja") == "自分のアカウントは無効にできません。"
     assert service_text("you cannot take away your own admin rights", "ja") == "自分の管理者権限は外せません。"
-    unknown = "no user named 'bo' (did you mean 'bob'?)"
+    unknown = "no such user: 'bo' (did you mean 'bob'?)"
     assert service_text(unknown, "ja") == "ユーザー「bo」はいません（「bob」のことですか？）。"
     assert service_text("you cannot disable your own account", "en") == "you cannot disable your own account"
     assert service_text("something new", "ja") == "something new"  # untranslated: as it is

@@ -146,7 +146,7 @@ class TokenService:
         with self._db.session() as s:
             user = s.scalar(select(User).where(User.username == username))
             if user is None:
-                raise NotFound(f"no user named {username!r}")
+                raise NotFound(f"no such user: {username!r}")
             if user.disabled:
                 raise AuthError(f"user {username!r} is disabled")
             row = AccessToken(

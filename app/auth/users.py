@@ -155,7 +155,7 @@ class UserService:
         if user is None:
             other = _find(s, username)
             hint = f" (did you mean {other.username!r}?)" if other is not None else ""
-            raise NotFound(f"no user named {username!r}{hint}")
+            raise NotFound(f"no such user: {username!r}{hint}")
         return user
 
 

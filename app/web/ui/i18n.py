@@ -494,8 +494,8 @@ SERVICE_JA: list[tuple[re.Pattern[str], str]] = [
             r"user '(.*)' already exists \(names that differ only in case or width are the same name\)",
             "ユーザー「{0}」はすでに存在します（大文字・小文字や全角・半角だけが違う名前は同じ名前です）。",
         ),
-        (r"no user named '(.*)'", "ユーザー「{0}」はいません。"),
-        (r"no user named '(.*)' \(did you mean '(.*)'\?\)", "ユーザー「{0}」はいません（「{1}」のことですか？）。"),
+        (r"no such user: '(.*)'", "ユーザー「{0}」はいません。"),
+        (r"no such user: '(.*)' \(did you mean '(.*)'\?\)", "ユーザー「{0}」はいません（「{1}」のことですか？）。"),
         (r"cannot transfer a user's data to themselves", "ユーザーのデータを本人に引き継ぐことはできません。"),
         (r"could not transfer (.*): (.*)", "{0} を引き継げませんでした: {1}"),
         (
