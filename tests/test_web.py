@@ -19,6 +19,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError, AuthenticationError
 
 from tests.conftest import DATA, ROOT
+from tests.fixtures.gradio_http import without_claim_marks
 from tests.fixtures.llm_server import FakeOpenAIServer
 from tests.fixtures.otlp_receiver import OTLPReceiver
 from tests.fixtures.pdf_factory import text_pdf
@@ -98,8 +99,8 @@ def answer_text(outputs: Any) -> str:
     chat = outputs[0]
     content = chat[-1]["content"]
     if isinstance(content, list):
-        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return str(content)
+        return without_claim_marks("".join(part.get("text", "") for part in content if isinstance(part, dict)))
+    return without_claim_marks(str(content))
 
 
 @pytest.fixture(scope="module")

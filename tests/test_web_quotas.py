@@ -17,6 +17,7 @@ from gradio_client import Client, handle_file
 
 from tests.conftest import DATA
 from tests.fixtures.cli import run_app
+from tests.fixtures.gradio_http import without_claim_marks
 from tests.fixtures.llm_server import FakeOpenAIServer
 from tests.fixtures.postgres import fresh_database
 from tests.fixtures.server import ADMIN, RunningServer, running_server
@@ -43,8 +44,8 @@ def llm_env(srv: FakeOpenAIServer) -> dict[str, str]:
 def answer_text(outputs: Any) -> str:
     content = outputs[0][-1]["content"]
     if isinstance(content, list):
-        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return str(content)
+        return without_claim_marks("".join(part.get("text", "") for part in content if isinstance(part, dict)))
+    return without_claim_marks(str(content))
 
 
 def upload_and_wait(c: Client, name: str = "natbib.pdf", timeout: float = 180) -> None:
