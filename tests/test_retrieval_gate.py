@@ -51,7 +51,9 @@ def test_who_wrote_question_is_weak_but_reaches_the_model_and_is_answered(
     library: Container, answers: AnswerService, reading: FakeOpenAIServer
 ) -> None:
     retrieval = library.retriever.retrieve("alice", WHO_WROTE)
-    assert retrieval.weak and not retrieval.abstained  # the old gate refused exactly this
+    # The old gate refused exactly this; now it reaches the model, weak or not (with the chunks of
+    # 051440f and the sparse search's best passage among those read, it is no longer weak).
+    assert not retrieval.abstained
     assert ("hyperref-doc.pdf", 57) in [(p.file, p.page) for p in retrieval.pages()]
     events = list(answers.stream("alice", WHO_WROTE))
     answer = events[-1].answer
@@ -107,11 +109,26 @@ def test_a_question_that_matches_nothing_is_refused_before_the_model(
     assert llm.counts["chat"] == 0
 
 
+# Off-topic questions of the evaluation set (tests/data/eval/qa.jsonl) and the example: the
+# test takes the first the retriever calls weak (weak is the calibrated rule's verdict on an index).
+WEAK_CANDIDATES = [
+    WHO_WROTE,
+    "How do I switch my bibliography from natbib to biblatex with the biber backend?",
+    "How do I merge cells vertically in a LaTeX table using multirow?",
+    "How can I convert my .bib database into RIS format so that EndNote can import it?",
+    "How much does an Adobe Acrobat Pro subscription cost per year?",
+    "How do I make zsh my default login shell on macOS?",
+]
+
+
 def test_without_a_model_weak_matches_are_shown_labelled_weak(library: Container) -> None:
-    weak = library.answers.ask("alice", WHO_WROTE)
+    question = next(
+        (q for q in WEAK_CANDIDATES if (r := library.retriever.retrieve("alice", q)).weak and not r.abstained), None
+    )
+    assert question is not None, "no candidate question is a weak match on this index"
+    weak = library.answers.ask("alice", question)
     assert weak.mode == "retrieval_only" and weak.answer == prompts.RETRIEVAL_ONLY_WEAK["en"]
     assert weak.citations and all(c.weak for c in weak.citations)
-    assert ("hyperref-doc.pdf", 57) in [(c.file, c.page) for c in weak.citations]
     shown = answer_markdown(weak.answer, weak.mode, [c.model_dump() for c in weak.citations], "ja")
     assert "質問によく合う箇所はありません" in shown
     strong = library.answers.ask("alice", "Which natbib option gives superscript numbers for citations?")

@@ -17,6 +17,9 @@ CSS = """
 .gradio-container > .main { padding-left: clamp(8px, 2.5vw, 32px) !important;
   padding-right: clamp(8px, 2.5vw, 32px) !important; }
 footer { display: none !important; }
+/* The tables' own "scroll to top" button floats over their last rows' right-hand cells: the
+   documents table's delete cell could not be tapped under it on a phone. */
+#documents .scroll-top-button, #admin-users .scroll-top-button { display: none !important; }
 #header { align-items: center; flex-wrap: nowrap; gap: 8px; }
 #header > * { min-width: 0 !important; }
 #header #logout { flex: 0 0 auto; min-width: max-content !important; }
