@@ -21,6 +21,11 @@ COOKIE_ID = "pdfqa"  # Gradio's cookie is named access-token-<cookie_id>; stable
 COOKIE_NAME = f"access-token-{COOKIE_ID}"
 
 
+def set_session_cookie(response: Response, token: str, max_age_s: int, secure: bool) -> None:
+    """The signed-in browser's cookie, the same for a password and a single sign-on."""
+    response.set_cookie(COOKIE_NAME, token, max_age=max_age_s, path="/", httponly=True, samesite="lax", secure=secure)
+
+
 def auth_router(
     login: LoginService, sessions: SessionStore, max_age_s: int, force_secure: bool, passwords: bool = True
 ) -> APIRouter:
@@ -50,15 +55,7 @@ def auth_router(
         if not outcome.ok or outcome.token is None:
             return JSONResponse({"detail": "Incorrect credentials."}, status_code=400)
         response = JSONResponse({"success": True})
-        response.set_cookie(
-            COOKIE_NAME,
-            outcome.token,
-            max_age=max_age_s,
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=secure(request),
-        )
+        set_session_cookie(response, outcome.token, max_age_s, secure(request))
         return response
 
     @router.get("/logout", include_in_schema=False)

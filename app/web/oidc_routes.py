@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.auth.login import LoginService
 from app.auth.oidc import PENDING_MAX_AGE_S, OidcClient, OidcRefused, seal, unseal
 from app.errors import AuthError
-from app.web.auth_routes import COOKIE_NAME
+from app.web.auth_routes import set_session_cookie
 
 PENDING_COOKIE = "pdfqa-oidc"
 CALLBACK = "/login/oidc/callback"
@@ -82,15 +82,7 @@ def oidc_router(
             await asyncio.to_thread(sync_groups, identity.username, identity.groups)
         response = RedirectResponse("/", status_code=302)
         response.delete_cookie(PENDING_COOKIE, path="/login/oidc")
-        response.set_cookie(
-            COOKIE_NAME,
-            outcome.token,
-            max_age=max_age_s,
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=secure(request),
-        )
+        set_session_cookie(response, outcome.token, max_age_s, secure(request))
         return response
 
     return router
