@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -97,17 +96,12 @@ class LoginService:
         """Open a session for a user an identity provider vouched for (the caller checked the
         provider's token): the first sign-in creates the account (with an unusable random
         password); a disabled account is refused."""
-        account = await asyncio.to_thread(self._users.find, username)
-        if account is None:
-            try:
-                created = await asyncio.to_thread(self._users.add, username, secrets.token_urlsafe(32))
-                account = created.username
-                logger.info("first sign-in: user created user={} method={}", account, method)
-                audit("user.created", "system", target=account, method=method)
-            except UserExists:  # created by another instance a moment ago
-                account = await asyncio.to_thread(self._users.find, username)
-        log = logger.bind(user=account or self.unknown_name(username), client=address)
-        if account is None or not await asyncio.to_thread(self._users.is_active, account):
+        account, created = await asyncio.to_thread(self._users.find_or_create, username)
+        if created:
+            logger.info("first sign-in: user created user={} method={}", account, method)
+            audit("user.created", "system", target=account, method=method)
+        log = logger.bind(user=account, client=address)
+        if not await asyncio.to_thread(self._users.is_active, account):
             log.warning("login refused user={} method={} reason=disabled", account, method)
             outcome = LoginOutcome("failed")
         else:
@@ -116,7 +110,7 @@ class LoginService:
             outcome = LoginOutcome("ok", token=token)
         if self._on_result is not None:
             self._on_result(outcome.result)
-        audit("login", account or self.unknown_name(username), outcome=outcome.result, client=address, method=method)
+        audit("login", account, outcome=outcome.result, client=address, method=method)
         return outcome
 
     def unknown_name(self, typed: str) -> str:

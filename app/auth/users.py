@@ -10,6 +10,7 @@ beside `bob`, and signing in as `BOB` or `ｂｏｂ` is signing in as `bob`. Eve
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -88,6 +89,18 @@ class UserService:
         with self._db.session() as s:
             user = _find(s, username)
             return user.username if user else None
+
+    def find_or_create(self, username: str) -> tuple[str, bool]:
+        """(stored name, created) of the account someone else vouched for (an identity provider, a
+        sign-in proxy): made on first sight with an unusable random password; AuthError for a name
+        the app cannot take."""
+        account = self.find(username)
+        if account is not None:
+            return account, False
+        try:
+            return self.add(username, secrets.token_urlsafe(32)).username, True
+        except UserExists:  # made by another instance a moment ago
+            return self.find(username) or username, False
 
     def case_duplicates(self) -> NameList:
         """Accounts that differ from an older one only by case (kept by migration 0008)."""

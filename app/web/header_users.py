@@ -13,7 +13,6 @@ once a minute per user and header value on each instance).
 from __future__ import annotations
 
 import asyncio
-import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -23,7 +22,7 @@ from loguru import logger
 
 from app.audit import audit
 from app.auth.groups import GroupService
-from app.auth.users import UserExists, UserService
+from app.auth.users import UserService
 from app.clean import clean_line
 from app.errors import AuthError
 from app.web.edge_checks import NotAllowed, Scope
@@ -64,17 +63,14 @@ class HeaderUsers:
             return None
 
     def account(self, name: str, groups: str | None) -> str:
-        account = self._users.find(name)
-        if account is None:
-            try:
-                account = self._users.add(name, secrets.token_urlsafe(32)).username
-                logger.info("first request: user created user={} method=trusted_header", account)
-                audit("user.created", "system", target=account, method="trusted_header")
-            except UserExists:
-                account = self._users.find(name)
-            except AuthError as e:
-                raise NotAllowed(f"this account name cannot be used here: {e}") from None
-        if account is None or not self._users.is_active(account):
+        try:
+            account, created = self._users.find_or_create(name)
+        except AuthError as e:
+            raise NotAllowed(f"this account name cannot be used here: {e}") from None
+        if created:
+            logger.info("first request: user created user={} method=trusted_header", account)
+            audit("user.created", "system", target=account, method="trusted_header")
+        if not self._users.is_active(account):
             raise NotAllowed("this account is disabled; ask an administrator")
         if groups is not None and self._due(account, groups):
             names = [g.strip() for g in groups.split(",") if g.strip()]
