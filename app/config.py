@@ -41,6 +41,7 @@ from app.config_sections import (
     QdrantSettings,
     QuotaSettings,
     RerankSettings,
+    RetentionSettings,
     RetrievalSettings,
     Secret,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "QdrantSettings",
     "QuotaSettings",
     "RerankSettings",
+    "RetentionSettings",
     "RetrievalSettings",
     "ServerSettings",
     "Settings",
@@ -108,6 +110,7 @@ class Settings(BaseSettings):
         default_factory=lambda: dict(DEFAULT_PRICES), description="Price per million tokens, by model name"
     )
     cache: CacheSettings = CacheSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -213,6 +213,18 @@ class ChatSettings(Section):
     )
 
 
+class RetentionSettings(Section):
+    """How long the app keeps people's data by itself (null = until they or an admin delete it)."""
+
+    conversations_days: int | None = Field(
+        None,
+        ge=1,
+        le=36500,
+        description="Delete conversations (with their messages and feedback) not updated for this many days; checked "
+        "daily by one instance, the count in the audit log (conversations.expired); null = keep them",
+    )
+
+
 class QuotaSettings(Section):
     """Per-user allowances (null = unlimited); an admin overrides them per user (`python -m app quotas`)."""
 
