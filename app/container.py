@@ -21,6 +21,8 @@ from app.storage.files import FileStore, open_file_store
 if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service is first used
     from app.admin.accounts import AccountService
     from app.admin.backup import BackupService
+    from app.admin.data_export import DataExport
+    from app.admin.own_account import OwnAccount
     from app.admin.console import AdminConsole
     from app.admin.recent_errors import RecentErrors
     from app.admin.reindex import ReindexService
@@ -29,6 +31,7 @@ if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service 
     from app.answering.claims_check import AnswerClaims
     from app.answering.conversations import ConversationService
     from app.answering.feedback import FeedbackService
+    from app.answering.retention import ConversationRetention
     from app.answering.retrieval import Reranker, Retriever
     from app.answering.service import AnswerService
     from app.auth.sessions import SessionStore
@@ -118,6 +121,27 @@ class Container:
         from app.admin.accounts import AccountService
 
         return AccountService(self.db, self.users, self.registry, self.files, lambda: self.ingestion)
+
+    @cached_property
+    def data_export(self) -> DataExport:
+        """A user's own data as one archive (Settings and `users export`)."""
+        from app.admin.data_export import DataExport
+
+        return DataExport(self.db, self.users, self.registry, self.files)
+
+    @cached_property
+    def own_account(self) -> OwnAccount:
+        """A user deleting their own account (Settings), the way `users remove` does."""
+        from app.admin.own_account import OwnAccount
+
+        return OwnAccount(self.users, self.accounts, self.login_throttle)
+
+    @cached_property
+    def retention(self) -> ConversationRetention:
+        """retention.conversations_days: old conversations deleted daily, by one instance."""
+        from app.answering.retention import ConversationRetention
+
+        return ConversationRetention(self.db, self.settings.retention.conversations_days)
 
     @cached_property
     def backups(self) -> BackupService:
@@ -404,6 +428,8 @@ class Container:
         )
 
     def close(self) -> None:
+        if "retention" in self.__dict__:
+            self.retention.stop()
         reranker = self.__dict__.get("reranker")
         if reranker is not None and hasattr(reranker, "close"):
             reranker.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 from sqlalchemy import delete, func, select, update
@@ -13,8 +13,10 @@ from sqlalchemy import delete, func, select, update
 from app.auth.users import UserService
 from app.documents.registry import DocumentRegistry
 from app.errors import AuthError
-from app.storage.db import Base, Conversation, Database
+from app.storage.access_tokens import AccessToken
+from app.storage.db import Base, Conversation, Database, Document, Feedback, Message, User
 from app.storage.files import FileStore
+from app.storage.groups_db import GroupMember
 
 if TYPE_CHECKING:
     from app.documents.ingestion import IngestionService
@@ -37,12 +39,18 @@ class Removal:
 @dataclass(frozen=True)
 class RemovalPlan:
     """What `remove` would do, for a confirmation that names it: the user's documents and
-    conversations, deleted or (with `transfer_to`) handed over."""
+    conversations, deleted or (with `transfer_to`) handed over, and what goes with the account in
+    any case (messages and feedback go with their conversations)."""
 
     user: str
     documents: int
     conversations: int
     transfer_to: str | None = None
+    document_bytes: int = 0
+    messages: int = 0
+    feedback: int = 0
+    tokens: int = 0
+    memberships: int = 0
 
 
 class AccountService:
@@ -64,9 +72,24 @@ class AccountService:
         """What removing `username` would delete or hand over; refused as `remove` would be."""
         self._check(username, transfer_to)
         with self._db.session() as s:
-            owned = select(func.count()).select_from(Conversation).where(Conversation.owner == username)
-            conversations = int(s.scalar(owned) or 0)
-        return RemovalPlan(username, self._registry.count(username), conversations, transfer_to)
+            conversations = select(Conversation.id).where(Conversation.owner == username)
+            user_id = select(User.id).where(User.username == username).scalar_subquery()
+
+            def count(query: Any) -> int:
+                return int(s.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+            size = s.scalar(select(func.coalesce(func.sum(Document.size_bytes), 0)).where(Document.owner == username))
+            return RemovalPlan(
+                username,
+                self._registry.count(username),
+                count(conversations),
+                transfer_to,
+                document_bytes=int(size or 0),
+                messages=count(select(Message.id).where(Message.conversation_id.in_(conversations))),
+                feedback=count(select(Feedback.id).where(Feedback.owner == username)),
+                tokens=count(select(AccessToken.id).where(AccessToken.user_id == user_id)),
+                memberships=count(select(GroupMember.group_id).where(GroupMember.user_id == user_id)),
+            )
 
     def _check(self, username: str, transfer_to: str | None) -> None:
         self._users.get(username)

@@ -10,7 +10,6 @@ beside `bob`, and signing in as `BOB` or `ｂｏｂ` is signing in as `bob`. Eve
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -28,6 +27,9 @@ _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 # Migration 0008 gives an account whose name differs from an older one only by case the key
 # `<key>` + this mark + `<id>`: no typed name has it, so that account signs in by its exact name.
 _DUPLICATE_MARK = "\x1f"
+# The stored "hash" of an account that signs in only through someone who vouches for it (single
+# sign-on, a trusted proxy): no argon2 hash, so no password matches it (verify_password says False).
+NO_PASSWORD = "!no-password"
 
 
 class UserExists(AuthError):
@@ -54,22 +56,23 @@ class UserService:
         if len(password) < MIN_LENGTH:
             raise AuthError(f"the password must have at least {MIN_LENGTH} characters")
 
-    def add(self, username: str, password: str, is_admin: bool = False) -> UserInfo:
-        """A new account. Refused (UserExists) when the name equals an existing one after NFKC and
-        case folding, also when another process creates it at the same moment."""
+    def add(self, username: str, password: str | None, is_admin: bool = False) -> UserInfo:
+        """A new account (`password` None: one without a password, NO_PASSWORD). Refused
+        (UserExists) when the name equals an existing one after NFKC and case folding, also when
+        another process creates it at the same moment."""
         username = clean_line(username, 256)
         if not _USERNAME.match(username):
             raise AuthError("a username is 1-64 letters, digits, '.', '_', '@' or '-'")
-        self._check_password(password)
+        if password is not None:
+            self._check_password(password)
         key = username_key(username)
         try:
             with self._db.session() as s:
                 existing = s.scalar(select(User).where(or_(User.username == username, User.username_key == key)))
                 if existing is not None:
                     raise UserExists(_exists_message(username, existing.username))
-                user = User(
-                    username=username, username_key=key, password_hash=hash_password(password), is_admin=is_admin
-                )
+                stored = NO_PASSWORD if password is None else hash_password(password)
+                user = User(username=username, username_key=key, password_hash=stored, is_admin=is_admin)
                 s.add(user)
                 s.flush()
                 return UserInfo.model_validate(user, from_attributes=True)
@@ -92,13 +95,13 @@ class UserService:
 
     def find_or_create(self, username: str) -> tuple[str, bool]:
         """(stored name, created) of the account someone else vouched for (an identity provider, a
-        sign-in proxy): made on first sight with an unusable random password; AuthError for a name
-        the app cannot take."""
+        sign-in proxy): made on first sight without a password (NO_PASSWORD); AuthError for a name the
+        app cannot take."""
         account = self.find(username)
         if account is not None:
             return account, False
         try:
-            return self.add(username, secrets.token_urlsafe(32)).username, True
+            return self.add(username, None).username, True
         except UserExists:  # made by another instance a moment ago
             return self.find(username) or username, False
 
@@ -144,6 +147,20 @@ class UserService:
         with self._db.session() as s:
             _end_sessions(s, username)
             s.delete(self._get(s, username))
+
+    def has_password(self, username: str) -> bool:
+        """False for an account made by single sign-on or a trusted proxy that was never given a
+        password (`set_password` gives it one)."""
+        with self._db.session() as s:
+            return self._get(s, username).password_hash != NO_PASSWORD
+
+    def admins_left(self, leaving: str) -> int:
+        """Enabled administrators other than `leaving`."""
+        with self._db.session() as s:
+            query = select(func.count(User.id)).where(
+                User.is_admin.is_(True), User.disabled.is_(False), User.username != leaving
+            )
+            return int(s.scalar(query) or 0)
 
     def authenticate(self, username: str, password: str) -> bool:
         """True for an enabled user with this password (the name in any spelling `find` accepts).

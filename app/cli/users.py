@@ -1,15 +1,21 @@
-"""`users add|list|set-password|disable|enable|remove`: passwords from a prompt or stdin, never argv."""
+"""`users add|list|set-password|disable|enable|remove|export`: passwords from a prompt or stdin, never
+argv. `remove --dry-run` says what a removal would delete and changes nothing; `export NAME DEST`
+writes everything the user owns to one zip (app/admin/data_export.py)."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from app.audit import audit, cli_actor
 from app.config import Settings
 from app.container import Container
+
+if TYPE_CHECKING:
+    from app.admin.accounts import RemovalPlan
 
 
 def register(sub: Any) -> None:
@@ -33,6 +39,12 @@ def register(sub: Any) -> None:
     )
     remove.add_argument("name")
     remove.add_argument("--transfer-to", metavar="USER", help="give their documents and conversations to USER instead")
+    remove.add_argument("--dry-run", action="store_true", help="say what would be removed; change nothing")
+    export = actions.add_parser(
+        "export", help="write everything a user owns (documents, originals, conversations, feedback, usage) to a zip"
+    )
+    export.add_argument("name")
+    export.add_argument("dest", metavar="DEST", help="the archive's file name, or a folder to write it in")
     p.set_defaults(handler=run)
 
 
@@ -70,6 +82,18 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             users.set_admin(args.name, args.action == "make-admin")
             audit("user.changed", cli_actor(), target=args.name, change=args.action)
             print(f"user {args.name} {'is now' if args.action == 'make-admin' else 'is no longer'} an administrator")
+        elif args.action == "remove" and args.dry_run:
+            print(plan_text(container.accounts.plan(args.name, transfer_to=args.transfer_to)))
+        elif args.action == "export":
+            target = export_target(Path(args.dest), args.name)
+            summary = container.data_export.write(args.name, target)
+            audit("user.exported", cli_actor(), target=args.name, documents=summary.documents)
+            missing = f"; {len(summary.missing_originals)} originals missing" if summary.missing_originals else ""
+            print(
+                f"{target}: {summary.documents} documents ({summary.originals} originals, {summary.original_bytes} "
+                f"bytes), {summary.conversations} conversations, {summary.messages} messages, "
+                f"{summary.feedback} feedback{missing}"
+            )
         elif args.action == "remove":
             done = container.accounts.remove(args.name, transfer_to=args.transfer_to)
             audit(
@@ -95,3 +119,30 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                     )
             print(f"user {args.name} removed with {done.documents_deleted} documents and all their data{moved}")
     return 0
+
+
+def export_target(dest: Path, username: str) -> Path:
+    """DEST itself, or a new file in DEST when it is a folder; its folder must exist."""
+    from app.admin.data_export import default_file_name
+
+    if dest.is_dir():
+        return dest / default_file_name(username)
+    if not dest.parent.is_dir():
+        raise SystemExit(f"error: no such folder: {str(dest.parent)!r}")
+    return dest
+
+
+def plan_text(plan: RemovalPlan) -> str:
+    """What `users remove` would do, one count per line (--dry-run)."""
+    fate = f"handed to {plan.transfer_to}" if plan.transfer_to else "deleted"
+    return "\n".join(
+        [
+            f"dry run: removing {plan.user} would delete (nothing has been changed):",
+            f"  documents:          {plan.documents} ({plan.document_bytes} bytes) {fate}",
+            f"  conversations:      {plan.conversations} ({plan.messages} messages) {fate}",
+            f"  feedback:           {plan.feedback}",
+            f"  access tokens:      {plan.tokens}",
+            f"  group memberships:  {plan.memberships}",
+            "  and the account, its sessions, usage and limits",
+        ]
+    )

@@ -1,0 +1,57 @@
+"""A person deleting their own account (Settings > Delete my account): confirmed by their password,
+or, for an account single sign-on or a trusted proxy made (it has none), by typing their user name.
+Everything they own goes the way `users remove` removes it (AccountService.remove): documents,
+vectors, originals, conversations, usage, tokens, memberships, sessions. The last administrator
+cannot leave this way. Admins remove others with `users remove` or the Admin tab."""
+
+from __future__ import annotations
+
+from loguru import logger
+
+from app.admin.accounts import AccountService, Removal
+from app.audit import audit
+from app.auth.throttle import LoginThrottle
+from app.auth.users import UserService
+from app.errors import AuthError
+
+
+class OwnAccount:
+    def __init__(self, users: UserService, accounts: AccountService, throttle: LoginThrottle | None = None) -> None:
+        self._users = users
+        self._accounts = accounts
+        self._throttle = throttle  # wrong passwords count as failed sign-ins (no guessing from a live session)
+
+    def confirms_with_password(self, username: str) -> bool:
+        """True: the password confirms; False: typing the user name does (no password to type)."""
+        return self._users.has_password(username)
+
+    def delete(self, username: str, confirmation: str, client: str | None = None) -> Removal:
+        """Delete `username` and all they own once `confirmation` is their password (or their name,
+        for an account without one); AuthError otherwise, nothing changed."""
+        self._users.get(username)
+        if self._users.has_password(username):
+            self._check_password(username, confirmation or "", client)
+        elif (confirmation or "").strip() != username:
+            raise AuthError("type your user name exactly to confirm")
+        if self._users.get(username).is_admin and self._users.admins_left(username) == 0:
+            raise AuthError("you are the last administrator: make someone else an administrator first")
+        done = self._accounts.remove(username)
+        audit(
+            "user.removed",
+            username,
+            target=username,
+            client=client,
+            self_service=True,
+            documents_deleted=done.documents_deleted,
+        )
+        logger.bind(user=username).info("own account deleted user={} documents={}", username, done.documents_deleted)
+        return done
+
+    def _check_password(self, username: str, password: str, client: str | None) -> None:
+        if self._throttle is not None and not self._throttle.check(username, client).allowed:
+            raise AuthError("too many wrong passwords; wait a minute and try again")
+        if not self._users.authenticate(username, password[:1024]):
+            if self._throttle is not None:
+                self._throttle.failure(username, client)
+            audit("user.removed", username, target=username, client=client, outcome="failed", self_service=True)
+            raise AuthError("the password is not right")
