@@ -30,6 +30,7 @@ from pydantic_settings import (
 
 from app.config_sections import (
     DEFAULT_PRICES,
+    ApiSettings,
     CacheSettings,
     ChatSettings,
     DatabaseSettings,
@@ -50,6 +51,7 @@ from app.errors import ConfigError
 
 # The names other modules import from here: the root, its loader and the sections it composes.
 __all__ = [
+    "ApiSettings",
     "AuthSettings",
     "CacheSettings",
     "ChatSettings",
@@ -111,6 +113,7 @@ class Settings(BaseSettings):
     )
     cache: CacheSettings = CacheSettings()
     retention: RetentionSettings = RetentionSettings()
+    api: ApiSettings = ApiSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -1,6 +1,6 @@
 """The settings sections of the document pipeline, the models and the stores: what config.yaml's
 `embeddings`, `documents`, `qdrant`, `llm`, `retrieval`, `chat`, `quotas`, `pricing`, `cache`,
-`database` and `files` accept. `app.config.Settings` composes them (with the serving sections of
+`database`, `files` and `api` accept. `app.config.Settings` composes them (with the serving sections of
 `app.config_server`) and loads them; `python -m app.config_reference` documents every field.
 
 Every field carries a `description`: it is the text of docs/configuration-reference.md.
@@ -210,6 +210,21 @@ class ChatSettings(Section):
         False,
         description="Let the chat model judge the claims instead of the word and embedding check: one more "
         "model call per answer, its tokens charged to the user",
+    )
+
+
+class ApiSettings(Section):
+    """The REST API (/api/v1) and the OpenAI-compatible endpoint (/v1), behind personal access tokens."""
+
+    rate_limit_per_minute: int = Field(
+        120, ge=1, le=100_000, description="Requests one token may make per minute on each instance; more get 429"
+    )
+    max_body_bytes: int = Field(
+        1_048_576,
+        ge=4096,
+        le=64 * 1024 * 1024,
+        description="Largest JSON request body (a question, a chat completion's messages), refused before it is "
+        "read; uploads are bounded by documents.max_file_mb",
     )
 
 

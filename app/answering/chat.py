@@ -15,7 +15,8 @@ from app import metrics
 from app.answering.cache import AnswerCache
 from app.answering.claims_check import AnswerClaims
 from app.answering.conversations import ConversationService
-from app.answering.service import Answer, AnswerService
+from app.answering.service import Answer, AnswerService, Turn
+from app.auth.libraries import LibraryAccess
 from app.domain import Usage
 from app.errors import EmptyQuestion, LLMError, QuestionTooLong, QuotaExceeded
 from app.usage.pricing import Pricing
@@ -57,8 +58,12 @@ class ChatService:
         cache: AnswerCache | None = None,
         max_question_chars: int = 4000,
         claims: AnswerClaims | None = None,
+        libraries: LibraryAccess | None = None,
     ) -> None:
         self._max_chars = max_question_chars
+        # The team libraries each question may also search, read on every question (None: each
+        # user's own documents only).
+        self._libraries = libraries
         self._claims = claims  # None: answers are not checked (chat.claim_check: false)
         self._answers = answers
         self._conversations = conversations
@@ -81,8 +86,13 @@ class ChatService:
         use_cache: bool = True,
         stopped_note: str = STOPPED_NOTE,
         retry: bool = False,
+        history: Sequence[Turn] | None = None,
     ) -> Generator[ChatEvent, None, None]:
-        """Answer `question` for `owner`, continuing `conversation_id` when given. `retry`: the
+        """Answer `question` for `owner`, continuing `conversation_id` when given. `history`: the
+        turns before the question when the caller holds them and no stored conversation is named
+        (a client that sends its own, e.g. the OpenAI-compatible door); a follow-up is condensed
+        with them as with a stored conversation's (bounded by the caller, then by
+        chat.history_tokens). `retry`: the
         conversation's last turn asked this question; it is answered again without that turn, and
         the new answer replaces it (a retry that fails leaves the old one in place).
 
@@ -95,7 +105,9 @@ class ChatService:
         question raises EmptyQuestion, one over `max_question_chars` QuestionTooLong (both are
         InvalidQuestion), before any work."""
         self._check(question)
-        inner = self._stream(owner, question, conversation_id, doc_ids, api_key, use_cache, stopped_note, retry)
+        inner = self._stream(
+            owner, question, conversation_id, doc_ids, api_key, use_cache, stopped_note, retry, history
+        )
         return self._counted(owner, doc_ids, inner)
 
     def _check(self, question: str) -> None:
@@ -171,14 +183,19 @@ class ChatService:
         use_cache: bool = True,
         stopped_note: str = STOPPED_NOTE,
         retry: bool = False,
+        given: Sequence[Turn] | None = None,
     ) -> Generator[ChatEvent, None, None]:
-        history = self._conversations.history(owner, conversation_id) if conversation_id else []
+        history = self._conversations.history(owner, conversation_id) if conversation_id else list(given or [])
         replace = retry and len(history) >= 2 and history[-2].role == "user" and history[-2].content == question
         if replace:
             history = history[:-2]  # answered again as if the old answer had never been given
+        scope = self._libraries.scope(owner, doc_ids) if self._libraries is not None else None
         cache_key = None
         if self._cache is not None and not history and use_cache:  # a follow-up depends on its conversation
-            cache_key = self._cache.key(owner, question, doc_ids)
+            if scope is not None:
+                cache_key = self._cache.key(owner, question, scope.doc_ids, tenants=scope.tenants)
+            else:
+                cache_key = self._cache.key(owner, question, doc_ids)
             hit = self._cache.get(owner, cache_key)
             if hit is not None:
                 yield from self._cached(owner, question, conversation_id, Answer.model_validate(hit), replace)
@@ -194,7 +211,7 @@ class ChatService:
         cut = False
         try:
             events = self._answers.stream(
-                owner, question, history=history, doc_ids=doc_ids, api_key=api_key, spent=spent
+                owner, question, history=history, doc_ids=doc_ids, api_key=api_key, spent=spent, scope=scope
             )
             with closing(events):
                 for event in events:
