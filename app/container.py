@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service 
     from app.answering.retention import ConversationRetention
     from app.answering.retrieval import Reranker, Retriever
     from app.answering.service import AnswerService
+    from app.auth.libraries import LibraryAccess
     from app.auth.sessions import SessionStore
     from app.auth.throttle import LoginThrottle
     from app.documents.ingestion import IngestionService
@@ -363,7 +364,15 @@ class Container:
             self.answer_cache,
             max_question_chars=self.settings.chat.max_question_chars,
             claims=self.answer_claims,
+            libraries=self.libraries,
         )
+
+    @cached_property
+    def libraries(self) -> LibraryAccess:
+        """Who may read and change each team library, read from the database at every call."""
+        from app.auth.libraries import LibraryAccess
+
+        return LibraryAccess(self.db)
 
     @cached_property
     def answer_claims(self) -> AnswerClaims | None:

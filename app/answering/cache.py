@@ -37,8 +37,12 @@ class AnswerCache:
         self._ttl = timedelta(seconds=ttl_s)
         self._settings_tag = settings_tag  # model and retrieval settings that shape an answer
 
-    def key(self, owner: str, question: str, doc_ids: Sequence[str] | None) -> str:
-        versions = self._registry.ready_versions(owner, doc_ids)
+    def key(
+        self, owner: str, question: str, doc_ids: Sequence[str] | None, tenants: Sequence[str] | None = None
+    ) -> str:
+        """`tenants`: whose documents the question searches (the asker's and their libraries');
+        joining or leaving a group changes them, and so the key."""
+        versions = self._registry.ready_versions(list(tenants) if tenants else owner, doc_ids)
         docs = sorted(f"{doc_id}:{updated.isoformat()}" for doc_id, updated in versions)
         material = json.dumps([normalise(question), docs, self._settings_tag], ensure_ascii=False)
         return hashlib.sha256(material.encode()).hexdigest()

@@ -16,6 +16,7 @@ from app.answering.cache import AnswerCache
 from app.answering.claims_check import AnswerClaims
 from app.answering.conversations import ConversationService
 from app.answering.service import Answer, AnswerService, Turn
+from app.auth.libraries import LibraryAccess
 from app.domain import Usage
 from app.errors import EmptyQuestion, LLMError, QuestionTooLong, QuotaExceeded
 from app.usage.pricing import Pricing
@@ -57,8 +58,12 @@ class ChatService:
         cache: AnswerCache | None = None,
         max_question_chars: int = 4000,
         claims: AnswerClaims | None = None,
+        libraries: LibraryAccess | None = None,
     ) -> None:
         self._max_chars = max_question_chars
+        # The team libraries each question may also search, read on every question (None: each
+        # user's own documents only).
+        self._libraries = libraries
         self._claims = claims  # None: answers are not checked (chat.claim_check: false)
         self._answers = answers
         self._conversations = conversations
@@ -184,9 +189,13 @@ class ChatService:
         replace = retry and len(history) >= 2 and history[-2].role == "user" and history[-2].content == question
         if replace:
             history = history[:-2]  # answered again as if the old answer had never been given
+        scope = self._libraries.scope(owner, doc_ids) if self._libraries is not None else None
         cache_key = None
         if self._cache is not None and not history and use_cache:  # a follow-up depends on its conversation
-            cache_key = self._cache.key(owner, question, doc_ids)
+            if scope is not None:
+                cache_key = self._cache.key(owner, question, scope.doc_ids, tenants=scope.tenants)
+            else:
+                cache_key = self._cache.key(owner, question, doc_ids)
             hit = self._cache.get(owner, cache_key)
             if hit is not None:
                 yield from self._cached(owner, question, conversation_id, Answer.model_validate(hit), replace)
@@ -202,7 +211,7 @@ class ChatService:
         cut = False
         try:
             events = self._answers.stream(
-                owner, question, history=history, doc_ids=doc_ids, api_key=api_key, spent=spent
+                owner, question, history=history, doc_ids=doc_ids, api_key=api_key, spent=spent, scope=scope
             )
             with closing(events):
                 for event in events:

@@ -19,14 +19,14 @@ from collections.abc import Sequence
 
 from llama_index.core.vector_stores.types import VectorStoreQueryMode
 from loguru import logger
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app import metrics, telemetry
 from app.config import RetrievalSettings
 from app.documents.registry import READY, DocumentRegistry
 from app.models.embeddings import EmbeddingModel
 from app.models.sparse import is_cjk, term_coverage
-from app.storage.vector_store import ScoredNode, VectorStore
+from app.storage.vector_store import TENANT_KEY, ScoredNode, VectorStore
 
 
 class Passage(BaseModel):
@@ -40,6 +40,8 @@ class Passage(BaseModel):
     end: int
     section: str = ""  # heading path from the PDF outline, when it has one
     ocr: bool = False  # the page's text was recognised from its image
+    library: str = ""  # the team library the document is in ("": the asker's own)
+    tenant: str = Field(default="", exclude=True)  # whose document: a username or a library's tenant
 
 
 # Nothing matches: the best cosine similarity (all-MiniLM-L6-v2) is below this AND no passage the
@@ -139,18 +141,34 @@ class Retriever:
         doc_ids: Sequence[str] | None = None,
         limit: int | None = None,
         mode: str | None = None,
+        tenants: Sequence[str] | None = None,
+        labels: dict[str, str] | None = None,
     ) -> Retrieval:
-        """Best passages for `question` among `owner`'s ready documents (optionally only `doc_ids`).
+        """Best passages for `question` among `owner`'s ready documents (optionally only `doc_ids`),
+        or among those of `tenants` (the asker's own and the team libraries they may read, decided
+        by app/auth/libraries.py on this request); `labels` names each library tenant.
 
-        Document ids are intersected with the owner's own, so ids of someone else's documents
+        Document ids are intersected with the tenants' own, so ids of anyone else's documents
         select nothing."""
         with metrics.RETRIEVAL_SECONDS.time(), telemetry.span("retrieve", mode=mode or "default") as note:
-            found = self._retrieve(owner, question, doc_ids, limit, mode)
+            scope: str | list[str] = [*tenants] if tenants else owner
+            if isinstance(scope, list) and len(scope) == 1:
+                scope = scope[0]
+            found = self._retrieve(owner, scope, question, doc_ids, limit, mode)
+            if labels:
+                for passage in found.passages:
+                    passage.library = labels.get(passage.tenant, "")
             note(passages=len(found.passages), abstained=found.abstained, weak=found.weak)
             return found
 
     def _retrieve(
-        self, owner: str, question: str, doc_ids: Sequence[str] | None, limit: int | None, mode: str | None
+        self,
+        asker: str,
+        owner: str | list[str],
+        question: str,
+        doc_ids: Sequence[str] | None,
+        limit: int | None,
+        mode: str | None,
     ) -> Retrieval:
         settings = self._settings
         limit = limit or settings.top_k
@@ -166,7 +184,7 @@ class Retriever:
             searchable = bool(scope)
         if not searchable or not question.strip():
             return Retrieval(passages=[], abstained=True, weak=True, best_dense=0.0, coverage=0.0)
-        embedding = self._embedder.embed_query(question, owner)
+        embedding = self._embedder.embed_query(question, asker)
         dense = self._store.search(
             owner, scope, question, embedding, VectorStoreQueryMode.DEFAULT, settings.candidates, exclude=hidden
         )
@@ -193,7 +211,7 @@ class Retriever:
         shared = any(term_coverage(question, p.text) > 0 for p in passages[:limit])
         abstained = not passages or (best_dense < NOTHING_MATCHES_DENSE and not shared)
         weak = abstained or self._weak(best_dense, coverage, rerank_score)
-        logger.bind(user=owner).debug(
+        logger.bind(user=asker).debug(
             "retrieval mode={} candidates={} best_dense={:.3f} coverage={:.2f} rerank={} weak={} abstained={}",
             mode,
             len(passages),
@@ -212,7 +230,7 @@ class Retriever:
             rerank_score=rerank_score,
         )
 
-    def _ready_only(self, owner: str, found: list[ScoredNode]) -> list[ScoredNode]:
+    def _ready_only(self, owner: str | list[str], found: list[ScoredNode]) -> list[ScoredNode]:
         """The registry, not the store, decides what is visible: a document that started indexing
         after the excluded ids were read, or a point left without its row, is dropped here."""
         ready = set(self._registry.ready_ids(owner, {str(item.node.ref_doc_id) for item in found}))
@@ -266,4 +284,5 @@ def _passage(item: ScoredNode, score: float) -> Passage:
         end=int(meta.get("end", 0)),
         section=str(meta.get("section", "")),
         ocr=bool(meta.get("ocr")),
+        tenant=str(meta.get(TENANT_KEY, "")),
     )

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from app.answering import prompts
 from app.answering.retrieval import Passage, Retriever
+from app.auth.libraries import Scope
 from app.config import ChatSettings
 from app.domain import Claim, Usage
 from app.errors import LLMError
@@ -38,6 +39,7 @@ class Citation(BaseModel):
     section: str = ""  # heading path from the PDF outline, when it has one
     ocr: bool = False  # the page's text was recognised from its image: the reader should check the image
     weak: bool = False  # shown without a model although it matches the question only weakly
+    library: str = ""  # the team library the document is in ("": the asker's own)
 
 
 class Answer(BaseModel):
@@ -102,8 +104,10 @@ class AnswerService:
         doc_ids: Sequence[str] | None = None,
         api_key: str | None = None,
         spent: Usage | None = None,
+        scope: Scope | None = None,
     ) -> Generator[AnswerEvent, None, None]:
-        """Stream an answer grounded in `owner`'s documents (all, or only `doc_ids`).
+        """Stream an answer grounded in `owner`'s documents (all, or only `doc_ids`), or in the
+        tenants of `scope` (their own and their team libraries'; then `doc_ids` is ignored).
 
         Every LLM call is recorded, and added to `spent` as it happens, so that a caller can settle a
         quota even when the stream fails or is closed early (then the tokens are estimated)."""
@@ -122,7 +126,12 @@ class AnswerService:
             usage.add(used)
             spent.add(used)
             self._usage.record(owner, "condense", llm.model, used)
-        retrieval = self._retriever.retrieve(owner, standalone, doc_ids)
+        if scope is not None:
+            retrieval = self._retriever.retrieve(
+                owner, standalone, scope.doc_ids, tenants=scope.tenants, labels=scope.labels
+            )
+        else:
+            retrieval = self._retriever.retrieve(owner, standalone, doc_ids)
         passages = retrieval.passages
         if not passages:
             yield from self._fixed(standalone, prompts.NO_DOCUMENTS[lang], [], usage, "no_documents")
@@ -300,6 +309,7 @@ def _citations(passages: list[Passage], answer: str | None, weak: bool = False) 
             section=p.section,
             ocr=p.ocr,
             weak=weak,
+            library=p.library,
         )
         for n, p in chosen
     ]

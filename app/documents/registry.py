@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import delete, func, select, update
@@ -45,6 +46,14 @@ DocumentList = list[DocumentInfo]
 IdList = list[str]
 Versions = list[tuple[str, datetime]]
 Words = list[tuple[str, float, float, float, float]]  # recognised words: text, x0, y0, x1, y1 (page fractions)
+Owners = str | Sequence[str]  # one tenant, or several (a user's own documents and their libraries)
+
+
+def _of(owners: Owners) -> Any:
+    """The condition "owned by one of `owners`"."""
+    if isinstance(owners, str):
+        return Document.owner == owners
+    return Document.owner.in_([*owners])
 
 
 class DocumentPage(BaseModel):
@@ -106,8 +115,8 @@ class DocumentRegistry:
             total = s.scalar(select(func.count()).select_from(Document).where(Document.owner == owner)) or 0
         return DocumentPage(documents=documents, total=total, offset=offset)
 
-    def count(self, owner: str, statuses: Iterable[str] | None = None) -> int:
-        query = select(func.count()).select_from(Document).where(Document.owner == owner)
+    def count(self, owner: Owners, statuses: Iterable[str] | None = None) -> int:
+        query = select(func.count()).select_from(Document).where(_of(owner))
         if statuses is not None:
             query = query.where(Document.status.in_([*statuses]))
         with self._db.session() as s:
@@ -187,27 +196,27 @@ class DocumentRegistry:
         with self._db.session() as s:
             return [DocumentInfo.of(r) for r in s.scalars(query.order_by(Document.created_at))]
 
-    def ready_ids(self, owner: str, only: Iterable[str] | None = None) -> IdList:
+    def ready_ids(self, owner: Owners, only: Iterable[str] | None = None) -> IdList:
         """Ids of the owner's searchable documents, optionally intersected with `only`."""
-        query = select(Document.id).where(Document.owner == owner, Document.status == READY)
+        query = select(Document.id).where(_of(owner), Document.status == READY)
         if only is not None:
             query = query.where(Document.id.in_([*only]))
         with self._db.session() as s:
             return list(s.scalars(query))
 
-    def ready_versions(self, owner: str, only: Iterable[str] | None = None) -> Versions:
+    def ready_versions(self, owner: Owners, only: Iterable[str] | None = None) -> Versions:
         """(id, updated_at) of the owner's ready documents, optionally only those in `only`: what
         an answer was drawn from, read as two columns (the answer cache's key, on every question)."""
-        query = select(Document.id, Document.updated_at).where(Document.owner == owner, Document.status == READY)
+        query = select(Document.id, Document.updated_at).where(_of(owner), Document.status == READY)
         if only is not None:
             query = query.where(Document.id.in_([*only]))
         with self._db.session() as s:
             return [(doc_id, updated) for doc_id, updated in s.execute(query)]
 
-    def unsearchable_ids(self, owner: str) -> IdList:
+    def unsearchable_ids(self, owner: Owners) -> IdList:
         """Ids of the owner's documents that are not ready (queued, indexing, failed): what a search
         over all of the owner's documents leaves out, usually none or a few."""
-        query = select(Document.id).where(Document.owner == owner, Document.status != READY)
+        query = select(Document.id).where(_of(owner), Document.status != READY)
         with self._db.session() as s:
             return list(s.scalars(query))
 

@@ -292,7 +292,7 @@ class EdgeStore(VectorStore):
 
     def search(
         self,
-        tenant: str,
+        tenant: str | Sequence[str],
         doc_ids: Sequence[str] | None,
         query_text: str,
         query_embedding: list[float] | None,
@@ -364,8 +364,9 @@ def _points(nodes: Sequence[BaseNode]) -> list[qe.Point]:
     ]
 
 
-def _filter(tenant: str, doc_ids: Sequence[str] | None, exclude: Sequence[str] = ()) -> qe.Filter:
-    must: list[Any] = [qe.FieldCondition(key=TENANT_KEY, match=qe.MatchValue(tenant))]
+def _filter(tenant: str | Sequence[str], doc_ids: Sequence[str] | None, exclude: Sequence[str] = ()) -> qe.Filter:
+    match = qe.MatchValue(tenant) if isinstance(tenant, str) else qe.MatchAny(list(tenant))
+    must: list[Any] = [qe.FieldCondition(key=TENANT_KEY, match=match)]
     if doc_ids is not None:
         must.append(qe.FieldCondition(key=DOC_KEY, match=qe.MatchAny(list(doc_ids))))
     must_not: list[Any] | None = [qe.FieldCondition(key=DOC_KEY, match=qe.MatchAny(list(exclude)))] if exclude else None

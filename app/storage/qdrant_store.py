@@ -195,7 +195,7 @@ class QdrantStore(VectorStore):
 
     def search(
         self,
-        tenant: str,
+        tenant: str | Sequence[str],
         doc_ids: Sequence[str] | None,
         query_text: str,
         query_embedding: list[float] | None,
@@ -231,8 +231,11 @@ class QdrantStore(VectorStore):
         self.client.close()
 
 
-def _filter(tenant: str, doc_ids: Sequence[str] | None, exclude: Sequence[str] = ()) -> qm.Filter:
-    must: list[qm.Condition] = [qm.FieldCondition(key=TENANT_KEY, match=qm.MatchValue(value=tenant))]
+def _filter(tenant: str | Sequence[str], doc_ids: Sequence[str] | None, exclude: Sequence[str] = ()) -> qm.Filter:
+    match: qm.Match = (
+        qm.MatchValue(value=tenant) if isinstance(tenant, str) else qm.MatchAny(any=list(tenant))
+    )
+    must: list[qm.Condition] = [qm.FieldCondition(key=TENANT_KEY, match=match)]
     if doc_ids is not None:
         must.append(qm.FieldCondition(key=DOC_KEY, match=qm.MatchAny(any=list(doc_ids))))
     must_not: list[qm.Condition] | None = (

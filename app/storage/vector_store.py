@@ -112,7 +112,7 @@ class VectorStore(ABC):
     @abstractmethod
     def search(
         self,
-        tenant: str,
+        tenant: str | Sequence[str],
         doc_ids: Sequence[str] | None,
         query_text: str,
         query_embedding: list[float] | None,
@@ -120,7 +120,8 @@ class VectorStore(ABC):
         limit: int,
         exclude: Sequence[str] = (),
     ) -> list[ScoredNode]:
-        """Dense (DEFAULT) or SPARSE search restricted to the tenant's listed documents, or with
+        """Dense (DEFAULT) or SPARSE search restricted to the tenant's (or tenants': a user's own
+        and their libraries') listed documents, or with
         `doc_ids` None to all of the tenant's documents but those in `exclude` (a filter on 10,000
         listed ids made each search about ten times slower: tests/test_unbounded.py)."""
 
