@@ -5,6 +5,7 @@ for a missing or revoked token, a token without the `ask` scope, an unknown mode
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -123,3 +124,82 @@ def test_a_quota_is_a_rate_limit_error_with_its_reset(world: ApiWorld, tmp_path:
         )
     body: Any = limited.value.body
     assert body["code"] == "quota_exceeded" and body["limit"] == "questions_per_day" and body["resets_at"]
+
+
+def _condensing(llm: FakeOpenAIServer, standalone: dict[str, str]) -> Any:
+    """A model that rewrites a follow-up as a real one would: the condense prompt (the app's
+    CONDENSE) gets `standalone[word]` for the first word of `standalone` its conversation names."""
+
+    def reply(messages: list[dict[str, Any]]) -> str:
+        last = str(messages[-1].get("content"))
+        if "Standalone question:" in last:
+            history = last.split("Conversation:", 1)[1].split("Last user message:", 1)[0]
+            return next((q for word, q in standalone.items() if word in history), "Who leads it?")
+        return default_reply(messages) + " [1]"
+
+    return reply
+
+
+def test_earlier_turns_sent_by_the_client_make_a_follow_up_standalone(
+    api_world: ApiWorld, llm_server: FakeOpenAIServer, tmp_path: Any
+) -> None:
+    """A chat client sends the whole conversation each time: the user and assistant messages before
+    the last one are its history, so "Who leads it?" after a question on the otter project is
+    condensed to the otter project's question, and retrieval finds the otter passage, not the
+    zebra one the same words fit (as the web chat's follow-ups are)."""
+    from tests.fixtures.api import upload_and_wait
+    from tests.fixtures.pdf_factory import text_pdf
+
+    data_dir = api_world.server.data_dir
+    add_user(data_dir, "fern")
+    token = create_token(data_dir, "fern", "write", "ask")
+    pages = [
+        "Zebra project staff. The zebra project is led by Marta Kowalski from the Warsaw office.",
+        "Otter project. The otter project budget is nine thousand euros.",
+        "Otter project staff. The otter project is led by Jan Novak from the Brno office.",
+    ]
+    with api_world.client(token) as rest:
+        upload_and_wait(rest, text_pdf(tmp_path, pages, name="projects.pdf"))
+    llm_server.reply_fn = _condensing(llm_server, {"otter": "Who leads the otter project?"})
+    client = _client(api_world, token)
+    try:
+        seen = len(llm_server.requests)
+        done = client.chat.completions.create(
+            model=MODEL,
+            messages=[
+                {"role": "system", "content": "You are terse."},
+                {"role": "user", "content": "What is the otter project budget?"},
+                {"role": "assistant", "content": "The otter project budget is nine thousand euros [1]."},
+                {"role": "user", "content": "Who leads it?"},
+            ],
+        )
+        chats = [body for endpoint, body in llm_server.requests[seen:] if endpoint == "chat"]
+        assert len(chats) == 2, "a condensing call, then the answer"
+        condense = str(chats[0]["messages"][-1]["content"])
+        assert "Standalone question:" in condense and "otter project budget" in condense
+        assert "You are terse." not in condense  # a system message is not conversation
+        answer_prompt = json.dumps(chats[-1]["messages"])
+        assert "Who leads the otter project?" in answer_prompt
+        text = done.choices[0].message.content or ""
+        assert "Novak" in text and "Kowalski" not in text, text
+        # Streamed, the same; and a long conversation is bounded: only the last 20 earlier
+        # messages, each cut to 2,000 characters, reach the condensing prompt.
+        seen = len(llm_server.requests)
+        old = [
+            {"role": "user" if i % 2 == 0 else "assistant", "content": f"turn-{i:02d} about the zebra"}
+            for i in range(30)
+        ]
+        long = {"role": "assistant", "content": "otter " + "x" * 50_000}
+        stream = client.chat.completions.create(
+            model=MODEL,
+            messages=[*old, long, {"role": "user", "content": "Who leads it?"}],  # type: ignore[list-item]
+            stream=True,
+        )
+        text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+        chats = [body for endpoint, body in llm_server.requests[seen:] if endpoint == "chat"]
+        condense = str(chats[0]["messages"][-1]["content"])
+        assert "turn-29" in condense and "turn-11" in condense and "turn-10" not in condense
+        assert "x" * 1990 in condense and "x" * 2000 not in condense
+        assert "Novak" in text, text
+    finally:
+        llm_server.reply_fn = default_reply

@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text, update
@@ -230,3 +231,56 @@ def test_settings_section_makes_lists_and_revokes_only_ones_own(db: Database) ->
         service.authenticate(token)
     with pytest.raises(gr.Error):
         section.make("x", [], "30d", request("en"))
+
+
+# ---- refused tokens in the audit log ------------------------------------------------------------
+
+
+def _audited(sink: list[Any]) -> list[dict[str, Any]]:
+    return [json.loads(m.record["extra"]["audit_line"]) for m in sink if m.record["extra"].get("audit")]
+
+
+def test_refused_tokens_are_audited_by_prefix_and_bounded(db: Database) -> None:
+    """Each refusal is audited with the visible prefix alone (never the secret part, nothing of a
+    string that is not one of ours), once per prefix and client per minute with the repeats
+    counted, and at most `per_window` lines a minute in all."""
+    from loguru import logger
+
+    from app.auth.tokens import RefusalAudit
+
+    now = [1000.0]
+    tokens = TokenService(db, RefusalAudit(window_s=60, per_window=3, clock=lambda: now[0]))
+    made = tokens.create("alice", "read")
+    tokens.revoke(made.info.id, actor="alice")
+    unknown = "pdfqa_" + "Q" * 43
+    sink: list[Any] = []
+    handler = logger.add(sink.append, level="INFO")
+    try:
+        for _ in range(5):
+            for bad, client in ((unknown, "10.0.0.1"), (made.token, "10.0.0.1"), ("sk-live-secret-123", "10.0.0.2")):
+                with pytest.raises(TokenRefused):
+                    tokens.authenticate(bad, client)
+        first = _audited(sink)
+        now[0] += 61
+        with pytest.raises(TokenRefused):
+            tokens.authenticate(unknown, "10.0.0.1")
+        for n in range(10):  # many prefixes in one minute: the cap holds
+            with pytest.raises(TokenRefused):
+                tokens.authenticate(f"pdfqa_{n:06d}" + "Z" * 37, "10.0.0.3")
+        now[0] += 61
+        with pytest.raises(TokenRefused):
+            tokens.authenticate("pdfqa_later0" + "Z" * 37, "10.0.0.3")
+    finally:
+        logger.remove(handler)
+    everything = json.dumps(_audited(sink))
+    assert made.token[12:] not in everything and unknown[12:] not in everything and "sk-live" not in everything
+    assert [(e["event"], e["outcome"], e["token"], e["reason"], e["client"]) for e in first] == [
+        ("token.refused", "failed", unknown[:12], "unknown", "10.0.0.1"),
+        ("token.refused", "failed", made.info.prefix, "revoked", "10.0.0.1"),
+        ("token.refused", "failed", "-", "malformed", "10.0.0.2"),
+    ]
+    assert first[1]["target"] == "alice" and "repeats" not in first[0]
+    later = _audited(sink)[3:]
+    assert later[0]["token"] == unknown[:12] and later[0]["repeats"] == 4  # the four left out before
+    assert len(later) == 1 + 2 + 1  # the cap of 3 a minute: the repeat and two new prefixes, then a minute on
+    assert later[-1]["unaudited"] == 8  # what the cap left out, said by the next line

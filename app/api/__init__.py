@@ -2,10 +2,11 @@
 personal access tokens (app/auth/tokens.py); docs/api.md is the user's guide.
 
 `build_api` makes a FastAPI app of its own (its OpenAPI schema at /api/v1/openapi.json, its docs
-page at /api/v1/docs); `ApiDispatch` hands it the requests for its paths ahead of the web app's
-edge (app/web/edge.py), whose rules are the browser's (session cookies, Gradio's routes). The API
-applies its own: a bearer token on every route, body sizes bounded before they are read, and
-security headers; the request id, the access line and CORS stay those of the whole app.
+page at /api/v1/docs with Swagger UI served by the app itself, app/api/docs_page.py); `ApiDispatch`
+hands it the requests for its paths ahead of the web app's edge (app/web/edge.py), whose rules are
+the browser's (session cookies, Gradio's routes). The API applies its own: a bearer token on every
+route, body sizes bounded before they are read, and security headers; the request id, the access
+line and CORS stay those of the whole app.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from app.api import ask, documents, openai_compat
+from app.api import ask, docs_page, documents, openai_compat
 from app.api.auth import RateLimiter, TokenAuth, UserSlots
 from app.api.errors import ERROR_RESPONSES, install_error_handlers
 from app.api.services import ApiServices
@@ -22,29 +23,25 @@ from app.container import Container
 
 PREFIX = "/api/v1"
 OPENAI_PREFIX = "/v1"
-JSON_BODY_BYTES = 1024 * 1024  # a question, or a chat completion's messages
+DOCS = f"{PREFIX}/docs"
+TITLE = "PDF Q&A API"
 CSP = "default-src 'none'; frame-ancestors 'none'"
-# The docs page is Swagger UI, whose script and styles FastAPI loads from jsDelivr.
-DOCS_CSP = (
-    "default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "connect-src 'self'; frame-ancestors 'none'"
-)
+DOCS_CSP = docs_page.docs_csp()
 
 Scope = dict[str, Any]
 
 
 def build_api(container: Container, limiter: RateLimiter | None = None) -> FastAPI:
     services = ApiServices.from_container(container)
-    auth = TokenAuth(services.tokens, limiter or RateLimiter())
+    auth = TokenAuth(services.tokens, limiter or RateLimiter(services.rate_limit_per_minute))
     read, ask_scope, write = auth.require("read"), auth.require("ask"), auth.require("write")
     api = FastAPI(
-        title="PDF Q&A API",
+        title=TITLE,
         version="1",
         description="Your documents, questions and conversations. Every route needs "
         "`Authorization: Bearer <personal access token>` (Settings, or `python -m app tokens create`).",
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # served by docs_page, without a CDN
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
@@ -54,10 +51,12 @@ def build_api(container: Container, limiter: RateLimiter | None = None) -> FastA
     v1.include_router(documents.router(services, read, write))
     v1.include_router(ask.router(services, read, ask_scope, slots))
     api.include_router(v1)
+    api.include_router(docs_page.router(DOCS, f"{PREFIX}/openapi.json", TITLE))
     api.include_router(
         openai_compat.router(services, read, ask_scope, slots), prefix=OPENAI_PREFIX, responses=ERROR_RESPONSES
     )
     api.state.max_upload_bytes = services.max_file_bytes + 64 * 1024  # + the multipart headers
+    api.state.max_body_bytes = services.max_body_bytes  # anything else: a question, a completion's messages
     return api
 
 
@@ -79,13 +78,14 @@ class ApiDispatch:
             return
         path = scope["path"]
         upload = scope.get("method") == "POST" and path == f"{PREFIX}/documents"
-        limit = int(self.api.state.max_upload_bytes) if upload else JSON_BODY_BYTES
+        limit = int(self.api.state.max_upload_bytes if upload else self.api.state.max_body_bytes)
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await _too_large(send, limit)
             return
-        csp = (DOCS_CSP if path == f"{PREFIX}/docs" else CSP).encode()
+        csp = (DOCS_CSP if path == DOCS else CSP).encode()
+        cache = docs_page.ASSET_CACHE if docs_page.is_asset(path, DOCS) else b"no-store"
         state = {"bytes": 0, "cut": False, "started": False}
 
         async def bounded_receive() -> Any:
@@ -108,7 +108,7 @@ class ApiDispatch:
                     (b"referrer-policy", b"no-referrer"),
                 ]
                 raw = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
-                message = {**message, "headers": [*raw, *extra, (b"cache-control", b"no-store")]}
+                message = {**message, "headers": [*raw, *extra, (b"cache-control", cache)]}
             await send(message)
 
         try:

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.errors import ApiError
 from app.auth.tokens import TokenRefused, TokenService, TokenUser
 
-REQUESTS_PER_MINUTE = 120  # per token, per instance
+REQUESTS_PER_MINUTE = 120  # per token, per instance: the default of api.rate_limit_per_minute
 WINDOW_S = 60.0
 
 
@@ -64,7 +64,8 @@ class TokenAuth:
 
         async def dependency(request: Request) -> TokenUser:
             try:
-                user = await run_in_threadpool(self.tokens.authenticate, bearer(request))
+                client = request.client.host if request.client else None
+                user = await run_in_threadpool(self.tokens.authenticate, bearer(request), client)
             except TokenRefused as e:
                 raise ApiError(401, "unauthorized", str(e), {"WWW-Authenticate": 'Bearer realm="pdfqa"'}) from None
             request.state.user = user.username  # the access log's user (app/web/tracing.py)

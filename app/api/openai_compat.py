@@ -1,7 +1,10 @@
 """An OpenAI-compatible door: /v1/models and /v1/chat/completions, so existing OpenAI clients and
 chat tools ask your documents. Each model names what is searched: `my-documents` (all of the
-token's user's documents). The last user message is the question; `conversation_id` (an extra body
-field) continues a stored conversation, whose history the service condenses the question with.
+token's user's documents). The last user message is the question; the user and assistant messages
+before it are the conversation's history, with which the chat service condenses a follow-up ("and
+who leads it?") as it does the web chat's: the last EARLIER_MESSAGES of them, each cut to
+TURN_CHARS (then chat.history_tokens decides how many reach the model). `conversation_id` (an extra
+body field) continues a stored conversation instead, whose stored history is used.
 Answers carry their citations as [n] in the text and in a `citations` field, and their token usage.
 """
 
@@ -21,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app.answering.chat import ChatEvent
+from app.answering.service import Turn
 from app.api.ask import answer_payload, finish, start
 from app.api.auth import UserSlots
 from app.api.errors import ApiError, error_body, translate
@@ -30,6 +34,8 @@ from app.errors import AppError
 
 MODEL = "my-documents"
 CREATED = 1_767_225_600  # 2026-01-01: a fixed "created" for the model list
+EARLIER_MESSAGES = 20  # the most recent user/assistant messages before the question that are read
+TURN_CHARS = 2000  # each cut to this many characters
 
 
 class ContentPart(BaseModel):
@@ -77,13 +83,26 @@ class ModelList(BaseModel):
     data: list[Model]
 
 
-def _question(messages: list[ChatMessage]) -> str:
-    last = next((m for m in reversed(messages) if m.role == "user"), None)
-    if last is None:
+def _text(message: ChatMessage) -> str:
+    if isinstance(message.content, list):
+        return "\n".join(p.text or "" for p in message.content if p.type == "text")
+    return message.content or ""
+
+
+def _question(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
+    """The last user message, and the user and assistant turns before it (system, developer and
+    tool messages are not conversation: the server's own prompt decides how answers are made)."""
+    at = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "user"), None)
+    if at is None:
         raise ApiError(400, "invalid_request", "the messages hold no user message to answer")
-    if isinstance(last.content, list):
-        return "\n".join(p.text or "" for p in last.content if p.type == "text")
-    return last.content or ""
+    earlier = [m for m in messages[:at] if m.role in ("user", "assistant")][-EARLIER_MESSAGES:]
+    history = []
+    for m in earlier:
+        text = _text(m).strip()
+        if text:
+            cut = text if len(text) <= TURN_CHARS else text[: TURN_CHARS - 1] + "…"
+            history.append(Turn(role="user" if m.role == "user" else "assistant", content=cut))
+    return _text(messages[at]), history
 
 
 def _citations(payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -122,15 +141,20 @@ def router(services: ApiServices, read: object, ask: object, slots: UserSlots) -
             raise ApiError(404, "model_not_found", f"no model {model_id[:64]!r}; the model is {MODEL!r}")
         return Model(id=MODEL, created=CREATED, owned_by="pdfqa")
 
-    @r.post("/chat/completions", summary="Answer the last user message from your documents")
+    @r.post(
+        "/chat/completions",
+        summary="Answer the last user message from your documents, the messages before it as its conversation",
+    )
     async def completions(user: Asker, body: CompletionRequest) -> Any:
         if body.model != MODEL:
             raise ApiError(404, "model_not_found", f"no model {body.model[:64]!r}; the model is {MODEL!r}")
-        question = _question(body.messages)
+        question, history = _question(body.messages)
         first, events = await start(
             slots,
             user.username,
-            lambda: services.chat.stream(user.username, question, conversation_id=body.conversation_id),
+            lambda: services.chat.stream(
+                user.username, question, conversation_id=body.conversation_id, history=history
+            ),
         )
         release = partial(slots.give_back, user.username)
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"

@@ -30,6 +30,8 @@ class ApiServices:
     max_file_bytes: int
     model_name: str | None  # the LLM behind the answers (None: retrieval only)
     asks_per_user: int  # questions one user may have running at once (server.max_queued_per_user)
+    rate_limit_per_minute: int  # requests per token per minute on this instance (api.rate_limit_per_minute)
+    max_body_bytes: int  # largest JSON body (api.max_body_bytes)
 
     @classmethod
     def from_container(cls, c: Container) -> ApiServices:
@@ -46,4 +48,6 @@ class ApiServices:
             max_file_bytes=int(c.settings.documents.max_file_mb * 1024 * 1024),
             model_name=c.settings.llm.model if c.settings.llm_enabled else None,
             asks_per_user=c.settings.server.max_queued_per_user,
+            rate_limit_per_minute=c.settings.api.rate_limit_per_minute,
+            max_body_bytes=c.settings.api.max_body_bytes,
         )

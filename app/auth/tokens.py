@@ -11,6 +11,9 @@ chat completions) and `write` (upload and delete documents); `ask` and `write` i
 
 Every request checks its token against the database (`authenticate`): revoked, expired, or belonging
 to a disabled or removed user is refused at once on every instance; nothing is cached in process.
+
+A refused token is audited (`token.refused`, RefusalAudit) with its visible prefix, never the
+rest, and bounded so that a flood of bad tokens cannot flood the audit log.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -43,6 +48,9 @@ HASH_KEY = "access_token_hmac"
 TOUCH_EVERY = timedelta(seconds=60)  # last_used_at is written at most once a minute per token
 _TOKEN = re.compile(r"^pdfqa_[A-Za-z0-9_-]{43}$")
 _EXPIRY = re.compile(r"^(\d{1,4})([dh])$")
+REFUSAL_WINDOW_S = 60.0
+REFUSAL_LINES_PER_WINDOW = 100  # audit lines of refused tokens per minute, all prefixes and clients together
+REFUSAL_KEYS = 10_000  # (prefix, client) pairs remembered at most
 
 
 class TokenRefused(AuthError):
@@ -110,6 +118,72 @@ def parse_expiry(raw: str) -> timedelta:
     return length
 
 
+class RefusalAudit:
+    """Refused tokens into the audit log, bounded per instance: at most one `token.refused` line per
+    (prefix, client) per minute, carrying in `repeats` how many refusals of that pair the lines
+    before it left out, and at most REFUSAL_LINES_PER_WINDOW lines a minute in all (a flood of
+    random prefixes from many addresses); what that cap leaves out is counted in the next line's
+    `unaudited`. Every refusal is still in the main log."""
+
+    def __init__(
+        self,
+        window_s: float = REFUSAL_WINDOW_S,
+        per_window: int = REFUSAL_LINES_PER_WINDOW,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._window = window_s
+        self._per_window = per_window
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}  # pair -> (last line, refusals since)
+        self._window_start = clock()
+        self._lines = 0
+        self._unaudited = 0
+
+    def record(self, prefix: str, client: str | None, reason: str, user: str | None = None) -> bool:
+        """Audit one refusal unless the bounds say not now; True when a line was written."""
+        now = self._clock()
+        key = (prefix, client or "-")
+        with self._lock:
+            if now - self._window_start >= self._window:
+                self._window_start, self._lines = now, 0
+            last, since = self._last.get(key, (None, 0))
+            if last is not None and now - last < self._window:
+                self._last[key] = (last, since + 1)
+                return False
+            if self._lines >= self._per_window:
+                self._unaudited += 1
+                return False
+            if len(self._last) >= REFUSAL_KEYS:
+                self._forget(now)
+            self._last[key] = (now, 0)
+            self._lines += 1
+            unaudited, self._unaudited = self._unaudited, 0
+        audit(
+            "token.refused",
+            user or "-",
+            outcome="failed",
+            client=client,
+            target=user,
+            token=prefix,
+            reason=reason,
+            repeats=since or None,
+            unaudited=unaudited or None,
+        )
+        return True
+
+    def _forget(self, now: float) -> None:
+        stale = [k for k, (last, _) in self._last.items() if now - last >= self._window]
+        for k in stale or list(self._last)[: len(self._last) // 2]:
+            del self._last[k]
+
+
+def visible_prefix(token: str) -> str:
+    """What of a presented token may be written down: the prefix lists show of a token of ours, and
+    nothing of anything else (it may be some other secret pasted by mistake)."""
+    return token[:PREFIX_CHARS] if token.startswith(TOKEN_PREFIX) and len(token) >= PREFIX_CHARS else "-"
+
+
 def effective_scopes(stored: str) -> frozenset[str]:
     scopes = set(stored.split())
     if scopes & {"ask", "write"}:
@@ -118,9 +192,10 @@ def effective_scopes(stored: str) -> frozenset[str]:
 
 
 class TokenService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, refusals: RefusalAudit | None = None) -> None:
         self._db = db
         self._key: bytes | None = None
+        self._refusals = refusals or RefusalAudit()
 
     def _hash(self, token: str) -> str:
         if self._key is None:
@@ -225,12 +300,14 @@ class TokenService:
 
     # ---- every request ------------------------------------------------------------------------
 
-    def authenticate(self, token: str | None) -> TokenUser:
+    def authenticate(self, token: str | None, client: str | None = None) -> TokenUser:
         """The user and scopes of a live token, read from the database on every call (no cache, so a
-        revocation anywhere counts at once). Raises TokenRefused with a reason safe to show."""
+        revocation anywhere counts at once). Raises TokenRefused with a reason safe to show; a token
+        presented and refused is audited (bounded, RefusalAudit), a request without one is not."""
         if not token:
             raise TokenRefused("a bearer token is required (Authorization: Bearer pdfqa_...)")
         if not _TOKEN.match(token):
+            self._refusals.record(visible_prefix(token), client, "malformed")
             raise TokenRefused("the token is not valid")
         now = utcnow()
         with self._db.engine.connect() as conn:
@@ -249,6 +326,7 @@ class TokenService:
                 .where(AccessToken.token_hash == self._hash(token))
             ).first()
         if row is None:
+            self._refusals.record(visible_prefix(token), client, "unknown")
             raise TokenRefused("the token is not valid")
         token_id, prefix, scopes, expires_at, revoked_at, last_used, username, disabled = row
         reason = (
@@ -262,6 +340,7 @@ class TokenService:
         )
         if reason:
             logger.bind(user=username).info("token refused token={} reason={}", prefix, reason)
+            self._refusals.record(str(prefix), client, reason, str(username))
             raise TokenRefused(
                 f"the token is {reason}" if reason != "user disabled" else "the token's user is disabled"
             )
