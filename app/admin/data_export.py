@@ -181,10 +181,32 @@ class DataExport:
         archive.json("documents.json", listed)
 
     def _conversations(self, archive: _Archive, username: str, summary: ExportSummary) -> None:
-        query = select(Conversation).where(Conversation.owner == username).order_by(Conversation.created_at)
+        """conversations.json, then one Markdown file each (a second pass: a zip writes one entry at
+        a time, and holding every conversation until the JSON is done would hold them all)."""
         with archive.json_list("conversations.json") as add:
-            for n, conv in enumerate(_rows(self._db, query), start=1):
-                messages = [
+            for item in self._conversation_items(username):
+                add(item)
+                summary.conversations += 1
+                summary.messages += len(item["messages"])
+        for n, item in enumerate(self._conversation_items(username), start=1):
+            archive.text(
+                f"conversations/{n:05d} {safe_name(item['title'], item['id'], '.md')}", readable_conversation(item)
+            )
+
+    def _conversation_items(self, username: str) -> Iterator[dict[str, Any]]:
+        query = (
+            select(Conversation)
+            .where(Conversation.owner == username)
+            .order_by(Conversation.created_at, Conversation.id)
+        )
+        for conv in _rows(self._db, query):
+            messages = select(Message).where(Message.conversation_id == conv.id).order_by(Message.id)
+            yield {
+                "id": conv.id,
+                "title": conv.title,
+                "created_at": conv.created_at,
+                "updated_at": conv.updated_at,
+                "messages": [
                     {
                         "role": m.role,
                         "content": m.content,
@@ -192,22 +214,9 @@ class DataExport:
                         "claims": m.claims,
                         "created_at": m.created_at,
                     }
-                    for m in _rows(
-                        self._db, select(Message).where(Message.conversation_id == conv.id).order_by(Message.id)
-                    )
-                ]
-                item = {
-                    "id": conv.id,
-                    "title": conv.title,
-                    "created_at": conv.created_at,
-                    "updated_at": conv.updated_at,
-                    "messages": messages,
-                }
-                add(item)
-                name = f"conversations/{n:05d} {safe_name(conv.title, conv.id, '.md')}"
-                archive.text(name, readable_conversation(item))
-                summary.conversations += 1
-                summary.messages += len(messages)
+                    for m in _rows(self._db, messages)
+                ],
+            }
 
     def _feedback(self, archive: _Archive, username: str, summary: ExportSummary) -> None:
         query = select(Feedback).where(Feedback.owner == username).order_by(Feedback.id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from loguru import logger
 
-from app.admin.accounts import AccountService, Removal
+from app.admin.accounts import AccountService, Removal, RemovalPlan
 from app.audit import audit
 from app.auth.throttle import LoginThrottle
 from app.auth.users import UserService
@@ -20,6 +20,10 @@ class OwnAccount:
         self._users = users
         self._accounts = accounts
         self._throttle = throttle  # wrong passwords count as failed sign-ins (no guessing from a live session)
+
+    def preview(self, username: str) -> RemovalPlan:
+        """What deleting one's own account would remove (nothing is changed)."""
+        return self._accounts.plan(username)
 
     def confirms_with_password(self, username: str) -> bool:
         """True: the password confirms; False: typing the user name does (no password to type)."""

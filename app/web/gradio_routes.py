@@ -64,6 +64,7 @@ RULES: list[RouteRule] = [
     *_rules("GET", "/logout /logout/", P),
     *_rules("GET", "/login/huggingface /login/callback", P),  # hf_oauth (gradio/oauth.py)
     *_rules("GET", "/login/oidc /login/oidc/callback", P),  # auth.oidc (app/web/oidc_routes.py)
+    *_rules("GET", "/export/my-data", IN),  # the user's own data as a zip (app/web/export_route.py)
     # ---- the page and its files --------------------------------------------------------------
     *_rules("GET,HEAD", "/", G),
     *_rules("GET", "/config /config/", IN),

@@ -35,6 +35,7 @@ from app.storage.app_keys import installation_key
 from app.web.auth_routes import COOKIE_ID, COOKIE_NAME, auth_router
 from app.web.edge import EdgeMiddleware
 from app.web.edge_checks import EdgePolicy, KnownFunctions, UserResolver, cookie_sessions, origin_of
+from app.web.export_route import export_router
 from app.web.gradio_limits import install_gradio_limits
 from app.web.header_users import HeaderUsers
 from app.web.health import health_router
@@ -80,12 +81,14 @@ def create_app(container: Container) -> FastAPI:
             daemon=True,
         ).start()
         container.sessions.purge_expired()
+        container.retention.start()  # retention.conversations_days: daily, one instance of all
         yield
         container.close()
         telemetry.shutdown()
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.include_router(health_router(container))
+    app.include_router(export_router(container.data_export, settings.data_dir / "tmp" / "exports"))
     app.add_api_route("/metrics", _metrics, include_in_schema=False)  # the path scrapers use by default
     app.mount("/metrics", make_asgi_app())
     metrics.ACTIVE_SESSIONS.set_function(container.sessions.count_active)  # read at each scrape

@@ -223,9 +223,20 @@ def _plan_text(plan: RemovalPlan, lang: str) -> str:
         "documents": _counted(plan.documents, "document", lang),
         "conversations": _counted(plan.conversations, "conversation", lang),
     }
+    counts = msg(
+        "admin.remove_counts",
+        lang,
+        documents=plan.documents,
+        mb=f"{plan.document_bytes / 1048576:.1f}",
+        conversations=plan.conversations,
+        messages=plan.messages,
+        feedback=plan.feedback,
+        tokens=plan.tokens,
+        memberships=plan.memberships,
+    )
     if plan.transfer_to:
-        return msg("admin.confirm_remove_transfer", lang, to=literal(plan.transfer_to), **values)
-    return msg("admin.confirm_remove", lang, **values)
+        return msg("admin.confirm_remove_transfer", lang, to=literal(plan.transfer_to), **values) + "\n\n" + counts
+    return msg("admin.confirm_remove", lang, **values) + "\n\n" + counts
 
 
 def _counted(n: int, noun: str, lang: str) -> str:

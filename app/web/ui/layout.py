@@ -16,6 +16,7 @@ from app.web.ui.documents_page import DocumentsPage
 from app.web.ui.errors import ui_errors
 from app.web.ui.groups_tab import GroupsTab
 from app.web.ui.i18n import I18N
+from app.web.ui.libraries_panel import LibrariesPanel
 from app.web.ui.session import UserOf, new_session, signed_in_user
 from app.web.ui.settings_page import SettingsPage
 from app.web.ui.usage_tab import UsageTab
@@ -32,11 +33,17 @@ def build_blocks(
         session = gr.State(new_session())  # this tab's state, on the server (chat and settings share it)
         header = Header(user_of)
         s = services
-        chat = ChatPage(s.chat, s.conversations, s.feedback, s.pages, user_of, session, user_keys)
+        tenant_of = s.libraries.tenant_of if s.libraries is not None else None
+        chat = ChatPage(s.chat, s.conversations, s.feedback, s.pages, user_of, session, user_keys, tenant_of)
+        max_files = settings.documents.max_upload_files
         documents = DocumentsPage(
-            s.registry, s.ingestion, s.ingest_queue, user_of, settings.documents.max_upload_files, uploads
+            s.registry, s.ingestion, s.ingest_queue, user_of, max_files, uploads, libraries=s.libraries
         )
-        settings_page = SettingsPage(s.usage, user_of, session, user_keys, tokens=s.tokens)
+        libraries = LibrariesPanel(s.libraries, user_of, max_files, uploads) if s.libraries is not None else None
+        leave_url = "/" if settings.auth.mode == "trusted_header" else "/logout"  # the proxy signs out there
+        settings_page = SettingsPage(
+            s.usage, user_of, session, user_keys, tokens=s.tokens, own_account=s.own_account, leave_url=leave_url
+        )
         usage = UsageTab(s.usage_report, user_of)
         groups = GroupsTab(s.groups, user_of) if s.groups is not None else None
         admin = AdminTab(s.admin, user_of, s.feedback, groups)
@@ -47,6 +54,8 @@ def build_blocks(
                 chat.render()
             with gr.Tab(I18N("tab.documents"), id="documents"):
                 documents.render()
+                if libraries is not None:
+                    libraries.render()
             with gr.Tab(I18N("tab.settings"), id="settings"):
                 settings_page.render()
             with gr.Tab(I18N("tab.usage"), id="usage", elem_id="usage-tab") as usage.tab:
@@ -64,6 +73,8 @@ def build_blocks(
         # finished document refreshes the chat's document picker.
         chat.wire(demo.load, usage_line=Hook(settings_page.usage_line, settings_page.usage))
         documents.wire(demo.load, scope_picker=chat.scope)
+        if libraries is not None:
+            libraries.wire(demo.load)
         settings_page.wire(demo.load)
         usage.wire([demo.load] + ([usage.tab.select] if usage.tab is not None else []))
         admin.wire(demo.load)

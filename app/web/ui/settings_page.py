@@ -1,13 +1,16 @@
 """The Settings page: the user's own OpenAI API key (when llm.user_keys allows one; kept only in this
-tab's server-side state, never stored), the tokens this user has used, and their personal access
-tokens for the API (TokensSection). Also the `set_key` API."""
+tab's server-side state, never stored), the tokens this user has used, their personal access
+tokens for the API (TokensSection), and their data (DataSection: download it all, delete the
+account). Also the `set_key` API."""
 
 from __future__ import annotations
 
+import html
 from typing import Any, Literal
 
 import gradio as gr
 
+from app.admin.own_account import OwnAccount
 from app.audit import audit
 from app.auth.tokens import SCOPES, TokenService
 from app.usage.accounting import UsageRecorder
@@ -27,9 +30,12 @@ class SettingsPage:
         session: gr.State,
         user_keys: Literal["off", "optional", "required"],
         tokens: TokenService | None = None,
+        own_account: OwnAccount | None = None,
+        leave_url: str = "/logout",
     ) -> None:
         self._usage = usage
         self.tokens = TokensSection(tokens, user_of) if tokens is not None else None
+        self.data = DataSection(own_account, user_of, leave_url)
         self._user_of = user_of
         self.session = session  # the tab's state (layout.py makes it; the chat reads the key from it)
         self._user_keys = user_keys
@@ -48,6 +54,7 @@ class SettingsPage:
         self.usage_line = gr.Markdown(label=I18N("settings.usage"))
         if self.tokens is not None:
             self.tokens.render()
+        self.data.render()
 
     # ---- wiring -------------------------------------------------------------------------------
 
@@ -55,6 +62,7 @@ class SettingsPage:
         load(self.usage, None, self.usage_line, **PRIVATE)
         if self.tokens is not None:
             self.tokens.wire(load)
+        self.data.wire(load)
         if self.key is None:
             return
         key_outputs = [self.key, self.session, self.key_status]
@@ -174,3 +182,96 @@ class TokensSection:
                 ]
             )
         return pd.DataFrame(rows, columns=headers)
+
+
+class DataSection:
+    """Settings > Your data: download everything one owns as a zip (GET /export/my-data, built on the
+    server for the signed-in user: app/web/export_route.py), and delete one's own account after the
+    password, or the user name for an account single sign-on or a trusted proxy made (OwnAccount).
+    What a deletion removes is counted here before it is asked for."""
+
+    def __init__(self, own_account: OwnAccount | None, user_of: UserOf, leave_url: str) -> None:
+        self._own = own_account
+        self._user_of = user_of
+        self._leave_url = leave_url  # where the browser goes once the account is gone (sign-out)
+
+    def render(self) -> None:
+        with gr.Accordion(I18N("data.title"), open=False, elem_id="my-data"):
+            self.export_link = gr.HTML(elem_id="export-data-box")
+            if self._own is None:
+                return
+            self.delete_help = gr.Markdown(elem_id="delete-account-help")
+            with gr.Row():
+                self.confirm = gr.Textbox(
+                    label=I18N("data.password"),
+                    type="password",
+                    max_length=1024,
+                    elem_id="delete-account-confirm",
+                    scale=3,
+                )
+                self.delete = gr.Button(I18N("data.delete"), variant="stop", elem_id="delete-account", scale=1)
+            self.deleted = gr.Textbox(visible=False, elem_id="delete-account-done")  # "1" once gone: sign out
+
+    def wire(self, load: Any) -> None:
+        if self._own is None:
+            load(self.view_export, None, self.export_link, **PRIVATE)
+            return
+        load(self.view, None, [self.export_link, self.delete_help, self.confirm], **PRIVATE)
+        # Once the account is gone the browser signs out (the session ended on the server already). A
+        # queued no-op carries the script: a script-only event would run outside the queue.
+        leave = f"(done) => {{ if (done === '1') window.location.href = {self._leave_url!r}; return [done]; }}"
+        self.delete.click(self.delete_own, [self.confirm], [self.confirm, self.deleted], **PRIVATE).then(
+            _after_delete, [self.deleted], None, js=leave, **PRIVATE
+        )
+
+    @ui_errors
+    def view_export(self, request: gr.Request) -> str:
+        self._user_of(request)
+        return _export_link(language(request))
+
+    @ui_errors
+    def view(self, request: gr.Request) -> tuple[Any, ...]:
+        """The download link, what a deletion would remove, and what confirms it (password or name)."""
+        user, lang = self._user_of(request), language(request)
+        assert self._own is not None
+        plan = self._own.preview(user)
+        mb = f"{plan.document_bytes / 1048576:.1f}"
+        help_text = msg(
+            "data.delete_help",
+            lang,
+            documents=plan.documents,
+            mb=mb,
+            conversations=plan.conversations,
+            messages=plan.messages,
+            feedback=plan.feedback,
+            tokens=plan.tokens,
+            memberships=plan.memberships,
+        )
+        if self._own.confirms_with_password(user):
+            confirm = gr.update(label=msg("data.password", lang), type="password", value="")
+        else:
+            confirm = gr.update(label=msg("data.type_name", lang), type="text", value="")
+        return _export_link(lang), help_text, confirm
+
+    @ui_errors
+    def delete_own(self, confirmation: str, request: gr.Request) -> tuple[str, str]:
+        user, lang = self._user_of(request), language(request)
+        assert self._own is not None
+        if not (confirmation or "").strip():
+            raise refused(msg("data.need_confirmation", lang), lang)
+        self._own.delete(user, confirmation, client=client_host(request))
+        gr.Info(msg("data.deleted", lang))
+        return "", "1"
+
+
+def _after_delete(_done: str) -> None:
+    """Nothing on the server: the event's script signs the browser out (see DataSection.wire)."""
+
+
+def _export_link(lang: str) -> str:
+    """A plain link: the browser downloads the archive itself (no copy of it in Gradio's cache)."""
+    return (
+        f"<p>{html.escape(msg('data.export_help', lang))}</p>"
+        f'<a id="export-data" class="export-data" href="/export/my-data" download>'
+        f"{html.escape(msg('data.export', lang))}</a>"
+    )
