@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service 
     from app.auth.throttle import LoginThrottle
     from app.documents.ingestion import IngestionService
     from app.documents.jobs import IngestionQueue
+    from app.documents.library_docs import LibraryDocuments
     from app.documents.pages import PageRenderer
     from app.documents.registry import DocumentRegistry
     from app.models.embeddings import EmbeddingModel
@@ -366,6 +367,13 @@ class Container:
             claims=self.answer_claims,
             libraries=self.libraries,
         )
+
+    @cached_property
+    def library_docs(self) -> LibraryDocuments:
+        """Team libraries' documents for their members (web, CLI, API)."""
+        from app.documents.library_docs import LibraryDocuments
+
+        return LibraryDocuments(self.libraries, self.registry, self.ingestion, self.ingest_queue)
 
     @cached_property
     def libraries(self) -> LibraryAccess:

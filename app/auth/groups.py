@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app.audit import audit
 from app.clean import clean_line, username_key
 from app.errors import AuthError, NotFound
-from app.storage.db import Database, User
+from app.storage.db import Database, Document, User
 from app.storage.groups_db import Group, GroupMember
 
 Role = Literal["reader", "editor", "owner"]
@@ -75,9 +75,16 @@ class GroupService:
             return [GroupInfo(name=name, members=n) for name, n in s.execute(counts)]
 
     def remove(self, name: str, actor: str = "system") -> int:
-        """Remove the group; returns how many memberships went with it."""
+        """Remove the group; returns how many memberships went with it. Refused while the group's
+        library holds documents: they would be left with no one to read or delete them."""
         with self._db.session() as s:
             group = self._group(s, name)
+            held = s.scalar(select(func.count()).select_from(Document).where(Document.owner == "lib:" + group.id)) or 0
+            if held:
+                raise AuthError(
+                    f"the library of {group.name!r} holds {held} document{'s' if held > 1 else ''}: "
+                    "delete them first (its editors, or `documents remove --library`)"
+                )
             members = s.scalar(select(func.count()).where(GroupMember.group_id == group.id)) or 0
             s.execute(delete(GroupMember).where(GroupMember.group_id == group.id))
             s.delete(group)

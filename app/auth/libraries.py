@@ -78,9 +78,7 @@ class LibraryAccess:
                 .where(User.username == username, User.disabled.is_(False))
                 .order_by(Group.name)
             )
-            return [
-                Library(tenant=library_tenant(gid), name=name, role=cast(Role, role)) for gid, name, role in rows
-            ]
+            return [Library(tenant=library_tenant(gid), name=name, role=cast(Role, role)) for gid, name, role in rows]
 
     def library(self, username: str, name_or_tenant: str, need: Role = "reader") -> Library:
         """One of the user's libraries by group name or tenant, with at least role `need`; NotFound
@@ -93,6 +91,21 @@ class LibraryAccess:
                     raise NotFound(f"you are a {lib.role} of the library {lib.name!r}; {need}s may do this")
                 return lib
         raise NotFound(f"no such library: {clean_line(wanted, 64)!r}")
+
+    def tenant_of_library(self, name: str) -> str:
+        """The tenant of the group named `name`, for the operator (the CLI on the server)."""
+        with self._db.session() as s:
+            gid = s.scalar(select(Group.id).where(Group.name_key == username_key(clean_line(name, 256))))
+        if gid is None:
+            raise NotFound(f"no such library: {clean_line(name, 64)!r}")
+        return library_tenant(gid)
+
+    def name_of(self, tenant: str) -> str | None:
+        """The library's (group's) name, for the operator's listings."""
+        if not is_library(tenant):
+            return None
+        with self._db.session() as s:
+            return s.scalar(select(Group.name).where(Group.id == tenant[len(PREFIX) :]))
 
     def readable(self, username: str) -> list[str]:
         """The tenants the user may search: their own, then their libraries'."""

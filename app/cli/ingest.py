@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.audit import audit, cli_actor
-from app.cli.documents import require_user
+from app.cli.documents import add_workspace, workspace
 from app.config import Settings
 from app.container import Container
 from app.documents.pdf_reader import check_file
@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("ingest", help="ingest PDF files or folders for a user")
+    p = sub.add_parser("ingest", help="ingest PDF files or folders for a user or a team library")
     p.add_argument("paths", nargs="+", type=Path, help="PDF files or folders (searched recursively)")
-    p.add_argument("--user", required=True, help="workspace owner")
+    add_workspace(p)
     p.set_defaults(handler=run)
 
 
@@ -110,7 +110,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print("no PDF files found", file=sys.stderr)
         return 1
     with Container(settings) as container:
-        require_user(container, settings, args.user)
+        args.user = workspace(container, settings, args)
         accepted = first_checks(files, settings.documents.max_file_mb)
         results: list[IngestResult] = []
         # The ingestion service (LlamaIndex, the vector store, the model) only when there is work for it.

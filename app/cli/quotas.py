@@ -1,5 +1,6 @@
 """`quotas set USER --questions-per-day N ...` and `quotas show USER`: per-user limits that override
-the `quotas:` section of the configuration."""
+the `quotas:` section of the configuration; with `--library`, USER names a group and the limits are
+its team library's (documents and storage are charged to the library)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,14 @@ def register(sub: Any) -> None:
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     show = actions.add_parser("show", help="a user's limits and what is used of them")
     show.add_argument("name")
+    show.add_argument("--library", action="store_true", help="NAME is a group: its team library's limits")
     change = actions.add_parser(
         "set", help="override limits for a user: a number, 'unlimited', or 'default' (the config value)"
     )
     change.add_argument("name")
+    change.add_argument(
+        "--library", action="store_true", help="NAME is a group: limits of its team library (documents, storage)"
+    )
     for key in LIMIT_KEYS:
         change.add_argument(f"--{key.replace('_', '-')}", dest=key, metavar="N")
     p.set_defaults(handler=run)
@@ -30,7 +35,11 @@ def register(sub: Any) -> None:
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     with Container(settings) as container:
-        require_user(container, settings, args.name)  # a typo must not store limits for nobody
+        title = args.name
+        if args.library:  # a library's storage is charged to the library, within its own limits
+            args.name, title = container.libraries.tenant_of_library(args.name), f"library {args.name}"
+        else:
+            require_user(container, settings, args.name)  # a typo must not store limits for nobody
         quotas = container.quotas
         if args.action == "set":
             changes = {k: parse_limit(k, getattr(args, k)) for k in LIMIT_KEYS if getattr(args, k) is not None}
@@ -43,7 +52,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         limits = quotas.limits(args.name)
         used = {s.key: s for s in quotas.status(args.name)}
         kept = container.usage_report.kept(args.name)
-        print(f"quotas of {args.name} (days reset at midnight {quotas.timezone})")
+        print(f"quotas of {title} (days reset at midnight {quotas.timezone})")
         for key in LIMIT_KEYS:
             limit = limits[key]
             shown = "unlimited" if limit is None else f"{limit:g}"

@@ -26,7 +26,7 @@ from app.web.ui.conversations_panel import ConversationsPanel
 from app.web.ui.errors import ui_errors, ui_errors_stream
 from app.web.ui.feedback_box import FeedbackBox
 from app.web.ui.i18n import I18N, language, msg
-from app.web.ui.page_view import PageView
+from app.web.ui.page_view import PageView, TenantOf
 from app.web.ui.safe_markdown import model_output
 from app.web.ui.session import Session, UserOf, bind_session, tab_of
 
@@ -59,12 +59,13 @@ class ChatPage:
         user_of: UserOf,
         session: gr.State,
         user_keys: Literal["off", "optional", "required"],
+        tenant_of: TenantOf | None = None,
     ) -> None:
         self._chat = chat
         self._user_of = user_of
         self._user_keys = user_keys
         self.session = session  # the tab's state (layout.py makes it; Settings keeps the API key in it)
-        self.page_view = PageView(pages, user_of, session)
+        self.page_view = PageView(pages, user_of, session, tenant_of)
         self.feedback = FeedbackBox(feedback, user_of, session)
         self.conversations = ConversationsPanel(conversations, user_of, session, self.page_view, self.feedback)
         # The stop button of each browser tab's answer being streamed, by user and tab.

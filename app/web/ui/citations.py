@@ -76,8 +76,10 @@ def _entry(c: dict[str, Any], lang: str, max_quote: int) -> str:
     quote = quote if len(quote) <= max_quote else quote[: max_quote - 1] + "…"
     section = f" · {literal(c['section'])}" if c.get("section") else ""
     recognised = f" · *{msg('source.recognised', lang)}*" if c.get("ocr") else ""  # OCR: worth checking
+    library = f" ({literal(msg('lib.citation', lang, name=c['library']))})" if c.get("library") else ""
     return (
-        f"\n[{c['number']}] **{literal(str(c['file']))}** — {msg('page', lang)} {c['page']}{section}{recognised}"
+        f"\n[{c['number']}] **{literal(str(c['file']))}**{library} — {msg('page', lang)} {c['page']}{section}"
+        f"{recognised}"
         f"\n> {literal(quote)}"
     )
 
@@ -93,7 +95,8 @@ def citation_choices(citations: Citations, answer: int) -> list[tuple[str, str]]
     choices = []
     for i, c in enumerate(citations):
         section = f" · {c['section']}" if c.get("section") else ""
-        choices.append((f"[{c['number']}] {c['file']} p.{c['page']}{section}", f"{answer}:{i}"))
+        library = f" ({c['library']})" if c.get("library") else ""
+        choices.append((f"[{c['number']}] {c['file']}{library} p.{c['page']}{section}", f"{answer}:{i}"))
     return choices
 
 

@@ -14,10 +14,11 @@ import gradio as gr
 from app.audit import audit
 from app.documents.ingestion import IngestionService
 from app.documents.jobs import IngestionQueue
+from app.documents.library_docs import LibraryDocuments
 from app.documents.names import display_name
 from app.documents.registry import DocumentRegistry
 from app.errors import QuotaExceeded
-from app.web.ui.documents_table import DocumentsTable, documents_api_view
+from app.web.ui.documents_table import DocumentsTable, documents_api_view, jobs_view
 from app.web.ui.errors import client_host, info, refused, request_id, ui_errors, warn
 from app.web.ui.i18n import I18N, MESSAGES, language, msg, quota_message
 from app.web.ui.safe_markdown import literal
@@ -40,7 +41,9 @@ class DocumentsPage:
         user_of: UserOf,
         max_upload_files: int,
         uploads: UploadLedger | None = None,
+        libraries: LibraryDocuments | None = None,
     ) -> None:
+        self._libraries = libraries  # the team libraries offered in the chat's picker
         self._registry = registry
         self._ingestion = ingestion
         self._queue = queue
@@ -147,18 +150,7 @@ class DocumentsPage:
 
     def progress(self, owner: str, lang: str, jobs: list[Any] | None = None) -> dict[str, Any]:
         """The upload progress table, newest first (`jobs`: already read, else read here)."""
-        rows = []
-        for job in reversed(jobs if jobs is not None else self._queue.jobs(owner)):
-            if job.stage == "failed":
-                status = msg("failed", lang, message=job.message)
-            elif job.stage == "done":
-                status = msg(job.message if job.message in ("unchanged", "replaced") else "done", lang)
-            elif job.stage in ("recognising", "embedding"):
-                status = msg(job.stage, lang, done=job.done, total=job.total)
-            else:
-                status = msg(job.stage, lang)
-            rows.append([job.file, status])
-        return {"headers": msg("job_headers", lang).split("|"), "data": rows}
+        return jobs_view(jobs if jobs is not None else self._queue.jobs(owner), lang)
 
     @ui_errors
     def jobs(self, request: gr.Request) -> dict[str, Any]:
@@ -184,10 +176,17 @@ class DocumentsPage:
         return {
             self.jobs_table: self.progress(owner, lang, jobs),
             self.table: table.view(lang),
-            self._scope_picker: table.scope_choices(),
+            self._scope_picker: self._scope_choices(owner, table, lang),
             self.chosen: table.delete_choices(),
             self.timer: gr.Timer(active=busy),
         }
+
+    def _scope_choices(self, owner: str, table: DocumentsTable, lang: str) -> Any:
+        """The chat's picker: each team library the user reads (all of its documents), then the
+        user's own ready documents."""
+        libraries = self._libraries.libraries(owner) if self._libraries is not None else []
+        whole = [(msg("lib.scope", lang, name=lib.name), lib.tenant) for lib in libraries]
+        return gr.update(choices=whole + table.scope_choices())
 
     @ui_errors
     def pick_row_to_delete(self, evt: gr.SelectData, request: gr.Request) -> Update:

@@ -42,6 +42,22 @@ def documents_view(docs: list[DocumentInfo], lang: str) -> dict[str, Any]:
     return {"headers": msg("doc_view_headers", lang).split("|"), "data": rows}
 
 
+def jobs_view(jobs: list[Any], lang: str) -> dict[str, Any]:
+    """The upload progress table, newest first: file and stage in the reader's language."""
+    rows = []
+    for job in reversed(jobs):
+        if job.stage == "failed":
+            status = msg("failed", lang, message=job.message)
+        elif job.stage == "done":
+            status = msg(job.message if job.message in ("unchanged", "replaced") else "done", lang)
+        elif job.stage in ("recognising", "embedding"):
+            status = msg(job.stage, lang, done=job.done, total=job.total)
+        else:
+            status = msg(job.stage, lang)
+        rows.append([job.file, status])
+    return {"headers": msg("job_headers", lang).split("|"), "data": rows}
+
+
 def documents_api_view(docs: list[DocumentInfo], lang: str) -> dict[str, Any]:
     """The `documents` API's table: every column, the id last (what scripts delete by)."""
     rows = [
@@ -83,9 +99,9 @@ class DocumentsTable:
     def view(self, lang: str) -> Any:
         return gr.update(value=documents_view(self.documents, lang), label=self.label(lang))
 
-    def scope_choices(self) -> Any:
+    def scope_choices(self) -> list[tuple[str, str]]:
         """The chat's "only these documents" picker: the shown documents that are ready."""
-        return gr.update(choices=[(d.name, d.id) for d in self.documents if d.status == READY])
+        return [(d.name, d.id) for d in self.documents if d.status == READY]
 
     def delete_choices(self) -> Any:
         """The delete confirmation's document (a row picked in the table is one of these)."""

@@ -4,6 +4,7 @@ passage. Also the `page` API (one page of one of the caller's documents as an im
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
@@ -17,13 +18,19 @@ from app.web.ui.safe_markdown import literal
 from app.web.ui.session import Session, UserOf, bind_session
 
 Update = dict[Any, Any]  # component -> its new value or gr.update(...)
+TenantOf = Callable[[str, str], str]  # (user, document id) -> the tenant to read it as
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 
 
 class PageView:
-    def __init__(self, pages: PageRenderer, user_of: UserOf, session: gr.State) -> None:
+    def __init__(
+        self, pages: PageRenderer, user_of: UserOf, session: gr.State, tenant_of: TenantOf | None = None
+    ) -> None:
         self._pages = pages
         self._user_of = user_of
+        # Whose document a cited page is (the user's or a team library's they may read), asked on
+        # every render: a member who left the group sees "not found" at the next click.
+        self._tenant_of: TenantOf = tenant_of or (lambda user, _doc_id: user)
         self.session = session  # the tab's state (layout.py makes it; the chat page shares it)
 
     # ---- layout -------------------------------------------------------------------------------
@@ -92,13 +99,15 @@ class PageView:
         if cited is None:
             return {self.image: None, self.passage: ""}
         c = Citation.model_validate(cited)
-        image = str(self._pages.render_file(owner, c.doc_id, c.page, passage=c.passage or c.text))
+        tenant = self._tenant_of(owner, c.doc_id)
+        image = str(self._pages.render_file(tenant, c.doc_id, c.page, passage=c.passage or c.text))
         lang = language(request)
         section = f" · {literal(c.section)}" if c.section else ""
         # A recognised page's text may be misread: said beside the image it can be checked against.
         recognised = f"\n\n*{msg('source.recognised', lang)}*" if c.ocr else ""
         quote = literal(" ".join((c.passage or c.text).split()))
-        heading = f"**{literal(c.file)}** — {msg('page', lang)} {c.page}{section}{recognised}"
+        library = f" ({literal(msg('lib.citation', lang, name=c.library))})" if c.library else ""
+        heading = f"**{literal(c.file)}**{library} — {msg('page', lang)} {c.page}{section}{recognised}"
         return {self.image: image, self.passage: f"{heading}\n\n> {quote}"}
 
     @ui_errors
@@ -124,5 +133,6 @@ class PageView:
 
     @ui_errors
     def page_image(self, doc_id: str, page: float, request: gr.Request) -> str:
-        """API: render one page of one of the caller's documents."""
-        return str(self._pages.render_file(self._user_of(request), doc_id, int(page)))
+        """API: render one page of one of the caller's documents (or of a library's they read)."""
+        user = self._user_of(request)
+        return str(self._pages.render_file(self._tenant_of(user, doc_id), doc_id, int(page)))
