@@ -1,7 +1,7 @@
 """Settings > Your data in Chromium, on a laptop (1366 px) and a phone (390 px): a user downloads
 their archive (the original PDF in it byte for byte; the server's temporary copy gone afterwards),
 a wrong password does not delete the account, the right one deletes it with everything it owns and
-signs the browser out."""
+signs the browser out; an admin sees what removing a user would delete before confirming."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ pytestmark = pytest.mark.browser
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 PDF = Path(__file__).parent / "data" / "jbtxdoc.pdf"
 USERS = {"1366x900": ("dana", "danas-long-password"), "390x844": ("ewan", "ewans-long-password")}
+FAY = ("fay", "fays-long-password")  # the user whose removal an admin previews
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     data = tmp_path_factory.mktemp("user-data") / "data"
     # Made before the server starts (it holds the embedded vector store): an admin, and two users with a document.
     assert run_app(data, "users", "add", "admin", "--admin", stdin="admins-long-password\n").returncode == 0
-    for name, password in USERS.values():
+    for name, password in [*USERS.values(), FAY]:
         assert run_app(data, "users", "add", name, stdin=password + "\n").returncode == 0
         done = run_app(data, "ingest", "--user", name, str(PDF))
         assert done.returncode == 0, done.stderr
@@ -101,3 +102,22 @@ def _wait_gone(folder: Path, timeout_s: float = 10) -> None:
 
 def _shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def test_an_admin_sees_what_a_removal_would_delete_before_confirming(server: RunningServer, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    fill_login(page, server.url, "admin", "admins-long-password")
+    page.get_by_role("tab", name="Admin").click()
+    expect(page.locator("#admin-users")).to_contain_text(FAY[0])
+    page.locator("#admin-name textarea, #admin-name input").first.fill(FAY[0])
+    page.locator("#admin-remove").click()
+    confirm = page.locator("#confirm-remove-user").first
+    expect(confirm).to_contain_text("It removes 1 documents (0.3 MB), 0 conversations with 0 messages")
+    expect(confirm).to_contain_text("0 access tokens and 0 group memberships")
+    _shot(page, "admin-remove-preview-1366x900.png")
+    page.locator("#admin-remove-no").click()
+    expect(confirm).to_be_hidden()
+    assert FAY[0] in run_app(server.data_dir, "users", "list").stdout  # the preview changed nothing
+    context.close()
