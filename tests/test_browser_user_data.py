@@ -121,3 +121,20 @@ def test_an_admin_sees_what_a_removal_would_delete_before_confirming(server: Run
     expect(confirm).to_be_hidden()
     assert FAY[0] in run_app(server.data_dir, "users", "list").stdout  # the preview changed nothing
     context.close()
+
+
+def test_the_export_route_serves_only_the_signed_in_user(server: RunningServer) -> None:
+    import httpx
+
+    from tests.fixtures.gradio_http import signed_in
+
+    assert httpx.get(f"{server.url}/export/my-data").status_code == 401  # nobody signed in
+    fay = signed_in(server, *FAY)
+    refused = fay.get("/export/my-data", headers={"Sec-Fetch-Site": "cross-site"})
+    assert refused.status_code == 403  # a link on another site starts nothing
+    mine = fay.get("/export/my-data?user=admin")  # no way to name someone else
+    assert mine.status_code == 200 and mine.headers["content-type"] == "application/zip"
+    archive = Path(server.data_dir / "fay.zip")
+    archive.write_bytes(mine.content)
+    with zipfile.ZipFile(archive) as zf:
+        assert json.loads(zf.read("manifest.json"))["user"] == "fay"
