@@ -252,3 +252,29 @@ def _conversation(db: Database, owner: str, days_old: int) -> str:
         when = utcnow() - timedelta(days=days_old)
         s.execute(update(Conversation).where(Conversation.id == conv.id).values(updated_at=when, created_at=when))
     return conv.id
+
+
+def test_the_export_reads_originals_from_an_object_store(tmp_path: Path, local_embedder: object) -> None:
+    """files.url s3://: the original comes out of the bucket (through the bounded cache) byte for
+    byte, and an original missing from the bucket is named in the manifest, not silently left out."""
+    from tests.fixtures.s3_server import s3_server
+
+    with s3_server() as s3:
+        bucket = s3.new_bucket()
+        c = container_for(make_settings(tmp_path / "data", files=s3.settings(bucket, cache_mb=0)), local_embedder)  # type: ignore[arg-type]
+        try:
+            c.users.add("alice", "alices-long-password")
+            assert c.ingestion.ingest_file("alice", PDF).outcome == "ingested"
+            gone = c.ingestion.ingest_file("alice", DATA / "bxjscls-manual.pdf")
+            assert gone.outcome == "ingested"
+            [missing] = [d for d in c.registry.list("alice") if d.name == "bxjscls-manual.pdf"]
+            c.files.delete("alice", missing.sha256)  # lost from the bucket behind the app's back
+            summary = c.data_export.write("alice", tmp_path / "a.zip")
+            assert summary.originals == 1 and summary.missing_originals == [missing.id]
+            with zipfile.ZipFile(tmp_path / "a.zip") as zf:
+                assert zf.read("documents/jbtxdoc.pdf") == PDF.read_bytes()
+                listed = {d["name"]: d["original"] for d in json.loads(zf.read("documents.json"))}
+                assert listed == {"jbtxdoc.pdf": "documents/jbtxdoc.pdf", "bxjscls-manual.pdf": None}
+                assert json.loads(zf.read("manifest.json"))["missing_originals"] == [missing.id]
+        finally:
+            c.close()
