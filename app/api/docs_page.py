@@ -1,6 +1,7 @@
 """The API's docs page (Swagger UI at /api/v1/docs), served whole by the app: its script and styles
-come from the `swagger-ui-bundle` package's copy of Swagger UI, not from a CDN, so the page works
-on a machine without Internet access, and its Content-Security-Policy allows scripts from the app
+come from the `fastapi-swagger` package's copy of Swagger UI 5 (which reads OpenAPI 3.1, FastAPI's
+schema version; the older `swagger-ui-bundle` ships Swagger UI 4, which cannot), not from a CDN, so
+the page works on a machine without Internet access, and its Content-Security-Policy allows scripts from the app
 alone (the page's own set-up is a file too, not an inline script).
 
 Like the schema (/api/v1/openapi.json), the page and its assets answer without a token: they
@@ -12,11 +13,10 @@ from __future__ import annotations
 import html
 import json
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
-from swagger_ui_bundle import swagger_ui_path
 
 from app.api.errors import ApiError
 
@@ -25,8 +25,8 @@ ASSETS = {
     "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
     "swagger-ui.css": "text/css; charset=utf-8",
     "favicon-32x32.png": "image/png",
-    "favicon-16x16.png": "image/png",
 }
+PACKAGE = "fastapi_swagger"  # its resources/ folder; only the files are used, not its patching of FastAPI
 ASSET_CACHE = b"public, max-age=86400"  # the files change only with the package
 
 PAGE = """<!DOCTYPE html>
@@ -66,7 +66,7 @@ def docs_csp() -> str:
 
 @cache
 def _asset(name: str) -> bytes:
-    return (Path(str(swagger_ui_path)) / name).read_bytes()
+    return files(PACKAGE).joinpath("resources", name).read_bytes()
 
 
 def router(docs_path: str, schema_path: str, title: str) -> APIRouter:

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from loguru import logger
 from pydantic import BaseModel
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
 from app.audit import audit
 from app.clean import clean_line
@@ -246,18 +247,38 @@ class TokenService:
         )
         return NewToken(token=token, info=info)
 
-    def list(self, username: str | None = None) -> list[TokenInfo]:
-        """A user's tokens (all users' with None), newest first, revoked and expired ones included."""
+    def list(self, username: str | None = None, limit: int | None = None) -> list[TokenInfo]:
+        """A user's tokens (all users' with None), newest first, revoked and expired ones included;
+        the newest `limit` when given."""
         query = select(AccessToken, User.username).join(User, User.id == AccessToken.user_id)
         if username is not None:
             query = query.where(User.username == username)
+        query = query.order_by(AccessToken.created_at.desc(), AccessToken.id)
+        if limit is not None:
+            query = query.limit(limit)
         with self._db.session() as s:
-            rows = s.execute(query.order_by(AccessToken.created_at.desc(), AccessToken.id)).all()
-            return [_info(t, name) for t, name in rows]
+            return [_info(t, name) for t, name in s.execute(query).all()]
 
-    def revoke(self, id_or_prefix: str, actor: str, owner: str | None = None) -> TokenInfo:
+    def find(self, id_or_prefix: str, owner: str | None = None) -> TokenInfo:
+        """The one token named by its id or visible prefix (`owner`: only among that user's)."""
+        with self._db.session() as s:
+            row, username = self._one(s, id_or_prefix, owner)
+            return _info(row, username)
+
+    def revoke(self, id_or_prefix: str, actor: str, owner: str | None = None, client: str | None = None) -> TokenInfo:
         """Revoke one token named by its id or its visible prefix; `owner`: only among that user's
         tokens (a user revoking their own), None for an administrator or the CLI. Audited."""
+        with self._db.session() as s:
+            row, username = self._one(s, id_or_prefix, owner)
+            if row.revoked_at is None:
+                row.revoked_at = utcnow()
+                row.revoked_by = (actor or "-")[:64]
+            info = _info(row, username)
+        audit("token.revoked", actor, target=username, token=info.prefix, client=client)
+        return info
+
+    @staticmethod
+    def _one(s: Session, id_or_prefix: str, owner: str | None) -> tuple[AccessToken, str]:
         key = clean_line(id_or_prefix, 64)
         if not key:
             raise NotFound("name a token by its id or prefix")
@@ -268,19 +289,13 @@ class TokenService:
         )
         if owner is not None:
             query = query.where(User.username == owner)
-        with self._db.session() as s:
-            found = s.execute(query).all()
-            if not found:
-                raise NotFound(f"no token {key!r}")
-            if len(found) > 1:
-                raise NotFound(f"{key!r} names {len(found)} tokens; use the token's id")
-            row, username = found[0]
-            if row.revoked_at is None:
-                row.revoked_at = utcnow()
-                row.revoked_by = (actor or "-")[:64]
-            info = _info(row, username)
-        audit("token.revoked", actor, target=username, token=info.prefix)
-        return info
+        found = s.execute(query).all()
+        if not found:
+            raise NotFound(f"no token {key!r}")
+        if len(found) > 1:
+            raise NotFound(f"{key!r} names {len(found)} tokens; use the token's id")
+        row, username = found[0]
+        return row, str(username)
 
     def revoke_user(self, username: str, actor: str) -> int:
         """Revoke every live token of a user (disabled, or 'revoke all'). Returns how many."""

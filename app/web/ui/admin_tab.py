@@ -18,6 +18,7 @@ from app.web.ui.errors import client_host, refused, ui_errors
 from app.web.ui.groups_tab import GroupsTab
 from app.web.ui.i18n import I18N, language, msg, service_text
 from app.web.ui.safe_markdown import literal
+from app.web.ui.tokens_tab import TokensTab
 
 AUDIT_HEADERS = ["time", "event", "actor", "client", "target", "outcome"]
 ERROR_HEADERS = ["time", "ref", "where", "error", "message"]
@@ -35,7 +36,9 @@ class AdminTab:
         user_of: Callable[[gr.Request | None], str],
         feedback: FeedbackService | None = None,
         groups: GroupsTab | None = None,
+        tokens: TokensTab | None = None,
     ) -> None:
+        self._tokens = tokens
         self._groups = groups
         self._console = console
         self._user_of = user_of
@@ -76,6 +79,10 @@ class AdminTab:
         if self._groups is not None:
             with gr.Tab(_t("admin.groups"), elem_id="admin-groups-tab") as self.groups_tab:
                 self._groups.render()
+        if self._tokens is not None:
+            with gr.Tab(_t("admin.tokens"), elem_id="admin-tokens-tab") as tokens_tab:
+                self._tokens.render()
+            self._tokens_opened = [tokens_tab.select]
         with gr.Tab(_t("admin.system")) as system_tab:
             self.system = gr.JSON(elem_id="admin-system")
             self.errors = gr.Dataframe(
@@ -110,6 +117,8 @@ class AdminTab:
         self.filter.click(self.view, [self.event, self.actor], views, **private)
         if self._groups is not None and self.groups_tab is not None:
             self._groups.wire([self.groups_tab.select, self.refresh.click])
+        if self._tokens is not None:
+            self._tokens.wire([*self._tokens_opened, self.refresh.click])
         for trigger in [self.refresh.click, self.only_down.change, *opened, self.feedback_tab.select]:
             trigger(self.feedback_view, [self.only_down], [self.feedback], show_progress="hidden", **private)
         # A sub-tab shows what happened since the Admin tab was opened (a new audit line, a new user).

@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from app.admin.tokens_admin import TokensAdmin
 from app.config import Settings
 from app.web.services import WebServices
 from app.web.ui.admin_tab import AdminTab
@@ -19,6 +20,7 @@ from app.web.ui.i18n import I18N
 from app.web.ui.libraries_panel import LibrariesPanel
 from app.web.ui.session import UserOf, new_session, signed_in_user
 from app.web.ui.settings_page import SettingsPage
+from app.web.ui.tokens_tab import TokensTab
 from app.web.ui.usage_tab import UsageTab
 from app.web.uploads import UploadLedger
 
@@ -46,7 +48,8 @@ def build_blocks(
         )
         usage = UsageTab(s.usage_report, user_of)
         groups = GroupsTab(s.groups, user_of) if s.groups is not None else None
-        admin = AdminTab(s.admin, user_of, s.feedback, groups)
+        tokens = TokensTab(TokensAdmin(s.admin, s.tokens), user_of) if s.tokens is not None else None
+        admin = AdminTab(s.admin, user_of, s.feedback, groups, tokens)
 
         header.render(hf_oauth)
         with gr.Tabs(overflow_behavior="wrap"):  # every tab in sight on a phone, none in a menu
