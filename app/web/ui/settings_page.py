@@ -268,10 +268,18 @@ def _after_delete(_done: str) -> None:
     """Nothing on the server: the event's script signs the browser out (see DataSection.wire)."""
 
 
+# A link that looks like the page's secondary buttons (an inline style: the page's CSS is shared).
+_BUTTON = (
+    "display:inline-block;padding:8px 16px;border-radius:8px;border:1px solid var(--border-color-primary);"
+    "background:var(--button-secondary-background-fill);color:var(--button-secondary-text-color);"
+    "font-weight:600;text-decoration:none"
+)
+
+
 def _export_link(lang: str) -> str:
     """A plain link: the browser downloads the archive itself (no copy of it in Gradio's cache)."""
     return (
         f"<p>{html.escape(msg('data.export_help', lang))}</p>"
-        f'<a id="export-data" class="export-data" href="/export/my-data" download>'
+        f'<a id="export-data" class="export-data" href="/export/my-data" download style="{_BUTTON}">'
         f"{html.escape(msg('data.export', lang))}</a>"
     )
