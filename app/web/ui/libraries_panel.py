@@ -142,7 +142,7 @@ class LibrariesPanel:
         }
 
     @ui_errors
-    def upload(self, files: list[str] | None, library: str | None, request: gr.Request) -> dict[str, Any]:
+    def upload(self, files: list[str] | None, library: str | None, request: gr.Request) -> Any:
         """Queue uploaded PDFs into the library (its editors only), held against its quotas."""
         user = self._user_of(request)
         lang = language(request)
@@ -165,7 +165,7 @@ class LibrariesPanel:
                 warn(msg("upload_refused", lang, name=html.escape(name), reason=quota_message(e, lang)), lang)
             finally:
                 self._uploads.release(user, path)
-        return jobs_view(self._libraries.jobs(user, lib.tenant), lang)
+        return gr.update(visible=True, value=jobs_view(self._libraries.jobs(user, lib.tenant), lang))
 
     @ui_errors
     def ask_delete(self, doc_id: str | None, library: str | None, request: gr.Request) -> Update:

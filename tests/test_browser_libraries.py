@@ -1,0 +1,117 @@
+"""Team libraries in a real browser (issue 31): a reader finds the library on the Documents page and
+in the chat's picker, asks and sees the library named in the sources; an editor uploads into it on a
+phone; a user in no group sees none of it and reaches none of it through the page's functions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.fixtures.cli import run_app
+from tests.fixtures.gradio_http import fn_index, run_event, signed_in
+from tests.fixtures.server import ROOT, RunningServer, running_server
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, fill_login
+
+pytestmark = pytest.mark.browser
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+DATA = Path(__file__).parent / "data"
+USERS = {"alice": "alices-long-password", "bob": "bobs-long-password", "mallory": "mallorys-long-password"}
+QUESTION = "Which command gives a textual citation with natbib?"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, str]]:
+    data = tmp_path_factory.mktemp("libraries") / "data"
+    for name, password in USERS.items():
+        assert run_app(data, "users", "add", name, stdin=password + "\n").returncode == 0
+    assert run_app(data, "groups", "add", "Eng").returncode == 0
+    assert run_app(data, "groups", "add-member", "Eng", "alice", "--role", "editor").returncode == 0
+    assert run_app(data, "groups", "add-member", "Eng", "bob").returncode == 0
+    assert run_app(data, "ingest", str(DATA / "natbib.pdf"), "--library", "Eng").returncode == 0
+    doc_id = run_app(data, "documents", "list", "--library", "Eng").stdout.split("\t")[0]
+    with running_server(data) as srv:
+        yield srv, doc_id
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _signed_in_page(browser: Browser, url: str, user: str, width: int, height: int) -> Page:
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.set_default_timeout(30_000)
+    fill_login(page, url, user, USERS[user])
+    expect(page.locator("#whoami")).to_contain_text(user)
+    return page
+
+
+def test_a_reader_asks_the_library_and_sees_it_named(server: tuple[RunningServer, str], browser: Browser) -> None:
+    srv, _doc_id = server
+    page = _signed_in_page(browser, srv.url, "bob", 1366, 900)
+    page.get_by_role("tab", name="Documents").click()
+    expect(page.locator("#libraries").first).to_be_visible()
+    expect(page.locator("#library-docs")).to_contain_text("natbib.pdf")
+    expect(page.locator("#library-note")).to_contain_text("reader")
+    expect(page.locator("#library-files")).to_have_count(0)  # no upload for a reader
+    page.screenshot(path=str(SCREENSHOTS / "libraries-reader-documents.png"), full_page=True)
+
+    page.get_by_role("tab", name="Chat").click()
+    expect(page.locator("#scope")).to_contain_text("Library: Eng")
+    page.locator("#question textarea").fill(QUESTION)
+    page.locator("#send").click()
+    chat = page.locator("#chatbot")
+    expect(chat).to_contain_text("natbib.pdf (library Eng)", timeout=120_000)
+    expect(page.locator("#passage")).to_contain_text("library Eng", timeout=60_000)
+    page.screenshot(path=str(SCREENSHOTS / "libraries-reader-chat.png"), full_page=True)
+
+
+def test_an_editor_uploads_into_the_library_on_a_phone(server: tuple[RunningServer, str], browser: Browser) -> None:
+    srv, _doc_id = server
+    page = _signed_in_page(browser, srv.url, "alice", 390, 844)
+    page.get_by_role("tab", name="Documents").click()
+    expect(page.locator("#libraries").first).to_be_visible()
+    page.locator("#library-files input[type=file]").set_input_files(DATA / "jbtxdoc.pdf")
+    expect(page.locator("#library-jobs")).to_contain_text("jbtxdoc.pdf")
+    for _ in range(90):  # the panel is read again on refresh
+        page.locator("#library-refresh").click()
+        row = page.locator("#library-docs tr", has_text="jbtxdoc.pdf")
+        if row.count() and "ready" in row.first.inner_text():
+            break
+        page.wait_for_timeout(2_000)
+    expect(page.locator("#library-docs tr", has_text="jbtxdoc.pdf")).to_contain_text("ready")
+    expect(page.locator("#documents")).not_to_contain_text("jbtxdoc.pdf")  # not in her own documents
+    page.locator("#library-files").scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "libraries-editor-phone.png"), full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone ({width} px)"
+
+
+def test_a_user_in_no_group_sees_and_reaches_nothing_of_it(
+    server: tuple[RunningServer, str], browser: Browser
+) -> None:
+    srv, doc_id = server
+    page = _signed_in_page(browser, srv.url, "mallory", 1366, 900)
+    page.get_by_role("tab", name="Documents").click()
+    expect(page.locator("#documents")).to_be_visible()
+    expect(page.locator("#libraries").first).to_be_hidden()
+    expect(page.locator("body")).not_to_contain_text("natbib.pdf")
+    page.get_by_role("tab", name="Chat").click()
+    expect(page.locator("#scope")).not_to_contain_text("Eng")
+
+    mallory = signed_in(srv, "mallory", USERS["mallory"])
+    shown = run_event(mallory, fn_index(mallory, "page"), [doc_id, 1])
+    assert not shown.success and "not found" in str(shown.error).lower(), shown
+    asked = run_event(mallory, fn_index(mallory, "ask"), [QUESTION, [], None, [f"lib:{'0' * 32}", doc_id]])
+    assert "natbib" not in str(asked.output) and "natbib" not in str(asked.error)
+    bob = signed_in(srv, "bob", USERS["bob"])
+    assert run_event(bob, fn_index(bob, "page"), [doc_id, 1]).success  # a member's page request works
+    assert not re.search(r"\bTraceback\b", f"{shown.error} {asked.error}")  # said plainly, no trace
