@@ -84,7 +84,17 @@ def test_the_docs_page_and_its_assets_answer_from_the_app(server: RunningServer)
         assert '"/api/v1/openapi.json"' in c.get("/api/v1/docs/assets/init.js").text
         for other in ("swagger-ui-bundle.js.map", "index.html", "..%2F__init__.py", "../__init__.py"):
             assert c.get(f"/api/v1/docs/assets/{other}").status_code == 404, other
-        assert c.get("/api/v1/openapi.json").json()["info"]["title"] == "PDF Q&A API"
+        schema = c.get("/api/v1/openapi.json").json()
+        assert schema["info"]["title"] == "PDF Q&A API"
+        # Every route names the bearer scheme, so the page's Authorize button sends the token.
+        assert schema["components"]["securitySchemes"]["token"] == {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "pdfqa_",
+            "description": "A personal access token: `pdfqa_...`",
+        }
+        operations = [op for item in schema["paths"].values() for op in item.values()]
+        assert operations and all(op.get("security") == [{"token": []}] for op in operations)
 
 
 def _audit(server: RunningServer) -> list[dict[str, Any]]:

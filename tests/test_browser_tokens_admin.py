@@ -165,5 +165,6 @@ def test_the_api_docs_page_renders_with_the_internet_blocked(server: RunningServ
     page.goto(f"{server.url}/api/v1/docs")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("PDF Q&A API", timeout=30_000)
     expect(page.locator(".opblock-summary-path", has_text="/v1/chat/completions").first).to_be_visible()
+    expect(page.locator("button.authorize").first).to_be_visible()  # the token can be given to try a route
     page.screenshot(path=str(SCREENSHOTS / "api-docs.png"), full_page=False)
     assert outside == [] and not [e for e in errors if "Content Security Policy" in e], (outside, errors)

@@ -13,7 +13,8 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import ApiError
@@ -21,6 +22,11 @@ from app.auth.tokens import TokenRefused, TokenService, TokenUser
 
 REQUESTS_PER_MINUTE = 120  # per token, per instance: the default of api.rate_limit_per_minute
 WINDOW_S = 60.0
+# Only for the schema (a "bearer" security scheme on every route, so the docs page's Authorize
+# button sends the token); the header is read and checked below, whatever this finds.
+SCHEME = HTTPBearer(
+    scheme_name="token", description="A personal access token: `pdfqa_...`", bearerFormat="pdfqa_", auto_error=False
+)
 
 
 class RateLimiter:
@@ -62,7 +68,10 @@ class TokenAuth:
     def require(self, scope: str) -> Callable[[Request], Awaitable[TokenUser]]:
         """A FastAPI dependency: the token's user, when the token is live and holds `scope`."""
 
-        async def dependency(request: Request) -> TokenUser:
+        async def dependency(
+            request: Request,
+            _: HTTPAuthorizationCredentials | None = Depends(SCHEME),  # noqa: B008
+        ) -> TokenUser:
             try:
                 client = request.client.host if request.client else None
                 user = await run_in_threadpool(self.tokens.authenticate, bearer(request), client)
