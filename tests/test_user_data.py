@@ -278,3 +278,44 @@ def test_the_export_reads_originals_from_an_object_store(tmp_path: Path, local_e
                 assert json.loads(zf.read("manifest.json"))["missing_originals"] == [missing.id]
         finally:
             c.close()
+
+
+def test_a_long_history_is_exported_whole(container: Container, tmp_path: Path) -> None:
+    """1,234 conversations (more than two read batches): every one, with its messages, in the JSON
+    and as a readable file; nothing cut at a page size."""
+    from app.storage.db import Feedback, UsageRecord
+
+    c = container
+    c.users.add("alice", "alices-long-password")
+    n = 1234
+    with c.db.session() as s:
+        for i in range(n):
+            conv = Conversation(id=f"c{i:05d}", owner="alice", title=f"question number {i}")
+            s.add(conv)
+            s.add(Message(conversation_id=conv.id, role="user", content=f"q{i}"))
+            s.add(Message(conversation_id=conv.id, role="assistant", content=f"a{i}", citations=[]))
+        s.add_all(UsageRecord(owner="alice", kind="chat", model="m", prompt_tokens=i) for i in range(n))
+    with c.db.session() as s:
+        first = s.scalar(select(Message.id).where(Message.content == "a0"))
+        s.add(
+            Feedback(
+                owner="alice",
+                conversation_id="c00000",
+                message_id=first,
+                rating=1,
+                question="q0",
+                answer="a0",
+                sources=[],
+                model="m",
+            )
+        )
+
+    summary = c.data_export.write("alice", tmp_path / "a.zip")
+
+    assert (summary.conversations, summary.messages, summary.usage_records, summary.feedback) == (n, 2 * n, n, 1)
+    with zipfile.ZipFile(tmp_path / "a.zip") as zf:
+        conversations = json.loads(zf.read("conversations.json"))
+        assert sorted(c["id"] for c in conversations) == [f"c{i:05d}" for i in range(n)]
+        assert all(len(c["messages"]) == 2 for c in conversations)
+        assert len([m for m in zf.namelist() if m.startswith("conversations/")]) == n
+        assert len(json.loads(zf.read("usage.json"))) == n

@@ -153,7 +153,9 @@ class DataExport:
 
     def _documents(self, archive: _Archive, username: str, summary: ExportSummary) -> None:
         listed: list[dict[str, Any]] = []
-        for doc in _rows(self._db, select(Document).where(Document.owner == username).order_by(Document.created_at)):
+        for doc in _rows(
+            self._db, select(Document).where(Document.owner == username).order_by(Document.created_at, Document.id)
+        ):
             entry: str | None = None
             try:
                 with self._files.local_copy(username, doc.sha256) as local:
@@ -250,15 +252,19 @@ class DataExport:
                     }
                 )
                 summary.usage_records += 1
-        counters = select(QuotaCounter).where(QuotaCounter.owner == username).order_by(QuotaCounter.period)
+        counters = (
+            select(QuotaCounter)
+            .where(QuotaCounter.owner == username)
+            .order_by(QuotaCounter.period, QuotaCounter.metric)
+        )
         with archive.json_list("usage-counters.json") as add:
             for c in _rows(self._db, counters):
                 add({"metric": c.metric, "period": c.period, "used": c.used})
 
 
 def _rows(db: Database, query: Any) -> Iterator[Any]:
-    """Every row of `query`, read BATCH at a time (keyset on the row order is not needed: each
-    batch is its own short unit of work, ordered and offset)."""
+    """Every row of `query`, read BATCH at a time, each batch its own short unit of work. The query's
+    order must be total (ending in a unique column) so that no row is skipped or read twice."""
     offset = 0
     while True:
         with db.session() as s:
