@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
@@ -319,3 +320,30 @@ def test_a_long_history_is_exported_whole(container: Container, tmp_path: Path) 
         assert all(len(c["messages"]) == 2 for c in conversations)
         assert len([m for m in zf.namelist() if m.startswith("conversations/")]) == n
         assert len(json.loads(zf.read("usage.json"))) == n
+
+
+def test_a_server_with_retention_on_expires_old_conversations_at_start(tmp_path: Path) -> None:
+    """The wiring: `serve` with retention.conversations_days runs today's expiry in the background."""
+    from tests.fixtures.server import running_server
+
+    data = tmp_path / "data"
+    c = Container(make_settings(data))
+    try:
+        c.users.add("admin", "admins-long-password", is_admin=True)
+        _conversation(c.db, "admin", 10)
+        recent = _conversation(c.db, "admin", 1)
+    finally:
+        c.close()
+    with running_server(data, env={"APP_RETENTION__CONVERSATIONS_DAYS": "7"}, admin=None) as server:
+        audit_log = data / "logs" / "audit.log"
+        deadline = time.monotonic() + 30
+        while "conversations.expired" not in (audit_log.read_text() if audit_log.exists() else ""):
+            assert time.monotonic() < deadline, server.log()[-2000:]
+            time.sleep(0.3)
+    [line] = [json.loads(x) for x in audit_log.read_text().splitlines() if "conversations.expired" in x]
+    assert (line["count"], line["days"], line["actor"]) == (1, 7, "system")
+    c = Container(make_settings(data))
+    try:
+        assert [conv.id for conv in c.conversations.list("admin")] == [recent]
+    finally:
+        c.close()
