@@ -74,25 +74,42 @@ def router(services: ApiServices, read: object, write: object) -> APIRouter:
     Reader = Annotated[TokenUser, Depends(read)]
     Writer = Annotated[TokenUser, Depends(write)]
 
-    @r.get("/documents", response_model=DocumentList, summary="List your documents, newest first")
+    def owner(user: TokenUser, library: str | None, need: str = "reader") -> str:
+        """The user's own workspace, or a team library they are in with at least role `need`
+        (read from the database on each request; any other library is "not found")."""
+        if library is None:
+            return user.username
+        return services.libraries.library(user.username, library, need).tenant  # type: ignore[arg-type]
+
+    Library = Annotated[
+        str | None, Query(max_length=128, description="a team library (its group's name); omitted: your own")
+    ]
+
+    @r.get("/documents", response_model=DocumentList, summary="List your (or a library's) documents, newest first")
     def list_documents(
-        user: Reader, limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=10**9)] = 0
+        user: Reader,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+        library: Library = None,
     ) -> DocumentList:
-        page = services.registry.page(user.username, limit, offset)
+        page = services.registry.page(owner(user, library), limit, offset)
         return DocumentList(documents=[Document.of(d) for d in page.documents], total=page.total, offset=page.offset)
 
     @r.get("/documents/{document_id}", response_model=Document, summary="One of your documents")
     def get_document(user: Reader, document_id: str) -> "Document":
-        return Document.of(services.registry.get(user.username, _id(document_id)))
+        doc_id = _id(document_id)
+        return Document.of(services.registry.get(services.libraries.tenant_of(user.username, doc_id), doc_id))
 
     @r.delete("/documents/{document_id}", status_code=204, summary="Delete one of your documents")
     def delete_document(user: Writer, document_id: str, request: Request) -> None:
-        doc = services.registry.get(user.username, _id(document_id))
-        services.ingestion.delete(user.username, doc.id)
+        doc_id = _id(document_id)
+        tenant = services.libraries.tenant_of(user.username, doc_id, need="editor")
+        doc = services.registry.get(tenant, doc_id)
+        services.ingestion.delete(tenant, doc.id)
         audit(
             "document.deleted",
             user.username,
-            target=f"{user.username}/{doc.id}",
+            target=f"{tenant}/{doc.id}",
             name=doc.name,
             client=_client(request),
             token=user.prefix,
@@ -105,10 +122,12 @@ def router(services: ApiServices, read: object, write: object) -> APIRouter:
         responses={200: {"content": {"image/webp": {}}}},
     )
     def page_image(user: Reader, document_id: str, page: Annotated[int, PathParam(ge=1, le=MAX_PAGE)]) -> FileResponse:
-        doc = services.registry.get(user.username, _id(document_id))
+        doc_id = _id(document_id)
+        tenant = services.libraries.tenant_of(user.username, doc_id)
+        doc = services.registry.get(tenant, doc_id)
         if doc.status != "ready" or not 1 <= page <= doc.pages:
             raise NotFound("no such page")
-        path = services.pages.render_file(user.username, doc.id, page)
+        path = services.pages.render_file(tenant, doc.id, page)
         return FileResponse(path, media_type="image/webp")
 
     @r.post(
@@ -117,7 +136,8 @@ def router(services: ApiServices, read: object, write: object) -> APIRouter:
         response_model=Job,
         summary="Upload a PDF; answers at once with its ingestion job (follow it at /jobs/{id})",
     )
-    async def upload(user: Writer, file: UploadFile, request: Request) -> JSONResponse:
+    async def upload(user: Writer, file: UploadFile, request: Request, library: Library = None) -> JSONResponse:
+        tenant = owner(user, library, "editor")  # a library's uploads are its editors' and count against it
         name = (file.filename or "upload.pdf")[:255]
         if not name.lower().endswith(".pdf"):
             raise ApiError(415, "not_pdf", "only PDF files are accepted (a name ending in .pdf)")
@@ -125,18 +145,18 @@ def router(services: ApiServices, read: object, write: object) -> APIRouter:
         if head != b"%PDF-":
             raise ApiError(415, "not_pdf", "the file is not a PDF")
         await file.seek(0)
-        job = await run_in_threadpool(_submit, services, user, file, name, request)
+        job = await run_in_threadpool(_submit, services, user, tenant, file, name, request)
         return JSONResponse(
             Job.of(job).model_dump(mode="json"), status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"}
         )
 
-    @r.get("/jobs", response_model=JobList, summary="Your recent ingestion jobs, oldest first")
-    def list_jobs(user: Reader) -> JobList:
-        return JobList(jobs=[Job.of(j) for j in services.ingest_queue.jobs(user.username)])
+    @r.get("/jobs", response_model=JobList, summary="Your (or a library's) recent ingestion jobs, oldest first")
+    def list_jobs(user: Reader, library: Library = None) -> JobList:
+        return JobList(jobs=[Job.of(j) for j in services.ingest_queue.jobs(owner(user, library))])
 
     @r.get("/jobs/{job_id}", response_model=Job, summary="One ingestion job and its progress")
-    def get_job(user: Reader, job_id: Annotated[int, PathParam(ge=1, le=2**62)]) -> "Job":
-        found = next((j for j in services.ingest_queue.jobs(user.username) if j.id == job_id), None)
+    def get_job(user: Reader, job_id: Annotated[int, PathParam(ge=1, le=2**62)], library: Library = None) -> "Job":
+        found = next((j for j in services.ingest_queue.jobs(owner(user, library)) if j.id == job_id), None)
         if found is None:
             raise NotFound("no such job")
         return Job.of(found)
@@ -144,7 +164,9 @@ def router(services: ApiServices, read: object, write: object) -> APIRouter:
     return r
 
 
-def _submit(services: ApiServices, user: TokenUser, file: UploadFile, name: str, request: Request) -> FileJob:
+def _submit(
+    services: ApiServices, user: TokenUser, tenant: str, file: UploadFile, name: str, request: Request
+) -> FileJob:
     with tempfile.TemporaryDirectory(prefix="pdfqa-api-") as folder:
         path = Path(folder) / "upload.pdf"
         size = 0
@@ -155,13 +177,13 @@ def _submit(services: ApiServices, user: TokenUser, file: UploadFile, name: str,
                     raise ApiError(413, "too_large", f"a file may have at most {services.max_file_bytes // 1048576} MB")
                 out.write(chunk)
         try:
-            job = services.ingest_queue.submit(user.username, path, name, request_id=request_id(request))
+            job = services.ingest_queue.submit(tenant, path, name, request_id=request_id(request))
         except QuotaExceeded as e:
             audit(
                 "document.refused",
                 user.username,
                 outcome="refused",
-                target=user.username,
+                target=tenant,
                 name=name,
                 limit=e.limit,
                 client=_client(request),
@@ -171,7 +193,7 @@ def _submit(services: ApiServices, user: TokenUser, file: UploadFile, name: str,
     audit(
         "document.uploaded",
         user.username,
-        target=user.username,
+        target=tenant,
         name=job.file,
         client=_client(request),
         token=user.prefix,

@@ -1,11 +1,12 @@
 """An OpenAI-compatible door: /v1/models and /v1/chat/completions, so existing OpenAI clients and
-chat tools ask your documents. Each model names what is searched: `my-documents` (all of the
-token's user's documents). The last user message is the question; the user and assistant messages
-before it are the conversation's history, with which the chat service condenses a follow-up ("and
-who leads it?") as it does the web chat's: the last EARLIER_MESSAGES of them, each cut to
-TURN_CHARS (then chat.history_tokens decides how many reach the model). `conversation_id` (an extra
-body field) continues a stored conversation instead, whose stored history is used.
-Answers carry their citations as [n] in the text and in a `citations` field, and their token usage.
+chat tools ask your documents. Each model names what is searched: `my-documents` (the token's
+user's own documents) or `library:<name>` (one of the team libraries the user is a member of).
+The last user message is the question; the user and assistant messages before it are the
+conversation's history, with which the chat service condenses a follow-up ("and who leads it?") as
+it does the web chat's: the last EARLIER_MESSAGES of them, each cut to TURN_CHARS (then
+chat.history_tokens decides how many reach the model). `conversation_id` (an extra body field)
+continues a stored conversation instead, whose stored history is used. Answers carry their
+citations as [n] in the text and in a `citations` field, and their token usage.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations, which name the
@@ -33,6 +34,7 @@ from app.auth.tokens import TokenUser
 from app.errors import AppError
 
 MODEL = "my-documents"
+LIBRARY_MODEL = "library:"  # + a team library's name: that library only
 CREATED = 1_767_225_600  # 2026-01-01: a fixed "created" for the model list
 EARLIER_MESSAGES = 20  # the most recent user/assistant messages before the question that are read
 TURN_CHARS = 2000  # each cut to this many characters
@@ -131,29 +133,43 @@ def router(services: ApiServices, read: object, ask: object, slots: UserSlots) -
     Reader = Annotated[TokenUser, Depends(read)]
     Asker = Annotated[TokenUser, Depends(ask)]
 
+    def scopes(user: TokenUser) -> dict[str, str]:
+        """model id -> what it searches: the user's own documents, or one of their team libraries
+        (read from the database on each request)."""
+        found = {MODEL: user.username}
+        for lib in services.libraries.libraries(user.username):
+            found[LIBRARY_MODEL + lib.name] = lib.tenant
+        return found
+
+    def scope_of(user: TokenUser, model_id: str) -> str:
+        found = scopes(user)
+        if model_id not in found:
+            raise ApiError(
+                404, "model_not_found", f"no model {model_id[:64]!r}; GET /v1/models lists the ones you can ask"
+            )
+        return found[model_id]
+
     @r.get("/models", response_model=ModelList, summary="The models (scopes) you can ask")
     def models(user: Reader) -> ModelList:
-        return ModelList(data=[Model(id=MODEL, created=CREATED, owned_by="pdfqa")])
+        return ModelList(data=[Model(id=m, created=CREATED, owned_by="pdfqa") for m in scopes(user)])
 
     @r.get("/models/{model_id}", response_model=Model, summary="One model")
     def model(user: Reader, model_id: str) -> Model:
-        if model_id != MODEL:
-            raise ApiError(404, "model_not_found", f"no model {model_id[:64]!r}; the model is {MODEL!r}")
-        return Model(id=MODEL, created=CREATED, owned_by="pdfqa")
+        scope_of(user, model_id)
+        return Model(id=model_id, created=CREATED, owned_by="pdfqa")
 
     @r.post(
         "/chat/completions",
         summary="Answer the last user message from your documents, the messages before it as its conversation",
     )
     async def completions(user: Asker, body: CompletionRequest) -> Any:
-        if body.model != MODEL:
-            raise ApiError(404, "model_not_found", f"no model {body.model[:64]!r}; the model is {MODEL!r}")
+        scope = scope_of(user, body.model)
         question, history = _question(body.messages)
         first, events = await start(
             slots,
             user.username,
             lambda: services.chat.stream(
-                user.username, question, conversation_id=body.conversation_id, history=history
+                user.username, question, conversation_id=body.conversation_id, history=history, doc_ids=[scope]
             ),
         )
         release = partial(slots.give_back, user.username)
@@ -167,7 +183,7 @@ def router(services: ApiServices, read: object, ask: object, slots: UserSlots) -
                     "id": completion_id,
                     "object": "chat.completion",
                     "created": created,
-                    "model": MODEL,
+                    "model": body.model,
                     "choices": [
                         {
                             "index": 0,
@@ -184,18 +200,20 @@ def router(services: ApiServices, read: object, ask: object, slots: UserSlots) -
                 }
             )
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        chunks = _chunks(first, events, completion_id, created, include_usage, release)
+        chunks = _chunks(first, events, completion_id, created, include_usage, release, body.model)
         return StreamingResponse(chunks, media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
     return r
 
 
-def _chunk(completion_id: str, created: int, delta: dict[str, Any], finish: str | None, **extra: Any) -> str:
+def _chunk(
+    completion_id: str, created: int, delta: dict[str, Any], finish: str | None, model: str = MODEL, **extra: Any
+) -> str:
     data = {
         "id": completion_id,
         "object": "chat.completion.chunk",
         "created": created,
-        "model": MODEL,
+        "model": model,
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
         **extra,
     }
@@ -209,11 +227,12 @@ def _chunks(
     created: int,
     include_usage: bool,
     release: Callable[[], None],
+    model: str = MODEL,
 ) -> Iterator[str]:
     """The OpenAI stream: a role chunk, content chunks, a last chunk with finish_reason, the
     citations and usage (and, when asked, OpenAI's usage-only chunk), then `[DONE]`."""
     try:
-        yield _chunk(completion_id, created, {"role": "assistant", "content": ""}, None)
+        yield _chunk(completion_id, created, {"role": "assistant", "content": ""}, None, model)
         event = first
         while event is not None:
             if event.answer is not None:
@@ -226,19 +245,19 @@ def _chunks(
                 }
                 if payload.get("claims") is not None:
                     extra["claims"] = payload["claims"]
-                yield _chunk(completion_id, created, {}, "stop", **extra)
+                yield _chunk(completion_id, created, {}, "stop", model, **extra)
                 if include_usage:
                     only_usage = {
                         "id": completion_id,
                         "object": "chat.completion.chunk",
                         "created": created,
-                        "model": MODEL,
+                        "model": model,
                         "choices": [],
                         "usage": usage,
                     }
                     yield f"data: {json.dumps(only_usage)}\n\n"
             elif event.delta:
-                yield _chunk(completion_id, created, {"content": event.delta}, None)
+                yield _chunk(completion_id, created, {"content": event.delta}, None, model)
             event = next(events, None)
         yield "data: [DONE]\n\n"
     except AppError as e:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from app.answering.chat import ChatService
 from app.answering.conversations import ConversationService
+from app.auth.libraries import LibraryAccess
 from app.auth.tokens import TokenService
 from app.container import Container
 from app.documents.ingestion import IngestionService
@@ -19,6 +20,7 @@ from app.usage.quotas import QuotaService
 @dataclass(frozen=True)
 class ApiServices:
     tokens: TokenService
+    libraries: LibraryAccess  # the team libraries a token's user may read or change, read per request
     registry: DocumentRegistry
     ingestion: IngestionService
     ingest_queue: IngestionQueue
@@ -37,6 +39,7 @@ class ApiServices:
     def from_container(cls, c: Container) -> ApiServices:
         return cls(
             tokens=TokenService(c.db),
+            libraries=c.libraries,
             registry=c.registry,
             ingestion=c.ingestion,
             ingest_queue=c.ingest_queue,

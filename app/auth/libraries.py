@@ -127,16 +127,17 @@ class LibraryAccess:
     def scope(self, username: str, selected: Iterable[str] | None = None) -> Scope:
         """The scope of a question. `selected` mixes document ids and library tenants (the chat's
         picker, `ask --docs`, the API's document_ids); none: everything the user may read. A
-        library selected means all of its documents; ids and libraries the user may not read are
-        dropped (they select nothing, as if they did not exist)."""
+        library selected means all of its documents, the user's own name all of their own; ids and
+        libraries the user may not read are dropped (they select nothing, as if they did not
+        exist)."""
         libraries = self.libraries(username)
         labels = {lib.tenant: lib.name for lib in libraries}
         tenants = (username, *labels)
         picked = [s for s in (selected or []) if s]
         if not picked:
             return Scope(user=username, tenants=tenants, labels=labels)
-        whole = tuple(t for t in dict.fromkeys(picked) if t in labels)
-        ids = [s for s in picked if not is_library(s)]
+        whole = tuple(t for t in dict.fromkeys(picked) if t in labels or t == username)
+        ids = [s for s in picked if not is_library(s) and s != username]
         if whole and not ids:
             return Scope(user=username, tenants=whole, labels=labels)
         if whole:  # some libraries whole, plus single documents of other tenants
