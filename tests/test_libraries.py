@@ -5,6 +5,7 @@ the library; the CLI fills, lists, limits and empties a library."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,6 +167,15 @@ def test_a_library_through_the_cli(tmp_path: Path) -> None:
     assert "quotas of library Legal" in shown and "documents" in shown
     over = run_app(data, "ingest", str(DATA / "jbtxdoc.pdf"), "--library", "Legal")
     assert over.returncode == 1 and "documents" in over.stderr
+
+    # A member asks the library by name; someone else's library is "no such library".
+    assert run_app(data, "groups", "add-member", "Legal", "alice").returncode == 0
+    asked = run_app(data, "ask", QUESTION, "--user", "alice", "--library", "legal", "--json")
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout)["citations"][0]["library"] == "Legal"
+    assert run_app(data, "users", "add", "zed", stdin=f"{PASSWORD}\n" * 2).returncode == 0
+    outside = run_app(data, "ask", QUESTION, "--user", "zed", "--library", "Legal", "--json")
+    assert outside.returncode == 1 and "no such library" in outside.stderr and "natbib" not in outside.stdout
 
     held = run_app(data, "groups", "remove", "Legal")
     assert held.returncode != 0 and "holds 1 document" in held.stderr

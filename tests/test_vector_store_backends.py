@@ -57,7 +57,9 @@ def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreClie
     opened.close()
 
 
-def hits(store: VectorStore, tenant: str, docs: list[str] | None, text: str, mode: VectorStoreQueryMode) -> list[str]:
+def hits(
+    store: VectorStore, tenant: str | list[str], docs: list[str] | None, text: str, mode: VectorStoreQueryMode
+) -> list[str]:
     found = store.search(tenant, docs, text, embed_text(text, DIM), mode, 10)
     return [f"{h.node.metadata['tenant']}:{h.node.ref_doc_id}:{h.node.text}" for h in found]
 
@@ -125,6 +127,20 @@ def test_tenant_filter_document_filter_and_exclusion(client: StoreClient) -> Non
     found = store.search("alice", None, "zebra", embed_text("zebra", DIM), DENSE, 20, exclude=["doc1"])
     assert {h.node.ref_doc_id for h in found} == {"doc2"}
     assert store.count("alice", ["doc1"]) == 1 and store.count("bob", ["doc1", "doc2"]) == 2
+
+
+def test_several_tenants_a_user_and_a_team_library_searched_together(client: StoreClient) -> None:
+    """Issue 31: a member's question searches their own tenant and their libraries' (a payload
+    filter on the tenant key matching any of them), and never a tenant left out of the list."""
+    store = store_on(client)
+    store.add([*corpus(), node("lib:team", "doc9", "zebra handbook of the team")])
+    for mode in (DENSE, SPARSE):
+        found = hits(store, ["alice", "lib:team"], None, "zebra", mode)
+        assert {h.split(":doc")[0] for h in found} == {"alice", "lib:team"}, found
+        assert "lib:team:doc9:zebra handbook of the team" in found
+        assert hits(store, ["bob"], None, "zebra handbook", mode)[0].startswith("bob:")
+        assert not any(h.startswith("lib:") for h in hits(store, ["bob"], None, "zebra handbook", mode))
+        assert hits(store, ["lib:team", "bob"], ["doc9"], "zebra", mode) == ["lib:team:doc9:zebra handbook of the team"]
 
 
 def test_delete_by_document_touches_that_tenants_document_only(client: StoreClient) -> None:

@@ -26,6 +26,13 @@ def register(sub: Any) -> None:
     p.add_argument("question")
     p.add_argument("--user", required=True, help="workspace owner")
     p.add_argument("--doc", action="append", dest="docs", metavar="ID", help="only this document (repeatable)")
+    p.add_argument(
+        "--library",
+        action="append",
+        dest="libraries",
+        metavar="GROUP",
+        help="only this team library of the user's (repeatable; default: their own documents and all their libraries)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming")
     p.set_defaults(handler=run)
 
@@ -43,6 +50,7 @@ def to_json(answer: Answer) -> dict[str, Any]:
                 "page_label": c.page_label,
                 "section": c.section,
                 "ocr": c.ocr,  # the page's text was recognised from its image (README: "Scanned PDFs")
+                "library": c.library,  # the team library the document is in ("": the user's own)
             }
             for c in answer.citations
         ],
@@ -73,7 +81,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     with Container(settings) as container:
         try:
             final: Answer | None = None
-            for event in container.chat.stream(args.user, args.question, doc_ids=args.docs):
+            picked = list(args.docs or [])
+            for name in args.libraries or []:  # the user must be a member: anything else is "no such library"
+                picked.append(container.libraries.library(args.user, name).tenant)
+            for event in container.chat.stream(args.user, args.question, doc_ids=picked or None):
                 if event.answer is not None:
                     final = event.answer
                 elif not args.json:
