@@ -77,6 +77,7 @@ def test_members_and_a_non_member_through_the_api(lab: tuple[ApiWorld, str]) -> 
     )
     citations = (done.model_extra or {})["citations"]
     assert done.model == "library:Lab" and citations and citations[0]["file"] == "otters.pdf"
+    assert citations[0]["library"] == "Lab"
     own = sdk.chat.completions.create(
         model="my-documents", messages=[{"role": "user", "content": "Where does the otter lab keep its samples?"}]
     )

@@ -115,6 +115,7 @@ def _citations(payload: dict[str, Any]) -> list[dict[str, Any]]:
             "file": c["file"],
             "page": c["page"],
             "page_label": c.get("page_label", ""),
+            "library": c.get("library", ""),  # the team library the document is in ("": the user's own)
             "quote": c.get("text", ""),
             "url": f"/api/v1/documents/{c['doc_id']}/pages/{c['page']}",
         }
