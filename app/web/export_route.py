@@ -4,8 +4,8 @@ The edge (app/web/edge.py) lets only a signed-in, allowed user reach this route 
 `request.state.user`, whatever the sign-in (password, single sign-on, trusted proxy, Hugging Face);
 the archive is always of that user, never of a name in the request. It is built by the service
 (app/admin/data_export.py) into a private temporary file under the data dir, sent, and removed once
-sent or on any failure. One export per user at a time on each instance; a link from another site is
-refused (no export started by someone else's page)."""
+sent or on any failure. One export per user at a time, and AT_ONCE in all, on each instance; a link
+from another site is refused (no export started by someone else's page)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from app.errors import AppError, NotFound
 from app.storage.file_cache import private_dirs
 
 EXPORT_PATH = "/export/my-data"
+AT_ONCE = 3  # archives built at the same time on one instance (each needs disk for a copy of the originals)
 STALE_S = 6 * 3600  # an archive left behind (a process killed, a download cut) is removed by a later export
 
 
@@ -44,6 +45,8 @@ def export_router(exports: DataExport, folder: Path) -> APIRouter:
         with lock:
             if user in busy:
                 return JSONResponse({"detail": "your archive is being made already; wait for it"}, status_code=429)
+            if len(busy) >= AT_ONCE:
+                return JSONResponse({"detail": "other archives are being made; try again in a minute"}, status_code=429)
             busy.add(user)
         client = request.client.host if request.client else None
         try:
@@ -53,6 +56,11 @@ def export_router(exports: DataExport, folder: Path) -> APIRouter:
                 busy.discard(user)
             status = 404 if isinstance(e, NotFound) else 503
             return JSONResponse({"detail": str(e)}, status_code=status)
+        except OSError as e:  # the disk is full (the archive holds a copy of every original)
+            with lock:
+                busy.discard(user)
+            logger.error("export failed user={} error={} errno={}", user, type(e).__name__, e.errno)
+            return JSONResponse({"detail": "the archive could not be written on the server; try again later"}, 503)
         except BaseException:
             with lock:
                 busy.discard(user)
