@@ -37,6 +37,7 @@ class GroupExists(AuthError):
 class GroupInfo(BaseModel):
     name: str
     members: int
+    documents: int = 0  # in the group's team library (app/auth/libraries.py)
 
 
 class Membership(BaseModel):
@@ -67,12 +68,22 @@ class GroupService:
     def list(self) -> list[GroupInfo]:
         with self._db.session() as s:
             counts = (
-                select(Group.name, func.count(GroupMember.user_id))
+                select(Group.id, Group.name, func.count(GroupMember.user_id))
                 .outerjoin(GroupMember, GroupMember.group_id == Group.id)
                 .group_by(Group.id, Group.name)
                 .order_by(Group.name)
             )
-            return [GroupInfo(name=name, members=n) for name, n in s.execute(counts)]
+            held = dict(
+                s.execute(
+                    select(Document.owner, func.count())
+                    .where(Document.owner.like("lib:%"))
+                    .group_by(Document.owner)
+                ).all()
+            )
+            return [
+                GroupInfo(name=name, members=n, documents=held.get("lib:" + gid, 0))
+                for gid, name, n in s.execute(counts)
+            ]
 
     def remove(self, name: str, actor: str = "system") -> int:
         """Remove the group; returns how many memberships went with it. Refused while the group's

@@ -13,7 +13,7 @@ import gradio as gr
 from app.admin.groups_admin import GroupsAdmin
 from app.auth.groups import ROLES
 from app.web.ui.errors import refused, ui_errors
-from app.web.ui.i18n import I18N, language, msg
+from app.web.ui.i18n import I18N, MESSAGES, language, msg
 from app.web.ui.safe_markdown import literal
 
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
@@ -39,7 +39,8 @@ class GroupsTab:
                 self.remove_yes = gr.Button(I18N("groups.remove"), variant="stop", elem_id="groups-remove-yes")
                 self.remove_no = gr.Button(I18N("chat.cancel"), elem_id="groups-remove-no")
         self.planned = gr.State(None)  # the group the confirmation names
-        self.members = gr.Dataframe(value=[], interactive=False, elem_id="groups-members")
+        headers = MESSAGES["en"]["groups.member_headers"].split("|")
+        self.members = gr.Dataframe(value=[], headers=headers, interactive=False, elem_id="groups-members")
         with gr.Row():
             self.member = gr.Textbox(label=I18N("groups.member"), elem_id="groups-member", scale=3)
             self.role = gr.Dropdown(choices=list(ROLES), value="reader", label=I18N("groups.role"), scale=1)
@@ -137,7 +138,7 @@ class GroupsTab:
         return name
 
     def _table(self, admin: str, lang: str) -> dict[str, Any]:
-        rows = [[g.name, g.members] for g in self._groups.list(admin)]
+        rows = [[g.name, g.members, g.documents] for g in self._groups.list(admin)]
         return {"headers": msg("groups.headers", lang).split("|"), "data": rows}
 
     def _members(self, admin: str, name: str, lang: str) -> dict[str, Any]:
