@@ -6,6 +6,7 @@ another client refused."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -232,3 +233,38 @@ def test_sign_in_keeps_group_membership_in_step_with_the_provider(provider: str,
     assert "frank" not in app_cli(sso_server, "groups", "members", "Sales").stdout
     assert "frank\treader\tsso" in app_cli(sso_server, "groups", "members", "Support").stdout
     assert "not-here" not in app_cli(sso_server, "groups", "list").stdout
+
+
+def test_a_flood_of_sign_in_starts_stores_nothing_and_failed_callbacks_are_throttled(
+    tmp_path: Path, provider: str
+) -> None:
+    """Starting a sign-in keeps its state in a signed cookie (nothing on the server), so a flood of
+    /login/oidc costs no storage; failed callbacks count against the address like failed
+    passwords, and past the limit are refused before the provider is asked."""
+    env = {
+        "APP_AUTH__OIDC__ENABLED": "true",
+        "APP_AUTH__OIDC__ISSUER": provider,
+        "APP_AUTH__OIDC__CLIENT_ID": CLIENT_ID,
+        "APP_AUTH__OIDC__CLIENT_SECRET": SECRET,
+        "APP_AUTH__MAX_FAILURES": "3",
+    }
+    with running_server(tmp_path / "data", env=env) as server, httpx.Client(base_url=server.url) as client:
+        starts = [client.get("/login/oidc") for _ in range(200)]
+        assert {r.status_code for r in starts} == {302}
+        assert len({parse_qs(urlsplit(r.headers["location"]).query)["state"][0] for r in starts}) == 200
+        rows = sqlite3.connect(server.data_dir / "app.db").execute("SELECT count(*) FROM login_failures").fetchone()
+        assert rows == (0,)  # nothing stored for a started attempt
+
+        start = client.get("/login/oidc")
+        consent = httpx.post(start.headers["location"], data={"sub": "sub-dave"})
+        code = parse_qs(urlsplit(consent.headers["location"]).query)["code"][0]
+        for _ in range(3):
+            refused = client.get("/login/oidc/callback", params={"code": code, "state": "forged"})
+            assert refused.status_code == 400, refused.text
+        throttled = client.get("/login/oidc/callback", params={"code": code, "state": "forged"})
+        assert throttled.status_code == 429 and "too many failed sign-ins" in throttled.text
+        assert "Traceback" not in throttled.text
+        # Throttled before anything else: even the right state waits for the cool-down.
+        state = parse_qs(urlsplit(consent.headers["location"]).query)["state"][0]
+        assert client.get("/login/oidc/callback", params={"code": code, "state": state}).status_code == 429
+        assert '"login"' in (server.data_dir / "logs" / "audit.log").read_text()

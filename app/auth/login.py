@@ -40,6 +40,9 @@ class LoginOutcome:
         return self.result == "ok"
 
 
+SSO_SUBJECT = "sso:callback"  # whom failed single sign-on callbacks are counted against (per address)
+
+
 class LoginService:
     def __init__(
         self,
@@ -105,6 +108,7 @@ class LoginService:
             log.warning("login refused user={} method={} reason=disabled", account, method)
             outcome = LoginOutcome("failed")
         else:
+            await asyncio.to_thread(self._throttle.success, SSO_SUBJECT, address)
             token = await asyncio.to_thread(self._sessions.create, account)
             log.info("login ok user={} method={}", account, method)
             outcome = LoginOutcome("ok", token=token)
@@ -112,6 +116,29 @@ class LoginService:
             self._on_result(outcome.result)
         audit("login", account, outcome=outcome.result, client=address, method=method)
         return outcome
+
+    async def sso_gate(self, address: str | None) -> LoginOutcome | None:
+        """Before a single sign-on callback is worked on: None to go on, or a throttled outcome
+        when this address has failed too many callbacks lately (forged or replayed states, codes
+        the provider refuses: each good-looking one costs a request to the provider)."""
+        verdict = await asyncio.to_thread(self._throttle.check, SSO_SUBJECT, address)
+        if not verdict.allowed:
+            logger.bind(client=address).warning(
+                "sso callback refused reason=throttled scope={} retry_after_s={:.0f}",
+                verdict.reason,
+                verdict.retry_after_s,
+            )
+            return LoginOutcome("throttled", retry_after_s=verdict.retry_after_s)
+        if verdict.delay_s:
+            await asyncio.sleep(verdict.delay_s)
+        return None
+
+    async def sso_failed(self, address: str | None, method: str) -> None:
+        """A single sign-on callback refused: counted against the address like a failed password."""
+        await asyncio.to_thread(self._throttle.failure, SSO_SUBJECT, address)
+        if self._on_result is not None:
+            self._on_result("failed")
+        audit("login", SSO_SUBJECT, outcome="failed", client=address, method=method)
 
     def unknown_name(self, typed: str) -> str:
         """How a name that is no account appears in logs: a short hash of its compared form, so

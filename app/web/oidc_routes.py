@@ -63,6 +63,10 @@ def oidc_router(
         request: Request, state: str = "", code: str = "", error: str = "", error_description: str = ""
     ) -> Response:
         address = request.client.host if request.client else None
+        throttled = await login.sso_gate(address)
+        if throttled is not None:
+            wait = f"{throttled.retry_after_s:.0f}"
+            return _refusal(f"too many failed sign-ins from this address; try again in {wait} s", 429)
         pending = unseal(request.cookies.get(PENDING_COOKIE), cookie_key)
         try:
             if error:
@@ -73,6 +77,7 @@ def oidc_router(
             identity = client.identity(claims)
             outcome = await login.login_sso(identity.username, address, "oidc")
         except OidcRefused as e:
+            await login.sso_failed(address, "oidc")
             return _refusal(str(e), 400, clear=True)
         except AuthError as e:  # a name the app cannot take as a username
             return _refusal(f"your account cannot be used here: {e}", 403, clear=True)
