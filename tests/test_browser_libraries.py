@@ -9,15 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.fixtures.cli import run_app
 from tests.fixtures.gradio_http import fn_index, run_event, signed_in
-from tests.fixtures.server import ROOT, RunningServer, running_server
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, fill_login
+from tests.fixtures.server import RunningServer, running_server
+from tests.test_browser import SCREENSHOTS, browser, fill_login  # noqa: F401  (browser: a fixture)
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 DATA = Path(__file__).parent / "data"
 USERS = {"alice": "alices-long-password", "bob": "bobs-long-password", "mallory": "mallorys-long-password"}
 QUESTION = "Which command gives a textual citation with natbib?"
@@ -37,24 +36,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningSe
         yield srv, doc_id
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def _signed_in_page(browser: Browser, url: str, user: str, width: int, height: int) -> Page:
-    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+def _signed_in_page(chromium: Browser, url: str, user: str, width: int, height: int) -> Page:
+    page = chromium.new_context(viewport={"width": width, "height": height}).new_page()
     page.set_default_timeout(30_000)
     fill_login(page, url, user, USERS[user])
     expect(page.locator("#whoami")).to_contain_text(user)
     return page
 
 
-def test_a_reader_asks_the_library_and_sees_it_named(server: tuple[RunningServer, str], browser: Browser) -> None:
+def test_a_reader_asks_the_library_and_sees_it_named(server: tuple[RunningServer, str], browser: Browser) -> None:  # noqa: F811
     srv, _doc_id = server
     page = _signed_in_page(browser, srv.url, "bob", 1366, 900)
     page.get_by_role("tab", name="Documents").click()
@@ -74,7 +64,7 @@ def test_a_reader_asks_the_library_and_sees_it_named(server: tuple[RunningServer
     page.screenshot(path=str(SCREENSHOTS / "libraries-reader-chat.png"), full_page=True)
 
 
-def test_an_editor_uploads_into_the_library_on_a_phone(server: tuple[RunningServer, str], browser: Browser) -> None:
+def test_an_editor_uploads_into_the_library_on_a_phone(server: tuple[RunningServer, str], browser: Browser) -> None:  # noqa: F811
     srv, _doc_id = server
     page = _signed_in_page(browser, srv.url, "alice", 390, 844)
     page.get_by_role("tab", name="Documents").click()
@@ -96,7 +86,8 @@ def test_an_editor_uploads_into_the_library_on_a_phone(server: tuple[RunningServ
 
 
 def test_a_user_in_no_group_sees_and_reaches_nothing_of_it(
-    server: tuple[RunningServer, str], browser: Browser
+    server: tuple[RunningServer, str],
+    browser: Browser,  # noqa: F811
 ) -> None:
     srv, doc_id = server
     page = _signed_in_page(browser, srv.url, "mallory", 1366, 900)
