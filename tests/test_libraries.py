@@ -177,6 +177,15 @@ def test_a_library_through_the_cli(tmp_path: Path) -> None:
     outside = run_app(data, "ask", QUESTION, "--user", "zed", "--library", "Legal", "--json")
     assert outside.returncode == 1 and "no such library" in outside.stderr and "natbib" not in outside.stdout
 
+    # A backup restored elsewhere keeps the library, its members and its document.
+    assert run_app(data, "backup", str(tmp_path / "bk")).returncode == 0
+    restored = run_app(tmp_path / "elsewhere", "restore", str(tmp_path / "bk"))
+    assert restored.returncode == 0, restored.stderr
+    again = run_app(tmp_path / "elsewhere", "documents", "list", "--library", "Legal").stdout
+    assert again.rstrip().endswith("natbib.pdf")
+    asked = run_app(tmp_path / "elsewhere", "ask", QUESTION, "--user", "alice", "--library", "Legal", "--json")
+    assert json.loads(asked.stdout)["citations"][0]["library"] == "Legal"
+
     held = run_app(data, "groups", "remove", "Legal")
     assert held.returncode != 0 and "holds 1 document" in held.stderr
     doc_id = listed[0].split("\t")[0]
