@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from app.admin.console import AdminConsole
 from app.auth.groups import GroupInfo, GroupService, Membership
 
@@ -12,7 +14,7 @@ class GroupsAdmin:
         self._console = console
         self._groups = groups
 
-    def list(self, admin: str) -> list[GroupInfo]:
+    def list(self, admin: str) -> builtins.list[GroupInfo]:
         self._console.require_admin(admin)
         return self._groups.list()
 
@@ -24,7 +26,7 @@ class GroupsAdmin:
         self._console.require_admin(admin)
         return self._groups.remove(name, actor=admin)
 
-    def members(self, admin: str, name: str) -> list[Membership]:
+    def members(self, admin: str, name: str) -> builtins.list[Membership]:
         self._console.require_admin(admin)
         return self._groups.members(name)
 

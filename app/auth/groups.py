@@ -10,6 +10,7 @@ admin added stays whatever the provider says.
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Sequence
 from typing import Literal
@@ -65,7 +66,7 @@ class GroupService:
         audit("group.created", actor, target=name)
         return GroupInfo(name=name, members=0)
 
-    def list(self) -> list[GroupInfo]:
+    def list(self) -> builtins.list[GroupInfo]:
         with self._db.session() as s:
             counts = (
                 select(Group.id, Group.name, func.count(GroupMember.user_id))
@@ -75,9 +76,7 @@ class GroupService:
             )
             held = dict(
                 s.execute(
-                    select(Document.owner, func.count())
-                    .where(Document.owner.like("lib:%"))
-                    .group_by(Document.owner)
+                    select(Document.owner, func.count()).where(Document.owner.like("lib:%")).group_by(Document.owner)
                 ).all()
             )
             return [
@@ -103,7 +102,7 @@ class GroupService:
         audit("group.removed", actor, target=removed, members=members)
         return members
 
-    def members(self, name: str) -> list[Membership]:
+    def members(self, name: str) -> builtins.list[Membership]:
         with self._db.session() as s:
             group = self._group(s, name)
             rows = s.execute(
@@ -125,7 +124,7 @@ class GroupService:
                 s.add(GroupMember(group_id=group.id, user_id=user.id, role=role, source="manual"))
             else:
                 row.role, row.source = role, "manual"
-            found = Membership(group=group.name, username=user.username, role=role, source="manual")  # type: ignore[arg-type]
+            found = Membership(group=group.name, username=user.username, role=role, source="manual")
         audit("group.member_added", actor, target=found.username, group=found.group, role=role)
         return found
 
@@ -139,7 +138,7 @@ class GroupService:
             target, group_name = user.username, group.name
         audit("group.member_removed", actor, target=target, group=group_name)
 
-    def groups_of(self, username: str) -> list[Membership]:
+    def groups_of(self, username: str) -> builtins.list[Membership]:
         with self._db.session() as s:
             rows = s.execute(
                 select(Group.name, User.username, GroupMember.role, GroupMember.source)
@@ -150,7 +149,9 @@ class GroupService:
             )
             return [Membership(group=g, username=u, role=r, source=src) for g, u, r, src in rows]
 
-    def sync(self, username: str, provider_groups: Sequence[str], source: str = "sso") -> tuple[list[str], list[str]]:
+    def sync(
+        self, username: str, provider_groups: Sequence[str], source: str = "sso"
+    ) -> tuple[builtins.list[str], builtins.list[str]]:
         """Make `username`'s provider-made memberships match `provider_groups` (names of groups that
         exist here; others are ignored): join as reader where listed, leave where no longer listed.
         Memberships an admin made are left alone. Returns (joined, left) group names."""
@@ -168,10 +169,10 @@ class GroupService:
                     joined.append(group.name)
             by_id = {g.id: g for g in groups.values()}
             for group_id, membership in current.items():
-                group = by_id.get(group_id)
-                if membership.source == source and group is not None and group.name_key not in wanted:
+                known = by_id.get(group_id)
+                if membership.source == source and known is not None and known.name_key not in wanted:
                     s.delete(membership)
-                    left.append(group.name)
+                    left.append(known.name)
         for name in joined:
             audit("group.member_added", source, target=username, group=name, role="reader")
         for name in left:

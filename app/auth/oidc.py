@@ -173,7 +173,7 @@ class OidcClient:
         jwks_uri = self.metadata()["jwks_uri"]
         with self._lock:
             if self._keys is None or refresh:  # a rotated key: read the published set again
-                self._keys = KeySet.import_key_set(self._get_json(jwks_uri))
+                self._keys = KeySet.import_key_set(self._get_json(jwks_uri))  # type: ignore[arg-type]
             return self._keys
 
     def _get_json(self, url: str) -> dict[str, Any]:
