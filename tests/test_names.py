@@ -14,6 +14,7 @@ import pytest
 
 from app.container import Container
 from app.documents.jobs import IngestionQueue
+from app.web.ui.documents_table import jobs_view
 from tests.fixtures import pdf_factory
 from tests.fixtures.cli import run_app
 
@@ -102,3 +103,16 @@ def test_the_web_upload_queue_replaces_a_name_given_again_the_same_way(container
     assert [j.message for j in jobs.jobs("alice")] == ["ingested", "ingested", "replaced", "unchanged"]
     docs = {d.name: d.sha256 for d in container.registry.list("alice")}
     assert docs.keys() == {"a/notes.pdf", "b/notes.pdf"} and docs["a/notes.pdf"] == docs["b/notes.pdf"]
+    # The upload's progress row names the document that has the bytes, as the CLI does; the job's
+    # message stays the outcome word (the API's jobs route shows it).
+    assert [j.duplicate_of for j in jobs.jobs("alice")] == ["", "", "", "a/notes.pdf"]
+    rows = jobs_view(jobs.jobs("alice"), "en")["data"]
+    assert rows[0] == ["copy.pdf", "done (same content as a/notes.pdf, kept under that name only)"]
+    assert rows[1] == ["b/notes.pdf", "done (replaced the previous version)"]
+    japanese = jobs_view(jobs.jobs("alice"), "ja")["data"][0][1]
+    assert japanese == "完了（a/notes.pdf と同じ内容のため、その名前でのみ保存）"
+    # the same bytes under the same name again: plainly unchanged, no other document to name
+    jobs.submit("alice", a, "a/notes.pdf")
+    while jobs.run_one():
+        pass
+    assert jobs_view(jobs.jobs("alice"), "en")["data"][0] == ["a/notes.pdf", "done (already uploaded)"]

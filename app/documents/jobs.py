@@ -36,6 +36,10 @@ KEEP_FINISHED = 50  # finished jobs shown per user
 IN_FLIGHT = ("queued", "indexing")
 ACCEPT_S = 900  # an upload being stored ("accepting") holds its quota this long at most
 INTERRUPTED = "the upload was interrupted; please upload it again"
+# A finished job's message is its outcome; "unchanged" for a new name of content the user has is
+# stored with that document's name after this line break (a cleaned name holds none): FileJob splits
+# them, so `message` stays the outcome word for the API and the UI names the document.
+DUPLICATE_OF = "\n"
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,9 @@ class FileJob:
     done: int
     total: int
     message: str
+    # done "unchanged" under a new name: the user's document that has these bytes (its name), which
+    # keeps them; the name asked for was not added
+    duplicate_of: str = ""
 
     @property
     def finished(self) -> bool:
@@ -243,6 +250,8 @@ class IngestionQueue:
                     self._finish(job.id, "failed", result.message or "failed")
                     if not self._registry.sha_in_use(job.owner, job.sha256):
                         self._files.delete(job.owner, job.sha256)  # nothing refers to the refused upload
+                elif result.outcome == "unchanged" and result.duplicate_of:
+                    self._finish(job.id, "done", result.outcome + DUPLICATE_OF + result.duplicate_of)
                 else:
                     self._finish(job.id, "done", result.outcome)
             except Exception:  # the worker must survive anything a single file does
@@ -307,6 +316,9 @@ def _lower_priority(nice: int) -> None:
 
 def _view(row: IngestJob) -> FileJob:
     stage = row.stage if row.status == "running" else "queued" if row.status == "accepting" else row.status
+    message, twin = row.message or "", ""
+    if stage == "done" and DUPLICATE_OF in message:
+        message, twin = message.split(DUPLICATE_OF, 1)
     return FileJob(
         id=row.id,
         owner=row.owner,
@@ -314,5 +326,6 @@ def _view(row: IngestJob) -> FileJob:
         stage=stage,
         done=row.done or 0,
         total=row.total or 0,
-        message=row.message or "",
+        message=message,
+        duplicate_of=twin,
     )

@@ -48,6 +48,8 @@ def jobs_view(jobs: list[Any], lang: str) -> dict[str, Any]:
     for job in reversed(jobs):
         if job.stage == "failed":
             status = msg("failed", lang, message=job.message)
+        elif job.stage == "done" and job.message == "unchanged" and getattr(job, "duplicate_of", ""):
+            status = msg("unchanged_as", lang, name=job.duplicate_of)  # which document has these bytes
         elif job.stage == "done":
             status = msg(job.message if job.message in ("unchanged", "replaced") else "done", lang)
         elif job.stage in ("recognising", "embedding"):
