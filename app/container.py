@@ -392,18 +392,30 @@ class Container:
 
         judge = self.chat_model if self.settings.chat.claim_judge else None
         # the embedding model loads when the first answer is checked, not when the chat is built
-        return AnswerClaims(lambda texts: self.claim_embedder.embed_documents(texts), judge, self.usage)
+        return AnswerClaims(
+            lambda texts: self.claim_embedder.embed_documents(texts),
+            judge,
+            self.usage,
+            stored_vectors=self._claims_embed_like_index,  # then the passages' stored vectors are used
+        )
+
+    @property
+    def _claims_embed_like_index(self) -> bool:
+        from app.config_sections import PACKAGED_MODEL
+
+        e = self.settings.embeddings
+        return e.provider == "local" and e.model == PACKAGED_MODEL and not e.query_prefix and not e.document_prefix
 
     @cached_property
     def claim_embedder(self) -> EmbeddingModel:
         """The model the claim check's cut-offs were chosen with (the packaged all-MiniLM-L6-v2): the
         app's own when it is that model, else that model loaded beside it (an embedding API would
         cost a call per answer and score on another scale)."""
-        from app.config_sections import PACKAGED_MODEL, EmbeddingSettings
+        from app.config_sections import EmbeddingSettings
         from app.models.embeddings import build_embedding_model
 
         e = self.settings.embeddings
-        if e.provider == "local" and e.model == PACKAGED_MODEL and not e.query_prefix and not e.document_prefix:
+        if self._claims_embed_like_index:
             return self.embedder
         return build_embedding_model(EmbeddingSettings(threads=e.threads, onnx_cache_dir=e.onnx_cache_dir))
 

@@ -1,14 +1,17 @@
 """What the claim check adds to an answer (issue 27): 20 questions of tests/data/eval/qa.jsonl (10
 English on natbib.pdf, 10 Japanese on jbtxdoc.pdf) answered through ChatService against the
 OpenAI-compatible test server, whose answer restates a sentence of each of the first four passages
-with its [n] (plus one sentence citing the wrong passage). Each question is answered twice, with the
-check off and on (answer cache off); the check's own time in the flow (pdfqa_claim_check_seconds: its
-vector cache warm with the passages of earlier answers) and cold (a fresh checker, nothing cached).
+with its [n] (plus one sentence citing the wrong passage). Each question is answered three times
+(answer cache off): with the check off, with the check embedding the cited passages again (as before
+the passages carried their stored vectors) and with the check reading the passages' vectors from the
+index (now). The check's own time is taken in the flow (pdfqa_claim_check_seconds: its vector cache
+warm with earlier answers) and cold (a fresh checker, nothing cached), before and after alike in the
+same run, question by question; the claims decided differently by the two are counted.
 
     .venv/bin/python bench/claims_latency.py [--workspace /tmp/claims-latency] [--questions 20]
 
-Prints per-answer figures (sentences, check ms, answer s with and without) and the mean, median,
-95th percentile and maximum of the check's time. The test server answers at once: a real model
+Prints the load average at start and end, per-answer figures, and the mean, median, 95th percentile
+and maximum of the check's time, before and after, with their ratio. The test server answers at once: a real model
 takes seconds per answer, so the share printed is an upper bound of the check's share.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import sys
@@ -63,6 +67,19 @@ def _check_seconds() -> float:
     return sum(s.value for m in metrics.CLAIM_CHECK_SECONDS.collect() for s in m.samples if s.name.endswith("_sum"))
 
 
+def _load() -> str:
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _summary(name: str, times: list[float]) -> str:
+    ms = sorted(t * 1000 for t in times)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    return (
+        f"claim check per answer, {name} (n={len(ms)}): mean {statistics.mean(ms):.0f} ms, median "
+        f"{statistics.median(ms):.0f} ms, p95 {p95:.0f} ms, max {ms[-1]:.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workspace", type=Path, default=Path("/tmp/claims-latency"))
@@ -72,6 +89,7 @@ def main() -> None:
     half = args.questions // 2
     asked = [r for r in rows if r["pdf"] == "natbib.pdf" and r["answerable"]][:half]
     asked += [r for r in rows if r["pdf"] == "jbtxdoc.pdf" and r["answerable"]][: args.questions - half]
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} start, {_load()}")
     with FakeOpenAIServer() as llm:
         llm.reply_fn = reply
         llm_settings = {"api_base": llm.base_url, "api_key": "sk-bench", "model": "gpt-4o-mini", "max_retries": 0}
@@ -80,43 +98,58 @@ def main() -> None:
         if not c.registry.list(USER):
             for pdf in ("natbib.pdf", "jbtxdoc.pdf"):
                 c.ingestion.ingest_file(USER, DATA / pdf)
-        on = c.chat
-        c.__dict__.pop("chat")
-        c.__dict__["answer_claims"] = None  # the same service without the check
-        off = c.chat
-        on.ask(USER, "warm-up: what is natbib?")  # models loaded before timing
-        checks, flow, without, with_ = [], [], [], []
-        print("lang sentences claims unsupported cold_check_ms flow_check_ms answer_off_s answer_on_s")
+        embed = c.claim_embedder.embed_documents
+        services = {}
+        # the same question service three times: without the check, with the check re-embedding
+        # the cited passages (before), with the check reading their stored vectors (after)
+        for name, claims in (("off", None), ("re-embed", AnswerClaims(embed)), ("stored", c.answer_claims)):
+            c.__dict__.pop("chat", None)
+            c.__dict__["answer_claims"] = claims
+            services[name] = c.chat
+        services["stored"].ask(USER, "warm-up: what is natbib?")  # models loaded before timing
+        answer_s: dict[str, list[float]] = {name: [] for name in services}
+        flow: dict[str, list[float]] = {"re-embed": [], "stored": []}
+        cold: dict[str, list[float]] = {"re-embed": [], "stored": []}
+        differ = total = 0
+        print(
+            "lang sentences claims unsupported "
+            "cold_ms(re-embed, stored) flow_ms(re-embed, stored) answer_s(off, re-embed, stored)"
+        )
         for r in asked:
-            started = time.perf_counter()
-            answer, _ = off.ask(USER, r["question"])
-            without.append(time.perf_counter() - started)
-            spent = _check_seconds()
-            started = time.perf_counter()
-            checked, _ = on.ask(USER, r["question"])
-            with_.append(time.perf_counter() - started)
-            flow.append(_check_seconds() - spent)
-            started = time.perf_counter()
-            claims = AnswerClaims(c.embedder.embed_documents).check(USER, answer) or []
-            checks.append(time.perf_counter() - started)
-            unsupported = sum(c.support == "unsupported" for c in checked.claims or [])
-            sentences = len(SENTENCE_END.findall(answer.answer))
+            answers = {}
+            for name, service in services.items():
+                spent = _check_seconds()
+                started = time.perf_counter()
+                answers[name], _ = service.ask(USER, r["question"])
+                answer_s[name].append(time.perf_counter() - started)
+                if name in flow:
+                    flow[name].append(_check_seconds() - spent)
+            found = {}
+            for name, stored in (("re-embed", False), ("stored", True)):  # fresh checkers: nothing cached
+                started = time.perf_counter()
+                found[name] = AnswerClaims(embed, stored_vectors=stored).check(USER, answers["stored"]) or []
+                cold[name].append(time.perf_counter() - started)
+            total += len(found["stored"])
+            differ += sum(a.support != b.support for a, b in zip(found["re-embed"], found["stored"], strict=True))
+            unsupported = sum(x.support == "unsupported" for x in found["stored"])
+            sentences = len(SENTENCE_END.findall(answers["stored"].answer))
             print(
-                f"{r['lang']} {sentences} {len(claims)} {unsupported} "
-                f"{checks[-1] * 1000:.0f} {flow[-1] * 1000:.0f} {without[-1]:.2f} {with_[-1]:.2f}"
+                f"{r['lang']} {sentences} {len(found['stored'])} {unsupported} "
+                f"{cold['re-embed'][-1] * 1000:.0f} {cold['stored'][-1] * 1000:.0f} "
+                f"{flow['re-embed'][-1] * 1000:.0f} {flow['stored'][-1] * 1000:.0f} "
+                + " ".join(f"{answer_s[n][-1]:.2f}" for n in services)
             )
         c.close()
-    print()
-    for name, times in (("cold", checks), ("in the flow", flow)):
-        ms = sorted(t * 1000 for t in times)
-        p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
-        print(
-            f"claim check per answer, {name} (n={len(ms)}): mean {statistics.mean(ms):.0f} ms, median "
-            f"{statistics.median(ms):.0f} ms, p95 {p95:.0f} ms, max {ms[-1]:.0f} ms"
-        )
+    print(f"\n{time.strftime('%Y-%m-%d %H:%M:%S')} end, {_load()}")
+    for kind, times in (("in the flow", flow), ("cold", cold)):
+        for name in ("re-embed", "stored"):
+            print(_summary(f"{kind}, {name}", times[name]))
+        ratio = statistics.mean(times["stored"]) / statistics.mean(times["re-embed"])
+        print(f"  stored / re-embed, {kind}: mean {ratio:.2f}")
+    print(f"claims decided differently with stored vectors: {differ} of {total}")
     print(
-        f"answer through ChatService: check off mean {statistics.mean(without):.2f} s, check on mean "
-        f"{statistics.mean(with_):.2f} s (test server answering at once)"
+        "answer through ChatService (test server answering at once): "
+        + ", ".join(f"{name} mean {statistics.mean(t):.2f} s" for name, t in answer_s.items())
     )
 
 

@@ -53,6 +53,7 @@ class CitedPassage:
     passage: str
     file: str = ""  # the document's name: an answer may name the document the passage does not repeat
     section: str = ""  # its heading path, for the same reason
+    vector: Sequence[float] | None = None  # its stored vector from the index, if known
 
 
 class Judge(Protocol):
@@ -116,10 +117,19 @@ class ClaimChecker:
     evidence is reliable. `judge` (off by default) decides instead of the scoring.
     """
 
-    def __init__(self, embed: EmbedFn | None = None, judge: Judge | None = None, thresholds: Thresholds | None = None):
+    def __init__(
+        self,
+        embed: EmbedFn | None = None,
+        judge: Judge | None = None,
+        thresholds: Thresholds | None = None,
+        stored_vectors: bool = False,
+    ):
         self._embed = embed
         self._judge = judge
         self.thresholds = thresholds or Thresholds()
+        # Use a citation's `vector` (the passage's vector from the index) instead of embedding the
+        # passage: only when `embed` is the model the index was built with.
+        self._stored_vectors = stored_vectors
 
     def check(self, answer_text: str, citations: Sequence[Cited]) -> list[Claim]:
         passages = {c.number: c.passage or getattr(c, "text", "") for c in citations}
@@ -135,7 +145,8 @@ class ClaimChecker:
                     for (s, _), (support, reason) in zip(claims, verdicts, strict=True)
                 ]
         texts = {n: PassageText(p, context[n]) for n, p in passages.items()}
-        similarity = self._similarities([body for _, body in claims], passages)
+        stored = {c.number: v for c in citations if (v := getattr(c, "vector", None))} if self._stored_vectors else {}
+        similarity = self._similarities([body for _, body in claims], passages, stored)
         return [
             self._decide(sentence, body, texts, {n: similarity(i, n) for n in texts})
             for i, (sentence, body) in enumerate(claims)
@@ -187,14 +198,19 @@ class ClaimChecker:
             return "weak", f"only partly supported by {where}" + (f": {missing} not found" if missing else "")
         return "supported", f"supported by {where}"
 
-    def _similarities(self, bodies: list[str], passages: Mapping[int, str]) -> Callable[[int, int], float]:
+    def _similarities(
+        self, bodies: list[str], passages: Mapping[int, str], stored: Mapping[int, Sequence[float]]
+    ) -> Callable[[int, int], float]:
+        """Cosine similarity of sentence i and passage n; a passage with a `stored` vector is not
+        embedded again (the index embedded it with its section path: docs/retrieval-quality.md)."""
         if self._embed is None:
             return lambda _i, _n: 0.0
-        numbers = list(passages)
         # Two calls: in one batch the short sentences would be padded to the passages' length.
         claim_vectors = [_unit(v) for v in self._embed(bodies)]
-        found = self._embed([passages[n] for n in numbers])
+        numbers = [n for n in passages if n not in stored]
+        found = self._embed([passages[n] for n in numbers]) if numbers else []
         passage_vectors = {n: _unit(v) for n, v in zip(numbers, found, strict=True)}
+        passage_vectors.update({n: _unit(v) for n, v in stored.items() if n in passages})
         return lambda i, n: sum(a * b for a, b in zip(claim_vectors[i], passage_vectors[n], strict=True))
 
 

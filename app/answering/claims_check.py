@@ -34,7 +34,8 @@ CACHED_VECTORS = 4096  # passages (and sentences) whose vectors are kept: 384 fl
 
 class VectorCache:
     """`embed` with the vectors of the last `size` texts kept: the passages of a document come back
-    answer after answer, and embedding them is most of the check's time."""
+    answer after answer (those without a stored vector are embedded here), and so do sentences of a
+    retried or cached answer."""
 
     def __init__(self, embed: EmbedFn, size: int = CACHED_VECTORS) -> None:
         self._embed = embed
@@ -62,14 +63,21 @@ class VectorCache:
 class AnswerClaims:
     """Runs `ClaimChecker` for ChatService. `embed`: the app's embedding model (the cut-offs were
     chosen with the packaged all-MiniLM-L6-v2); `judge_model`: the chat model when the LLM judge is
-    on, else None; `usage` records the judge's tokens."""
+    on, else None; `usage` records the judge's tokens; `stored_vectors`: `embed` is the model the
+    index was built with, so the passages' stored vectors (Citation.vector) are used as they are
+    and only the answer's sentences are embedded."""
 
     def __init__(
-        self, embed: EmbedFn | None, judge_model: ChatModel | None = None, usage: UsageRecorder | None = None
+        self,
+        embed: EmbedFn | None,
+        judge_model: ChatModel | None = None,
+        usage: UsageRecorder | None = None,
+        stored_vectors: bool = False,
     ) -> None:
         self._embed = VectorCache(embed) if embed is not None else None
         self._judge_model = judge_model
         self._usage = usage
+        self._stored_vectors = stored_vectors  # `embed` is the index's model: citations' vectors fit
 
     @property
     def judged(self) -> bool:
@@ -85,7 +93,8 @@ class AnswerClaims:
         started = time.perf_counter()
         judging = LLMJudge(self._judge_model, api_key) if judge and self._judge_model is not None else None
         try:
-            claims = ClaimChecker(embed=self._embed, judge=judging).check(answer.answer, answer.citations)
+            checker = ClaimChecker(embed=self._embed, judge=judging, stored_vectors=self._stored_vectors)
+            claims = checker.check(answer.answer, answer.citations)
         except Exception as e:  # the answer is worth more than its check
             metrics.CLAIM_CHECK_FAILURES.inc()
             logger.bind(user=owner).opt(exception=e).warning("claim check failed error={}", type(e).__name__)

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from app import metrics, telemetry
 from app.config import RetrievalSettings
 from app.documents.registry import READY, DocumentRegistry
+from app.errors import ServiceUnavailable
 from app.models.embeddings import EmbeddingModel
 from app.models.sparse import is_cjk, term_coverage
 from app.storage.vector_store import TENANT_KEY, ScoredNode, VectorStore
@@ -42,6 +43,10 @@ class Passage(BaseModel):
     ocr: bool = False  # the page's text was recognised from its image
     library: str = ""  # the team library the document is in ("": the asker's own)
     tenant: str = Field(default="", exclude=True)  # whose document: a username or a library's tenant
+    point_id: str = Field(default="", exclude=True)  # the chunk's point in the vector store
+    # The chunk's stored dense vector (the embedding of its section path and text, made at ingestion),
+    # so the claim check need not embed the passage again; None when the store did not return it.
+    vector: list[float] | None = Field(default=None, exclude=True, repr=False)
 
 
 # Nothing matches: the best cosine similarity (all-MiniLM-L6-v2) is below this AND no passage the
@@ -221,6 +226,8 @@ class Retriever:
             weak,
             abstained,
         )
+        if not abstained:
+            self._add_vectors(asker, passages[:limit])
         return Retrieval(
             passages=passages[:limit],
             abstained=abstained,
@@ -229,6 +236,17 @@ class Retriever:
             coverage=coverage,
             rerank_score=rerank_score,
         )
+
+    def _add_vectors(self, asker: str, passages: list[Passage]) -> None:
+        """The stored vectors of the passages the model will read, in one read by point id; the claim
+        check embeds them itself when this fails."""
+        try:
+            found = self._store.vectors([p.point_id for p in passages if p.point_id])
+        except ServiceUnavailable as e:
+            logger.bind(user=asker).warning("passage vectors not read error={}", e)
+            return
+        for p in passages:
+            p.vector = found.get(p.point_id)
 
     def _ready_only(self, owner: str | list[str], found: list[ScoredNode]) -> list[ScoredNode]:
         """The registry, not the store, decides what is visible: a document that started indexing
@@ -285,4 +303,5 @@ def _passage(item: ScoredNode, score: float) -> Passage:
         section=str(meta.get("section", "")),
         ocr=bool(meta.get("ocr")),
         tenant=str(meta.get(TENANT_KEY, "")),
+        point_id=str(item.node.node_id),
     )

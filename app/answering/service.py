@@ -9,7 +9,7 @@ from typing import Literal
 
 from llama_index.core.llms import ChatMessage, MessageRole
 from loguru import logger
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.answering import prompts
 from app.answering.retrieval import Passage, Retriever
@@ -40,6 +40,15 @@ class Citation(BaseModel):
     ocr: bool = False  # the page's text was recognised from its image: the reader should check the image
     weak: bool = False  # shown without a model although it matches the question only weakly
     library: str = ""  # the team library the document is in ("": the asker's own)
+    # The passage's stored vector, for the claim check only: never serialised (stored messages,
+    # the answer cache, JSON), so a cached or reloaded answer has None and is embedded again.
+    vector: list[float] | None = Field(default=None, exclude=True, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when what is shown and stored is (a cached answer's citations have no vector)."""
+        if not isinstance(other, Citation):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
 
 
 class Answer(BaseModel):
@@ -224,7 +233,8 @@ class AnswerService:
             if cost > budget:
                 if not kept and budget > 32:  # a single over-long passage: keep its beginning
                     ids = self._tokens.encode(p.text, disallowed_special=())[: budget - 32]
-                    kept.append(p.model_copy(update={"text": self._tokens.decode(ids)}))
+                    # cut: the stored vector is no longer the text's
+                    kept.append(p.model_copy(update={"text": self._tokens.decode(ids), "vector": None}))
                 break
             kept.append(p)
             budget -= cost
@@ -310,6 +320,7 @@ def _citations(passages: list[Passage], answer: str | None, weak: bool = False) 
             ocr=p.ocr,
             weak=weak,
             library=p.library,
+            vector=p.vector,
         )
         for n, p in chosen
     ]

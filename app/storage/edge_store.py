@@ -341,6 +341,24 @@ class EdgeStore(VectorStore):
                 results.append(ScoredNode(node=node, score=float(p.score)))
         return results
 
+    def vectors(self, point_ids: Sequence[str]) -> dict[str, list[float]]:
+        if not point_ids:
+            return {}
+        try:
+            with (
+                metrics.QDRANT_SECONDS.labels("retrieve").time(),
+                self.client.shard(self.collection, self._dim) as shard,
+            ):
+                records = shard.retrieve(list(point_ids), False, [DENSE])
+        except Exception as e:
+            raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
+        found = {}
+        for r in records:
+            vector = r.vector.get(DENSE) if isinstance(r.vector, dict) else None
+            if isinstance(vector, list):
+                found[str(r.id)] = [float(x) for x in vector]  # type: ignore[arg-type] # dense: floats
+        return found
+
     def ping(self) -> None:
         with self.client.shard(self.collection, self._dim) as shard:
             shard.info()

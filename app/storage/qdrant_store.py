@@ -223,6 +223,23 @@ class QdrantStore(VectorStore):
             ScoredNode(node=n, score=float(s)) for n, s in zip(nodes, scores, strict=False) if isinstance(n, TextNode)
         ]
 
+    def vectors(self, point_ids: Sequence[str]) -> dict[str, list[float]]:
+        if not point_ids:
+            return {}
+        try:
+            with self._lock, metrics.QDRANT_SECONDS.labels("retrieve").time():
+                records = self._qdrant.retrieve(
+                    self.collection, list(point_ids), with_payload=False, with_vectors=[DENSE]
+                )
+        except Exception as e:
+            raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
+        found = {}
+        for r in records:
+            vector = r.vector.get(DENSE) if isinstance(r.vector, dict) else None
+            if isinstance(vector, list):
+                found[str(r.id)] = [float(x) for x in vector]  # type: ignore[arg-type] # dense: floats
+        return found
+
     def ping(self) -> None:
         with self._lock:
             self._qdrant.get_collection(self.collection)

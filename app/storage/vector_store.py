@@ -126,6 +126,12 @@ class VectorStore(ABC):
         listed ids made each search about ten times slower: tests/test_unbounded.py)."""
 
     @abstractmethod
+    def vectors(self, point_ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored dense vectors of the points `point_ids` (ids from a search: already scoped to
+        the asker's tenants), by point id; a point that no longer exists is left out. The claim check
+        reads the cited passages' vectors here instead of embedding them again."""
+
+    @abstractmethod
     def ping(self) -> None: ...
 
     @abstractmethod
