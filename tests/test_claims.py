@@ -291,3 +291,22 @@ def test_japanese_sentences_end_at_full_width_stops_too() -> None:
     sentences = split_sentences("jsarticle は和文用のクラスです[1]．本文の大きさは 10pt です[2]．")
     assert [s.citations for s in sentences] == [(1,), (2,)]
     assert normalize("最\u2ed1１４日\u46fe申請") == "最長14日の申請"
+
+
+def test_japanese_negations_compare_whole_katakana_words_and_conditions_with_conditions() -> None:
+    """A katakana word counts once (as pairs, ドライバ and エンジン outweighed DVI/PDF and 必須/不要 and
+    set a DVI claim against the PDF clause), and a condition (…場合, …なら) is set against conditions
+    only: "if amstext is not loaded" is no denial of "load amstext"."""
+    from app.answering.claims_negation import conflict
+    from app.answering.claims_terms import PassageText
+
+    drivers = PassageText(
+        "PDF 出力のエンジンの場合は hドライバi の指定は不要である。"
+        "DVI 出力のエンジンの場合は、hドライバi の指定が必須で、dvips、dvipdfmx、xdvi が指定できる。"
+    ).clauses
+    assert conflict("DVI を出力するエンジンではドライバの指定が必須で、dvips を書きます[1]。", drivers) is None
+    assert conflict("DVI を出力するエンジンでもドライバの指定は必須ではなく、省略できます[1]。", drivers) == "必須"
+    amstext = PassageText("amstext を読み込まない場合、警告が出る。パッケージの併用が望ましい。").clauses
+    assert conflict("amstext か amsmath パッケージを一緒に読み込むのが望ましいです[1]。", amstext) is None
+    preset = PassageText("jafont を指定した場合は、luatexja-preset パッケージが読み込まれる。").clauses
+    assert conflict("luatexja-preset は、jafont を指定しなくても読み込まれます[1]。", preset) == "指定"

@@ -12,13 +12,15 @@ suppress), "keeps … from"; Japanese endings ない, ません, ず, … and th
 Contrasts ("instead of", "rather than", より, ではなく) are not negations, and a clause with one is
 not set against the passage at all ("書くより…省略形を使う" against "書かずに…省略形を使う"); nor are
 double negatives (しなければならない), "not only/just", and "without" (mostly a condition: "without a
-driver option, hyperref tries …").
+driver option, hyperref tries …"); a Japanese clause ending as a condition (…場合, …なら, …ても) is
+set against conditions only. Japanese words are compared as kanji pairs and whole katakana words.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from app.models.sparse import STOPWORDS, tokenize
@@ -49,9 +51,14 @@ _JA_CLAUSE = re.compile(  # punctuation (not a decimal point), and after ても,
     r"[、。，．;；:：!！?？「」『』()（）]|(?<!\d)[.,]|[.,](?!\d)|(?<=ても)|(?<=ので)|(?<=けれど)|(?<=けど)"
 )
 _CONTRAST = re.compile(r"\b(?:rather than|instead of|than)\b|より|代わりに|かわりに|ではなく(?=\S)", re.IGNORECASE)
+# A Japanese clause that ends as a condition ("amstext を読み込まない場合", "使いたいなら",
+# "指定しなくても") states nothing of its own: "if amstext is not loaded" is no denial of "load
+# amstext". Conditions are set against conditions only ("指定しなくても" against "指定した場合は").
+_JA_CONDITION = re.compile(r"(?:場合(?:は|には|にも|も|に)?|なら(?:ば)?|れば|たら|ても|でも)$")
 MIN_LIKENESS = 0.4  # a passage clause less like the claim clause is about something else
 _JA_CONTENT = re.compile(r"[\u4e00-\u9fff\u3005]+|[\u30a0-\u30ff]+|[A-Za-z][\w\\-]*")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]+")  # a katakana word (not the middle dot ・)
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,7 @@ class Clause:
     negations: int
     heads: tuple[str, ...]  # the words the first negation denies (stems in English)
     contrast: bool  # "rather than", "instead of", より, 代わりに: a comparison, not a statement to set against
+    condition: bool = False  # a Japanese condition (…場合, …なら, …ても): set against conditions only
 
 
 def clauses(text: str) -> list[Clause]:
@@ -72,16 +80,21 @@ def clauses(text: str) -> list[Clause]:
             continue
         negations, heads = _ja_negations(part) if japanese else _en_negations(part)
         words = _words(part)
-        out.append(Clause(part.strip(), words, negations, heads, bool(_CONTRAST.search(part))))
+        condition = japanese and bool(_JA_CONDITION.search(part.strip()))
+        out.append(Clause(part.strip(), words, negations, heads, bool(_CONTRAST.search(part)), condition))
     return out
 
 
 def _words(text: str) -> frozenset[str]:
-    """Sparse terms without digits and negation words; of Japanese, the pairs (and lone kanji), not
-    every character, which would make unrelated clauses look alike."""
-    tokens = {t for t in tokenize(text) if not t.isdigit()} - _CUE_STEMS
+    """Sparse terms without digits and negation words; of Japanese, the kanji pairs (and lone kanji),
+    not every character, which would make unrelated clauses look alike; and each katakana word whole:
+    as overlapping pairs, one word (ドライバ: ドラ, ライ, イバ) counted three times and outweighed the
+    words that tell two clauses apart ("DVI を出力するエンジンではドライバの指定が必須" was set against
+    "PDF 出力のエンジンの場合はドライバの指定は不要" rather than "ドライバの指定が必須")."""
+    tokens = {t for t in tokenize(text) if not t.isdigit() and not _KATAKANA.fullmatch(t)} - _CUE_STEMS
     in_pairs = {c for t in tokens if len(t) == 2 and not t.isascii() for c in t}
-    return frozenset(t for t in tokens if not (len(t) == 1 and t in in_pairs))
+    katakana = {w for w in _KATAKANA.findall(unicodedata.normalize("NFKC", text)) if len(w) >= 2}
+    return frozenset(t for t in tokens if not (len(t) == 1 and t in in_pairs)) | katakana
 
 
 def _en_negations(clause: str) -> tuple[int, tuple[str, ...]]:
@@ -119,8 +132,8 @@ def _disagree(a: Clause, b: Clause) -> str | None:
         return None
     negative, other = (a, b) if a.negations % 2 else (b, a)
     for head in negative.heads:
-        pairs = [t for t in tokenize(head) if len(t) == 2 or len(head) == 1] if not head.isascii() else [head]
-        if any(t in other.words for t in pairs):
+        pairs = [t for t in tokenize(head) if len(t) == 2 or len(head) == 1] if not head.isascii() else []
+        if any(t in other.words for t in (head, *pairs)):
             return head
     return None
 
@@ -135,7 +148,7 @@ def conflict(claim: str, passage_clauses: list[Clause]) -> str | None:
         scored = [
             (shared / math.sqrt(len(c.words) * len(p.words)), p)
             for p in passage_clauses
-            if (shared := len(c.words & p.words)) >= 2
+            if p.condition == c.condition and (shared := len(c.words & p.words)) >= 2
         ]
         scored = [(score, p) for score, p in scored if score >= MIN_LIKENESS]
         if not scored:
