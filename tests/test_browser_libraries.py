@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -105,4 +106,37 @@ def test_a_user_in_no_group_sees_and_reaches_nothing_of_it(
     assert "natbib" not in str(asked.output) and "natbib" not in str(asked.error)
     bob = signed_in(srv, "bob", USERS["bob"])
     assert run_event(bob, fn_index(bob, "page"), [doc_id, 1]).success  # a member's page request works
+    # The library's upload function, called directly: a reader and a non-member are refused and
+    # nothing is queued (the page hides it from them; the server decides).
+    tenant = "lib:" + _group_id(srv)
+    for client, word in ((bob, "reader"), (mallory, "not in the list of choices")):
+        session = f"sneaky{len(word)}"
+        # The panel opened first in this session, as the page does (a reader gets the library listed).
+        run_event(client, _event(client, "library-refresh", "click"), [None], session)
+        sent = client.post("/gradio_api/upload", files=[("files", ("sneaky.pdf", (DATA / "natbib.pdf").read_bytes()))])
+        assert sent.status_code == 200, sent.text
+        data = [[{"path": sent.json()[0], "meta": {"_type": "gradio.FileData"}}], tenant]
+        refused = run_event(client, _event(client, "library-files", "upload"), data, session)
+        assert not refused.success and word in str(refused.error), refused
+    listed = run_app(srv.data_dir, "documents", "list", "--library", "Eng").stdout
+    assert "sneaky" not in listed
     assert not re.search(r"\bTraceback\b", f"{shown.error} {asked.error}")  # said plainly, no trace
+
+
+def _group_id(server: RunningServer) -> str:
+    """The Eng group's id, read from the database the way an attacker could only guess it."""
+    import sqlite3
+
+    row = sqlite3.connect(server.data_dir / "app.db").execute("SELECT id FROM groups WHERE name = 'Eng'").fetchone()
+    return str(row[0])
+
+
+def _event(client: Any, elem_id: str, trigger: str) -> int:
+    """The id of the event `trigger` of the component `elem_id` (the page's private functions)."""
+    config = client.get("/config").json()
+    target = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id)
+    return next(
+        int(d.get("id", i))
+        for i, d in enumerate(config["dependencies"])
+        if any(t[0] == target and t[1] == trigger for t in d.get("targets", []))
+    )

@@ -13,7 +13,7 @@ import gradio as gr
 
 from app.documents.library_docs import LibraryDocuments
 from app.documents.names import display_name
-from app.errors import QuotaExceeded
+from app.errors import NotFound, QuotaExceeded
 from app.web.ui.documents_table import TABLE_ROWS, jobs_view, pages_cell, status_cell
 from app.web.ui.errors import info, refused, request_id, ui_errors, warn
 from app.web.ui.i18n import I18N, language, msg, quota_message
@@ -150,11 +150,16 @@ class LibrariesPanel:
             raise refused(msg("no_files", lang), lang)
         if len(files) > self._max_files:
             raise refused(msg("too_many_files", lang, count=self._max_files), lang)
-        lib = self._libraries.library(user, library or "", "editor")
-        for file in dict.fromkeys(str(f) for f in files):
-            if self._uploads is None:
-                raise UploadRefused("uploads are not accepted here")
-            path = self._uploads.accept(file)  # only files this server received as uploads
+        if self._uploads is None:
+            raise UploadRefused("uploads are not accepted here")
+        accepted = [self._uploads.accept(f) for f in dict.fromkeys(str(f) for f in files)]  # only this server's
+        try:
+            lib = self._libraries.library(user, library or "", "editor")
+        except NotFound:  # not (or no longer) an editor: the files go, nothing is kept
+            for path in accepted:
+                self._uploads.release(user, path)
+            raise
+        for path in accepted:
             name = display_name(path.name)
             try:
                 if path.suffix.lower() != ".pdf":
