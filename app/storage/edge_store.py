@@ -39,6 +39,7 @@ from app.storage.vector_store import (
     ScoredNode,
     StoreClient,
     VectorStore,
+    dense_vectors,
     exported_point,
 )
 
@@ -352,12 +353,7 @@ class EdgeStore(VectorStore):
                 records = shard.retrieve(list(point_ids), False, [DENSE])
         except Exception as e:
             raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
-        found = {}
-        for r in records:
-            vector = r.vector.get(DENSE) if isinstance(r.vector, dict) else None
-            if isinstance(vector, list):
-                found[str(r.id)] = [float(x) for x in vector]  # type: ignore[arg-type] # dense: floats
-        return found
+        return dense_vectors(records)
 
     def ping(self) -> None:
         with self.client.shard(self.collection, self._dim) as shard:

@@ -28,6 +28,7 @@ from app.storage.vector_store import (
     ScoredNode,
     StoreClient,
     VectorStore,
+    dense_vectors,
     exported_point,
 )
 
@@ -233,12 +234,7 @@ class QdrantStore(VectorStore):
                 )
         except Exception as e:
             raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
-        found = {}
-        for r in records:
-            vector = r.vector.get(DENSE) if isinstance(r.vector, dict) else None
-            if isinstance(vector, list):
-                found[str(r.id)] = [float(x) for x in vector]  # type: ignore[arg-type] # dense: floats
-        return found
+        return dense_vectors(records)
 
     def ping(self) -> None:
         with self._lock:
@@ -249,9 +245,7 @@ class QdrantStore(VectorStore):
 
 
 def _filter(tenant: str | Sequence[str], doc_ids: Sequence[str] | None, exclude: Sequence[str] = ()) -> qm.Filter:
-    match: qm.Match = (
-        qm.MatchValue(value=tenant) if isinstance(tenant, str) else qm.MatchAny(any=list(tenant))
-    )
+    match: qm.Match = qm.MatchValue(value=tenant) if isinstance(tenant, str) else qm.MatchAny(any=list(tenant))
     must: list[qm.Condition] = [qm.FieldCondition(key=TENANT_KEY, match=match)]
     if doc_ids is not None:
         must.append(qm.FieldCondition(key=DOC_KEY, match=qm.MatchAny(any=list(doc_ids))))

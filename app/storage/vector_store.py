@@ -15,7 +15,7 @@ right one.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -136,6 +136,17 @@ class VectorStore(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+
+def dense_vectors(records: Iterable[Any]) -> dict[str, list[float]]:
+    """point id -> dense vector of retrieved records (either engine's record type: `id` and a
+    `vector` dict by name); a record without one is left out."""
+    found: dict[str, list[float]] = {}
+    for r in records:
+        vector = r.vector.get(DENSE) if isinstance(r.vector, dict) else None
+        if isinstance(vector, list):
+            found[str(r.id)] = [float(x) for x in vector]
+    return found
 
 
 def exported_point(
