@@ -16,7 +16,7 @@ from app.answering.cache import AnswerCache
 from app.answering.claims_check import AnswerClaims
 from app.answering.conversations import ConversationService
 from app.answering.service import Answer, AnswerService, Turn
-from app.auth.libraries import LibraryAccess
+from app.auth.libraries import LibraryAccess, Scope
 from app.domain import Usage
 from app.errors import EmptyQuestion, LLMError, QuestionTooLong, QuotaExceeded
 from app.usage.pricing import Pricing
@@ -189,13 +189,11 @@ class ChatService:
         replace = retry and len(history) >= 2 and history[-2].role == "user" and history[-2].content == question
         if replace:
             history = history[:-2]  # answered again as if the old answer had never been given
-        scope = self._libraries.scope(owner, doc_ids) if self._libraries is not None else None
+        libraries = self._libraries
+        scope = libraries.scope(owner, doc_ids) if libraries is not None else Scope.private(owner, doc_ids)
         cache_key = None
         if self._cache is not None and not history and use_cache:  # a follow-up depends on its conversation
-            if scope is not None:
-                cache_key = self._cache.key(owner, question, scope.doc_ids, tenants=scope.tenants)
-            else:
-                cache_key = self._cache.key(owner, question, doc_ids)
+            cache_key = self._cache.key(owner, question, scope.doc_ids, tenants=scope.tenants)
             hit = self._cache.get(owner, cache_key)
             if hit is not None:
                 yield from self._cached(owner, question, conversation_id, Answer.model_validate(hit), replace)
