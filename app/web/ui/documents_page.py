@@ -169,9 +169,11 @@ class DocumentsPage:
         """Timer tick: upload progress, the documents table and the document pickers; the timer
         keeps ticking only while something of this user is still being indexed."""
         owner = self._user_of(request)
-        table = DocumentsTable.of(self._registry, owner)
         lang = language(request)
+        # Uploads before documents: a document turns ready before its upload says done, so an
+        # upload shown as done always sits beside its ready document.
         jobs = self._queue.jobs(owner)
+        table = DocumentsTable.of(self._registry, owner)
         busy = any(j.stage not in ("done", "failed") for j in jobs) or table.indexing
         return {
             self.jobs_table: self.progress(owner, lang, jobs),

@@ -117,8 +117,10 @@ class LibrariesPanel:
         if not libraries:
             return hidden
         lib = next((x for x in libraries if x.tenant == chosen), libraries[0])
-        _, page = self._libraries.documents(user, lib.tenant, TABLE_ROWS)
+        # Uploads before documents: a document turns ready before its upload says done, so an
+        # upload shown as done always sits beside its ready document.
         jobs = self._libraries.jobs(user, lib.tenant)
+        _, page = self._libraries.documents(user, lib.tenant, TABLE_ROWS)
         shown, total = len(page.documents), page.total
         label = (
             msg("lib.table_newest", lang, library=lib.name, shown=shown, total=total)
