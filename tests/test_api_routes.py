@@ -222,6 +222,16 @@ def test_upload_progress_delete_and_audit_share_the_request_id(world: ApiWorld, 
             image.status_code == 200 and image.headers["content-type"] == "image/webp" and image.content[:4] == b"RIFF"
         )
         assert alice.get(f"/api/v1/documents/{doc['id']}/pages/2").status_code == 404
+        # The same bytes under another name: not added, and the job names the document that has them.
+        r = alice.post("/api/v1/documents", files={"file": ("copy.pdf", pdf.read_bytes(), "application/pdf")})
+        twin = r.json()
+        while not twin["finished"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+            twin = alice.get(f"/api/v1/jobs/{twin['id']}").json()
+        assert (twin["stage"], twin["message"], twin["duplicate_of"]) == ("done", "unchanged", "heron.pdf")
+        assert job["duplicate_of"] is None
+        assert "copy.pdf" not in [d["name"] for d in alice.get("/api/v1/documents").json()["documents"]]
         deleted = alice.delete(f"/api/v1/documents/{doc['id']}")
         assert deleted.status_code == 204
         assert alice.get(f"/api/v1/documents/{doc['id']}").status_code == 404

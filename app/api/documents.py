@@ -55,13 +55,23 @@ class Job(BaseModel):
     stage: str  # queued, reading, recognising, embedding, ..., done | failed
     done: int
     total: int
-    message: str
+    message: str  # done: ingested | replaced | unchanged; failed: why
     finished: bool
+    # message "unchanged" because another of the owner's documents holds the same bytes: its name
+    # (the file is not added under its own name; the content stays searchable under that one)
+    duplicate_of: str | None = None
 
     @classmethod
     def of(cls, j: FileJob) -> "Job":
         return cls(
-            id=j.id, file=j.file, stage=j.stage, done=j.done, total=j.total, message=j.message, finished=j.finished
+            id=j.id,
+            file=j.file,
+            stage=j.stage,
+            done=j.done,
+            total=j.total,
+            message=j.message,
+            finished=j.finished,
+            duplicate_of=j.duplicate_of or None,
         )
 
 
