@@ -1,7 +1,9 @@
 # ruff: noqa: E501  (one sentence per line reads better than wrapped strings)
 """Regenerate tests/data/claims/claims.jsonl: the labelled claim-check set (see README.md here).
 
-Usage: .venv/bin/python tests/data/claims/build_claims.py [OUTPUT]   (default: claims.jsonl next to this file)
+Usage: .venv/bin/python tests/data/claims/build_claims.py [OUTPUT] [--rebuild-all]
+(default: claims.jsonl next to this file; the rows of batches 1-3 are copied from it, see FROZEN_BATCHES,
+unless --rebuild-all cuts their passages again with today's reader)
 
 Every fact below names a page of one of the test PDFs and an anchor, a piece of that page's text; the
 passage is the first chunk of the page (read with the app's reader, cut by the app's chunker with the
@@ -50,7 +52,7 @@ class Fact:
     name: tuple[str, str] | tuple[str, str, bool] | None = None  # (sentence, the new name[, inside])
     negation: str | None = None
     wrong: tuple[str, ...] = ()  # phrases that state the fact: a wrong passage has none of them
-    batch: int = 1  # 2, 3: written after held-out measurements, supported only, always in tune
+    batch: int = 1  # 2, 3: written after held-out measurements, supported only; 4: with variants; always in tune
 
 
 FACTS: list[Fact] = []
@@ -627,6 +629,180 @@ supported3("ja-bxjs-b3-07", X, 23, "\\ascpt:1 true pt を和文スケール値�
 supported3("ja-bxjs-b3-08", X, 25, "このフォールバック機能を実用したい場合は",
            "フォールバック機能を実際に使いたいなら、amstext か amsmath パッケージを一緒に読み込むのが望ましいです[1]。")
 
+# ---------------------------------------------------------------- batch 4 (tune only)
+# Written after the fourth held-out measurement, blind to the held-out sentences: supported sentences
+# and their unsupported variants (number, name, negation, wrong passage) from passages not used above
+# (pages no fact had used, or other facts of a used page), phrased as an answer would phrase them:
+# synonyms, reordered clauses, units spelled out; in Japanese other particles, okurigana and
+# katakana/kanji variants. All in tune.
+def fact4(id: str, doc: str, page: int, anchor: str, sentence: str, **kwargs: object) -> None:
+    fact(id, doc, page, anchor, sentence, batch=4, **kwargs)
+
+
+fact4("en-bash-b4-01", B, 10, "token A sequence of characters considered a single unit by the shell",
+      "In Bash terminology a token is a run of characters that the shell treats as one unit, and it is either a word or an operator [1].",
+      name=("In Bash terminology a token is a run of characters that the shell treats as one unit, and it is either a word or a comment [1].", "comment"),
+      wrong=("single unit",))
+fact4("en-bash-b4-02", B, 24, "A coprocess is a shell command preceded by the coproc reserved word",
+      "A coprocess runs asynchronously in a subshell, just as if the command had been ended with the '&' control operator, and the shell talks to it through a two-way pipe [1].",
+      name=("A coprocess runs asynchronously in a subshell, just as if the command had been ended with the '&' control operator, and the shell talks to it through a one-way pipe [1].", "one-way"),
+      negation="A coprocess is not run in a subshell, although it runs asynchronously as if the command had been ended with the '&' control operator [1].")
+fact4("en-bash-b4-03", B, 24, "If NAME is not supplied, the default name is COPROC",
+      "When you leave out NAME, the coprocess gets the default name COPROC [1].",
+      wrong=("COPROC",))
+fact4("en-bash-b4-04", B, 24, "When the coprocess is executed, the shell creates an array variable",
+      "Running a coprocess creates an array variable called NAME; the coprocess's standard output is wired to the file descriptor in NAME[0] and its standard input to the one in NAME[1] [1].",
+      number=("Running a coprocess creates an array variable called NAME; the coprocess's standard output is wired to the file descriptor in NAME[0] and its standard input to the one in NAME[2] [1].", "2"))
+fact4("en-bash-b4-05", B, 24, "The process ID of the shell spawned to execute the coprocess",
+      "The PID of the shell that runs the coprocess is stored in the variable NAME_PID, and the wait builtin can be used to wait until the coprocess terminates [1].",
+      name=("The PID of the shell that runs the coprocess is stored in the variable NAME_PID, and the kill builtin can be used to wait until the coprocess terminates [1].", "kill"))
+fact4("en-bash-b4-06", B, 33, "Omitting the colon results in a test only",
+      "If you drop the colon from the operator, Bash only checks whether the parameter is set at all; with the colon it also checks that the value is not empty [1].",
+      wrong=("colon",))
+fact4("en-bash-b4-07", B, 33, "If parameter is null or unset, the expansion of word (or a message to that effect",
+      "With ${parameter:?word}, an unset or empty parameter makes Bash write the expansion of word to standard error, and a non-interactive shell then exits [1].",
+      negation="With ${parameter:?word}, an unset or empty parameter makes Bash write the expansion of word to standard error, but a non-interactive shell does not exit [1].",
+      name=("With ${parameter:?word}, an unset or empty parameter makes Bash write the expansion of word to standard output, and a non-interactive shell then exits [1].", "standard output"))
+fact4("en-bash-b4-08", B, 33, "Positional parameters and special parameters may not be assigned to in this way",
+      "The ${parameter:=word} form cannot be used to assign positional parameters or special parameters [1].",
+      negation="The ${parameter:=word} form can also be used to assign positional parameters and special parameters [1].")
+fact4("en-bash-b4-09", B, 58, "If both options are supplied, -A takes precedence",
+      "When readonly is given both -a and -A, the -A option wins and the names are treated as associative arrays [1].",
+      name=("When readonly is given both -a and -A, the -a option wins and the names are treated as indexed arrays [1].", "indexed array", True))
+fact4("en-bash-b4-10", B, 58, "If n is supplied, the return value is its least significant 8 bits",
+      "If you pass n to return, only the lowest eight bits of n are used as the return value [1].",
+      number=("If you pass n to return, only the lowest sixteen bits of n are used as the return value [1].", "sixteen"))
+fact4("en-bash-b4-11", B, 58, "Shift the positional parameters to the left by n",
+      "shift moves the positional parameters n places to the left, so the ones from n+1 up to $# are renamed $1 onwards [1].",
+      number=("shift moves the positional parameters n places to the left, so the ones from n+2 up to $# are renamed $1 onwards [1].", "2"))
+fact4("en-bash-b4-12", B, 58, "Evaluate a conditional expression expr and return a status of 0",
+      "The test builtin evaluates a conditional expression and returns 0 when it is true and 1 when it is false; each operator and operand has to be passed as its own argument [1].",
+      number=("The test builtin evaluates a conditional expression and returns 0 when it is true and 2 when it is false; each operator and operand has to be passed as its own argument [1].", "2"))
+fact4("en-bash-b4-13", B, 86, "Assignment to BASH_ARGV0 causes the value",
+      "Assigning a value to BASH_ARGV0 assigns the same value to $0 as well [1].",
+      negation="Assigning a value to BASH_ARGV0 does not change $0 [1].")
+fact4("en-bash-b4-14", B, 86, "The value may be a decimal number (e.g., 4.2) or an",
+      "BASH_COMPAT sets the shell's compatibility level and accepts either a decimal such as 4.2 or an integer such as 42 [1].",
+      number=("BASH_COMPAT sets the shell's compatibility level and accepts either a decimal such as 4.3 or an integer such as 43 [1].", "4.3"))
+fact4("en-bash-b4-15", B, 86, "If BASH_COMPAT is set to a value that is not",
+      "When BASH_COMPAT holds a value that is not a valid compatibility level, the shell prints an error message and falls back to the default level of the current version [1].",
+      negation="When BASH_COMPAT holds a value that is not a valid compatibility level, the shell prints no error message and falls back to the default level of the current version [1].")
+fact4("en-bash-b4-16", B, 101, "An interactive shell is one started without non-option arguments",
+      "A shell counts as interactive when it is started without non-option arguments and without -c and has its input and error output on terminals, or when it is started with -i [1].",
+      wrong=("interactive shell is one", "started with the -i"))
+fact4("en-bash-b4-17", B, 101, "Alternatively, startup scripts may examine the variable PS1",
+      "A startup script can also look at PS1, which is unset in non-interactive shells and set in interactive ones [1].",
+      wrong=("PS1",))
+fact4("en-bash-b4-18", B, 101, "When job control is in effect, Bash ignores",
+      "While job control is active, Bash ignores the job control signals generated from the keyboard: SIGTTIN, SIGTTOU and SIGTSTP [1].",
+      name=("While job control is active, Bash ignores the job control signals generated from the keyboard: SIGTTIN, SIGTTOU and SIGINT [1].", "SIGINT"))
+fact4("en-hyperref-b4-01", H, 7, "In such cases \\theH<counter> should be",
+      r"When \the<counter> is not unique or not expandable, define \theH<counter> so that it yields a unique, expandable value; doing so is harmless even when hyperref is not loaded [1].",
+      negation=r"When \the<counter> is not unique or not expandable, define \theH<counter> so that it yields a unique, expandable value, but never when hyperref is not loaded [1].")
+fact4("en-hyperref-b4-02", H, 7, "Currently this interface can be used for the keys pdfauthor",
+      r"For now \GetDocumentProperties works for the keys pdfauthor, pdftitle, pdfproducer, pdfcreator, pdfsubject and pdfkeywords, and an unknown key gives back an empty value [1].",
+      name=(r"For now \GetDocumentProperties works for the keys pdfauthor, pdftitle, pdflang, pdfcreator, pdfsubject and pdfkeywords, and an unknown key gives back an empty value [1].", "pdflang"))
+fact4("en-hyperref-b4-03", H, 20, "citecolor green color of citation links",
+      "The citecolor option sets the colour of citation links and is green unless you change it [1].",
+      name=("The citecolor option sets the colour of citation links and is blue unless you change it [1].", "blue"),
+      wrong=("citecolor",))
+fact4("en-hyperref-b4-04", H, 20, "bookmarksnumbered false put section numbers in bookmarks",
+      "Out of the box hyperref creates bookmarks, but it neither puts section numbers in them nor opens the bookmark tree [1].",
+      negation="Out of the box hyperref creates bookmarks, puts section numbers in them and opens the bookmark tree [1].")
+fact4("en-hyperref-b4-05", H, 20, "filecolor cyan color of file links",
+      "Links to files are coloured cyan by default, which the filecolor option changes [1].",
+      name=("Links to files are coloured magenta by default, which the filecolor option changes [1].", "magenta"))
+fact4("en-natbib-b4-01", N, 7, "The starred versions can only list the full authors if the .bst file supports",
+      "The starred commands print the full author list only when the .bst file supports it; otherwise they fall back to the abbreviated list [1].",
+      negation="The starred commands print the full author list even when the .bst file does not support it [1].")
+fact4("en-natbib-b4-02", N, 7, "If adjacent citations have the same author designation",
+      "When neighbouring citations have the same authors but different years, natbib does not print the author names again [1].",
+      negation="When neighbouring citations have the same authors but different years, natbib prints the author names again for each year [1].")
+fact4("en-natbib-b4-03", N, 7, "The standard .bst files, such as plain.bst are numerical only",
+      r"Standard .bst files such as plain.bst are numerical only and pass no author–year information to LaTeX, so \citet prints “(author?) [21]” with them [1].",
+      number=(r"Standard .bst files such as plain.bst are numerical only and pass no author–year information to LaTeX, so \citet prints “(author?) [12]” with them [1].", "12"))
+fact4("en-natbib-b4-04", N, 13, "The older command for setting the citation style is \\bibpunct",
+      r"\bibpunct, the older way of setting the citation style, takes one optional argument and six mandatory ones [1].",
+      number=(r"\bibpunct, the older way of setting the citation style, takes one optional argument and seven mandatory ones [1].", "seven"))
+fact4("en-natbib-b4-05", N, 13, "For example, the American Geophysical Union (AGU) demands",
+      "The American Geophysical Union requires citations in square brackets separated by semicolons, which its agu.bst file does not provide, so natbib defines a style for it [1].",
+      name=("The American Physical Society requires citations in square brackets separated by semicolons, which its agu.bst file does not provide, so natbib defines a style for it [1].", "Physical Society"))
+
+fact4("ja-jbtx-b4-01", J, 14, "アルファベット順でなく，五十音順にソートしたければ",
+      "アルファベット順ではなく五十音順に並べ替えたい場合は、yomi フィールドへ読みを平仮名で書いておけばよいです[1]。",
+      name=("アルファベット順ではなく五十音順に並べ替えたい場合は、yomi フィールドへ読みをカタカナで書いておけばよいです[1]。", "カタカナ"),
+      wrong=("五十音順", "yomi"))
+fact4("ja-jbtx-b4-02", J, 14, "ただし jalpha スタイルではラベルをうまく作り出すには工夫が必要である",
+      "jalpha スタイルの場合、ラベルを上手に作り出すためには一工夫が要ります[1]。",
+      name=("jipsj スタイルの場合、ラベルを上手に作り出すためには一工夫が要ります[1]。", "jipsj"))
+fact4("ja-jbtx-b4-03", J, 2, "‘#’ の前後には，スペース6 か改行を置くことを忘れてはならない",
+      "文字列をつなぐ ‘#’ の前後には、スペースか改行を必ず入れる必要があります[1]。",
+      negation="文字列をつなぐ ‘#’ の前後には、スペースや改行を入れる必要はありません[1]。")
+fact4("ja-jbtx-b4-04", J, 2, "3. BibTEX に新たな相互参照機能を付け加えた",
+      "新しい相互参照機能の例では、no-gnats のエントリが crossref フィールドを使って gg-proceedings を参照しています[1]。",
+      name=("新しい相互参照機能の例では、no-gnats のエントリが crossref フィールドを使って gg-conference を参照しています[1]。", "gg-conference"))
+fact4("ja-jbtx-b4-05", J, 8, "techreport 学校などで発行されているテクニカルレポート",
+      "techreport は学校等が発行する、ふつう通し番号の付いた技術報告で、author と title、institution、year が必須フィールドです[1]。",
+      name=("techreport は学校等が発行する、ふつう通し番号の付いた技術報告で、author と title、journal、year が必須フィールドです[1]。", "journal"))
+fact4("ja-jbtx-b4-06", J, 8, "この項目が “key” という名前なのは Scribe との互換性のため",
+      "この項目が key と呼ばれているのは、Scribe と互換性を保つためです[1]。",
+      name=("この項目が key と呼ばれているのは、Texinfo と互換性を保つためです[1]。", "Texinfo"))
+fact4("ja-jbtx-b4-07", J, 8, "漢字コード著者名の姓と名の間にはスペース",
+      "JBibTeX では、漢字の著者名の姓と名のあいだに半角か全角の空白を入れておくのが望ましいとされています[1]。",
+      negation="JBibTeX では、漢字の著者名の姓と名のあいだに空白を入れないのが望ましいとされています[1]。")
+fact4("ja-jbtx-b4-08", J, 12, "key フィールドがないと alpha スタイルは organization フィールドの情報から 3 文字のラベルを作る",
+      "key フィールドが無い場合、alpha スタイルは organization フィールドから３文字のラベルを作ります[1]。",
+      number=("key フィールドが無い場合、alpha スタイルは organization フィールドから４文字のラベルを作ります[1]。", "４"))
+fact4("ja-jbtx-b4-09", J, 12, "一般に BibTEX は特殊文字中の TEX あるいは LATEX コマンドに対しては何の操作もほどこさない",
+      "BibTeX は、特殊文字の中にある TeX や LaTeX のコマンドには基本的に何も手を加えません[1]。",
+      negation="BibTeX は、特殊文字の中にある TeX や LaTeX のコマンドにも必ず手を加えます[1]。")
+fact4("ja-bxjs-b4-01", X, 14, "compat(既定):JS クラスと同じ実装を用いる",
+      r"既定の compat では JS クラスと同じ実装が使われ、\thesection 自体に語句が付け加えられるので、\thesection を参照する他のカウンタの書式が変になるかもしれません[1]。",
+      name=(r"既定の legacy では JS クラスと同じ実装が使われ、\thesection 自体に語句が付け加えられるので、\thesection を参照する他のカウンタの書式が変になるかもしれません[1]。", "legacy"))
+fact4("ja-bxjs-b4-02", X, 14, "none:節番号に対する語句の付加を抑止する",
+      "none を選ぶと節番号に語句が付け加えられなくなり、欧文・和文の標準の文書クラスと同じ振る舞いになります[1]。",
+      negation="none を選んでも節番号への語句の付加は抑止されず、欧文・和文の標準の文書クラスとは異なる振る舞いになります[1]。")
+fact4("ja-bxjs-b4-03", X, 14, "(no)zw、(no)js、jadriver、noscale については、3.0 版で廃止する予定",
+      "旧版互換用の (no)zw、(no)js、jadriver、noscale の各オプションは、バージョン 3.0 で廃止される見込みです[1]。",
+      number=("旧版互換用の (no)zw、(no)js、jadriver、noscale の各オプションは、バージョン 4.0 で廃止される見込みです[1]。", "4.0"))
+fact4("ja-bxjs-b4-04", X, 14, "※以上の 8 個は 1.9 版より前で使われた",
+      "zw や nozw、js などの八つのオプションは、1.9 版より前のバージョンで使われていたものです[1]。",
+      number=("zw や nozw、js などの八つのオプションは、1.7 版より前のバージョンで使われていたものです[1]。", "1.7"))
+fact4("ja-bxjs-b4-05", X, 20, "jis2004=h真偽値i:漢字の字形について",
+      "jis2004 を真にすると、漢字の字形で 2004JIS 字形を優先させる処理が行なわれ、既定値は偽です[1]。",
+      negation="jis2004 を真にしても、漢字の字形で 2004JIS 字形を優先させる処理は行なわれません[1]。")
+fact4("ja-bxjs-b4-06", X, 20, "units=h真偽値i:これを真にすると",
+      "units オプションを有効にすると、zw や zh、Q、H といった pTeX の和文用単位がどのエンジンでも使えるようになり、そのために bxcalc パッケージが読み込まれます[1]。",
+      name=("units オプションを有効にすると、zw や zh、Q、H といった pTeX の和文用単位がどのエンジンでも使えるようになり、そのために calctex パッケージが読み込まれます[1]。", "calctex"))
+fact4("ja-bxjs-b4-07", X, 20, "strong=h値i:\\strong 命令・strongenv 環境で実際に適用される書体",
+      r"pandoc 和文ドライバの strong パラメータは \strong 命令で使われる書体を選ぶもので、既定は bold、つまり太字（\bfseries）です[1]。",
+      name=(r"pandoc 和文ドライバの strong パラメータは \strong 命令で使われる書体を選ぶもので、既定は italic、つまり斜体です[1]。", "italic"))
+fact4("ja-bxjs-b4-08", X, 20, "fix-strong=h真偽値i:\\textbf 命令の動作を \\strong と同等にするか",
+      r"fix-strong は \textbf の動作を \strong と同じにするかどうかを決めるパラメタで、既定では真になっています[1]。",
+      negation=r"fix-strong は \textbf の動作を \strong と同じにするかどうかを決めるパラメタですが、既定では真になっていません[1]。")
+fact4("ja-bxjs-b4-09", X, 20, "fix-code=h真偽値i",
+      r"fix-code を真にすると、\texttt とまわりの和文の間に必ず和欧文間空白が入るようになり、既定値も真です[1]。",
+      name=(r"fix-code を真にすると、\texttt とまわりの和文の間に必ず和文間空白が入るようになり、既定値も真です[1]。", "和文間空白"))
+fact4("ja-bxjs-b4-10", X, 21, "BXJS クラスではページレイアウトの設定に geometry パッケージを用いて",
+      "BXJS クラスのページレイアウトは geometry パッケージによって設定されています[1]。",
+      name=("BXJS クラスのページレイアウトは typearea パッケージによって設定されています[1]。", "typearea"),
+      wrong=("geometry",))
+fact4("ja-bxjs-b4-11", X, 21, "bxjsbook の 1.2a 版以前では",
+      "bxjsbook は 1.2a 版まで hmargin=36mm を使っていましたが、jsbook の水平マージンと同じにならないので、1.3 版で今の設定に改められました[1]。",
+      number=("bxjsbook は 1.2a 版まで hmargin=36mm を使っていましたが、jsbook の水平マージンと同じにならないので、1.4 版で今の設定に改められました[1]。", "1.4"))
+fact4("ja-bxjs-b4-12", X, 21, "横幅の全角整数倍への丸めは、whole-zw-lines=false 指定時には抑止される",
+      "whole-zw-lines=false を指定した時は、横幅を全角幅の整数倍に丸める処理が行われません[1]。",
+      negation="whole-zw-lines=false を指定した時も、横幅を全角幅の整数倍に丸める処理が行われます[1]。")
+fact4("ja-bxjs-b4-13", X, 21, "\\setpagelayout*{h設定i}:用紙以外の設定をリセットして",
+      r"\setpagelayout* を使うと、用紙以外の設定を一度リセットしてから、改めてページレイアウトを設定し直します[1]。",
+      name=(r"\setpagelayout* を使うと、余白以外の設定を一度リセットしてから、改めてページレイアウトを設定し直します[1]。", "余白"))
+fact4("ja-bxjs-b4-14", X, 26, "なお、\\em は「二文字の名前のフォント命令」であるが",
+      r"\em は名前が二文字のフォント命令ですが、LaTeX 2ε でも標準の命令なので “二文字フォント命令” には入りません[1]。",
+      negation=r"\em は名前が二文字のフォント命令で、LaTeX 2ε では標準の命令ではないので “二文字フォント命令” に入ります[1]。")
+fact4("ja-bxjs-b4-15", X, 26, "ちなみに、LATEX 2ε が最初にリリースされたのは 1994 年のことである",
+      "LaTeX 2ε の最初のリリースは 1994 年でした[1]。",
+      number=("LaTeX 2ε の最初のリリースは 1996 年でした[1]。", "1996"))
+
 # fmt: on
 
 
@@ -737,9 +913,26 @@ def build() -> list[dict[str, object]]:
     return rows
 
 
+# Batches 1-3 were cut by the reader as it was before 2026-12-06 07:42 UTC (commit e1e22ce), which
+# turned full-width punctuation into ASCII (，．（）： as ,.():) and "…" into "...". Their rows are kept
+# as they were measured (the held-out split above all); only later batches take today's passages.
+FROZEN_BATCHES = (1, 2, 3)
+
+
+def freeze(rows: list[dict[str, object]], kept: Path) -> list[dict[str, object]]:
+    """`rows` with those of FROZEN_BATCHES replaced by the same rows of the file `kept`."""
+    if not kept.exists():
+        return rows
+    old = {r["id"]: r for r in map(json.loads, kept.read_text(encoding="utf-8").splitlines()) if r}
+    return [old.get(str(r["id"]), r) if r["batch"] in FROZEN_BATCHES else r for r in rows]
+
+
 def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "claims.jsonl"
+    args = [a for a in sys.argv[1:] if a != "--rebuild-all"]
+    out = Path(args[0]) if args else HERE / "claims.jsonl"
     rows = build()
+    if "--rebuild-all" not in sys.argv:
+        rows = freeze(rows, HERE / "claims.jsonl")
     with out.open("w", encoding="utf-8") as fh:
         for r in rows:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")
