@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DATA, ROOT
+from tests.fixtures.llm_server import FakeOpenAIServer, reading_reply
 
 # Measured 2026-11-26, default config, top_k=6 (hit@1 / hit@5 / MRR):
 #   all 96: 0.639 / 0.892 / 0.739, 6 of 13 unanswerable abstained, 2 false abstentions
@@ -166,3 +167,46 @@ def test_calibration_ignores_the_heldout_split() -> None:
     ]
     assert calibrate(altered, skewed) == base
     assert calibrate(questions, skewed) == base
+
+
+@pytest.mark.eval
+def test_eval_answer_counts_what_the_model_declares_not_found(tmp_path: Path, llm: FakeOpenAIServer) -> None:
+    """`eval --answer`: each question answered through the answer service by the suite's
+    OpenAI-compatible server, which reads the prompt's sources (`reading_reply`). Counted: an
+    answerable question the model declares not found, unanswerable ones ending refused (nothing
+    matches) or not found, answers citing the expected page; without a model the flag is refused."""
+    from app.answering import prompts
+    from tests.fixtures import pdf_factory
+    from tests.fixtures.cli import run_app
+
+    llm.reply_fn = reading_reply(prompts.NOT_FOUND_MARKER)
+    docs = tmp_path / "docs"
+    pdf_factory.text_pdf(
+        docs,
+        ["The red valve is calibrated every week by Anna Berg.", "The blue pump runs at 1,200 revolutions per minute."],
+        name="plant.pdf",
+    )
+    lines = [
+        {"id": "found", "question": "How often is the red valve calibrated?", "pdf": "plant.pdf", "pages": [1]},
+        # answerable (p. 2), but it shares one word with the page: the reading model says not found
+        {"id": "missed", "question": "What is the rotation speed of the pump?", "pdf": "plant.pdf", "pages": [2]},
+        {"id": "elsewhere", "question": "Where is the valve maker's head office?", "answerable": False},
+        {"id": "nothing", "question": "zxqv wvkp", "answerable": False},
+    ]
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    args = ["eval", "--qa", str(qa), "--docs", str(docs), "--output", str(tmp_path / "out.jsonl"), "--answer"]
+    refused = run_app(tmp_path / "data0", *args)
+    assert refused.returncode == 2 and "--answer needs a model" in refused.stderr
+
+    env = {"APP_LLM__API_BASE": llm.base_url, "APP_LLM__API_KEY": "sk-eval-test", "APP_LLM__MODEL": "t"}
+    out = run_app(tmp_path / "data", *args, "--summary", str(tmp_path / "summary.json"), env=env)
+    assert out.returncode == 0, out.stderr
+    rows = {r["id"]: r for r in map(json.loads, (tmp_path / "out.jsonl").read_text().splitlines())}
+    modes = {name: row["answer"]["mode"] for name, row in rows.items()}
+    assert modes == {"found": "generated", "missed": "not_found", "elsewhere": "not_found", "nothing": "abstained"}
+    assert rows["found"]["answer"]["cited"] == [{"file": "plant.pdf", "page": 1}]
+    m = json.loads((tmp_path / "summary.json").read_text())["metrics"]["all"]
+    assert (m["answered_not_found"], m["cites_expected"], m["unanswerable_not_found"]) == (1, 0.5, 1.0)
+    assert "answered_not_found=1 cites_expected=0.500 unanswerable_not_found=1.000" in out.stdout
+    assert llm.counts["chat"] == 3  # "nothing" was refused before the model

@@ -2,6 +2,9 @@
 
 Scores the `retrieval.top_k` passages the language model would receive, and prints the metrics
 overall, per language, per split ("tune", "heldout") and per split and language ("heldout/en").
+`--answer` also answers every question with the configured model (llm.*), as a user would be
+answered, and counts what the model does with the passages: answerable questions it declared not
+found, unanswerable ones that ended refused or not found, answers citing an expected page.
 Exits 1 when a floor (--min-hit5, --min-mrr, --min-abstention, --max-false-abstentions) is missed
 on all questions, so CI fails when retrieval regresses.
 """
@@ -30,6 +33,12 @@ def register(sub: Any) -> None:
     p.add_argument("--rerank", choices=["off", "cross-encoder", "api"], help="override retrieval.rerank.provider")
     p.add_argument("--rerank-model", help="override retrieval.rerank.model (cross-encoder folder or API model)")
     p.add_argument("--summary", type=Path, help="also write the metrics as JSON here")
+    p.add_argument(
+        "--answer",
+        action="store_true",
+        help="also answer each question with the configured model (llm.*; costs tokens) and count "
+        "what it declares not found",
+    )
     p.add_argument(
         "--calibrate",
         action="store_true",
@@ -65,11 +74,14 @@ def _retrieval_settings(settings: Settings, args: argparse.Namespace) -> Any:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     from app.container import Container
     from app.evaluation.calibration import calibrate
-    from app.evaluation.runner import ingest_folder, load_questions, retrieve_all, score
+    from app.evaluation.runner import answer_all, ingest_folder, load_questions, retrieve_all, score
 
     questions = load_questions(args.qa)
     if not args.docs.is_dir():
         print(f"error: {args.docs} is not a folder", file=sys.stderr)
+        return 2
+    if args.answer and not settings.llm_enabled:
+        print("error: --answer needs a model: set APP_LLM__API_KEY (and llm.api_base / llm.model)", file=sys.stderr)
         return 2
     retrieval = _retrieval_settings(settings, args)
     with tempfile.TemporaryDirectory(prefix="pdfqa-eval-") as tmp:
@@ -85,7 +97,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         with Container(workspace) as container:
             pages, seconds = ingest_folder(container.ingestion, args.docs)
             results = retrieve_all(container.retriever, questions)
-    rows = [row for row, _ in results]
+            rows = [row for row, _ in results]
+            if args.answer:
+                answer_all(container.answers, questions, rows)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with open(args.output, "w", encoding="utf-8") as out:
         for row in rows:
@@ -140,7 +154,14 @@ def _line(name: str, m: Metrics) -> str:
             f" unanswerable={m.unanswerable} refused={m.abstained_correctly:.3f}"
             f" not_found_or_weak={m.not_found_or_weak:.3f}"
         )
-    return line + f" false_refusals={m.false_abstentions} weak_answerable={m.weak_answerable}"
+    line += f" false_refusals={m.false_abstentions} weak_answerable={m.weak_answerable}"
+    if m.answered_not_found is not None:
+        line += f" answered_not_found={m.answered_not_found}"
+        if m.cites_expected is not None:
+            line += f" cites_expected={m.cites_expected:.3f}"
+        if m.unanswerable_not_found is not None:
+            line += f" unanswerable_not_found={m.unanswerable_not_found:.3f}"
+    return line
 
 
 def _floors(overall: Metrics, args: argparse.Namespace) -> list[str]:

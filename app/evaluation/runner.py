@@ -13,6 +13,12 @@ or tuning (`tuning_questions`); the metrics are reported per split and language 
 
 Output lines ({"id", "retrieved": [{"file", "page", "score"}], "abstained", "weak"}) are a public
 format ("abstained": refused before the model, nothing matched; "weak": matched only weakly).
+
+With a model (`eval --answer`), each question is also answered as a user would be answered, and the
+row gains "answer": {"mode", "cited": [{"file", "page"}]}: what the model does with the passages the
+gate let through. Scored: answerable questions the model declared not found (`answered_not_found`),
+unanswerable ones that ended refused or not found (`unanswerable_not_found`), and answerable answers
+citing an expected page (`cites_expected`).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from app.answering.retrieval import Retrieval, Retriever
+from app.answering.service import AnswerService
 from app.documents.ingestion import IngestionService
 
 EVAL_USER = "eval"
@@ -68,6 +75,10 @@ class Metrics(BaseModel):
     not_found_or_weak: float = 0.0  # share of unanswerable questions refused or labelled weak
     false_abstentions: int = 0  # answerable questions refused before the model (false refusals)
     weak_answerable: int = 0  # answerable questions labelled weak (not refused: the model reads them)
+    # With a model (`eval --answer`) only; None when the questions were not answered:
+    answered_not_found: int | None = None  # answerable questions ending refused or "not found"
+    unanswerable_not_found: float | None = None  # share of unanswerable ones ending refused or "not found"
+    cites_expected: float | None = None  # share of answerable ones whose answer cites an expected page
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -116,6 +127,18 @@ def retrieve_all(
     return results
 
 
+NOT_ANSWERED = ("abstained", "not_found")
+
+
+def answer_all(answers: AnswerService, questions: Iterable[Question], rows: list[dict[str, Any]]) -> None:
+    """Answer every question with the model, as a user asking it would be answered (no cache, no
+    conversation); each row gains "answer": the mode and the pages its citations point at."""
+    for q, row in zip(questions, rows, strict=True):
+        answer = answers.ask(EVAL_USER, q.question)
+        cited = [{"file": c.file, "page": c.page} for c in answer.citations]
+        row["answer"] = {"mode": answer.mode, "cited": cited}
+
+
 def score(questions: list[Question], rows: list[dict[str, Any]]) -> dict[str, Metrics]:
     """Metrics overall ("all"), per language ("en"), per split ("heldout") and per split and
     language ("heldout/en"), for questions that carry pdf/pages; groups in that order."""
@@ -135,19 +158,26 @@ def score(questions: list[Question], rows: list[dict[str, Any]]) -> dict[str, Me
 def _metrics(items: list[tuple[Question, dict[str, Any]]]) -> Metrics:
     m = Metrics()
     abstained_ok = caught = 0
+    answered = [row["answer"] for _, row in items if "answer" in row]
+    not_found = cites = 0
     for q, row in items:
         if not q.labelled:
             continue
         weak = bool(row["abstained"] or row.get("weak"))  # rows written before "weak" existed
+        said = row.get("answer") or {}
         if q.unanswerable:
             m.unanswerable += 1
             abstained_ok += bool(row["abstained"])
             caught += weak
+            not_found += said.get("mode") in NOT_ANSWERED
             continue
         m.n += 1
         m.false_abstentions += bool(row["abstained"])
         m.weak_answerable += weak and not row["abstained"]
         expected = set(q.pages or ())
+        if said:
+            m.answered_not_found = (m.answered_not_found or 0) + (said["mode"] in NOT_ANSWERED)
+            cites += any(c["file"] == q.pdf and c["page"] in expected for c in said["cited"])
         ranks = [i for i, r in enumerate(row["retrieved"], 1) if r["file"] == q.pdf and r["page"] in expected]
         rank = ranks[0] if ranks else None
         m.hit1 += rank is not None and rank <= 1
@@ -159,4 +189,8 @@ def _metrics(items: list[tuple[Question, dict[str, Any]]]) -> Metrics:
     if m.unanswerable:
         m.abstained_correctly = round(abstained_ok / m.unanswerable, 4)
         m.not_found_or_weak = round(caught / m.unanswerable, 4)
+    if answered:
+        m.answered_not_found = m.answered_not_found or 0
+        m.cites_expected = round(cites / m.n, 4) if m.n else None
+        m.unanswerable_not_found = round(not_found / m.unanswerable, 4) if m.unanswerable else None
     return m
