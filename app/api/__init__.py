@@ -16,10 +16,11 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from app.api import ask, docs_page, documents, openai_compat
-from app.api.auth import RateLimiter, TokenAuth, UserSlots
+from app.api.auth import TokenAuth, UserSlots
 from app.api.errors import ERROR_RESPONSES, install_error_handlers
 from app.api.services import ApiServices
 from app.container import Container
+from app.usage.rate_limit import SharedRateLimiter
 
 PREFIX = "/api/v1"
 OPENAI_PREFIX = "/v1"
@@ -31,9 +32,9 @@ DOCS_CSP = docs_page.docs_csp()
 Scope = dict[str, Any]
 
 
-def build_api(container: Container, limiter: RateLimiter | None = None) -> FastAPI:
+def build_api(container: Container) -> FastAPI:
     services = ApiServices.from_container(container)
-    auth = TokenAuth(services.tokens, limiter or RateLimiter(services.rate_limit_per_minute))
+    auth = TokenAuth(services.tokens, SharedRateLimiter(container.db, services.rate_limit_per_minute))
     read, ask_scope, write = auth.require("read"), auth.require("ask"), auth.require("write")
     api = FastAPI(
         title=TITLE,

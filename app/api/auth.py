@@ -3,14 +3,12 @@
 No route of the API answers without a live token: each router depends on `require(scope)`, which
 reads `Authorization: Bearer pdfqa_...`, checks it against the database (app/auth/tokens.py: no
 cache, so a revoked token is refused at once on every instance), checks the scope and counts the
-request against the token's rate limit.
+request against the token's rate limit (in the database: shared by every instance).
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, Request
@@ -19,39 +17,13 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import ApiError
 from app.auth.tokens import TokenRefused, TokenService, TokenUser
+from app.usage.rate_limit import SharedRateLimiter
 
-REQUESTS_PER_MINUTE = 120  # per token, per instance: the default of api.rate_limit_per_minute
-WINDOW_S = 60.0
 # Only for the schema (a "bearer" security scheme on every route, so the docs page's Authorize
 # button sends the token); the header is read and checked below, whatever this finds.
 SCHEME = HTTPBearer(
     scheme_name="token", description="A personal access token: `pdfqa_...`", bearerFormat="pdfqa_", auto_error=False
 )
-
-
-class RateLimiter:
-    """A sliding window of request times per token, in this process (each instance counts its own)."""
-
-    def __init__(self, per_minute: int = REQUESTS_PER_MINUTE, window_s: float = WINDOW_S) -> None:
-        self.per_minute = per_minute
-        self._window = window_s
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def admit(self, key: str) -> float:
-        """0 when the request may go on, else the seconds until it may."""
-        now = time.monotonic()
-        with self._lock:
-            times = self._seen.setdefault(key, deque())
-            while times and now - times[0] >= self._window:
-                times.popleft()
-            if len(times) >= self.per_minute:
-                return self._window - (now - times[0])
-            times.append(now)
-            if len(self._seen) > 10_000:  # forget idle tokens
-                for k in [k for k, v in self._seen.items() if not v or now - v[-1] >= self._window]:
-                    del self._seen[k]
-            return 0.0
 
 
 def bearer(request: Request) -> str | None:
@@ -61,7 +33,7 @@ def bearer(request: Request) -> str | None:
 
 
 class TokenAuth:
-    def __init__(self, tokens: TokenService, limiter: RateLimiter) -> None:
+    def __init__(self, tokens: TokenService, limiter: SharedRateLimiter) -> None:
         self.tokens = tokens
         self.limiter = limiter
 
@@ -81,7 +53,7 @@ class TokenAuth:
             request.state.token = user.prefix
             if not user.allows(scope):
                 raise ApiError(403, "insufficient_scope", f"this token lacks the '{scope}' scope", scope=scope)
-            wait = self.limiter.admit(user.token_id)
+            wait = await run_in_threadpool(self.limiter.admit, str(user.token_id))
             if wait > 0:
                 raise ApiError(
                     429,

@@ -32,7 +32,7 @@ class ApiServices:
     max_file_bytes: int
     model_name: str | None  # the LLM behind the answers (None: retrieval only)
     asks_per_user: int  # questions one user may have running at once (server.max_queued_per_user)
-    rate_limit_per_minute: int  # requests per token per minute on this instance (api.rate_limit_per_minute)
+    rate_limit_per_minute: int  # requests per token per minute, all instances together (api.rate_limit_per_minute)
     max_body_bytes: int  # largest JSON body (api.max_body_bytes)
 
     @classmethod

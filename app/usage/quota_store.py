@@ -39,6 +39,16 @@ def take(s: Session, owner: str, metric: str, period: str, amount: int, ceiling:
     return int(getattr(result, "rowcount", 0)) == 1
 
 
+def used(s: Session, owner: str, metric: str, period: str) -> int:
+    """A counter's value (0 when it has no row)."""
+    return int(s.scalar(select(QuotaCounter.used).where(*_row(owner, metric, period))) or 0)
+
+
+def sweep(s: Session, metric: str, before: str) -> None:
+    """Delete the counters of `metric` whose period sorts before `before` (periods of equal length)."""
+    s.execute(delete(QuotaCounter).where(QuotaCounter.metric == metric, QuotaCounter.period < before))
+
+
 def adjust(s: Session, owner: str, metric: str, period: str, delta: int) -> None:
     """Change a counter by `delta`, without a ceiling (settling a reservation)."""
     s.execute(
