@@ -107,7 +107,7 @@ def test_instances_starting_together_migrate_once(tmp_path: Path) -> None:
         assert current.stdout.strip() == HEAD
 
 
-# The tables each revision adds (0007, 0008, 0011 add a column each, 0010 a column and a table; see _COLUMNS_ADDED).
+# The tables each revision adds (0007, 0008, 0011, 0014 add a column each, 0010 a column and a table; see _COLUMNS_ADDED).
 _TABLES_ADDED = {
     "0001": {"users", "documents", "conversations", "messages", "usage"},
     "0002": {"answer_cache", "login_failures", "quota_counters", "user_quotas", "login_sessions"},
@@ -122,12 +122,14 @@ _TABLES_ADDED = {
     "0011": set(),
     "0012": {"access_tokens"},
     "0013": {"groups", "group_members"},
+    "0014": set(),
 }
 _COLUMNS_ADDED = {
     "0007": ("ingest_jobs", "request_id"),
     "0008": ("users", "username_key"),
     "0010": ("documents", "ocr_pages"),
     "0011": ("messages", "claims"),
+    "0014": ("login_sessions", "method"),
 }
 _REVISIONS = sorted(_TABLES_ADDED)
 

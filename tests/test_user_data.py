@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 
 import app.logging as logging_module
 from app.admin.data_export import safe_name
+from app.admin.own_account import OwnAccount
 from app.answering.retention import ConversationRetention
 from app.auth.groups import GroupService
 from app.auth.tokens import TokenService
@@ -347,3 +348,30 @@ def test_a_server_with_retention_on_expires_old_conversations_at_start(tmp_path:
         assert [conv.id for conv in c.conversations.list("admin")] == [recent]
     finally:
         c.close()
+
+
+def test_a_browser_single_sign_on_signed_in_confirms_with_the_name_even_when_the_account_has_a_password(
+    container: Container,
+) -> None:
+    """Accounts single sign-on made before it made them without a password hold a random one nobody
+    knows: a browser the identity provider signed in confirms with the user name; a browser signed
+    in by password, or a session of someone else, still needs the password."""
+    c = container
+    c.users.add("erin", "erins-long-password")
+    c.users.add("frank", "franks-long-password")
+    by_sso = c.sessions.create("erin", method="oidc")
+    by_password = c.sessions.create("erin")
+    franks = c.sessions.create("frank", method="oidc")
+    assert c.sessions.signed_in_by(by_sso, "erin") == "oidc" and c.sessions.signed_in_by(franks, "erin") is None
+    own = OwnAccount(c.users, c.accounts, c.login_throttle, c.sessions)
+    assert own.confirms_with_password("erin", by_password) and own.confirms_with_password("erin", franks)
+    assert own.confirms_with_password("erin")  # no session named: the password
+    with pytest.raises(AuthError, match="password"):
+        own.delete("erin", "erin", session=by_password)
+    with pytest.raises(AuthError, match="password"):
+        own.delete("erin", "erin", session=franks)
+    assert not own.confirms_with_password("erin", by_sso)
+    with pytest.raises(AuthError, match="user name"):
+        own.delete("erin", "erins-long-password", session=by_sso)
+    own.delete("erin", "erin", session=by_sso)
+    assert c.users.find("erin") is None and c.users.find("frank") == "frank"

@@ -109,7 +109,7 @@ class LoginService:
             outcome = LoginOutcome("failed")
         else:
             await asyncio.to_thread(self._throttle.success, SSO_SUBJECT, address)
-            token = await asyncio.to_thread(self._sessions.create, account)
+            token = await asyncio.to_thread(self._sessions.create, account, None, method)
             log.info("login ok user={} method={}", account, method)
             outcome = LoginOutcome("ok", token=token)
         if self._on_result is not None:

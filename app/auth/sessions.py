@@ -52,8 +52,9 @@ class SessionStore:
         # last_seen is written at most once a minute per session (more often only for short idle limits)
         self._touch_every = min(timedelta(seconds=60), self._idle / 3)
 
-    def create(self, username: str, token: str | None = None) -> str:
-        """A new session for an existing user; returns the token for the cookie."""
+    def create(self, username: str, token: str | None = None, method: str = "password") -> str:
+        """A new session for an existing user; returns the token for the cookie. `method`: how the
+        browser signed in (password, or the single sign-on that vouched for the user: oidc, ...)."""
         token = token or secrets.token_urlsafe(32)
         with self._db.session() as s:
             user = s.scalar(select(User).where(User.username == username))
@@ -62,7 +63,12 @@ class SessionStore:
             now = self._clock()
             s.add(
                 LoginSession(
-                    token_hash=_hash(token), user_id=user.id, username=user.username, created_at=now, last_seen=now
+                    token_hash=_hash(token),
+                    user_id=user.id,
+                    username=user.username,
+                    created_at=now,
+                    last_seen=now,
+                    method=method[:16],
                 )
             )
         return token
@@ -78,6 +84,17 @@ class SessionStore:
         if memo is not None:
             memo[token] = user
         return user
+
+    def signed_in_by(self, token: str | None, username: str) -> str | None:
+        """How the live session `token` of `username` signed in (password, oidc, ...), or None when
+        the token names no live session of that user."""
+        if self.resolve(token) != username:
+            return None
+        with self._db.engine.connect() as conn:
+            method = conn.execute(
+                select(LoginSession.method).where(LoginSession.token_hash == _hash(str(token)))
+            ).scalar()
+        return str(method) if method else None
 
     def _lookup(self, token: str) -> str | None:
         # Every request comes here: one read on a plain connection (no ORM unit of work, no commit);

@@ -47,7 +47,7 @@ _MIGRATION_LOCK = 7_301_946_011  # any constant; the advisory lock held while mi
 # The newest migration in app/storage/migrations (tests/test_migrations.py checks it against
 # Alembic's own head). A database already there opens without importing Alembic, which costs every
 # command about 0.15 s before it does anything.
-HEAD_REVISION = "0013"
+HEAD_REVISION = "0014"
 
 
 def utcnow() -> datetime:
@@ -100,6 +100,8 @@ class LoginSession(Base):
     username: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # how the browser signed in: password | oidc | hf | header (migration 0014)
+    method: Mapped[str] = mapped_column(String(16), default="password", server_default="password")
 
 
 class LoginFailure(Base):

@@ -68,7 +68,7 @@ def cookie_sessions(resolve: Callable[[str | None], str | None], cookie_name: st
     """Password mode: the user of the session named by the login cookie."""
 
     async def user(_scope: Scope, headers: dict[str, str]) -> str | None:
-        return resolve(_cookie(headers, cookie_name))
+        return resolve(cookie_value(headers, cookie_name))
 
     return user
 
@@ -287,7 +287,8 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _cookie(headers: dict[str, str], name: str) -> str | None:
+def cookie_value(headers: dict[str, str], name: str) -> str | None:
+    """The cookie `name` of a request's headers (lower-case keys), or None."""
     raw = headers.get("cookie")
     if not raw:
         return None

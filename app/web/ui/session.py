@@ -12,6 +12,8 @@ from loguru import logger
 
 from app.config import AuthSettings
 from app.errors import NotSignedIn
+from app.web.auth_routes import COOKIE_NAME
+from app.web.edge_checks import cookie_value
 from app.web.identity import current_user, hf_allowed
 
 Session = dict[str, Any]
@@ -29,6 +31,12 @@ def signed_in_user(auth: AuthSettings) -> UserOf:
         )
 
     return user_of
+
+
+def session_token(request: gr.Request | None) -> str | None:
+    """The signed-in browser's session token (its cookie), to ask how that browser signed in."""
+    headers = getattr(request, "headers", None) or {}
+    return cookie_value({str(k).lower(): str(v) for k, v in dict(headers).items()}, COOKIE_NAME)
 
 
 def new_session() -> Session:

@@ -16,7 +16,7 @@ from app.auth.tokens import SCOPES, TokenService
 from app.usage.accounting import UsageRecorder
 from app.web.ui.errors import client_host, refused, ui_errors
 from app.web.ui.i18n import I18N, language, msg
-from app.web.ui.session import Session, UserOf, bind_session
+from app.web.ui.session import Session, UserOf, bind_session, session_token
 
 Update = dict[Any, Any]  # component -> its new value or gr.update(...)
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
@@ -187,7 +187,8 @@ class TokensSection:
 class DataSection:
     """Settings > Your data: download everything one owns as a zip (GET /export/my-data, built on the
     server for the signed-in user: app/web/export_route.py), and delete one's own account after the
-    password, or the user name for an account single sign-on or a trusted proxy made (OwnAccount).
+    password, or the user name for an account without one or a browser single sign-on signed in
+    (OwnAccount).
     What a deletion removes is counted here before it is asked for."""
 
     def __init__(self, own_account: OwnAccount | None, user_of: UserOf, leave_url: str) -> None:
@@ -247,7 +248,7 @@ class DataSection:
             tokens=plan.tokens,
             memberships=plan.memberships,
         )
-        if self._own.confirms_with_password(user):
+        if self._own.confirms_with_password(user, session_token(request)):
             confirm = gr.update(label=msg("data.password", lang), type="password", value="")
         else:
             confirm = gr.update(label=msg("data.type_name", lang), type="text", value="")
@@ -259,7 +260,7 @@ class DataSection:
         assert self._own is not None
         if not (confirmation or "").strip():
             raise refused(msg("data.need_confirmation", lang), lang)
-        self._own.delete(user, confirmation, client=client_host(request))
+        self._own.delete(user, confirmation, client=client_host(request), session=session_token(request))
         gr.Info(msg("data.deleted", lang))
         return "", "1"
 
