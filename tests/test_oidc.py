@@ -31,6 +31,7 @@ SECRET = "oidc-client-secret-for-tests"
 USERS = {
     "sub-carol": {"preferred_username": "carol", "email": "carol@example.com", "groups": ["sales", "support"]},
     "sub-dave": {"preferred_username": "dave", "email": "dave@example.com"},
+    "sub-gina": {"preferred_username": "gina", "email": "gina@example.com"},
     "sub-eve": {"preferred_username": "eve", "email": "eve@elsewhere.test"},
 }
 
@@ -126,6 +127,40 @@ def test_sign_in_with_the_provider_in_chromium_creates_the_user_and_logout_ends_
     page.goto(f"{sso_server.url}/logout")
     expect(page.locator("#sso-link")).to_be_visible()
     assert "access-token-pdfqa" not in {c["name"] for c in context.cookies()}
+    context.close()
+
+
+def test_an_account_with_a_password_signed_in_by_the_provider_deletes_itself_with_its_name(
+    browser: Browser,  # noqa: F811
+    sso_server: RunningServer,
+) -> None:
+    """An account with a password (as single sign-on made them before: a random one nobody knows),
+    signed in through the provider: Settings asks for the user name, not the password."""
+    from tests.fixtures.cli import run_app
+
+    added = run_app(sso_server.data_dir, "users", "add", "gina", stdin="a-password-nobody-knows-1\n")
+    assert added.returncode == 0, added.stderr
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(sso_server.url)
+    page.locator("#sso-link").click()
+    page.locator("input[name=sub]").fill("sub-gina")
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.locator("#whoami")).to_contain_text("gina")
+    page.get_by_role("tab", name="Settings").click()
+    page.locator("#my-data").get_by_text("Your data").first.click()
+    expect(page.locator("#delete-account-confirm")).to_contain_text("Type your user name")
+    expect(page.locator("#delete-account-confirm input[type=password]")).to_have_count(0)
+    confirm = page.locator("#delete-account-confirm input, #delete-account-confirm textarea").first
+    page.screenshot(path=str(SCREENSHOTS / "oidc-03-delete-own-account-390.png"))
+    confirm.fill("a-password-nobody-knows-1")  # the password is not what confirms here
+    page.locator("#delete-account").click()
+    expect(page.locator(".toast-body")).to_contain_text("user name")
+    confirm.fill("gina")
+    page.locator("#delete-account").click()
+    expect(page.locator("#sso-link")).to_be_visible()  # signed out
+    assert "gina" not in app_cli(sso_server, "users", "list").stdout
     context.close()
 
 
