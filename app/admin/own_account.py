@@ -45,7 +45,9 @@ class OwnAccount:
             return True
         return self._sessions.signed_in_by(session, username) in (None, "password")
 
-    def delete(self, username: str, confirmation: str, client: str | None = None, session: str | None = None) -> Removal:
+    def delete(
+        self, username: str, confirmation: str, client: str | None = None, session: str | None = None
+    ) -> Removal:
         """Delete `username` and all they own once `confirmation` is their password (or their name,
         see confirms_with_password); AuthError otherwise, nothing changed."""
         self._users.get(username)
