@@ -107,7 +107,8 @@ def test_instances_starting_together_migrate_once(tmp_path: Path) -> None:
         assert current.stdout.strip() == HEAD
 
 
-# The tables each revision adds (0007, 0008, 0011, 0014 add a column each, 0010 a column and a table; see _COLUMNS_ADDED).
+# The tables each revision adds (0007, 0008, 0011, 0014 add a column each, 0010 a column and a table;
+# see _COLUMNS_ADDED).
 _TABLES_ADDED = {
     "0001": {"users", "documents", "conversations", "messages", "usage"},
     "0002": {"answer_cache", "login_failures", "quota_counters", "user_quotas", "login_sessions"},
