@@ -3,6 +3,7 @@ a non-admin never sees the tab, and the admin events refuse them on the server t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -114,6 +115,30 @@ def test_an_admin_makes_a_group_adds_members_and_removes_it_after_confirming(
     )
     assert not run_event(cleo, create, ["Cleos group"]).success  # checked on the server, not only hidden
     assert "Cleos group" not in run_app(server.data_dir, "groups", "list").stdout
+
+    # The library's limits: shown with what it holds; only the changed field is saved.
+    page.locator("#groups-show").click()
+    expect(page.locator("#groups-lib-note")).to_contain_text("Library Sales EU holds 0 documents, 0 MB")
+    documents = page.locator("#groups-lib-documents textarea, #groups-lib-documents input").first
+    storage = page.locator("#groups-lib-storage textarea, #groups-lib-storage input").first
+    expect(storage).to_have_value("unlimited")
+    storage.fill("5")
+    page.locator("#groups-lib-save").click()
+    expect(page.locator("#groups-result")).to_contain_text("Limits of library Sales EU saved")
+    expect(storage).to_have_value("5")
+    shown = run_app(server.data_dir, "quotas", "show", "Sales EU", "--library").stdout
+    assert re.search(r"storage_mb\s+5\s+\(user\)", shown) and re.search(r"documents\s+\S+\s+\(config\)", shown), shown
+    documents.fill("many")
+    page.locator("#groups-lib-save").click()
+    expect(page.locator(".toast-body").last).to_contain_text("many")  # refused, naming what was typed
+    save = next(
+        dep.get("id", i)
+        for i, dep in enumerate(config["dependencies"])
+        if any(t[0] == _component(config, "groups-lib-save") for t in dep.get("targets", []))
+    )
+    assert not run_event(cleo, save, ["Sales EU", "", "1000", None]).success
+    assert re.search(r"storage_mb\s+5\s", run_app(server.data_dir, "quotas", "show", "Sales EU", "--library").stdout)
+    page.screenshot(path=str(SCREENSHOTS / "admin-groups-library-limits.png"), full_page=True)
 
     page.locator("#groups-remove").click()
     dialog = page.locator("#confirm-remove-group").first

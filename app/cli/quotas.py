@@ -12,7 +12,7 @@ from app.cli.documents import require_user
 from app.config import Settings
 from app.container import Container
 from app.errors import ConfigError
-from app.usage.quotas import LIMIT_KEYS, parse_limit
+from app.usage.quotas import LIMIT_KEYS, parse_limit, shown_limit
 
 
 def register(sub: Any) -> None:
@@ -46,7 +46,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             if not changes:
                 raise ConfigError("nothing to change: give at least one limit, e.g. --questions-per-day 50")
             quotas.set_limits(args.name, **changes)
-            shown = ", ".join(f"{k}={_shown(v)}" for k, v in changes.items())
+            shown = ", ".join(f"{k}={shown_limit(v)}" for k, v in changes.items())
             audit("quota.changed", cli_actor(), target=args.name, limits=shown)
         overrides = quotas.overrides(args.name)
         limits = quotas.limits(args.name)
@@ -67,9 +67,3 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                 line += f"  used {kept[key]:g}"
             print(line)
     return 0
-
-
-def _shown(value: object) -> str:
-    if value is None:
-        return "unlimited"
-    return f"{value:g}" if isinstance(value, (int, float)) else "default"

@@ -41,6 +41,13 @@ NEVER = datetime(9999, 1, 1)  # an upload hold is not given back by time, only b
 INTEGER_KEYS = {"questions_per_day", "tokens_per_day", "pages_per_day", "documents"}
 
 
+def shown_limit(value: object) -> str:
+    """A limit as the audit log writes it: a number, unlimited (None) or default (UNSET)."""
+    if value is None:
+        return "unlimited"
+    return f"{value:g}" if isinstance(value, (int, float)) else "default"
+
+
 def parse_limit(key: str, raw: str) -> object:
     """A limit as typed by an admin: a number, 'unlimited', or 'default' (back to the config value)."""
     text = raw.strip().lower()

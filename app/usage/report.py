@@ -91,6 +91,10 @@ class UsageReport:
     def limits(self, owner: str) -> dict[str, float | None]:
         return self._quotas.limits(owner)
 
+    def overrides(self, owner: str) -> dict[str, object]:
+        """The limits set for `owner` (the others follow the configuration)."""
+        return self._quotas.overrides(owner)
+
     def everyone(self, n: int = 30) -> list[UserTotals]:
         """Totals over the last `n` days for every account and every user with usage."""
         days = self.days(n)

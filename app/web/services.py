@@ -53,7 +53,7 @@ class WebServices:
             admin=c.admin_console,
             feedback=c.feedback,
             tokens=TokenService(c.db),
-            groups=GroupsAdmin(c.admin_console, GroupService(c.db)),
+            groups=GroupsAdmin(c.admin_console, GroupService(c.db), c.libraries, c.usage_report),
             own_account=c.own_account if c.settings.auth.mode != "hf_oauth" else None,
             libraries=c.library_docs if c.settings.auth.mode != "hf_oauth" else None,
         )

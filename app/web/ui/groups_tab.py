@@ -1,7 +1,8 @@
 """The Admin tab's Groups sub-tab: the groups with their member counts, making and removing a
 group (removal asks first, naming how many memberships go with it), a group's members with their
-roles, adding a member or changing a role, taking a member out. Every handler checks on the
-server that the caller is an administrator (GroupsAdmin)."""
+roles, adding a member or changing a role, taking a member out; the group's library limits
+(documents, storage: only what was changed is saved). Every handler checks on the server that the
+caller is an administrator (GroupsAdmin)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from typing import Any
 
 import gradio as gr
 
-from app.admin.groups_admin import GroupsAdmin
+from app.admin.groups_admin import LIBRARY_LIMITS, GroupsAdmin, LibraryLimits
 from app.auth.groups import ROLES
-from app.web.ui.errors import refused, ui_errors
-from app.web.ui.i18n import I18N, MESSAGES, language, msg
+from app.errors import ConfigError
+from app.usage.quotas import parse_limit
+from app.web.ui.errors import client_host, refused, ui_errors
+from app.web.ui.i18n import I18N, MESSAGES, language, msg, service_text
 from app.web.ui.safe_markdown import literal
 
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
@@ -47,6 +50,14 @@ class GroupsTab:
             self.add_member = gr.Button(I18N("groups.add_member"), elem_id="groups-add-member", scale=1)
             self.remove_member = gr.Button(I18N("groups.remove_member"), elem_id="groups-remove-member", scale=1)
         self.result = gr.Markdown(elem_id="groups-result")
+        self.limits = self._groups.has_library_limits
+        if self.limits:
+            self.lib_note = gr.Markdown(elem_id="groups-lib-note")
+            with gr.Row():
+                self.lib_documents = gr.Textbox(label=I18N("groups.lib_documents"), elem_id="groups-lib-documents")
+                self.lib_storage = gr.Textbox(label=I18N("groups.lib_storage"), elem_id="groups-lib-storage")
+                self.lib_save = gr.Button(I18N("groups.lib_save"), elem_id="groups-lib-save")
+            self.lib_loaded = gr.State(None)  # what the form was filled with: only changes are saved
 
     def wire(self, opened: list[Any]) -> None:
         for trigger in opened:
@@ -61,6 +72,15 @@ class GroupsTab:
         member_form = [self.group, self.member, self.role]
         self.add_member.click(self.set_member, member_form, views, **PRIVATE)
         self.remove_member.click(self.take_out, [self.group, self.member], views, **PRIVATE)
+        if self.limits:
+            form = [self.lib_note, self.lib_documents, self.lib_storage, self.lib_loaded]
+            self.show.click(self.library_limits, [self.group], form, **PRIVATE)
+            self.lib_save.click(
+                self.save_library_limits,
+                [self.group, self.lib_documents, self.lib_storage, self.lib_loaded],
+                [self.result, *form],
+                **PRIVATE,
+            )
 
     # ---- handlers -----------------------------------------------------------------------------
 
@@ -127,6 +147,41 @@ class GroupsTab:
         self._groups.remove_member(admin, name, user)
         done = msg("groups.done.removed_member", lang, user=literal(user), name=literal(name))
         return done, self._table(admin, lang), self._members(admin, name, lang)
+
+    @ui_errors
+    def library_limits(self, name: str, request: gr.Request) -> tuple[Any, ...]:
+        admin, lang = self._user_of(request), language(request)
+        return self._limits_form(self._groups.library_limits(admin, self._needed(name, lang)), lang)
+
+    @ui_errors
+    def save_library_limits(
+        self, name: str, documents: str, storage_mb: str, loaded: dict[str, Any] | None, request: gr.Request
+    ) -> tuple[Any, ...]:
+        """Only what was changed in the form is saved: a field still showing what "Show members"
+        put there (or left empty) keeps following what it followed."""
+        admin, lang = self._user_of(request), language(request)
+        name = self._needed(name, lang)
+        before = loaded["values"] if loaded and loaded.get("group") == name else {}
+        typed = {k: str(v or "").strip() for k, v in zip(LIBRARY_LIMITS, (documents, storage_mb), strict=True)}
+        try:
+            changes = {k: parse_limit(k, v) for k, v in typed.items() if v and v != before.get(k)}
+        except ConfigError as e:  # a mistyped limit: the admin's to correct
+            raise refused(service_text(str(e), lang), lang) from e
+        now = self._groups.set_library_limits(admin, name, client=client_host(request), **changes)
+        done = msg("groups.lib_saved" if changes else "groups.lib_unchanged", lang, name=literal(now.group))
+        return done, *self._limits_form(now, lang)
+
+    @staticmethod
+    def _limits_form(now: LibraryLimits, lang: str) -> tuple[Any, ...]:
+        values = {k: "unlimited" if now.limits[k] is None else f"{now.limits[k]:g}" for k in LIBRARY_LIMITS}
+        note = msg(
+            "groups.lib_holds",
+            lang,
+            name=literal(now.group),
+            documents=f"{now.kept['documents']:g}",
+            mb=f"{now.kept['storage_mb']:g}",
+        )
+        return note, values["documents"], values["storage_mb"], {"group": now.group, "values": values}
 
     # ---- tables -------------------------------------------------------------------------------
 

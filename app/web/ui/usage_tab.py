@@ -17,7 +17,7 @@ import pandas as pd
 
 from app.audit import audit
 from app.errors import ConfigError
-from app.usage.quotas import LIMIT_KEYS, parse_limit
+from app.usage.quotas import LIMIT_KEYS, parse_limit, shown_limit
 from app.usage.report import UsageReport
 from app.web.ui.errors import client_host, refused, ui_errors
 from app.web.ui.i18n import I18N, label, language, msg, service_text
@@ -35,13 +35,6 @@ def _noon(day: str) -> pd.Timestamp:
     """A day on the time axis: at noon, so the browser's time zone (the axis is drawn in it) never
     moves it to the day before or after."""
     return pd.Timestamp(day) + pd.Timedelta(hours=12)
-
-
-def _shown(value: object) -> str:
-    """A limit as the audit log writes it (as `quotas set` does): a number, unlimited or default."""
-    if value is None:
-        return "unlimited"
-    return f"{value:g}" if isinstance(value, (int, float)) else "default"
 
 
 class UsageTab:
@@ -207,7 +200,7 @@ class UsageTab:
         if changes:
             self._report.set_limits(admin, user, **changes)
             # The same audit line as `quotas set` on the command line, with this admin as the actor.
-            shown = ", ".join(f"{k}={_shown(v)}" for k, v in changes.items())
+            shown = ", ".join(f"{k}={shown_limit(v)}" for k, v in changes.items())
             audit("quota.changed", admin, target=user, limits=shown, client=client_host(request))
         done = msg("usage.limits_saved" if changes else "usage.limits_unchanged", lang, user=user)
         return done, self._users_table(lang), self._status_text(admin, lang), *self._form(user)
