@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/claims.py                 # the table: per split and language, default thresholds
     .venv/bin/python bench/claims.py --json out.json # the same figures as JSON
+    .venv/bin/python bench/claims.py --split tune    # the table for the tune split only (no held-out line read)
     .venv/bin/python bench/claims.py --tune          # choose the thresholds on the tune split only
     .venv/bin/python bench/claims.py --errors tune   # the tune sentences the checker gets wrong
 
@@ -161,7 +162,7 @@ def evidence(rows: list[dict], embed) -> list[Evidence]:
         vectors = embed([body, *r["passages"]])
         unit = [_unit(v) for v in vectors]
         sims = {i: sum(a * b for a, b in zip(unit[0], unit[i], strict=True)) for i in texts}
-        out.append(assess(body, list(sentence.citations), texts, sims))
+        out.append(assess(body, [n for n in sentence.citations if n in texts], texts, sims))
     return out
 
 
@@ -212,6 +213,8 @@ def main() -> None:
     parser.add_argument("--tune", action="store_true", help="choose thresholds on the tune split only")
     parser.add_argument("--errors", choices=["tune"], help="print the sentences of this split the checker gets wrong")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--split", choices=["tune", "held_out"], help="measure this split only (default: both)")
+    parser.add_argument("--batch", type=int, help="with --errors or --split tune: only the lines of this batch")
     parser.add_argument("--no-embed", action="store_true", help="words only, without the embedding model")
     args = parser.parse_args()
     embed = None if args.no_embed else local_embed()
@@ -221,13 +224,19 @@ def main() -> None:
     if args.errors:
         checker = ClaimChecker(embed=embed)
         for r in load(splits=[args.errors]):
+            if args.batch is not None and r["batch"] != args.batch:
+                continue
             claims = checker.check(r["sentence"], cited(r))
             got = max((c.support for c in claims), key=["supported", "weak", "unsupported"].index, default="supported")
             if (got == "unsupported") != (r["label"] == "unsupported") or (r["label"] == "supported" and got == "weak"):
                 reason = claims[0].reason if claims else "(no claim)"
                 print(f"{r['id']}: {r['label']} -> {got}: {reason}\n  {r['sentence']}")
         return
-    rows = load()
+    rows = load(splits=[args.split] if args.split else ["tune", "held_out"])
+    if args.batch is not None:
+        if args.split != "tune":
+            parser.error("--batch needs --split tune")
+        rows = [r for r in rows if r["batch"] == args.batch]
     started = time.perf_counter()
     results = measure(ClaimChecker(embed=embed), rows)
     elapsed = time.perf_counter() - started

@@ -275,13 +275,13 @@ def test_held_out_figures_do_not_fall(checker: ClaimChecker) -> None:
 
 def test_the_labelled_set_is_what_its_readme_says() -> None:
     rows = load()
-    assert len(rows) == 353 and sum(r["split"] == "held_out" for r in rows) == 125
+    assert len(rows) == 463 and sum(r["split"] == "held_out" for r in rows) == 125
     assert {r["kind"] for r in rows} == {"supported", "number", "name", "negation", "wrong"}
     for fact in {r["fact"] for r in rows}:  # a fact's sentences never straddle the split
         assert len({r["split"] for r in rows if r["fact"] == fact}) == 1
     assert all(r["split"] == "tune" for r in rows if r["batch"] > 1)  # later batches never go to held-out
     assert all(r["split"] == "tune" for r in load(splits=["tune"]))
-    assert "353 answer sentences" in Path(ROOT / "tests/data/claims/README.md").read_text(encoding="utf-8")
+    assert "463 answer sentences" in Path(ROOT / "tests/data/claims/README.md").read_text(encoding="utf-8")
 
 
 def test_japanese_sentences_end_at_full_width_stops_too() -> None:
@@ -310,3 +310,35 @@ def test_japanese_negations_compare_whole_katakana_words_and_conditions_with_con
     assert conflict("amstext か amsmath パッケージを一緒に読み込むのが望ましいです[1]。", amstext) is None
     preset = PassageText("jafont を指定した場合は、luatexja-preset パッケージが読み込まれる。").clauses
     assert conflict("luatexja-preset は、jafont を指定しなくても読み込まれます[1]。", preset) == "指定"
+
+
+def test_markers_in_quotes_and_array_indices_are_text_and_a_quoted_question_ends_nothing() -> None:
+    """A bracketed number inside quotation marks or right after a code-like word (NAME[0]) is what
+    the answer says, not a citation; a "?" inside parentheses ends no sentence."""
+    from app.answering.claims_text import split_sentences
+
+    [quoted] = split_sentences(r"With plain.bst, \citet prints “(author?) [21]” instead [1].")
+    assert quoted.citations == (1,) and "[21]" in quoted.body
+    [indexed] = split_sentences("Its output goes to NAME[0] and its input to NAME[1] [1].")
+    assert indexed.citations == (1,) and "NAME[1]" in indexed.body
+    assert split_sentences("It is loaded last[1][2].")[0].citations == (1, 2)
+
+
+def test_spelling_small_numbers_and_conditions_are_read_as_a_paraphrase_reads_them() -> None:
+    """British spellings find American ones; 一度 ("once") is no count; "not unique or not
+    expandable" is one negation; a condition ("when …", "…がないと") is set against conditions only."""
+    from app.answering.claims_negation import conflict
+    from app.answering.claims_terms import PassageText, claim_terms
+
+    passage = PassageText("citecolor green color of citation links")
+    assert set(claim_terms("The colour of citation links is green.").words) <= passage.tokens
+    assert claim_terms("一度リセットしてから設定し直します。").numbers == []
+    assert claim_terms("二回実行します。").numbers == [("二", "2")]
+    counters = PassageText(
+        r"This can fail, e.g. if \the<counter> is not unique through the document, or if it is not "
+        r"expandable. In such cases \theH<counter> should be defined so that it gives a unique, expandable value."
+    ).clauses
+    assert conflict(r"When \the<counter> is not unique or not expandable, define \theH<counter> [1].", counters) is None
+    labels = PassageText("key がないと alpha スタイルは organization フィールドから 3 文字のラベルを作る．").clauses
+    assert conflict("key が無い場合、alpha スタイルは organization フィールドからラベルを作ります[1]。", labels) is None
+    assert conflict("alpha スタイルは organization フィールドからラベルを作りません[1]。", labels) == "作"

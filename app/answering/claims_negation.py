@@ -23,6 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from app.answering.claims_text import american
 from app.models.sparse import STOPWORDS, tokenize
 
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
@@ -30,6 +31,7 @@ _EN_CUES = frozenset("not no never cannot neither nor none nothing nobody nowher
 _CUE_STEMS = frozenset(t for w in _EN_CUES for t in tokenize(w))
 _EN_NEGATIVE_VERBS = frozenset("remove removes removed removing omit omits omitted suppress suppresses".split())  # noqa: SIM905
 _EN_KEEP_FROM = frozenset("keep keeps kept keeping prevent prevents prevented stop stops stopped".split())  # noqa: SIM905
+_EN_NOT_LESS = frozenset({"regardless", "nevertheless", "nonetheless", "doubtless"})
 _EN_NOT_NEGATING = frozenset({"only", "just", "merely", "simply", "necessarily"})  # "not only", "not just"
 _EN_SKIP = STOPWORDS | frozenset("need needs needed always ever yet even also really longer much just".split())  # noqa: SIM905
 _EN_CLAUSE = re.compile(
@@ -48,13 +50,21 @@ _JA_CUE = re.compile(
 )
 _JA_PREFIXED = re.compile(r"不要|不可|無効|非推奨|未定義|非対応|未対応")
 _JA_CLAUSE = re.compile(  # punctuation (not a decimal point), and after ても, ので: "…なくても、…しません"
-    r"[、。，．;；:：!！?？「」『』()（）]|(?<!\d)[.,]|[.,](?!\d)|(?<=ても)|(?<=ので)|(?<=けれど)|(?<=けど)"
+    r"[、。，．;；:：!！?？()（）]|(?<!\d)[.,]|[.,](?!\d)|(?<=ても)|(?<=ので)|(?<=けれど)|(?<=けど)"
+    r"|(?<=[な無]いと)(?![\u3040-\u309f])"  # "key フィールドがないと alpha スタイルは…": a condition
 )
 _CONTRAST = re.compile(r"\b(?:rather than|instead of|than)\b|より|代わりに|かわりに|ではなく(?=\S)", re.IGNORECASE)
 # A Japanese clause that ends as a condition ("amstext を読み込まない場合", "使いたいなら",
 # "指定しなくても") states nothing of its own: "if amstext is not loaded" is no denial of "load
 # amstext". Conditions are set against conditions only ("指定しなくても" against "指定した場合は").
-_JA_CONDITION = re.compile(r"(?:場合(?:は|には|にも|も|に)?|なら(?:ば)?|れば|たら|ても|でも)$")
+_JA_CONDITION = re.compile(
+    r"(?:場合(?:は|には|にも|も|に)?|(?:時|とき)(?:は|には|にも|も)?|なら(?:ば)?|れば|たら|ても|でも|[な無]いと)$"
+)
+# The same in English: a clause that opens with "if", "when" ("When \the<counter> is not unique",
+# "e.g. if it is not expandable") is set against conditions only.
+_EN_CONDITION = re.compile(
+    r"^(?:(?:and|or|but|so|e\.g\.|i\.e\.|even)\s+)*(?:if|when|whenever|once|in case)\b", re.IGNORECASE
+)
 MIN_LIKENESS = 0.4  # a passage clause less like the claim clause is about something else
 _JA_CONTENT = re.compile(r"[\u4e00-\u9fff\u3005]+|[\u30a0-\u30ff]+|[A-Za-z][\w\\-]*")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -80,7 +90,7 @@ def clauses(text: str) -> list[Clause]:
             continue
         negations, heads = _ja_negations(part) if japanese else _en_negations(part)
         words = _words(part)
-        condition = japanese and bool(_JA_CONDITION.search(part.strip()))
+        condition = bool(_JA_CONDITION.search(part.strip()) if japanese else _EN_CONDITION.match(part.strip()))
         out.append(Clause(part.strip(), words, negations, heads, bool(_CONTRAST.search(part)), condition))
     return out
 
@@ -91,13 +101,15 @@ def _words(text: str) -> frozenset[str]:
     as overlapping pairs, one word (ドライバ: ドラ, ライ, イバ) counted three times and outweighed the
     words that tell two clauses apart ("DVI を出力するエンジンではドライバの指定が必須" was set against
     "PDF 出力のエンジンの場合はドライバの指定は不要" rather than "ドライバの指定が必須")."""
-    tokens = {t for t in tokenize(text) if not t.isdigit() and not _KATAKANA.fullmatch(t)} - _CUE_STEMS
+    tokens = {t for t in tokenize(american(text)) if not t.isdigit() and not _KATAKANA.fullmatch(t)} - _CUE_STEMS
     in_pairs = {c for t in tokens if len(t) == 2 and not t.isascii() for c in t}
     katakana = {w for w in _KATAKANA.findall(unicodedata.normalize("NFKC", text)) if len(w) >= 2}
     return frozenset(t for t in tokens if not (len(t) == 1 and t in in_pairs)) | katakana
 
 
 def _en_negations(clause: str) -> tuple[int, tuple[str, ...]]:
+    """The clause's negations and the word the first denies. A negation coordinated with another
+    ("not unique or not expandable") counts once; a word in -less ("harmless") denies its stem."""
     words = [w.lower() for w in _EN_WORD.findall(clause)]
     count, heads = 0, tuple[str, ...]()
     for i, word in enumerate(words):
@@ -105,11 +117,17 @@ def _en_negations(clause: str) -> tuple[int, tuple[str, ...]]:
         cue = (word in _EN_CUES and following not in _EN_NOT_NEGATING) or word.endswith("n't")
         cue = cue or word in _EN_NEGATIVE_VERBS
         cue = cue or (word == "from" and any(w in _EN_KEEP_FROM for w in words[max(0, i - 4) : i]))
-        if cue:
+        less = len(word) > 6 and word.endswith("less") and word not in _EN_NOT_LESS
+        if less:
+            count += 1
+            heads = heads or tuple(tokenize(word[:-4])[:1])
+        elif cue:
+            if i > 0 and words[i - 1] in ("or", "and", "nor") and count:
+                continue  # "not unique or not expandable": one negation of two words
             count += 1
             if not heads:
                 content = [w for w in words[i + 1 : i + 6] if w not in _EN_SKIP and w not in _EN_CUES]
-                heads = tuple(tokenize(content[0])[:1]) if content else ()
+                heads = tuple(tokenize(american(content[0]))[:1]) if content else ()
     return count, heads
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from app.answering.claims_negation import clauses
-from app.answering.claims_text import CJK_CHARS, Sentence, is_japanese, line_spans, normalize
+from app.answering.claims_text import CJK_CHARS, Sentence, american, is_japanese, line_spans, normalize
 from app.models.sparse import STOPWORDS, tokenize
 from app.models.tokens import cl100k
 
@@ -118,14 +118,23 @@ def _canonical(raw: str) -> str:
 
 def numbers_in(text: str, claim: bool = True) -> list[tuple[str, str]]:
     """Numbers as (written, canonical): digits, English number words ("one" only in passages: in a
-    claim it is mostly a pronoun), Japanese kanji numerals before a counter (一つ, 二回)."""
+    claim it is mostly a pronoun), Japanese kanji numerals before a counter (二回; 一 only in
+    passages, as "one")."""
     found = [(m.group(), _canonical(m.group())) for m in _NUMBER.finditer(text)]
     for word in re.findall(r"\b[a-z]+\b", text.lower()):
         if word in _NUMBER_WORDS and not (claim and word == "one"):
             found.append((word, str(_NUMBER_WORDS[word])))
     for kanji in _KANJI_NUMBER.findall(text):
-        found.append((kanji, str(_KANJI_DIGITS[kanji])))
+        if not (claim and kanji == "一"):  # 一度, 一つの: "once", "one of", as "one" in English
+            found.append((kanji, str(_KANJI_DIGITS[kanji])))
     return found
+
+
+def is_small(word: str) -> bool:
+    """A number word for two or less (two, twice, once, 二): in a paraphrase as often a way of
+    speaking ("split over two lines") as a count the passage gives."""
+    value = _NUMBER_WORDS.get(word.lower(), _KANJI_DIGITS.get(word))
+    return value is not None and value <= 2
 
 
 def code_terms(text: str) -> list[str]:
@@ -164,7 +173,7 @@ def name_terms(text: str, codes: list[str]) -> list[str]:
 def content_tokens(text: str) -> list[str]:
     """The claim's sparse terms without digits; Japanese as kanji/katakana pairs (a single kanji only
     where it stands alone), which say more than the single characters the index also keeps."""
-    tokens = [t for t in tokenize(text) if not t.isdigit()]
+    tokens = [t for t in tokenize(american(text)) if not t.isdigit()]
     pairs = {t for t in tokens if len(t) == 2 and _CJK_RUN.match(t)}
     in_pairs = {c for p in pairs for c in p}
     return list(dict.fromkeys(t for t in tokens if not (len(t) == 1 and _CJK_RUN.match(t) and t in in_pairs)))
@@ -183,7 +192,7 @@ def rare_words(text: str, names: list[str]) -> list[tuple[str, str]]:
     rare = []
     for word in re.findall(r"(?<![\\\w-])[a-z]{3,}(?![\w-])", text):
         if word not in STOPWORDS and word not in names and is_rare(word):
-            stems = tokenize(word)
+            stems = tokenize(american(word))
             if stems:
                 rare.append((word, stems[0]))
     return list(dict.fromkeys(rare))
@@ -216,7 +225,8 @@ class PassageText:
         self.folded = self.text.casefold()
         self.context = normalize(context).casefold()
         # "semi-colon" also as "semicolon", "non-interactive" as "noninteractive"
-        self.tokens = set(tokenize(self.text)) | set(tokenize(re.sub(r"(?<=[a-z])-(?=[a-z])", "", self.text)))
+        folded = american(self.text)
+        self.tokens = set(tokenize(folded)) | set(tokenize(re.sub(r"(?<=[a-z])-(?=[a-z])", "", folded)))
         # leniently: digits after letters count too (v6.75a, jbase=11Q, UTF8)
         self.numbers = {canonical for _raw, canonical in numbers_in(self.text, claim=False)} | {
             _canonical(m) for m in re.findall(r"\d+(?:\.\d+)?", self.text)
@@ -245,5 +255,5 @@ class PassageText:
             return True
         if re.search(rf"(?<![a-z0-9]){re.escape(folded)}(?![a-z0-9])", self.folded):
             return True
-        stems = tokenize(name)
+        stems = tokenize(american(name))
         return bool(stems) and all(s in self.tokens for s in stems)

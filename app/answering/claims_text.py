@@ -24,6 +24,31 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+# British spellings, as American ones, for comparing words (not for what is shown): an answer writes
+# "colour" of a passage's "color". Both sides are folded, so a fold of a word that has no variant
+# ("precise" as "precize") changes nothing.
+_OUR = re.compile(r"\b(colo|favo|behavio|neighbo|harbo|hono|labo|rumo|flavo|armo|humo|vapo|endeavo)ur", re.IGNORECASE)
+_ISE = re.compile(r"(?<=[a-z]{3})is(e|es|ed|ing|ation|ations|er|ers)\b")
+_WORDS = {
+    "centre": "center",
+    "centres": "centers",
+    "grey": "gray",
+    "licence": "license",
+    "catalogue": "catalog",
+    "programme": "program",
+    "programmes": "programs",
+    "analyse": "analyze",
+    "analysed": "analyzed",
+}
+_WORD = re.compile(r"\b(?:" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
+
+
+def american(text: str) -> str:
+    """`text` with British spellings written the American way (colour, initialise, centre)."""
+    text = _WORD.sub(lambda m: _WORDS[m.group().lower()], text)
+    return _ISE.sub(lambda m: "iz" + m.group(1), _OUR.sub(r"\1r", text))
+
+
 def is_japanese(text: str) -> bool:
     return bool(_CJK.search(text))
 
@@ -84,18 +109,46 @@ def split_sentences(answer: str) -> list[Sentence]:
             if not text:
                 continue
             lead = len(line[s:e]) - len(line[s:e].lstrip())
-            body = re.sub(r"\s+(?=[.,;:!?。、])", "", normalize(re.sub(r"\*\*|__|`", "", CITE.sub(" ", text))))
+            markers = _markers(text)
+            unmarked = "".join(
+                text[a:b]
+                for a, b in zip(
+                    [0, *(m.end() for m in markers)], [*(m.start() for m in markers), len(text)], strict=True
+                )
+            )
+            body = re.sub(r"\s+(?=[.,;:!?。、])", "", normalize(re.sub(r"\*\*|__|`", "", unmarked)))
             sentences.append(
                 Sentence(
                     text=text,
                     start=start + s + lead,
                     end=start + s + lead + len(text),
-                    citations=cited_numbers(CITE.findall(text)),
+                    citations=cited_numbers([m.group(1) for m in markers]),
                     body=body,
                     kind=kind,
                 )
             )
     return sentences
+
+
+_QUOTE_SPAN = re.compile(r"“[^”]*”|「[^」]*」")
+# an index, not a marker: NAME[0], BASH_ARGV[1]: a bracket right after a code-like word (capitals,
+# or with _), when it is [0] or another marker follows later in the sentence
+_INDEXED = re.compile(r"\b(?:[A-Z][A-Z0-9]+|\w*_\w*)$")
+
+
+def _markers(text: str) -> list[re.Match[str]]:
+    """The [n] markers of a sentence, except those inside quotation marks (text the answer quotes:
+    “(author?) [21]”) and array indices (NAME[0])."""
+    quoted = [m.span() for m in _QUOTE_SPAN.finditer(text)]
+    found = [m for m in CITE.finditer(text) if not any(a < m.start() < b for a, b in quoted)]
+
+    def index(i: int, m: re.Match[str]) -> bool:
+        if not _INDEXED.search(text, 0, m.start()):
+            return False
+        later = [n for n in found[i + 1 :] if n.start() > m.end()]
+        return m.group(1) == "0" or "_" in text[: m.start()].rsplit(" ", 1)[-1] or bool(later)
+
+    return [m for i, m in enumerate(found) if not index(i, m)]
 
 
 def line_spans(line: str, begin: int) -> list[tuple[int, int]]:
@@ -108,12 +161,19 @@ def line_spans(line: str, begin: int) -> list[tuple[int, int]]:
         end = _AFTER_END.match(line, end).end()  # type: ignore[union-attr]
         if match.group() in ".!?" and _CJK.search(line):
             continue  # "Sep.", "Ph.D." inside a Japanese sentence: Japanese ends sentences with 。
+        if match.group() in ".!?" and _inside_brackets(line[start : match.start()]):
+            continue  # a question or a stop quoted inside a sentence: prints “(author?) [21]”
         if line[start:end].strip():
             spans.append((start, end))
         start = end
     if line[start:].strip():
         spans.append((start, len(line)))
     return spans
+
+
+def _inside_brackets(text: str) -> bool:
+    """Whether `text` leaves a parenthesis or a curly quotation mark open."""
+    return text.count("(") > text.count(")") or text.count("“") > text.count("”")
 
 
 def _ends_sentence(line: str, dot: int) -> bool:
