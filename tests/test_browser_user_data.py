@@ -6,6 +6,7 @@ signs the browser out; an admin sees what removing a user would delete before co
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import zipfile
 from collections.abc import Iterator
@@ -138,3 +139,35 @@ def test_the_export_route_serves_only_the_signed_in_user(server: RunningServer) 
     archive.write_bytes(mine.content)
     with zipfile.ZipFile(archive) as zf:
         assert json.loads(zf.read("manifest.json"))["user"] == "fay"
+
+
+def test_an_archive_that_cannot_be_made_says_why_in_the_browser(server: RunningServer, browser: Browser) -> None:
+    """The server cannot write the archive (its folder is taken by a file): the Settings link opens
+    a page that says so, with a way back, instead of a failed download; then the next try works."""
+    folder = server.data_dir / "tmp" / "exports"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("in the way")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        fill_login(page, server.url, *FAY)
+        page.get_by_role("tab", name="Settings").click()
+        page.locator("#my-data").get_by_text("Your data").first.click()
+        page.locator("#export-data").click()
+        expect(page.locator("#export-refused")).to_have_text(
+            "The archive could not be written on the server; try again later."
+        )
+        _shot(page, "settings-export-refused-390x844.png")
+        folder.unlink()
+        page.get_by_role("link", name="Back to the app").click()
+        page.get_by_role("tab", name="Settings").click()
+        page.locator("#my-data").get_by_text("Your data").first.click()
+        with page.expect_download() as download:
+            page.locator("#export-data").click()
+        assert download.value.suggested_filename.startswith("fay-data-")
+    finally:
+        context.close()
+        if folder.is_file():
+            folder.unlink()

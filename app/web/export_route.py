@@ -5,17 +5,22 @@ The edge (app/web/edge.py) lets only a signed-in, allowed user reach this route 
 the archive is always of that user, never of a name in the request. It is built by the service
 (app/admin/data_export.py) into a private temporary file under the data dir, sent, and removed once
 sent or on any failure. One export per user at a time, and AT_ONCE in all, on each instance; a link
-from another site is refused (no export started by someone else's page)."""
+from another site is refused (no export started by someone else's page).
+
+The Settings link is a plain link: the archive comes as an attachment, so the browser saves it and
+stays on the page; a refusal comes as a short page saying why, with a way back (a browser shows
+nothing useful for a failed download), or as JSON to a client that does not ask for HTML."""
 
 from __future__ import annotations
 
+import html
 import os
 import tempfile
 import threading
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from loguru import logger
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -39,14 +44,14 @@ def export_router(exports: DataExport, folder: Path) -> APIRouter:
     async def export_my_data(request: Request) -> Response:
         user = getattr(request.state, "user", None)
         if not user:
-            return JSONResponse({"detail": "not signed in"}, status_code=401)
+            return _refused(request, 401, "not signed in")
         if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
-            return JSONResponse({"detail": "start the download from the app's Settings page"}, status_code=403)
+            return _refused(request, 403, "start the download from the app's Settings page")
         with lock:
             if user in busy:
-                return JSONResponse({"detail": "your archive is being made already; wait for it"}, status_code=429)
+                return _refused(request, 429, "your archive is being made already; wait for it")
             if len(busy) >= AT_ONCE:
-                return JSONResponse({"detail": "other archives are being made; try again in a minute"}, status_code=429)
+                return _refused(request, 429, "other archives are being made; try again in a minute")
             busy.add(user)
         client = request.client.host if request.client else None
         try:
@@ -55,12 +60,12 @@ def export_router(exports: DataExport, folder: Path) -> APIRouter:
             with lock:
                 busy.discard(user)
             status = 404 if isinstance(e, NotFound) else 503
-            return JSONResponse({"detail": str(e)}, status_code=status)
+            return _refused(request, status, str(e))
         except OSError as e:  # the disk is full (the archive holds a copy of every original)
             with lock:
                 busy.discard(user)
             logger.error("export failed user={} error={} errno={}", user, type(e).__name__, e.errno)
-            return JSONResponse({"detail": "the archive could not be written on the server; try again later"}, 503)
+            return _refused(request, 503, "the archive could not be written on the server; try again later")
         except BaseException:
             with lock:
                 busy.discard(user)
@@ -77,6 +82,23 @@ def export_router(exports: DataExport, folder: Path) -> APIRouter:
         )
 
     return router
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Your data</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem">
+<h1 style="font-size: 1.3rem">Your archive could not be made</h1>
+<p id="export-refused">{detail}</p>
+<p><a href="/">Back to the app</a></p>
+</body></html>"""
+
+
+def _refused(request: Request, status: int, detail: str) -> Response:
+    """Why no archive: a page for a browser that followed the Settings link, JSON otherwise."""
+    if "text/html" in request.headers.get("accept", ""):
+        return HTMLResponse(PAGE.format(detail=html.escape(detail[:1].upper() + detail[1:] + ".")), status_code=status)
+    return JSONResponse({"detail": detail}, status_code=status)
 
 
 def _build(exports: DataExport, folder: Path, user: str) -> Path:

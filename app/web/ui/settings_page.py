@@ -278,9 +278,10 @@ _BUTTON = (
 
 
 def _export_link(lang: str) -> str:
-    """A plain link: the browser downloads the archive itself (no copy of it in Gradio's cache)."""
+    """A plain link: the browser downloads the archive itself (no copy of it in Gradio's cache); the
+    archive is an attachment, so the page stays, and a refusal opens a page that says why."""
     return (
         f"<p>{html.escape(msg('data.export_help', lang))}</p>"
-        f'<a id="export-data" class="export-data" href="/export/my-data" download style="{_BUTTON}">'
+        f'<a id="export-data" class="export-data" href="/export/my-data" style="{_BUTTON}">'
         f"{html.escape(msg('data.export', lang))}</a>"
     )
