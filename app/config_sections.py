@@ -48,16 +48,19 @@ class EmbeddingSettings(Section):
     document_prefix: str = Field("", description="provider=local: text put before each chunk ('passage: ' for E5)")
     backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
         "auto",
-        description="provider=local: onnx = the model's own weights exported once to ONNX and run by ONNX Runtime "
-        "(the same vectors, faster, no torch at run time); onnx-int8 = that export quantised to int8 (faster "
-        "still, vectors within quantisation error: a switch re-embeds); torch = sentence-transformers as shipped; "
-        "auto = onnx for a transformer + mean-pooling model, torch for any other",
+        description="provider=local: auto = onnx-int8 for a new index, and for an existing one the precision it "
+        "was built with (onnx for an index built before int8 was the default: no reindex on upgrade; `reindex` "
+        "moves it to int8), for a transformer + mean-pooling model; torch for any other. onnx = the model's own "
+        "weights exported once to ONNX and run by ONNX Runtime (the same vectors as torch, faster, no torch at run "
+        "time); onnx-int8 = that export quantised to int8 (1.3-1.5x faster still, vectors within quantisation "
+        "error); torch = sentence-transformers as shipped. An explicit backend whose vectors differ from the "
+        "index's (int8 against fp32) is refused until `reindex`",
     )
     threads: int | None = Field(
         None, ge=1, le=256, description="provider=local: CPU threads for the model (null = the library's default)"
     )
     onnx_cache_dir: Path | None = Field(
-        None, description="backend onnx, onnx-int8: where the exported model is kept (null = ~/.cache/pdfqa/onnx)"
+        None, description="backend auto, onnx, onnx-int8: where the exported model is kept (null = ~/.cache/pdfqa/onnx)"
     )
 
 
@@ -70,6 +73,20 @@ class DocumentSettings(Section):
     section_context: bool = Field(
         True,
         description="Index each chunk with its section path from the PDF outline (re-ingest or reindex after a change)",
+    )
+    section_header_tokens: int = Field(
+        0,
+        ge=0,
+        description="Longest section path the embedding model reads before a chunk, in its tokens: outer headings "
+        "are dropped until it fits, the innermost is always kept (0 = as long as the model's input allows; the sparse "
+        "index keeps the whole path). Applies to documents ingested after a change; `reindex` applies it to the others",
+    )
+    embed_cjk_overlap: bool = Field(
+        True,
+        description="Whether the embedding model reads the overlap at the start of a chunk that is mostly Japanese or "
+        "Chinese characters (one token each); off: such a chunk is embedded from where the previous one ended (the "
+        "sparse index and answers keep the whole chunk). Applies to documents ingested after a change; `reindex` "
+        "applies it to the others",
     )
     max_file_mb: float = Field(50, gt=0, description="Largest accepted upload")
     max_pages: int = Field(2000, ge=1, description="Largest accepted page count")

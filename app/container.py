@@ -21,9 +21,9 @@ from app.storage.files import FileStore, open_file_store
 if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service is first used
     from app.admin.accounts import AccountService
     from app.admin.backup import BackupService
+    from app.admin.console import AdminConsole
     from app.admin.data_export import DataExport
     from app.admin.own_account import OwnAccount
-    from app.admin.console import AdminConsole
     from app.admin.recent_errors import RecentErrors
     from app.admin.reindex import ReindexService
     from app.answering.cache import AnswerCache
@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # heavy modules (LlamaIndex, torch) load only when a service 
     from app.documents.registry import DocumentRegistry
     from app.models.embeddings import EmbeddingModel
     from app.models.llm import ChatModel
+    from app.models.onnx_export import Precision
     from app.storage.index_state import IndexStateStore
     from app.storage.vector_store import StoreClient, VectorStore
     from app.usage.accounting import UsageRecorder
@@ -136,7 +137,7 @@ class Container:
         """A user deleting their own account (Settings), the way `users remove` does."""
         from app.admin.own_account import OwnAccount
 
-        return OwnAccount(self.users, self.accounts, self.login_throttle)
+        return OwnAccount(self.users, self.accounts, self.login_throttle, self.sessions)
 
     @cached_property
     def retention(self) -> ConversationRetention:
@@ -200,9 +201,11 @@ class Container:
 
     @cached_property
     def embedder(self) -> EmbeddingModel:
+        """The model that embeds questions and documents for the index in use (`backend: auto` at
+        the precision that index was built with)."""
         from app.models.embeddings import build_embedding_model
 
-        model = build_embedding_model(self.settings.embeddings)
+        model = build_embedding_model(self.settings.embeddings, self._index_precision())
         model.cache_queries(self.settings.cache.embedding_entries)
         if self.settings.embeddings.provider == "openai":  # a paid API: account its tokens per user
             from app.domain import Usage
@@ -230,12 +233,29 @@ class Container:
 
         return IndexStateStore(self.db)
 
-    def index_fingerprint(self) -> dict[str, Any]:
-        """What the search index is to be built with, under the current settings."""
+    def _index_precision(self) -> Precision:
+        """What `embeddings.backend: auto` runs a local model at: the precision the index in use was
+        built with, so an upgrade re-embeds nothing (fp32 for an index made before int8 was auto's
+        choice), and int8 for a new index."""
+        e, alias = self.settings.embeddings, self.settings.qdrant.collection
+        if e.provider != "local" or e.backend != "auto":
+            return "int8"  # not read: the backend is explicit, or not a local model
+        from app.storage.index_state import built_precision
+        from app.storage.vector_factory import collection_names
+
+        state = self.index_states.get(alias)
+        if state is not None:
+            return built_precision(state[1])
+        # A collection an earlier version made under the alias's own name (no state yet) is fp32.
+        return "fp32" if alias in collection_names(self.vector_client) else "int8"
+
+    def index_fingerprint(self, embedder: EmbeddingModel | None = None) -> dict[str, Any]:
+        """What the search index is to be built with: the current settings, and the backend the
+        embedder (the app's own unless given) makes its vectors with."""
         from app.models.sparse import TOKENIZER_VERSION
         from app.storage.index_state import fingerprint
 
-        return fingerprint(self.settings, TOKENIZER_VERSION)
+        return fingerprint(self.settings, TOKENIZER_VERSION, (embedder or self.embedder).backend)
 
     @cached_property
     def vector_store(self) -> VectorStore:
@@ -257,13 +277,19 @@ class Container:
 
     @cached_property
     def reindexer(self) -> ReindexService:
-        """`reindex`: a new index beside the one in use, built with the current settings. It never
-        opens `vector_store`, which refuses an index built with other settings."""
+        """`reindex`: a new index beside the one in use, built with the current settings (`backend:
+        auto` builds it with int8, as a new index). It never opens `vector_store`, which refuses an
+        index built with other settings."""
         from app.admin.reindex import ReindexService
         from app.documents.ingestion import IngestionService
+        from app.models.embeddings import build_embedding_model
+
+        # The app's own model, unless it runs an fp32 index on auto: then an int8 one for the new index.
+        new_index = self._index_precision() == "int8"
+        embedder = self.embedder if new_index else build_embedding_model(self.settings.embeddings, "int8")
 
         def make_ingestion(store: VectorStore) -> IngestionService:
-            return IngestionService(self.settings.documents, self.registry, self.files, store, self.embedder)
+            return IngestionService(self.settings.documents, self.registry, self.files, store, embedder)
 
         q = self.settings.qdrant
         return ReindexService(
@@ -274,8 +300,8 @@ class Container:
             self.registry,
             self.files,
             make_ingestion,
-            self.embedder.dim,
-            self.index_fingerprint(),
+            embedder.dim,
+            self.index_fingerprint(embedder),
         )
 
     @cached_property
@@ -417,7 +443,8 @@ class Container:
         e = self.settings.embeddings
         if self._claims_embed_like_index:
             return self.embedder
-        return build_embedding_model(EmbeddingSettings(threads=e.threads, onnx_cache_dir=e.onnx_cache_dir))
+        # fp32, as the cut-offs were chosen (the app's own model runs at its index's precision).
+        return build_embedding_model(EmbeddingSettings(threads=e.threads, onnx_cache_dir=e.onnx_cache_dir), "fp32")
 
     @cached_property
     def feedback(self) -> FeedbackService:

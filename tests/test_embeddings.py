@@ -58,21 +58,42 @@ def _page_chunks(embedder: EmbeddingModel) -> list[str]:
     return texts
 
 
-def test_the_default_backend_is_onnx_with_the_torch_models_vectors(
-    local_embedder: EmbeddingModel, torch_embedder: EmbeddingModel
+@pytest.fixture(scope="session")
+def fp32_embedder() -> EmbeddingModel:
+    """The packaged model on ONNX Runtime at fp32 (backend onnx, as every index before int8 was auto's)."""
+    return build_embedding_model(make_settings(Path("/nonexistent"), embeddings={"backend": "onnx"}).embeddings)
+
+
+def test_backend_onnx_gives_the_torch_models_vectors(
+    fp32_embedder: EmbeddingModel, torch_embedder: EmbeddingModel
 ) -> None:
-    """backend auto runs the packaged model on ONNX Runtime (fused graph, fp32): the same vectors as
+    """backend onnx runs the packaged model on ONNX Runtime (fused graph, fp32): the same vectors as
     sentence-transformers, so an index made with either serves the other."""
-    assert local_embedder.backend == "onnx" and torch_embedder.backend == "torch"
+    assert fp32_embedder.backend == "onnx" and torch_embedder.backend == "torch"
     texts = _page_chunks(torch_embedder)
     counts = torch_embedder.count_tokens(texts)
     reference = np.array(torch_embedder.embed_documents(texts, token_counts=counts))
-    got = np.array(local_embedder.embed_documents(texts, token_counts=counts))
+    got = np.array(fp32_embedder.embed_documents(texts, token_counts=counts))
     cosine = (reference * got).sum(axis=1)
     assert cosine.min() > 0.9999, cosine.min()
     question = "BXJS クラスの既定の用紙サイズは？"
-    assert cosine_of(local_embedder.embed_query(question), torch_embedder.embed_query(question)) > 0.9999
-    assert "torch" not in type(local_embedder.embed).__module__
+    assert cosine_of(fp32_embedder.embed_query(question), torch_embedder.embed_query(question)) > 0.9999
+    assert "torch" not in type(fp32_embedder.embed).__module__
+
+
+def test_backend_auto_runs_int8_unless_told_the_index_is_fp32(
+    local_embedder: EmbeddingModel, fp32_embedder: EmbeddingModel
+) -> None:
+    """auto is ONNX Runtime int8 for a new index; the container passes fp32 for an index built so
+    (tests/test_index_precision.py), and then auto gives backend onnx's vectors."""
+    assert local_embedder.backend == "onnx-int8"
+    auto = make_settings(Path("/nonexistent")).embeddings
+    assert auto.backend == "auto"
+    on_fp32 = build_embedding_model(auto, "fp32")
+    assert on_fp32.backend == "onnx"
+    question = "How do I change the shell prompt?"
+    assert np.allclose(on_fp32.embed_query(question), fp32_embedder.embed_query(question), atol=1e-6)
+    assert not np.allclose(local_embedder.embed_query(question), fp32_embedder.embed_query(question), atol=1e-4)
 
 
 def test_onnx_int8_gives_the_same_vectors_within_quantisation_error(
@@ -172,9 +193,12 @@ def test_switching_to_onnx_int8_asks_for_a_reindex_and_torch_keeps_its_index() -
     torch_fp = fingerprint(make_settings(Path("/nonexistent"), embeddings={"backend": "torch"}), 1)
     onnx_fp = fingerprint(make_settings(Path("/nonexistent"), embeddings={"backend": "onnx-int8"}), 1)
     assert "embeddings.backend" not in torch_fp  # indexes made before the option keep their hash
-    for same in ("auto", "onnx"):  # the same vectors: no re-embedding
-        assert fingerprint(make_settings(Path("/nonexistent"), embeddings={"backend": same}), 1) == torch_fp
+    assert fingerprint(make_settings(Path("/nonexistent"), embeddings={"backend": "onnx"}), 1) == torch_fp
     assert differences(torch_fp, onnx_fp) == ["embeddings.backend: None -> 'onnx-int8'"]
+    # auto's fingerprint is the backend it resolved to: fp32 (onnx, or torch) as before, or int8.
+    auto = make_settings(Path("/nonexistent"))
+    assert fingerprint(auto, 1, "onnx") == fingerprint(auto, 1, "torch") == torch_fp
+    assert fingerprint(auto, 1, "onnx-int8") == onnx_fp
 
 
 PREPARE_PROBE = """
@@ -217,8 +241,9 @@ def test_prepare_makes_the_onnx_session_without_llamaindex_and_load_reuses_it(lo
 def test_auto_runs_on_torch_when_the_onnx_export_fails(
     tmp_path: Path, torch_embedder: EmbeddingModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """backend auto: an export that fails (here its check against torch) leaves the app running on
-    sentence-transformers, with its vectors; an explicit onnx is refused with the reason."""
+    """backend auto on an fp32 index: an export that fails (here its check against torch) leaves the
+    app running on sentence-transformers, with its vectors; an explicit onnx is refused with the
+    reason, and so is auto on an int8 index (torch's vectors are not int8's)."""
     from app.models import onnx_export
 
     def failing_export(model_dir: Path, out: Path) -> dict[str, object]:
@@ -226,7 +251,7 @@ def test_auto_runs_on_torch_when_the_onnx_export_fails(
 
     monkeypatch.setattr(onnx_export, "export", failing_export)
     cache = {"onnx_cache_dir": str(tmp_path / "onnx")}  # empty: the export is attempted
-    auto = build_embedding_model(make_settings(Path("/nonexistent"), embeddings=cache).embeddings)
+    auto = build_embedding_model(make_settings(Path("/nonexistent"), embeddings=cache).embeddings, "fp32")
     assert auto.backend == "onnx"
     question = "BXJS クラスの既定の用紙サイズは？"
     assert cosine_of(auto.embed_query(question), torch_embedder.embed_query(question)) > 0.9999
@@ -234,3 +259,7 @@ def test_auto_runs_on_torch_when_the_onnx_export_fails(
     explicit = make_settings(Path("/nonexistent"), embeddings={**cache, "backend": "onnx"})
     with pytest.raises(ConfigError, match="does not reproduce"):
         build_embedding_model(explicit.embeddings).load()
+    on_int8 = build_embedding_model(make_settings(Path("/nonexistent"), embeddings=cache).embeddings, "int8")
+    assert on_int8.backend == "onnx-int8"
+    with pytest.raises(ConfigError, match="does not reproduce"):
+        on_int8.load()

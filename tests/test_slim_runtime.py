@@ -34,8 +34,13 @@ def test_ingest_and_ask_without_the_torch_stack(tmp_path: Path) -> None:
     assert asked.returncode == 0, asked.stderr[-2000:]
     assert any(c["file"] == "natbib.pdf" and c["page"] >= 1 for c in json.loads(asked.stdout)["citations"])
 
+    # On a workspace of its own: the one above is int8 (auto's choice for a new index), which torch's
+    # vectors would not match, so there the index's fingerprint refuses torch first (and `ask` on an
+    # empty workspace never loads the model).
+    other = tmp_path / "torch"
+    assert run_app(other, "users", "add", "dora", stdin="doras-long-password\n", env=env).returncode == 0
     torch_backend = run_app(
-        data, "ask", "superscripts?", "--user", "dora", env=env | {"APP_EMBEDDINGS__BACKEND": "torch"}
+        other, "ingest", str(DATA / "natbib.pdf"), "--user", "dora", env=env | {"APP_EMBEDDINGS__BACKEND": "torch"}
     )
     assert torch_backend.returncode != 0
     assert "embeddings.backend torch needs the torch extra" in torch_backend.stderr

@@ -27,6 +27,8 @@ from app.text_forms import match_form
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
+    from app.models.onnx_export import Precision
+
 OPENAI_MAX_INPUT_TOKENS = 8191
 
 
@@ -183,14 +185,16 @@ class EmbeddingModel:
         return tokenizer.split_tokens(self._tokenizer, text, size)
 
 
-def build_embedding_model(settings: EmbeddingSettings) -> EmbeddingModel:
+def build_embedding_model(settings: EmbeddingSettings, auto_precision: Precision = "int8") -> EmbeddingModel:
+    """The configured model. `auto_precision`: what a local model on `backend: auto` runs at when
+    ONNX Runtime can run it (int8 for a new index; the container passes an existing index's own)."""
     if settings.provider == "local":
-        return _build_local(settings)
+        return _build_local(settings, auto_precision)
     return _build_openai(settings)
 
 
-def _build_local(settings: EmbeddingSettings) -> EmbeddingModel:
-    local = LocalEmbedding(settings)
+def _build_local(settings: EmbeddingSettings, auto_precision: Precision) -> EmbeddingModel:
+    local = LocalEmbedding(settings, auto_precision)
 
     def load() -> BaseEmbedding:
         embed, model.backend = local.load()  # backend auto may fall back to torch

@@ -1,7 +1,9 @@
 """A local embedding model: a sentence-transformers folder (the packaged model by default) or a hub
 name, run by ONNX Runtime (exported from the folder once, then cached) or by sentence-transformers on
-torch. `auto` takes ONNX Runtime when the export can reproduce the model. Everything loads on first
-use; app/models/embeddings.py wraps it as an EmbeddingModel.
+torch. `auto` takes ONNX Runtime when the export can reproduce the model, at the precision it is
+given (the composition root gives the one the index was built with: int8 for a new index, fp32 for
+one built before int8 was the default). Everything loads on first use; app/models/embeddings.py
+wraps it as an EmbeddingModel.
 """
 
 from __future__ import annotations
@@ -39,13 +41,14 @@ class LocalEmbedding:
     """The parts of one local model, each made on first use: the LlamaIndex embedding, the
     tokenizer, the input limit, and (ONNX) the runtime session, which `prepare` can make early."""
 
-    def __init__(self, settings: EmbeddingSettings) -> None:
+    def __init__(self, settings: EmbeddingSettings, auto_precision: Precision = "int8") -> None:
         self.settings = settings
         self.location = resolve_local_model(settings.model)
         if isinstance(self.location, Path):
             # A folder on disk must never trigger a hub lookup (the app may run offline).
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        self.backend = _resolve_backend(settings, self.location)  # as chosen; auto may fall back on load
+        # As chosen; auto may fall back on load (fp32 only: torch makes the same vectors).
+        self.backend = _resolve_backend(settings, self.location, auto_precision)
         self.onnx = self.backend in ("onnx", "onnx-int8")
         self._session: Lazy[tuple[Path, Any, int]] = Lazy(
             lambda: _onnx_session(settings, Path(self.location), self.backend)
@@ -62,16 +65,17 @@ class LocalEmbedding:
         try:
             prepared = self._session.get()
         except Exception as e:
-            if self.settings.backend != "auto" or find_spec("torch") is None:
-                raise
-            # auto chose ONNX Runtime and the export failed (its check against torch, or the exporter
-            # itself): sentence-transformers gives the vectors the export was to reproduce, with the
-            # same index fingerprint, so the app runs on and nothing is re-embedded.
+            if self.settings.backend != "auto" or self.backend != "onnx" or find_spec("torch") is None:
+                raise  # int8: torch's vectors are not the index's (its fingerprint names int8)
+            # auto chose ONNX Runtime fp32 and the export failed (its check against torch, or the
+            # exporter itself): sentence-transformers gives the vectors the export was to reproduce,
+            # with the same index fingerprint, so the app runs on and nothing is re-embedded.
             logger.warning("embedding model runs on sentence-transformers (backend auto): ONNX export failed: {}", e)
             return self._load_torch(), "torch"
         # The model's input: its limit plus [CLS] and [SEP] (a document prefix is inside the limit).
         model_input = (self.settings.max_input_tokens or _local_limit(self.location, self.tokenizer.get)) + 2
-        return _load_onnx(self.settings, Path(self.location), model_input, prepared), self.backend
+        embed = _load_onnx(self.settings, Path(self.location), model_input, prepared, self.backend == "onnx-int8")
+        return embed, self.backend
 
     def max_tokens(self) -> int:
         value = self.settings.max_input_tokens or _local_limit(self.location, self.tokenizer.get)
@@ -137,9 +141,10 @@ class LocalEmbedding:
         )
 
 
-def _resolve_backend(settings: EmbeddingSettings, location: Path | str) -> str:
-    """torch, onnx or onnx-int8. `auto` takes ONNX Runtime when it can reproduce the model (a folder
-    holding a transformer with mean pooling, and onnxruntime installed), sentence-transformers otherwise."""
+def _resolve_backend(settings: EmbeddingSettings, location: Path | str, auto_precision: Precision) -> str:
+    """torch, onnx or onnx-int8. `auto` takes ONNX Runtime at `auto_precision` when it can reproduce
+    the model (a folder holding a transformer with mean pooling, and onnxruntime installed),
+    sentence-transformers otherwise."""
     from app.models.onnx_export import exportable_reason
 
     reason: str | None
@@ -152,7 +157,9 @@ def _resolve_backend(settings: EmbeddingSettings, location: Path | str) -> str:
     else:
         reason = exportable_reason(location)
     if reason is None:
-        return "onnx" if settings.backend == "auto" else settings.backend
+        if settings.backend == "auto":
+            return "onnx-int8" if auto_precision == "int8" else "onnx"
+        return settings.backend
     if settings.backend == "auto":
         logger.info("embedding model runs on sentence-transformers (backend auto): {}", reason)
         return "torch"
@@ -183,7 +190,7 @@ def _precision(backend: str) -> Precision:
 
 
 def _load_onnx(
-    settings: EmbeddingSettings, location: Path, max_length: int, prepared: tuple[Path, Any, int]
+    settings: EmbeddingSettings, location: Path, max_length: int, prepared: tuple[Path, Any, int], int8: bool
 ) -> BaseEmbedding:
     from app.models.onnx_embedding import OnnxEmbedding
 
@@ -197,6 +204,7 @@ def _load_onnx(
         threads=settings.threads,
         query_prefix=settings.query_prefix,
         text_prefix=settings.document_prefix,
+        queries_alone=int8,  # its activations are quantised per run (OnnxEmbedding.embed_queries)
     )
 
 

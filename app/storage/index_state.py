@@ -2,6 +2,9 @@
 models (even of the same dimension), prefixes, chunking or sparse tokenisation must never be mixed,
 so the app refuses to start when the configuration no longer matches, and says what changed.
 
+The fingerprint also tells `embeddings.backend: auto` which precision an existing index was built
+with (`built_precision`), so auto keeps running an index at its own precision.
+
 `qdrant.collection` is an alias; the physical collection it points at, and its fingerprint, are
 kept in the database (index_state), so `reindex` can build a new collection beside the old one and
 switch over in one step.
@@ -11,22 +14,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 
 from app.config import Settings
 from app.storage.db import Database, IndexState
 
+INT8 = "onnx-int8"
 
-def fingerprint(settings: Settings, sparse_version: int) -> dict[str, Any]:
+
+def fingerprint(settings: Settings, sparse_version: int, backend: str | None = None) -> dict[str, Any]:
+    """`backend`: the one that makes the vectors (a local model's `auto` resolved: torch, onnx or
+    onnx-int8); the configured one when not given."""
     e, d = settings.embeddings, settings.documents
     # The ONNX int8 backend's vectors are the torch model's within quantisation error, not equal: a
-    # switch re-embeds. torch, onnx (fp32) and auto give the same vectors, so they are not named, and
+    # switch re-embeds. torch and onnx (fp32) give the same vectors, so they are not named, and
     # indexes made before these options keep their hash.
-    backend = {"embeddings.backend": e.backend} if e.provider == "local" and e.backend == "onnx-int8" else {}
+    int8 = e.provider == "local" and (backend or e.backend) == INT8
+    named = {"embeddings.backend": INT8} if int8 else {}
     return {
-        **backend,
+        **named,
         "embeddings.provider": e.provider,
         "embeddings.model": e.model,
         "embeddings.dimensions": e.dimensions,
@@ -37,6 +45,12 @@ def fingerprint(settings: Settings, sparse_version: int) -> dict[str, Any]:
         "documents.section_context": d.section_context,
         "sparse_tokenizer_version": sparse_version,
     }
+
+
+def built_precision(fp: dict[str, Any]) -> Literal["fp32", "int8"]:
+    """The precision of a local model's vectors in an index with this fingerprint (fp32 when the
+    fingerprint names no backend: torch, onnx, and every index made before int8 existed)."""
+    return "int8" if fp.get("embeddings.backend") == INT8 else "fp32"
 
 
 def short_hash(fp: dict[str, Any]) -> str:
