@@ -325,14 +325,16 @@ def test_markers_in_quotes_and_array_indices_are_text_and_a_quoted_question_ends
 
 
 def test_spelling_small_numbers_and_conditions_are_read_as_a_paraphrase_reads_them() -> None:
-    """British spellings find American ones; 一度 ("once") is no count; "not unique or not
-    expandable" is one negation; a condition ("when …", "…がないと") is set against conditions only."""
+    """British spellings find American ones, katakana with a long-vowel mark those without; 一度
+    ("once") is no count; "not unique or not expandable" is one negation; a condition ("when …",
+    "…がないと") is set against conditions only."""
     from app.answering.claims_negation import conflict
     from app.answering.claims_terms import PassageText, claim_terms
 
     passage = PassageText("citecolor green color of citation links")
     assert set(claim_terms("The colour of citation links is green.").words) <= passage.tokens
     assert claim_terms("一度リセットしてから設定し直します。").numbers == []
+    assert set(claim_terms("strong パラメーターの既定値").words) <= PassageText("strong パラメタの既定値").tokens
     assert claim_terms("二回実行します。").numbers == [("二", "2")]
     counters = PassageText(
         r"This can fail, e.g. if \the<counter> is not unique through the document, or if it is not "

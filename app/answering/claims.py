@@ -89,7 +89,7 @@ _U: Policy = "unsupported"
 class Thresholds:
     # Chosen by `bench/claims.py --tune` on the tune split (2026-12-06, 338 sentences with batch 4);
     # the weak band of 0.04 is a choice for the UI (it changes no "unsupported" figure).
-    en: Cutoffs = Cutoffs(0.5, unsupported_below=0.42, weak_below=0.46, names=_U, rare=_U, number_words=_U)
+    en: Cutoffs = Cutoffs(0.6, unsupported_below=0.46, weak_below=0.50, names=_U, rare=_U, number_words=_U)
     ja: Cutoffs = Cutoffs(0.5, unsupported_below=0.40, weak_below=0.44, names=_U, rare=_U, number_words=_U)
 
     def for_text(self, text: str) -> Cutoffs:

@@ -23,7 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from app.answering.claims_text import american
+from app.answering.claims_text import fold_spelling
 from app.models.sparse import STOPWORDS, tokenize
 
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
@@ -101,9 +101,9 @@ def _words(text: str) -> frozenset[str]:
     as overlapping pairs, one word (ドライバ: ドラ, ライ, イバ) counted three times and outweighed the
     words that tell two clauses apart ("DVI を出力するエンジンではドライバの指定が必須" was set against
     "PDF 出力のエンジンの場合はドライバの指定は不要" rather than "ドライバの指定が必須")."""
-    tokens = {t for t in tokenize(american(text)) if not t.isdigit() and not _KATAKANA.fullmatch(t)} - _CUE_STEMS
+    tokens = {t for t in tokenize(fold_spelling(text)) if not t.isdigit() and not _KATAKANA.fullmatch(t)} - _CUE_STEMS
     in_pairs = {c for t in tokens if len(t) == 2 and not t.isascii() for c in t}
-    katakana = {w for w in _KATAKANA.findall(unicodedata.normalize("NFKC", text)) if len(w) >= 2}
+    katakana = {w for w in _KATAKANA.findall(fold_spelling(unicodedata.normalize("NFKC", text))) if len(w) >= 2}
     return frozenset(t for t in tokens if not (len(t) == 1 and t in in_pairs)) | katakana
 
 
@@ -127,7 +127,7 @@ def _en_negations(clause: str) -> tuple[int, tuple[str, ...]]:
             count += 1
             if not heads:
                 content = [w for w in words[i + 1 : i + 6] if w not in _EN_SKIP and w not in _EN_CUES]
-                heads = tuple(tokenize(american(content[0]))[:1]) if content else ()
+                heads = tuple(tokenize(fold_spelling(content[0]))[:1]) if content else ()
     return count, heads
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from app.answering.claims_negation import clauses
-from app.answering.claims_text import CJK_CHARS, Sentence, american, is_japanese, line_spans, normalize
+from app.answering.claims_text import CJK_CHARS, Sentence, fold_spelling, is_japanese, line_spans, normalize
 from app.models.sparse import STOPWORDS, tokenize
 from app.models.tokens import cl100k
 
@@ -173,7 +173,7 @@ def name_terms(text: str, codes: list[str]) -> list[str]:
 def content_tokens(text: str) -> list[str]:
     """The claim's sparse terms without digits; Japanese as kanji/katakana pairs (a single kanji only
     where it stands alone), which say more than the single characters the index also keeps."""
-    tokens = [t for t in tokenize(american(text)) if not t.isdigit()]
+    tokens = [t for t in tokenize(fold_spelling(text)) if not t.isdigit()]
     pairs = {t for t in tokens if len(t) == 2 and _CJK_RUN.match(t)}
     in_pairs = {c for p in pairs for c in p}
     return list(dict.fromkeys(t for t in tokens if not (len(t) == 1 and _CJK_RUN.match(t) and t in in_pairs)))
@@ -192,7 +192,7 @@ def rare_words(text: str, names: list[str]) -> list[tuple[str, str]]:
     rare = []
     for word in re.findall(r"(?<![\\\w-])[a-z]{3,}(?![\w-])", text):
         if word not in STOPWORDS and word not in names and is_rare(word):
-            stems = tokenize(american(word))
+            stems = tokenize(fold_spelling(word))
             if stems:
                 rare.append((word, stems[0]))
     return list(dict.fromkeys(rare))
@@ -225,7 +225,7 @@ class PassageText:
         self.folded = self.text.casefold()
         self.context = normalize(context).casefold()
         # "semi-colon" also as "semicolon", "non-interactive" as "noninteractive"
-        folded = american(self.text)
+        folded = fold_spelling(self.text)
         self.tokens = set(tokenize(folded)) | set(tokenize(re.sub(r"(?<=[a-z])-(?=[a-z])", "", folded)))
         # leniently: digits after letters count too (v6.75a, jbase=11Q, UTF8)
         self.numbers = {canonical for _raw, canonical in numbers_in(self.text, claim=False)} | {
@@ -255,5 +255,5 @@ class PassageText:
             return True
         if re.search(rf"(?<![a-z0-9]){re.escape(folded)}(?![a-z0-9])", self.folded):
             return True
-        stems = tokenize(american(name))
+        stems = tokenize(fold_spelling(name))
         return bool(stems) and all(s in self.tokens for s in stems)

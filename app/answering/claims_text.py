@@ -40,12 +40,16 @@ _WORDS = {
     "analyse": "analyze",
     "analysed": "analyzed",
 }
+_LONG_VOWEL = re.compile(r"(?<=[\u30a1-\u30fa])ー")
 _WORD = re.compile(r"\b(?:" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
 
 
-def american(text: str) -> str:
-    """`text` with British spellings written the American way (colour, initialise, centre)."""
+def fold_spelling(text: str) -> str:
+    """`text` with British spellings written the American way (colour, initialise, centre) and
+    katakana without the long-vowel mark (パラメーター and パラメタ, ドライバー and ドライバ, as JIS
+    Z 8301 and common usage differ), for comparing words."""
     text = _WORD.sub(lambda m: _WORDS[m.group().lower()], text)
+    text = _LONG_VOWEL.sub("", text)
     return _ISE.sub(lambda m: "iz" + m.group(1), _OUR.sub(r"\1r", text))
 
 
