@@ -7,7 +7,8 @@
     .venv/bin/python bench/claims.py --errors tune   # the tune sentences the checker gets wrong
 
 Each labelled sentence is checked as a one-sentence answer whose passages are the line's `passages`
-(numbered [1], [2], ...), with the app's local embedding model (config.yaml's `embeddings`). A
+(numbered [1], [2], ...), with the app's local embedding model (config.yaml's `embeddings`; with
+`backend: auto` at int8, as a new index runs it, or at fp32 with `--precision fp32`). A
 sentence counts as flagged "unsupported" when the checker says unsupported; the figures are also
 given with weak counted as flagged. Reported per split and language: precision and recall of
 "unsupported", the share of supported sentences wrongly flagged, and recall per kind of change.
@@ -56,12 +57,14 @@ def load(path: Path = CLAIMS, splits: Iterable[str] = ("tune", "held_out")) -> l
     return [r for r in rows if r["split"] in wanted]
 
 
-def local_embed():
+def local_embed(precision: str = "int8"):
+    """config.yaml's model; with `backend: auto`, at `precision`: int8 is what a new index (and the
+    claim check reading its stored vectors) runs at, fp32 an index built before int8 existed."""
     from app.config import load_settings
     from app.models.embeddings import build_embedding_model
 
     settings = load_settings(ROOT / "config.yaml", data_dir=Path("/nonexistent"))
-    return build_embedding_model(settings.embeddings).embed_documents
+    return build_embedding_model(settings.embeddings, precision).embed_documents  # type: ignore[arg-type]
 
 
 def cited(row: dict) -> list[CitedPassage]:
@@ -216,8 +219,11 @@ def main() -> None:
     parser.add_argument("--split", choices=["tune", "held_out"], help="measure this split only (default: both)")
     parser.add_argument("--batch", type=int, help="with --errors or --split tune: only the lines of this batch")
     parser.add_argument("--no-embed", action="store_true", help="words only, without the embedding model")
+    parser.add_argument(
+        "--precision", choices=["int8", "fp32"], default="int8", help="the local model's precision (backend auto)"
+    )
     args = parser.parse_args()
-    embed = None if args.no_embed else local_embed()
+    embed = None if args.no_embed else local_embed(args.precision)
     if args.tune:
         tune(load(splits=["tune"]), embed)
         return
@@ -241,7 +247,7 @@ def main() -> None:
     results = measure(ClaimChecker(embed=embed), rows)
     elapsed = time.perf_counter() - started
     print(table(results))
-    model = "off" if embed is None else "local"
+    model = "off" if embed is None else f"local, {args.precision}"
     print(f"\n{len(rows)} sentences in {elapsed:.1f} s ({date.today().isoformat()}, embeddings {model})")
     if args.json:
         args.json.write_text(json.dumps({k: vars(v) for k, v in results.items()}, indent=2), encoding="utf-8")
