@@ -99,3 +99,25 @@ def test_auto_keeps_an_fp32_index_then_reindex_moves_it_to_int8_and_a_new_index_
     refused = r"embeddings\.backend: 'onnx-int8' -> None.*reindex"
     with Container(settings(old, "onnx")) as c, pytest.raises(ConfigError, match=refused):
         _ = c.vector_store
+
+
+def test_a_backup_of_an_fp32_index_restores_with_backend_onnx_then_auto_keeps_it_fp32(tmp_path: Path) -> None:
+    """A restore keeps the backup's vectors, so the empty workspace must be opened at their precision:
+    on auto it would be a new index (int8), and the restore refuses; with `backend: onnx` for the
+    restore it goes through, and auto afterwards runs the restored index at fp32."""
+    from app.admin.backup import BackupError
+
+    pdf = small_pdfs(tmp_path / "pdfs", 1)[0]
+    question, backup = question_about(pdf, 0), str(tmp_path / "backup")
+    with Container(settings(tmp_path / "old", "onnx")) as c:
+        assert c.ingestion.ingest_file("alice", pdf.path).outcome == "ingested"
+        before = top_pages(c, question)
+        c.backups.backup(backup)
+    refused = r"embeddings\.backend: None -> 'onnx-int8'"
+    with Container(settings(tmp_path / "on-auto", "auto")) as c, pytest.raises(BackupError, match=refused):
+        c.backups.restore(backup)
+    with Container(settings(tmp_path / "new", "onnx")) as c:
+        c.backups.restore(backup)
+    with Container(settings(tmp_path / "new", "auto")) as c:
+        assert c.embedder.backend == "onnx" and BACKEND_KEY not in fingerprint_of(c)
+        assert top_pages(c, question) == before
