@@ -75,18 +75,17 @@ class DocumentSettings(Section):
         description="Index each chunk with its section path from the PDF outline (re-ingest or reindex after a change)",
     )
     section_header_tokens: int = Field(
-        0,
+        16,
         ge=0,
-        description="Longest section path the embedding model reads before a chunk, in its tokens: outer headings "
-        "are dropped until it fits, the innermost is always kept (0 = as long as the model's input allows; the sparse "
-        "index keeps the whole path). Applies to documents ingested after a change; `reindex` applies it to the others",
+        description="Longest section path indexed with a chunk, in embedding-model tokens: outer headings are dropped "
+        "until it fits, the innermost is always kept (0 = as long as the model's input allows beside the chunk). "
+        "Applies to documents ingested after a change; `reindex` applies it to the others",
     )
-    embed_cjk_overlap: bool = Field(
+    collapse_unknown_tokens: bool = Field(
         True,
-        description="Whether the embedding model reads the overlap at the start of a chunk that is mostly Japanese or "
-        "Chinese characters (one token each); off: such a chunk is embedded from where the previous one ended (the "
-        "sparse index and answers keep the whole chunk). Applies to documents ingested after a change; `reindex` "
-        "applies it to the others",
+        description="The embedding model reads one [UNK] token for a run of characters its vocabulary lacks (many "
+        "kanji for all-MiniLM-L6-v2, which reads them all as the same [UNK]); the sparse index and answers keep the "
+        "text. Applies to documents ingested after a change; `reindex` applies it to the others",
     )
     max_file_mb: float = Field(50, gt=0, description="Largest accepted upload")
     max_pages: int = Field(2000, ge=1, description="Largest accepted page count")

@@ -1,12 +1,16 @@
 """Where ingestion spends its time per page, file by file (issue 29: Japanese against English pages).
 
-    .venv/bin/python bench/ingest_profile.py PDF [PDF ...]
+    .venv/bin/python bench/ingest_profile.py [--tokens-only] PDF [PDF ...]
 
 In one process, each stage alone over the whole file, in milliseconds per page: reading (pypdfium2
 in-process, text cleaning included), chunking into nodes (sentence split, token counts, section
 headers), the sparse encoder, the embedding model (the app's batching, length-sorted). And the
-tokens per page: the page text, the chunks' bodies (plus the overlap) and what is embedded (plus
-the section headers), and tokens per chunk. Prints one JSON line per file.
+tokens per page: the page text, the chunks' bodies (plus the overlap), their section paths (the
+sparse encoder reads bodies and paths) and what the embedding model reads (as the chunker counts it,
+the counts that sort the model's batches; `input_tokens_per_page`: that text counted again); tokens
+per chunk; and the page characters (not spaces) in no chunk (0: every character of every page is in
+some chunk). Prints one JSON line per file. With --tokens-only, only the counts (deterministic: no
+timing, no model run), e.g. to compare chunking settings given as APP_DOCUMENTS__* variables.
 """
 
 from __future__ import annotations
@@ -30,12 +34,16 @@ def main() -> None:
     from app.documents.pdf_text import extract_pages
     from app.models import sparse
 
+    args = sys.argv[1:]
+    tokens_only = "--tokens-only" in args
+    names = [a for a in args if a != "--tokens-only"]
     with tempfile.TemporaryDirectory() as tmp:
         container = Container(load_settings(ROOT / "config.yaml", data_dir=Path(tmp)))
         model = container.embedder
-        model.load()
-        model.embed_documents(["warm up"] * 8)
-        for name in sys.argv[1:]:
+        if not tokens_only:
+            model.load()
+            model.embed_documents(["warm up"] * 8)
+        for name in names:
             path = Path(name)
             started = time.perf_counter()
             count, pages_iter = extract_pages(path, "pypdfium2", 2000)
@@ -46,15 +54,23 @@ def main() -> None:
             chunked = time.perf_counter() - started
             nodes = [n for b in batches for n in b.nodes]
             tokens = [t for b in batches for t in b.tokens]
-            texts = [n.get_content(MetadataMode.EMBED) for n in nodes]
-            started = time.perf_counter()
-            sparse.encode_documents(texts)
-            sparse_s = time.perf_counter() - started
-            started = time.perf_counter()
-            model.embed_documents(texts, token_counts=tokens)
-            embed_s = time.perf_counter() - started
             page_tokens = sum(model.count_tokens([p.text for p in pages if p.text]))
             body_tokens = sum(model.count_tokens([n.text for n in nodes]))
+            texts = [t for b in batches for t in b.dense]  # what the model reads (the sparse encoder: nodes)
+            input_tokens = sum(model.count_tokens(texts))  # what the model reads, counted again
+            headers = [str(n.metadata["section"]) for n in nodes if "section" in n.metadata]
+            header_tokens = sum(model.count_tokens(headers)) if headers else 0
+
+            # Coverage: every non-space character of every page lies in some chunk of that page.
+            spans: dict[int, list[tuple[int, int]]] = {}
+            for n in nodes:
+                spans.setdefault(int(n.metadata["page"]), []).append((int(n.metadata["start"]), int(n.metadata["end"])))
+            uncovered = 0
+            for page in pages:
+                covered = bytearray(len(page.text))
+                for start, end in spans.get(page.number, []):
+                    covered[start:end] = b"\1" * (end - start)
+                uncovered += sum(1 for i, ch in enumerate(page.text) if not covered[i] and not ch.isspace())
 
             def per_page(x: float, pages_read: int = count) -> float:
                 return round(1000 * x / pages_read, 1)
@@ -67,13 +83,26 @@ def main() -> None:
                 "page_tokens_per_page": round(page_tokens / count),
                 "chunk_tokens_per_page": round(body_tokens / count),
                 "embedded_tokens_per_page": round(sum(tokens) / count),
+                "header_tokens_per_page": round(header_tokens / count),
                 "tokens_per_chunk": round(sum(tokens) / len(nodes)),
-                "read_ms_per_page": per_page(read),
-                "chunk_ms_per_page": per_page(chunked),
-                "sparse_ms_per_page": per_page(sparse_s),
-                "embed_ms_per_page": per_page(embed_s),
-                "embed_ms_per_1000_tokens": round(1e6 * embed_s / sum(tokens), 1),
+                "embedded_tokens": sum(tokens),
+                "input_tokens_per_page": round(input_tokens / count),
+                "uncovered_chars": uncovered,
             }
+            if not tokens_only:
+                started = time.perf_counter()
+                sparse.encode_documents([n.get_content(MetadataMode.EMBED) for n in nodes])
+                sparse_s = time.perf_counter() - started
+                started = time.perf_counter()
+                model.embed_documents(texts, token_counts=tokens)
+                embed_s = time.perf_counter() - started
+                row |= {
+                    "read_ms_per_page": per_page(read),
+                    "chunk_ms_per_page": per_page(chunked),
+                    "sparse_ms_per_page": per_page(sparse_s),
+                    "embed_ms_per_page": per_page(embed_s),
+                    "embed_ms_per_1000_tokens": round(1e6 * embed_s / sum(tokens), 1),
+                }
             print(json.dumps(row), flush=True)
         container.close()
 

@@ -74,7 +74,8 @@ class Chunker:
         return chunks
 
     def _pieces(self, text: str) -> list[tuple[int, int, int]]:
-        """Sentences with token counts; a sentence over the limit is cut at token boundaries."""
+        """Sentences with token counts; a sentence over the limit is cut at token boundaries (each
+        part counted again: the last one is usually short, and packs with what follows)."""
         spans = split_sentences(text)
         counts = self._count([text[s:e] for s, e in spans])
         pieces = []
@@ -82,8 +83,9 @@ class Chunker:
             if n <= self.chunk_size:
                 pieces.append((start, end, n))
                 continue
-            for sub_start, sub_end in self._split(text[start:end], self.chunk_size):
-                pieces.append((start + sub_start, start + sub_end, self.chunk_size))
+            parts = [(start + s, start + e) for s, e in self._split(text[start:end], self.chunk_size)]
+            for (s, e), m in zip(parts, self._count([text[s:e] for s, e in parts]), strict=True):
+                pieces.append((s, e, min(m, self.chunk_size)))
         return pieces
 
     def _overlap_tail(self, window: list[tuple[int, int, int]]) -> tuple[list[tuple[int, int, int]], int]:

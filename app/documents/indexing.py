@@ -16,10 +16,10 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from app.config import DocumentSettings
-from app.documents.chunking import Chunker
+from app.documents.chunking import Chunk, Chunker
 from app.documents.pdf_reader import ReadLimits, no_text_error, open_pdf
 from app.documents.pdf_text import PageText
 from app.documents.pipeline import Background, Prefetch
@@ -27,6 +27,7 @@ from app.documents.sections import SEPARATOR, SectionTracker
 from app.errors import IngestError
 from app.models.embeddings import EmbeddingModel
 from app.storage.vector_store import TENANT_KEY, VectorStore
+from app.text_forms import match_form
 
 if TYPE_CHECKING:  # imported where nodes are made: re-ingesting unchanged files never needs LlamaIndex
     from llama_index.core.schema import TextNode
@@ -68,7 +69,10 @@ class DocumentRef:
 @dataclass
 class _Batch:
     nodes: list[TextNode] = field(default_factory=list)
-    tokens: list[int] = field(default_factory=list)  # the embedded text's tokens, per node
+    # What the embedding model reads, per node, and its tokens: the node's section path and text
+    # (with DocumentSettings.collapse_unknown_tokens, one [UNK] for a run of them).
+    dense: list[str] = field(default_factory=list)
+    tokens: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -169,11 +173,9 @@ class DocumentIndexer:
 
     def texts(self, path: Path) -> Iterator[str]:
         """What indexing `path` gives the embedding model, chunk by chunk (benchmarks)."""
-        from llama_index.core.schema import MetadataMode
-
         with open_pdf(path, self._settings.pdf_parser, self._limits) as pdf:
             for batch in self.batches(DocumentRef("probe", "probe", path.name), pdf, _Seen()):
-                yield from (n.get_content(MetadataMode.EMBED) for n in batch.nodes)
+                yield from batch.dense
 
     def batches(self, doc: DocumentRef, pages: Iterable[PageText], seen: _Seen | None = None) -> Iterator[_Batch]:
         """Chunks of the pages as nodes, FIRST_BATCH then EMBED_BATCH at a time, in document order."""
@@ -197,12 +199,10 @@ class DocumentIndexer:
                 }
                 if page.ocr:
                     metadata[OCR_KEY] = 1
-                tokens = chunk.tokens
-                if self._settings.section_context:
-                    section, header_tokens = self._section_header(sections.path(chunk.start, chunk.end), chunk.tokens)
-                    if section:
-                        metadata[SECTION_KEY] = section
-                        tokens += header_tokens
+                titles = sections.path(chunk.start, chunk.end) if self._settings.section_context else []
+                section, section_tokens = self._section_header(titles, chunk.tokens)
+                if section:
+                    metadata[SECTION_KEY] = section
                 node = TextNode(
                     id_=str(uuid.uuid5(NODE_NAMESPACE, f"{doc.id}:{page.number}:{i}")),
                     text=chunk.text,
@@ -215,6 +215,8 @@ class DocumentIndexer:
                 )
                 node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc.id)
                 batch.nodes.append(node)
+                dense, tokens = self._dense_input(chunk, section, section_tokens)
+                batch.dense.append(dense)
                 batch.tokens.append(tokens)
                 if len(batch.nodes) >= (min(FIRST_BATCH, EMBED_BATCH) if first else EMBED_BATCH):
                     first = False
@@ -223,16 +225,56 @@ class DocumentIndexer:
         if batch.nodes:
             yield batch
 
+    def _dense_input(self, chunk: Chunk, section: str, section_tokens: int) -> tuple[str, int]:
+        """What the embedding model reads for a chunk, and its tokens: the node's section path and
+        text, as get_content(MetadataMode.EMBED) gives them; with `collapse_unknown_tokens`, one
+        [UNK] for a run of them (the sparse encoder and the answers keep the text)."""
+        if section.strip():
+            text, tokens = f"{section}\n\n{chunk.text}".strip(), chunk.tokens + section_tokens
+        else:
+            text, tokens = chunk.text, chunk.tokens
+        if self._settings.collapse_unknown_tokens:
+            return self._collapse_unknown(text, tokens)
+        return text, tokens
+
+    def _collapse_unknown(self, text: str, tokens: int) -> tuple[str, int]:
+        """`text` in the model's form (match_form) with each [UNK] token that follows another one
+        replaced by a space: the model reads one [UNK] for a run of characters its vocabulary lacks
+        (many kanji for all-MiniLM-L6-v2), which it could not tell apart anyway. The space keeps the
+        neighbours' word-pieces as they were. Only for a WordPiece tokenizer with [UNK]."""
+        tokenizer: Any = getattr(self._embedder, "_tokenizer", None)
+        unk = tokenizer.token_to_id("[UNK]") if hasattr(tokenizer, "token_to_id") else None
+        if unk is None or not hasattr(tokenizer, "encode"):
+            return text, tokens
+        form = match_form(text)
+        encoding = tokenizer.encode(form, add_special_tokens=False)
+        drop = [
+            encoding.offsets[i]
+            for i in range(1, len(encoding.ids))
+            if encoding.ids[i] == unk and encoding.ids[i - 1] == unk
+        ]
+        if not drop:
+            return text, tokens
+        parts, at = [], 0
+        for start, end in drop:
+            parts += [form[at:start], " "]
+            at = end
+        parts.append(form[at:])
+        return "".join(parts), tokens - len(drop)
+
     def _section_header(self, titles: list[str], chunk_tokens: int) -> tuple[str, int]:
         """The section path and its tokens, outermost levels dropped until it fits beside the chunk
-        in the embedding model's input (the model would silently cut the chunk's tail otherwise)."""
+        in the embedding model's input (the model would silently cut the chunk's tail otherwise)
+        and, with `section_header_tokens`, until it is at most that long: the innermost heading is
+        kept whenever it fits the model, however long."""
         # max_tokens already leaves out the model's special tokens; 4 spare for the blank line
         # between header and chunk and for word-pieces that merge differently at the joint.
         budget = self._embedder.max_tokens - chunk_tokens - 4
+        cap = self._settings.section_header_tokens or budget
         while titles:
             header = SEPARATOR.join(titles)
             tokens = self._embedder.count_tokens([header])[0]
-            if tokens <= budget:
+            if tokens <= budget and (tokens <= cap or len(titles) == 1):
                 return header, tokens
             titles = titles[1:]
         return "", 0
@@ -248,9 +290,7 @@ class DocumentIndexer:
     def _embed(self, owner: str, batch: _Batch) -> Iterator[tuple[float, list[TextNode]]]:
         """Vectors onto the batch's nodes, EMBED_SLICE chunks per call in length order; yields the
         share of the batch done and the nodes embedded by each call."""
-        from llama_index.core.schema import MetadataMode
-
-        texts = [n.get_content(MetadataMode.EMBED) for n in batch.nodes]
+        texts = batch.dense
         order = sorted(range(len(texts)), key=lambda i: batch.tokens[i])
         for start in range(0, len(order), EMBED_SLICE):
             part = order[start : start + EMBED_SLICE]
