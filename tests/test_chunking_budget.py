@@ -64,7 +64,13 @@ DOC = DocumentRef("d", "u", "x.pdf")
 
 def _pages() -> list[PageText]:
     return [
-        PageText(number=1, label="1", text="JFMファイルの構造\n" + JA * 24, headings=tuple(enumerate(TITLES))),
+        # ゑ and 弧 are both [UNK], and ゑ joins the word-pieces after it unless they stay apart
+        PageText(
+            number=1,
+            label="1",
+            text="JFMファイルの構造\n" + JA * 24 + "値は、ゑ弧のマクロ。",
+            headings=tuple(enumerate(TITLES)),
+        ),
         PageText(number=2, label="2", text=EN * 24),
     ]
 
