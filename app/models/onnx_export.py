@@ -1,4 +1,5 @@
-"""A local sentence-transformers model on ONNX Runtime: fp32 (the default) or int8 (opt-in).
+"""A local sentence-transformers model on ONNX Runtime: fp32, and int8 (what `embeddings.backend: auto`
+builds a new index with; an index built with fp32 keeps fp32).
 
 The ONNX files are made once on this machine from the model folder's own weights and cached under
 `embeddings.onnx_cache_dir`, keyed by the weights file:
