@@ -101,11 +101,13 @@ def test_auto_keeps_an_fp32_index_then_reindex_moves_it_to_int8_and_a_new_index_
         _ = c.vector_store
 
 
-def test_a_backup_of_an_fp32_index_restores_with_backend_onnx_then_auto_keeps_it_fp32(tmp_path: Path) -> None:
+def test_a_backup_of_an_fp32_index_restores_at_fp32_then_auto_keeps_it_fp32(tmp_path: Path) -> None:
     """A restore keeps the backup's vectors, so the empty workspace must be opened at their precision:
-    on auto it would be a new index (int8), and the restore refuses; with `backend: onnx` for the
-    restore it goes through, and auto afterwards runs the restored index at fp32."""
+    a workspace opened on auto is a new index (int8) and the service refuses; `restore` on the command
+    line, on auto, opens it at the backup's precision (as `backend: onnx` does), and auto afterwards
+    runs the restored index at fp32."""
     from app.admin.backup import BackupError
+    from tests.fixtures.cli import run_app
 
     pdf = small_pdfs(tmp_path / "pdfs", 1)[0]
     question, backup = question_about(pdf, 0), str(tmp_path / "backup")
@@ -119,5 +121,10 @@ def test_a_backup_of_an_fp32_index_restores_with_backend_onnx_then_auto_keeps_it
     with Container(settings(tmp_path / "new", "onnx")) as c:
         c.backups.restore(backup)
     with Container(settings(tmp_path / "new", "auto")) as c:
+        assert c.embedder.backend == "onnx" and BACKEND_KEY not in fingerprint_of(c)
+        assert top_pages(c, question) == before
+    done = run_app(tmp_path / "cli", "restore", backup)  # the default configuration: backend auto
+    assert done.returncode == 0, done.stderr
+    with Container(settings(tmp_path / "cli", "auto")) as c:
         assert c.embedder.backend == "onnx" and BACKEND_KEY not in fingerprint_of(c)
         assert top_pages(c, question) == before

@@ -27,10 +27,11 @@ from loguru import logger
 from sqlalchemy import DateTime, Integer, delete, select, text
 
 from app import app_version
+from app.config import Settings
 from app.errors import AppError
 from app.storage.db import Base, Database
 from app.storage.files import FileStore, owner_key
-from app.storage.index_state import IndexStateStore, differences
+from app.storage.index_state import IndexStateStore, built_precision, differences
 from app.storage.vector_store import DOC_KEY, TENANT_KEY, VectorStore
 
 FORMAT = 1
@@ -234,11 +235,7 @@ class BackupService:
         return {**manifest, "owners": owners}
 
     def _verify(self, fs: Any, root: str, src: str) -> dict[str, Any]:
-        try:
-            with fs.open(f"{root}/manifest.json", "r") as f:
-                manifest: dict[str, Any] = json.load(f)
-        except (FileNotFoundError, ValueError) as e:
-            raise BackupError(f"{src} is not a backup (no readable manifest.json)") from e
+        manifest = _manifest(fs, root, src)
         if manifest.get("format") != FORMAT:
             raise BackupError(f"unknown backup format {manifest.get('format')!r}")
         for name, expected in manifest["sha256"].items():
@@ -339,3 +336,28 @@ class BackupService:
                     batch = []
         if batch:
             self._vectors.import_points(batch)
+
+
+def _manifest(fs: Any, root: str, src: str) -> dict[str, Any]:
+    try:
+        with fs.open(f"{root}/manifest.json", "r") as f:
+            manifest: dict[str, Any] = json.load(f)
+    except (FileNotFoundError, ValueError) as e:
+        raise BackupError(f"{src} is not a backup (no readable manifest.json)") from e
+    return manifest
+
+
+def at_backup_precision(settings: Settings, src: str, options: dict[str, Any]) -> Settings:
+    """The settings to restore `src` with. On `embeddings.backend: auto` an empty workspace opens as
+    a new index, at int8; a backup of an index made at fp32 (every one made before int8 was auto's
+    choice) is restored at fp32 instead, which auto keeps afterwards (the index's fingerprint says
+    fp32): the vectors restored are the backup's, not re-embedded."""
+    e = settings.embeddings
+    if e.provider != "local" or e.backend != "auto":
+        return settings
+    fs, root = fsspec.core.url_to_fs(src, **options)
+    fp = _manifest(fs, root.rstrip("/"), src).get("index_fingerprint")
+    if not fp or built_precision(fp) != "fp32":
+        return settings
+    logger.info("restore at the backup's precision: fp32 (embeddings.backend auto)")
+    return settings.model_copy(update={"embeddings": e.model_copy(update={"backend": "onnx"})})

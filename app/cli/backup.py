@@ -38,6 +38,12 @@ def run_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from fsspec.utils import get_protocol
+
+    from app.admin.backup import at_backup_precision
+    from app.storage.files import store_options
+
+    settings = at_backup_precision(settings, args.src, store_options(settings, get_protocol(args.src)))
     with Container(settings) as container:
         try:
             manifest = container.backups.restore(args.src, force=args.force)
