@@ -233,7 +233,10 @@ class ApiSettings(Section):
     """The REST API (/api/v1) and the OpenAI-compatible endpoint (/v1), behind personal access tokens."""
 
     rate_limit_per_minute: int = Field(
-        120, ge=1, le=100_000, description="Requests one token may make per minute on each instance; more get 429"
+        120,
+        ge=1,
+        le=100_000,
+        description="Requests one token may make per minute, all instances together; more get 429",
     )
     max_body_bytes: int = Field(
         1_048_576,

@@ -443,7 +443,8 @@ class Container:
         e = self.settings.embeddings
         if self._claims_embed_like_index:
             return self.embedder
-        # fp32, as the cut-offs were chosen (the app's own model runs at its index's precision).
+        # fp32: the cut-offs were chosen at int8 and decide every tune sentence the same at fp32
+        # (docs/retrieval-quality.md, "Claim checks"); the app's own model runs at its index's precision.
         return build_embedding_model(EmbeddingSettings(threads=e.threads, onnx_cache_dir=e.onnx_cache_dir), "fp32")
 
     @cached_property

@@ -242,7 +242,7 @@ class DocumentIndexer:
         replaced by a space: the model reads one [UNK] for a run of characters its vocabulary lacks
         (many kanji for all-MiniLM-L6-v2), which it could not tell apart anyway. The space keeps the
         neighbours' word-pieces as they were. Only for a WordPiece tokenizer with [UNK]."""
-        tokenizer: Any = getattr(self._embedder, "_tokenizer", None)
+        tokenizer: Any = getattr(self._embedder, "tokenizer", None)
         unk = tokenizer.token_to_id("[UNK]") if hasattr(tokenizer, "token_to_id") else None
         if unk is None or not hasattr(tokenizer, "encode"):
             return text, tokens

@@ -90,6 +90,12 @@ class EmbeddingModel:
         return self._tokenizer_lazy.get()
 
     @property
+    def tokenizer(self) -> Any:
+        """The model's own tokenizer (a `tokenizers.Tokenizer` for a local model), for indexing
+        that needs its token ids (e.g. the [UNK] runs)."""
+        return self._tokenizer
+
+    @property
     def loaded(self) -> bool:
         """Whether the model itself (not just its description) is in memory."""
         return self._embed.ready
