@@ -114,13 +114,16 @@ def test_language_of_a_question_for_fusion() -> None:
 
 
 def test_japanese_question_weights_the_sparse_ranking(library: Container) -> None:
-    """A Japanese question's best passage is the page on paper sizes (bxjscls-manual.pdf p. 11),
-    which only the sparse ranking finds: with the Japanese sparse weight forced to 0 (dense weight
-    1) the English-only embedding puts another page first."""
+    """A Japanese question's best passages are about paper sizes (the paper-size options of
+    bxjscls-manual.pdf p. 11 among them), which only the sparse ranking finds: with the Japanese
+    sparse weight forced to 0 (dense weight 1) the English-only embedding puts a passage first that
+    does not mention them. (Which of the two paper-size passages, p. 8 or p. 11, comes first is
+    a near tie that the model's precision and the chunking decide: 0.834 against 0.819 at int8.)"""
     question = "用紙サイズを指定しないと何判になりますか"
     retrieval = library.retriever.retrieve("alice", question, limit=5)
-    best = retrieval.passages[0]
-    assert (best.file, best.page) == ("bxjscls-manual.pdf", 11) and "用紙サイズ" in best.text
+    top = retrieval.passages[:2]
+    assert all("用紙サイズ" in p.text for p in top), [(p.page, p.text[:40]) for p in top]
+    assert ("bxjscls-manual.pdf", 11) in [(p.file, p.page) for p in top]
     dense_only = Retriever(
         library.vector_store,
         library.embedder,
@@ -128,7 +131,7 @@ def test_japanese_question_weights_the_sparse_ranking(library: Container) -> Non
         library.settings.retrieval.model_copy(update={"dense_weight_cjk": 1.0}),
     )
     unweighted = dense_only.retrieve("alice", question, limit=5).passages[0]
-    assert (unweighted.file, unweighted.page) != ("bxjscls-manual.pdf", 11)
+    assert "用紙サイズ" not in unweighted.text
 
 
 def test_rrf_fusion_is_still_available(library: Container) -> None:
