@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from app.config import DocumentSettings
-from app.documents.chunking import Chunk, Chunker
+from app.documents.chunking import Chunker
 from app.documents.pdf_reader import ReadLimits, no_text_error, open_pdf
 from app.documents.pdf_text import PageText
 from app.documents.pipeline import Background, Prefetch
@@ -215,7 +215,7 @@ class DocumentIndexer:
                 )
                 node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc.id)
                 batch.nodes.append(node)
-                dense, tokens = self._dense_input(chunk, section, section_tokens)
+                dense, tokens = self._dense_input(node, chunk.tokens + section_tokens)
                 batch.dense.append(dense)
                 batch.tokens.append(tokens)
                 if len(batch.nodes) >= (min(FIRST_BATCH, EMBED_BATCH) if first else EMBED_BATCH):
@@ -225,14 +225,13 @@ class DocumentIndexer:
         if batch.nodes:
             yield batch
 
-    def _dense_input(self, chunk: Chunk, section: str, section_tokens: int) -> tuple[str, int]:
-        """What the embedding model reads for a chunk, and its tokens: the node's section path and
-        text, as get_content(MetadataMode.EMBED) gives them; with `collapse_unknown_tokens`, one
-        [UNK] for a run of them (the sparse encoder and the answers keep the text)."""
-        if section.strip():
-            text, tokens = f"{section}\n\n{chunk.text}".strip(), chunk.tokens + section_tokens
-        else:
-            text, tokens = chunk.text, chunk.tokens
+    def _dense_input(self, node: TextNode, tokens: int) -> tuple[str, int]:
+        """What the embedding model reads for a node, and its tokens: its section path and text
+        (get_content(MetadataMode.EMBED)); with `collapse_unknown_tokens`, one [UNK] for a run of
+        them (the sparse encoder and the answers keep the text)."""
+        from llama_index.core.schema import MetadataMode
+
+        text = node.get_content(MetadataMode.EMBED)
         if self._settings.collapse_unknown_tokens:
             return self._collapse_unknown(text, tokens)
         return text, tokens
