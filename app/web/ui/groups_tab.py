@@ -13,11 +13,10 @@ import gradio as gr
 
 from app.admin.groups_admin import LIBRARY_LIMITS, GroupsAdmin, LibraryLimits
 from app.auth.groups import ROLES
-from app.errors import ConfigError
-from app.usage.quotas import parse_limit
 from app.web.ui.errors import client_host, refused, ui_errors
-from app.web.ui.i18n import I18N, MESSAGES, language, msg, service_text
+from app.web.ui.i18n import I18N, MESSAGES, language, msg
 from app.web.ui.safe_markdown import literal
+from app.web.ui.usage_tab import changed_limits
 
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 
@@ -162,11 +161,7 @@ class GroupsTab:
         admin, lang = self._user_of(request), language(request)
         name = self._needed(name, lang)
         before = loaded["values"] if loaded and loaded.get("group") == name else {}
-        typed = {k: str(v or "").strip() for k, v in zip(LIBRARY_LIMITS, (documents, storage_mb), strict=True)}
-        try:
-            changes = {k: parse_limit(k, v) for k, v in typed.items() if v and v != before.get(k)}
-        except ConfigError as e:  # a mistyped limit: the admin's to correct
-            raise refused(service_text(str(e), lang), lang) from e
+        changes = changed_limits(dict(zip(LIBRARY_LIMITS, (documents, storage_mb), strict=True)), before, lang)
         now = self._groups.set_library_limits(admin, name, client=client_host(request), **changes)
         done = msg("groups.lib_saved" if changes else "groups.lib_unchanged", lang, name=literal(now.group))
         return done, *self._limits_form(now, lang)

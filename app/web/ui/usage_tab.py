@@ -37,6 +37,16 @@ def _noon(day: str) -> pd.Timestamp:
     return pd.Timestamp(day) + pd.Timedelta(hours=12)
 
 
+def changed_limits(typed: dict[str, str | None], before: dict[str, str], lang: str) -> dict[str, object]:
+    """The limits an admin changed in a limits form, parsed: a field left empty, or still showing
+    what was loaded into it (`before`), is no change. A mistyped one is refused in `lang`."""
+    fields = {k: str(v or "").strip() for k, v in typed.items()}
+    try:
+        return {k: parse_limit(k, v) for k, v in fields.items() if v and v != before.get(k)}
+    except ConfigError as e:  # a mistyped limit: the admin's to correct
+        raise refused(service_text(str(e), lang), lang) from e
+
+
 class UsageTab:
     def __init__(self, report: UsageReport, user_of: Callable[[gr.Request | None], str]) -> None:
         self._report = report
@@ -192,11 +202,7 @@ class UsageTab:
         if not user:
             raise refused(msg("usage.pick_user", lang), lang)
         before = loaded["values"] if loaded and loaded.get("user") == user else {}
-        typed = {k: str(v or "").strip() for k, v in zip(LIMIT_KEYS, values, strict=True)}
-        try:
-            changes = {k: parse_limit(k, v) for k, v in typed.items() if v and v != before.get(k)}
-        except ConfigError as e:  # a mistyped limit: the admin's to correct
-            raise refused(service_text(str(e), lang), lang) from e
+        changes = changed_limits(dict(zip(LIMIT_KEYS, values, strict=True)), before, lang)
         if changes:
             self._report.set_limits(admin, user, **changes)
             # The same audit line as `quotas set` on the command line, with this admin as the actor.
