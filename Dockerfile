@@ -73,12 +73,13 @@ RUN APP_ADMIN_USERNAME=warm APP_ADMIN_PASSWORD=build-time-only python -m app ser
 FROM python:3.11-slim-bookworm
 # OCR of scanned pages: Tesseract's English, Japanese (horizontal, vertical) and orientation data
 # (tesserocr in the venv brings its own libtesseract; the tesseract CLI is there for operators).
+# wamerican: the English word list the claim check reads (app/answering/claims_terms.py).
 # DL3008 (unpinned apt packages): the bookworm base image pins the release; exact versions would
 # break the build at Debian's next point release.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd \
-        tesseract-ocr-jpn tesseract-ocr-jpn-vert tesseract-ocr-script-jpan \
+        tesseract-ocr-jpn tesseract-ocr-jpn-vert tesseract-ocr-script-jpan wamerican \
     && rm -rf /var/lib/apt/lists/*
 # uid 1000: Hugging Face Spaces run the container as 1000, so /data stays writable there too.
 RUN groupadd --system --gid 1000 app \

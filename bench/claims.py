@@ -124,11 +124,17 @@ def figures(rows: list[dict], predicted: list[Support]) -> Figures:
 
 
 def groups(rows: list[dict]) -> dict[str, list[int]]:
+    """Row indices per split and language; the held-out split also per part: batch 1 (the first
+    set) and batch 5 (written to enlarge it), which were measured at different times."""
     out: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
-        for key in (f"{r['split']}/{r['lang']}", r["split"], "all"):
+        keys = [f"{r['split']}/{r['lang']}", r["split"], "all"]
+        if r["split"] == "held_out":
+            keys += [f"held_out b{r['batch']}/{r['lang']}"]
+        for key in keys:
             out.setdefault(key, []).append(i)
-    order = ["tune/en", "tune/ja", "tune", "held_out/en", "held_out/ja", "held_out", "all"]
+    order = ["tune/en", "tune/ja", "tune", "held_out b1/en", "held_out b1/ja", "held_out b5/en", "held_out b5/ja"]
+    order += ["held_out/en", "held_out/ja", "held_out", "all"]
     return {k: out[k] for k in order if k in out}
 
 

@@ -264,7 +264,7 @@ MARGIN = 0.03
 @pytest.mark.eval
 @pytest.mark.slow
 def test_held_out_figures_do_not_fall(checker: ClaimChecker) -> None:
-    rows = load(splits=["held_out"])
+    rows = [r for r in load(splits=["held_out"]) if r["batch"] == 1]
     for lang, (precision, recall, false_flags) in HELD_OUT.items():
         of_lang = [r for r in rows if r["lang"] == lang]
         f = figures(of_lang, [predict(checker, r) for r in of_lang])
@@ -275,13 +275,15 @@ def test_held_out_figures_do_not_fall(checker: ClaimChecker) -> None:
 
 def test_the_labelled_set_is_what_its_readme_says() -> None:
     rows = load()
-    assert len(rows) == 463 and sum(r["split"] == "held_out" for r in rows) == 125
+    assert len(rows) == 608 and sum(r["split"] == "held_out" for r in rows) == 183
     assert {r["kind"] for r in rows} == {"supported", "number", "name", "negation", "wrong"}
     for fact in {r["fact"] for r in rows}:  # a fact's sentences never straddle the split
         assert len({r["split"] for r in rows if r["fact"] == fact}) == 1
-    assert all(r["split"] == "tune" for r in rows if r["batch"] > 1)  # later batches never go to held-out
+    # batches 2-4 were written to find the checker's errors: never held out; batch 5 is split as batch 1
+    assert all(r["split"] == "tune" for r in rows if r["batch"] in (2, 3, 4))
+    assert {r["batch"] for r in rows if r["split"] == "held_out"} == {1, 5}
     assert all(r["split"] == "tune" for r in load(splits=["tune"]))
-    assert "463 answer sentences" in Path(ROOT / "tests/data/claims/README.md").read_text(encoding="utf-8")
+    assert "608 answer sentences" in Path(ROOT / "tests/data/claims/README.md").read_text(encoding="utf-8")
 
 
 def test_japanese_sentences_end_at_full_width_stops_too() -> None:

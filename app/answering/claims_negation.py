@@ -31,6 +31,7 @@ _EN_CUES = frozenset("not no never cannot neither nor none nothing nobody nowher
 _CUE_STEMS = frozenset(t for w in _EN_CUES for t in tokenize(w))
 _EN_NEGATIVE_VERBS = frozenset("remove removes removed removing omit omits omitted suppress suppresses".split())  # noqa: SIM905
 _EN_KEEP_FROM = frozenset("keep keeps kept keeping prevent prevents prevented stop stops stopped".split())  # noqa: SIM905
+_EN_STOP_DOING = frozenset("prevent prevents prevented stop stops stopped".split())  # noqa: SIM905  ("stops X doing")
 _EN_NOT_LESS = frozenset({"regardless", "nevertheless", "nonetheless", "doubtless"})
 _EN_NOT_NEGATING = frozenset({"only", "just", "merely", "simply", "necessarily"})  # "not only", "not just"
 _EN_SKIP = STOPWORDS | frozenset("need needs needed always ever yet even also really longer much just".split())  # noqa: SIM905
@@ -116,7 +117,11 @@ def _en_negations(clause: str) -> tuple[int, tuple[str, ...]]:
         following = words[i + 1] if i + 1 < len(words) else ""
         cue = (word in _EN_CUES and following not in _EN_NOT_NEGATING) or word.endswith("n't")
         cue = cue or word in _EN_NEGATIVE_VERBS
-        cue = cue or (word == "from" and any(w in _EN_KEEP_FROM for w in words[max(0, i - 4) : i]))
+        before = words[max(0, i - 4) : i]
+        cue = cue or (word == "from" and any(w in _EN_KEEP_FROM for w in before))
+        # "stops the functions doing anything" is "stops them from doing" ("keeps it running" is not)
+        gerund = len(word) > 4 and word.endswith("ing") and "from" not in before
+        cue = cue or (gerund and any(w in _EN_STOP_DOING for w in before))
         less = len(word) > 6 and word.endswith("less") and word not in _EN_NOT_LESS
         if less:
             count += 1

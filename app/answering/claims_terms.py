@@ -9,10 +9,14 @@ NFKC, Porter stems, Japanese kanji and katakana pairs), so "loaded" finds "load"
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from pathlib import Path
+
+from loguru import logger
 
 from app.answering.claims_negation import clauses
 from app.answering.claims_text import CJK_CHARS, Sentence, fold_spelling, is_japanese, line_spans, normalize
@@ -145,9 +149,11 @@ def code_terms(text: str) -> list[str]:
 
 
 # Values an option takes: a claim that changes one says something else, however close its words.
+# Colours and units only: true/false, left/right, top/bottom are as often plain English ("right
+# after", "left unchanged", "it is true that").
 _VALUE_WORDS = frozenset(
-    """red green blue cyan magenta yellow black white gray grey orange purple true false left right upper
-    lower top bottom pt bp mm cm em ex zw zh sp dd""".split()  # noqa: SIM905
+    """red green blue cyan magenta yellow black white gray grey orange purple pt bp mm cm em ex zw zh sp
+    dd""".split()  # noqa: SIM905
 )
 
 
@@ -179,11 +185,30 @@ def content_tokens(text: str) -> list[str]:
     return list(dict.fromkeys(t for t in tokens if not (len(t) == 1 and _CJK_RUN.match(t) and t in in_pairs)))
 
 
+# An English word list (Debian's wamerican, installed by `make system-deps` and the image): a word
+# in it is English, however the GPT tokenizer cuts it ("wreaking", "typeset").
+WORD_LISTS = (Path("/usr/share/dict/words"), Path("/usr/share/dict/american-english"))
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    for path in WORD_LISTS:
+        with contextlib.suppress(OSError):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            return frozenset(w.casefold() for w in text.split() if "'" not in w)
+    logger.warning(
+        "no English word list at {}: the claim check takes every word split by the tokenizer for a name", WORD_LISTS[0]
+    )
+    return frozenset()
+
+
 @lru_cache(maxsize=65536)
 def is_rare(word: str) -> bool:
-    """A word the GPT tokenizer does not know whole (sectionbib, nolinks, extglob, but also
-    semicolons): option and package names, which a paraphrase keeps, rather than English."""
-    return len(cl100k().encode(" " + word.lower(), disallowed_special=())) > 1
+    """A word the GPT tokenizer does not know whole and no English word list has (sectionbib,
+    nolinks, extglob): option and package names, which a paraphrase keeps, rather than English."""
+    if len(cl100k().encode(" " + word.lower(), disallowed_special=())) <= 1:
+        return False
+    return word.casefold() not in english_words()
 
 
 def rare_words(text: str, names: list[str]) -> list[tuple[str, str]]:

@@ -120,7 +120,8 @@ def split_sentences(answer: str) -> list[Sentence]:
                     [0, *(m.end() for m in markers)], [*(m.start() for m in markers), len(text)], strict=True
                 )
             )
-            body = re.sub(r"\s+(?=[.,;:!?。、])", "", normalize(re.sub(r"\*\*|__|`", "", unmarked)))
+            # "text [1]." -> "text.", but ";&" and ";;" of a shell answer are words, not punctuation
+            body = re.sub(r"\s+(?=[.,;:!?](?:\s|$)|[。、])", "", normalize(re.sub(r"\*\*|__|`", "", unmarked)))
             sentences.append(
                 Sentence(
                     text=text,
