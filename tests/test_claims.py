@@ -346,3 +346,68 @@ def test_spelling_small_numbers_and_conditions_are_read_as_a_paraphrase_reads_th
     labels = PassageText("key がないと alpha スタイルは organization フィールドから 3 文字のラベルを作る．").clauses
     assert conflict("key が無い場合、alpha スタイルは organization フィールドからラベルを作ります[1]。", labels) is None
     assert conflict("alpha スタイルは organization フィールドからラベルを作りません[1]。", labels) == "作"
+
+
+def test_shell_operators_plain_english_and_a_stop_without_from_are_read_as_written(checker: ClaimChecker) -> None:
+    """From batch 5: ";&" is a shell word (the space before it is no space before a full stop);
+    "right after" is English, not the option value "right"; a word an English word list has
+    ("wreaking") is no option name however the tokenizer cuts it; "stops the functions doing
+    anything" denies as "stops them from doing" does."""
+    from app.answering.claims_negation import conflict
+    from app.answering.claims_terms import PassageText, claim_terms, english_words
+
+    [case] = split_sentences("Ending a clause with ;& instead of ;; runs the next clause's commands too [1].")
+    assert "with ;& instead of ;; runs" in case.body
+    codes, case_passage = claim_terms(case.body).codes, PassageText("Using ‘;&’ in place of ‘;;’ continues execution")
+    assert codes and all(case_passage.has_code(c) for c in codes), codes
+    assert "right" not in claim_terms("It only works right after C-y or M-y.").names
+    assert "blue" in claim_terms("Links are blue by default.").names
+    assert "wreaking" in english_words(), "the English word list (wamerican) is missing: make system-deps"
+    nohyper = (
+        "Define an environment which stops the hypertext functions doing anything. This is used in the "
+        "Elsevier classes, to stop hyperref playing havoc in the front matter."
+    )
+    rare = claim_terms("The Elsevier classes use it to keep hyperref from wreaking havoc [1].").rare
+    assert [w for w, _ in rare] == ["hyperref"]  # not "wreaking"
+    assert claim_terms("Load it with the sectionbib option.").rare == [("sectionbib", "sectionbib")]
+    stops = PassageText(nohyper).clauses
+    assert conflict("NoHyper keeps the hypertext functions from doing anything inside it [1].", stops) is None
+    assert conflict("Inside NoHyper the hypertext functions do anything they like [1].", stops) is not None
+    support, reason = one(
+        checker,
+        "The NoHyper environment stops hyperref's hypertext functions from doing anything inside it; the "
+        "Elsevier classes use it to keep hyperref from wreaking havoc in the front matter [1].",
+        nohyper,
+    )
+    assert support != "unsupported" and "opposite" not in reason and "wreaking" not in reason, reason
+
+
+def test_a_subject_from_the_heading_is_weak_and_a_name_changed_inside_is_not(checker: ClaimChecker) -> None:
+    """An answer opens with what it is about, which the cited chunk may leave to its heading or the
+    text before it: weak ("not found"), not a contradiction. The same name changed further on is."""
+    passage = (
+        "※真である場合、\\texttt の出力の周囲に欧文ゴーストが挿入される。"
+        "*43 japanese-otf や luatexja-preset などのパッケージが jis2004 オプションを利用する。"
+    )
+    support, reason = one(checker, "fix-code が真の場合には、\\texttt の出力の周りに欧文ゴーストが挿入されます[1]。", passage)
+    assert support == "weak" and "fix-code" in reason
+    support, reason = one(checker, "japanese-otf や luatexja-preset などが jis2005 オプションを利用します[1]。", passage)
+    assert support == "unsupported" and "jis2005" in reason, reason
+    support, reason = one(checker, "japanese-otf や otf-ex などのパッケージが jis2004 オプションを利用します[1]。", passage)
+    assert support == "unsupported" and "otf-ex" in reason, reason
+
+
+def test_quoted_marks_ellipses_and_bracketed_prefixes_do_not_cut_a_clause() -> None:
+    """“，” quoted as itself, "jafont=..." and "(u)pLaTeX" are inside a clause, so its denial meets
+    the passage clause it denies; 使う meets 使用する."""
+    from app.answering.claims_negation import conflict
+    from app.answering.claims_terms import PassageText
+
+    jafont = PassageText("既定の設定を用いる場合は jafont=... 自体を省略する。").clauses
+    assert conflict("デフォルトのままでよいときでも、jafont=... の指定そのものは省略できません[1]。", jafont) == "省略"
+    assert conflict("既定の設定なら jafont=... の指定は省略できます[1]。", jafont) is None
+    engines = PassageText("この場合は LATEX エンジンに (u)pLATEX を使用することができる。").clauses
+    assert conflict("エンジンとして (u)pLaTeX を使うことはできません[1]。", engines) == "使"
+    assert conflict("エンジンとして (u)pLaTeX を使うことができます[1]。", engines) is None
+    names = PassageText("複数の氏名を並べる時には全角の句点 “，” あるいは “、” で区切ることができる。").clauses
+    assert conflict("複数の氏名は全角の “，” や “、” で区切ることはできません[1]。", names) == "区切"

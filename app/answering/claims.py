@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from app.answering import claims_negation
-from app.answering.claims_terms import PassageText, claim_body, claim_terms, is_small
+from app.answering.claims_terms import PassageText, claim_body, claim_terms, is_small, opens_with
 from app.answering.claims_text import Sentence, is_japanese, split_sentences
 from app.domain import Claim, Support
 
@@ -104,6 +104,7 @@ class Evidence:
     missing_numbers: list[str] = field(default_factory=list)
     missing_codes: list[str] = field(default_factory=list)
     missing_names: list[str] = field(default_factory=list)
+    missing_subject: list[str] = field(default_factory=list)  # of missing_names, those the sentence opens with
     missing_words: list[str] = field(default_factory=list)
     missing_rare: list[str] = field(default_factory=list)
     negation: str | None = None
@@ -187,7 +188,11 @@ class ClaimChecker:
             return "unsupported", f"{e.missing_codes[0]} not in {where}"
         # "two lines", "twice", "both": small numbers in words are as often a way of speaking as a count
         absent = [(w, "weak" if is_small(w) else t.number_words) for w in e.missing_numbers if w not in digits]
-        absent += [(w, t.names) for w in e.missing_names] + [(w, t.rare) for w in e.missing_rare]
+        # The name a sentence opens with is its subject, which the passage may leave to its heading or
+        # the text before it (“fix-code が真の場合…” of a chunk that says “※真である場合…”): weak, not a
+        # contradiction. A name changed inside the sentence is.
+        absent += [(w, "weak" if w in e.missing_subject else t.names) for w in e.missing_names]
+        absent += [(w, t.rare) for w in e.missing_rare]
         for word, policy in absent:
             if policy == "unsupported":
                 return "unsupported", f"“{word}” not in {where}"
@@ -226,6 +231,7 @@ def assess(body: str, cited: list[int], texts: Mapping[int, PassageText], simila
     e.missing_numbers = [raw for raw, value in terms.numbers if not any(p.has_number(value) for p in passages)]
     e.missing_codes = [c for c in terms.codes if not any(p.has_code(c) for p in passages)]
     e.missing_names = [n for n in terms.names if not any(p.has_name(n) for p in passages)]
+    e.missing_subject = [n for n in e.missing_names if opens_with(body, n)]
     tokens = set().union(*(p.tokens for p in passages))
     e.missing_words = [w for w in terms.words if w not in tokens]
     e.missing_rare = [w for w, stem in terms.rare if stem not in tokens and not any(p.has_name(w) for p in passages)]

@@ -82,8 +82,16 @@ class Clause:
     condition: bool = False  # a Japanese condition (…場合, …なら, …ても): set against conditions only
 
 
+# What looks like a clause boundary and is not: punctuation quoted as itself (全角の “，” や “、”),
+# an ellipsis (jafont=... の指定), a bracketed prefix of a word ((u)pLaTeX, (no)zw).
+_QUOTED_MARK = re.compile(r"(?<=[“‘\"'「『])[,.、。，．;；:：]{1,3}(?=[”’\"'」』])")
+_ELLIPSIS = re.compile(r"\.{2,}")
+_WORD_PREFIX = re.compile(r"\((\w{1,6})\)(?=\w)")
+
+
 def clauses(text: str) -> list[Clause]:
     japanese = bool(_JAPANESE.search(text))
+    text = _WORD_PREFIX.sub(r"\1", _ELLIPSIS.sub("…", _QUOTED_MARK.sub("\u00b7", text)))
     parts = _JA_CLAUSE.split(_JA_FALSE.sub("・", text)) if japanese else _EN_CLAUSE.split(text)
     out = []
     for part in parts:
@@ -157,6 +165,9 @@ def _disagree(a: Clause, b: Clause) -> str | None:
     for head in negative.heads:
         pairs = [t for t in tokenize(head) if len(t) == 2 or len(head) == 1] if not head.isascii() else []
         if any(t in other.words for t in (head, *pairs)):
+            return head
+        # a verb's kanji alone (使う, 省く) and the same kanji opening a pair (使用する, 省略)
+        if len(head) == 1 and not head.isascii() and any(len(w) == 2 and w[0] == head for w in other.words):
             return head
     return None
 
