@@ -389,11 +389,14 @@ def test_a_subject_from_the_heading_is_weak_and_a_name_changed_inside_is_not(che
         "※真である場合、\\texttt の出力の周囲に欧文ゴーストが挿入される。"
         "*43 japanese-otf や luatexja-preset などのパッケージが jis2004 オプションを利用する。"
     )
-    support, reason = one(checker, "fix-code が真の場合には、\\texttt の出力の周りに欧文ゴーストが挿入されます[1]。", passage)
+    opens = "fix-code が真の場合には、\\texttt の出力の周りに欧文ゴーストが挿入されます[1]。"
+    support, reason = one(checker, opens, passage)
     assert support == "weak" and "fix-code" in reason
-    support, reason = one(checker, "japanese-otf や luatexja-preset などが jis2005 オプションを利用します[1]。", passage)
+    number = "japanese-otf や luatexja-preset などが jis2005 オプションを利用します[1]。"
+    support, reason = one(checker, number, passage)
     assert support == "unsupported" and "jis2005" in reason, reason
-    support, reason = one(checker, "japanese-otf や otf-ex などのパッケージが jis2004 オプションを利用します[1]。", passage)
+    inside = "japanese-otf や otf-ex などのパッケージが jis2004 オプションを利用します[1]。"
+    support, reason = one(checker, inside, passage)
     assert support == "unsupported" and "otf-ex" in reason, reason
 
 
