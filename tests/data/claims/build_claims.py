@@ -52,7 +52,7 @@ class Fact:
     name: tuple[str, str] | tuple[str, str, bool] | None = None  # (sentence, the new name[, inside])
     negation: str | None = None
     wrong: tuple[str, ...] = ()  # phrases that state the fact: a wrong passage has none of them
-    batch: int = 1  # 2, 3: written after held-out measurements, supported only; 4: with variants; always in tune; 5: split by hash
+    batch: int = 1  # 2, 3: written after held-out measurements, supported only; 4: with variants; always in tune; 5, 6: split by hash
 
 
 FACTS: list[Fact] = []
@@ -810,12 +810,16 @@ fact4("ja-bxjs-b4-15", X, 26, "ちなみに、LATEX 2ε が最初にリリース
 # false flags (49 supported sentences: one is 2-5 % of the figure), blind to the checker's verdicts:
 # supported sentences and their variants from passages not used above, in batch5_en.py and
 # batch5_ja.py; split by the fact's hash like batch 1.
+# Batch 6 (batch6_en.py, batch6_ja.py): the same, written after the sixth held-out measurement.
 sys.path.insert(0, str(HERE))
 import batch5_en  # noqa: E402
 import batch5_ja  # noqa: E402
+import batch6_en  # noqa: E402
+import batch6_ja  # noqa: E402
 
-for _module in (batch5_en, batch5_ja):
-    _module.add(lambda id, doc, page, anchor, sentence, **kwargs: fact(id, doc, page, anchor, sentence, batch=5, **kwargs))
+for _batch, _modules in ((5, (batch5_en, batch5_ja)), (6, (batch6_en, batch6_ja))):
+    for _module in _modules:
+        _module.add(lambda id, doc, page, anchor, sentence, b=_batch, **kw: fact(id, doc, page, anchor, sentence, batch=b, **kw))
 
 
 # ---------------------------------------------------------------- building
@@ -891,7 +895,7 @@ def build() -> list[dict[str, object]]:
                     "citations": [1],
                     "label": label,
                     "kind": kind,
-                    "split": "held_out" if held_out(f.id) and f.batch in (1, 5) else "tune",
+                    "split": "held_out" if held_out(f.id) and f.batch in (1, 5, 6) else "tune",
                     "fact": f.id,
                     "batch": f.batch,
                 }
