@@ -68,8 +68,13 @@ def local_embed(precision: str = "int8"):
 
 
 def cited(row: dict) -> list[CitedPassage]:
-    """The line's passages as an answer's citations: numbered from 1, with the document's file name."""
-    return [CitedPassage(i, p, file=f"{row['doc']}.pdf") for i, p in enumerate(row["passages"], 1)]
+    """The line's passages as an answer's citations: numbered from 1, with the document's file name
+    and the text around each (the chunks before and after it, as retrieval reads them)."""
+    around = row.get("surroundings") or [""] * len(row["passages"])
+    return [
+        CitedPassage(i, p, file=f"{row['doc']}.pdf", surroundings=s)
+        for i, (p, s) in enumerate(zip(row["passages"], around, strict=True), 1)
+    ]
 
 
 def predict(checker: ClaimChecker, row: dict) -> Support:
@@ -125,7 +130,7 @@ def figures(rows: list[dict], predicted: list[Support]) -> Figures:
 
 def groups(rows: list[dict]) -> dict[str, list[int]]:
     """Row indices per split and language; the held-out split also per part: batch 1 (the first
-    set) and batch 5 (written to enlarge it), which were measured at different times."""
+    set), batches 5 and 6 (written to enlarge it), which were first measured at different times."""
     out: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
         keys = [f"{r['split']}/{r['lang']}", r["split"], "all"]
@@ -133,7 +138,8 @@ def groups(rows: list[dict]) -> dict[str, list[int]]:
             keys += [f"held_out b{r['batch']}/{r['lang']}"]
         for key in keys:
             out.setdefault(key, []).append(i)
-    order = ["tune/en", "tune/ja", "tune", "held_out b1/en", "held_out b1/ja", "held_out b5/en", "held_out b5/ja"]
+    order = ["tune/en", "tune/ja", "tune"]
+    order += [f"held_out b{b}/{lang}" for b in (1, 5, 6) for lang in ("en", "ja")]
     order += ["held_out/en", "held_out/ja", "held_out", "all"]
     return {k: out[k] for k in order if k in out}
 
@@ -168,10 +174,11 @@ def evidence(rows: list[dict], embed) -> list[Evidence]:
         [sentence] = split_sentences(r["sentence"])
         body = claim_body(sentence) or sentence.body
         texts = {c.number: PassageText(c.passage, c.file) for c in cited(r)}
+        around = {c.number: PassageText(c.surroundings) for c in cited(r) if c.surroundings}
         vectors = embed([body, *r["passages"]])
         unit = [_unit(v) for v in vectors]
         sims = {i: sum(a * b for a, b in zip(unit[0], unit[i], strict=True)) for i in texts}
-        out.append(assess(body, [n for n in sentence.citations if n in texts], texts, sims))
+        out.append(assess(body, [n for n in sentence.citations if n in texts], texts, sims, around))
     return out
 
 

@@ -275,15 +275,15 @@ def test_held_out_figures_do_not_fall(checker: ClaimChecker) -> None:
 
 def test_the_labelled_set_is_what_its_readme_says() -> None:
     rows = load()
-    assert len(rows) == 608 and sum(r["split"] == "held_out" for r in rows) == 183
+    assert len(rows) == 724 and sum(r["split"] == "held_out" for r in rows) == 218
     assert {r["kind"] for r in rows} == {"supported", "number", "name", "negation", "wrong"}
     for fact in {r["fact"] for r in rows}:  # a fact's sentences never straddle the split
         assert len({r["split"] for r in rows if r["fact"] == fact}) == 1
-    # batches 2-4 were written to find the checker's errors: never held out; batch 5 is split as batch 1
+    # batches 2-4 were written to find the checker's errors: never held out; batches 5 and 6 are split as batch 1
     assert all(r["split"] == "tune" for r in rows if r["batch"] in (2, 3, 4))
-    assert {r["batch"] for r in rows if r["split"] == "held_out"} == {1, 5}
+    assert {r["batch"] for r in rows if r["split"] == "held_out"} == {1, 5, 6}
     assert all(r["split"] == "tune" for r in load(splits=["tune"]))
-    assert "608 answer sentences" in Path(ROOT / "tests/data/claims/README.md").read_text(encoding="utf-8")
+    assert "724 answer sentences" in Path(ROOT / "tests/data/claims/README.md").read_text(encoding="utf-8")
 
 
 def test_japanese_sentences_end_at_full_width_stops_too() -> None:
@@ -364,7 +364,8 @@ def test_shell_operators_plain_english_and_a_stop_without_from_are_read_as_writt
     assert "blue" in claim_terms("Links are blue by default.").names
     assert "wreaking" in english_words(), "the English word list (wamerican) is missing: make system-deps"
     nohyper = (
-        "Define an environment which stops the hypertext functions doing anything. This is used in the "
+        "\\begin{NoHyper}…\\end{NoHyper} Sometimes we just don’t want the wretched package interfering "
+        "with us. Define an environment which stops the hypertext functions doing anything. This is used in the "
         "Elsevier classes, to stop hyperref playing havoc in the front matter."
     )
     rare = claim_terms("The Elsevier classes use it to keep hyperref from wreaking havoc [1].").rare
@@ -382,21 +383,27 @@ def test_shell_operators_plain_english_and_a_stop_without_from_are_read_as_writt
     assert support != "unsupported" and "opposite" not in reason and "wreaking" not in reason, reason
 
 
-def test_a_subject_from_the_heading_is_weak_and_a_name_changed_inside_is_not(checker: ClaimChecker) -> None:
-    """An answer opens with what it is about, which the cited chunk may leave to its heading or the
-    text before it: weak ("not found"), not a contradiction. The same name changed further on is."""
+def test_a_name_from_the_text_around_the_passage_is_weak_and_one_from_nowhere_is_not(checker: ClaimChecker) -> None:
+    """An answer may name what the cited chunk leaves to the chunk before it (the option a footnote
+    is about): weak ("only in the text around it"), not a contradiction. A name found nowhere near
+    is; and without the text around (an answer read back from before), the name is missing."""
     passage = (
         "※真である場合、\\texttt の出力の周囲に欧文ゴーストが挿入される。"
         "*43 japanese-otf や luatexja-preset などのパッケージが jis2004 オプションを利用する。"
     )
-    opens = "fix-code が真の場合には、\\texttt の出力の周りに欧文ゴーストが挿入されます[1]。"
-    support, reason = one(checker, opens, passage)
-    assert support == "weak" and "fix-code" in reason
-    number = "japanese-otf や luatexja-preset などが jis2005 オプションを利用します[1]。"
-    support, reason = one(checker, number, passage)
-    assert support == "unsupported" and "jis2005" in reason, reason
-    inside = "japanese-otf や otf-ex などのパッケージが jis2004 オプションを利用します[1]。"
-    support, reason = one(checker, inside, passage)
+    before = "fix-code=⟨真偽値⟩：\\texttt の出力の周りの和欧文間空白を調整する。既定値は真。"
+
+    def check(sentence: str, surroundings: str = before) -> tuple[str, str]:
+        [claim] = checker.check(sentence, [CitedPassage(1, passage, surroundings=surroundings)])
+        return claim.support, claim.reason
+
+    footnote = "fix-code が真の場合には、\\texttt の出力の周りに欧文ゴーストが挿入されます[1]。"
+    support, reason = check(footnote)
+    assert support == "weak" and "fix-code" in reason and "around" in reason, reason
+    assert check(footnote, surroundings="")[0] == "unsupported"
+    support, reason = check("fix-strong が真の場合には、\\texttt の出力の周りに欧文ゴーストが挿入されます[1]。")
+    assert support == "unsupported" and "fix-strong" in reason, reason
+    support, reason = check("japanese-otf や otf-ex などのパッケージが jis2004 オプションを利用します[1]。")
     assert support == "unsupported" and "otf-ex" in reason, reason
 
 

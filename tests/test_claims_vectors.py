@@ -97,3 +97,60 @@ def test_vectors_by_point_id_on_both_backends(client: StoreClient) -> None:  # n
     for point_id, vector in found.items():
         assert len(vector) == DIM and vector == pytest.approx(exported[point_id], abs=1e-6)
     assert store.vectors([]) == {}
+
+
+def test_citations_carry_the_chunks_around_them_for_the_check_only(workspace: Container, llm: FakeOpenAIServer) -> None:
+    """Retrieval reads, by point id, the chunk before each passage (on its page, or the previous
+    page's last) and the one after it (or the next page's first): the claim check finds there a name
+    the answer took from the text around the passage. Never serialised, like the vector."""
+    from app.documents.indexing import DocumentRef
+    from app.documents.pdf_reader import read_pdf
+
+    llm.reply_fn = right_and_wrong
+    answer, conversation = workspace.chat.ask("alice", QUESTION)
+    assert answer.citations
+    ref = DocumentRef(answer.citations[0].doc_id, "alice", "natbib.pdf")
+    chunks = [
+        (int(n.metadata["page"]), n.start_char_idx, n.text)
+        for batch in workspace.ingestion.indexer.batches(ref, read_pdf(DATA / "natbib.pdf"))
+        for n in batch.nodes
+    ]
+    for c in answer.citations:
+        k = next(i for i, (page, start, _) in enumerate(chunks) if (page, start) == (c.page, c.start))
+        expected = "\n".join(text for _, _, text in chunks[max(0, k - 1) : k] + chunks[k + 1 : k + 2])
+        assert c.surroundings == expected, (c.page, c.start)
+    # across page boundaries: page 5's first chunk has page 4's last before it, page 4's last page 5's first after it
+    from app.answering.retrieval import Passage
+    from app.storage.vector_store import chunk_point_id
+
+    doc = answer.citations[0].doc_id
+    last_of_4 = max(i for i, (page, _, _) in enumerate(chunks) if page == 4)
+    assert chunks[last_of_4 + 1][0] == 5 and chunks[last_of_4 + 1][1] == 0
+    on_4 = sum(page == 4 for page, _, _ in chunks)
+
+    def passage(page: int, index: int) -> Passage:
+        point = chunk_point_id(doc, page, index)
+        return Passage(doc_id=doc, file="natbib.pdf", page=page, page_label=str(page), text="", score=0.0,
+                       start=0, end=0, tenant="alice", point_id=point)  # fmt: skip
+
+    first_of_5, end_of_4 = passage(5, 0), passage(4, on_4 - 1)
+    workspace.retriever._add_surroundings("alice", [first_of_5, end_of_4])
+    assert first_of_5.surroundings == f"{chunks[last_of_4][2]}\n{chunks[last_of_4 + 2][2]}"
+    assert end_of_4.surroundings == f"{chunks[last_of_4 - 1][2]}\n{chunks[last_of_4 + 1][2]}"
+    strangers = passage(5, 0)
+    strangers.tenant = "mallory"
+    workspace.retriever._add_surroundings("mallory", [strangers])
+    assert strangers.surroundings == ""  # another tenant's chunks are never read
+    assert "surroundings" not in json.loads(answer.model_dump_json())["citations"][0]
+    stored = workspace.conversations.messages("alice", conversation)[-1]
+    assert all("surroundings" not in c for c in stored.citations or [])
+
+
+def test_texts_by_point_id_on_both_backends_only_of_the_tenant(client: StoreClient) -> None:  # noqa: F811
+    store = store_on(client)
+    a, b = node("alice", "d1", "natbib options"), node("bob", "d2", "bash history")
+    store.add([a, b])
+    unknown = "00000000-0000-0000-0000-000000000000"
+    assert store.texts("alice", [a.node_id, b.node_id, unknown]) == {a.node_id: "natbib options"}
+    assert store.texts("bob", [a.node_id, b.node_id]) == {b.node_id: "bash history"}
+    assert store.texts("alice", []) == {}

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from app.answering import claims_negation
-from app.answering.claims_terms import PassageText, claim_body, claim_terms, is_small, opens_with
+from app.answering.claims_terms import PassageText, claim_body, claim_terms, is_small
 from app.answering.claims_text import Sentence, is_japanese, split_sentences
 from app.domain import Claim, Support
 
@@ -54,6 +54,7 @@ class CitedPassage:
     file: str = ""  # the document's name: an answer may name the document the passage does not repeat
     section: str = ""  # its heading path, for the same reason
     vector: Sequence[float] | None = None  # its stored vector from the index, if known
+    surroundings: str = ""  # the chunks just before and after it in the document, if known
 
 
 class Judge(Protocol):
@@ -104,7 +105,7 @@ class Evidence:
     missing_numbers: list[str] = field(default_factory=list)
     missing_codes: list[str] = field(default_factory=list)
     missing_names: list[str] = field(default_factory=list)
-    missing_subject: list[str] = field(default_factory=list)  # of missing_names, those the sentence opens with
+    nearby: list[str] = field(default_factory=list)  # names and rare words missing, but in the text around
     missing_words: list[str] = field(default_factory=list)
     missing_rare: list[str] = field(default_factory=list)
     negation: str | None = None
@@ -149,15 +150,21 @@ class ClaimChecker:
                     for (s, _), (support, reason) in zip(claims, verdicts, strict=True)
                 ]
         texts = {n: PassageText(p, context[n]) for n, p in passages.items()}
+        around = {c.number: PassageText(text) for c in citations if (text := getattr(c, "surroundings", ""))}
         stored = {c.number: v for c in citations if (v := getattr(c, "vector", None))} if self._stored_vectors else {}
         similarity = self._similarities([body for _, body in claims], passages, stored)
         return [
-            self._decide(sentence, body, texts, {n: similarity(i, n) for n in texts})
+            self._decide(sentence, body, texts, {n: similarity(i, n) for n in texts}, around)
             for i, (sentence, body) in enumerate(claims)
         ]
 
     def _decide(
-        self, sentence: Sentence, body: str, texts: Mapping[int, PassageText], similarity: Mapping[int, float]
+        self,
+        sentence: Sentence,
+        body: str,
+        texts: Mapping[int, PassageText],
+        similarity: Mapping[int, float],
+        around: Mapping[int, PassageText],
     ) -> Claim:
         cutoffs = self.thresholds.for_text(body)
         cited = [n for n in sentence.citations if n in texts]
@@ -165,7 +172,7 @@ class ClaimChecker:
             support: Support = "unsupported"
             reason = f"cites {_markers(list(sentence.citations))}, which is not among the passages"
         elif cited:
-            support, reason = self.verdict(assess(body, cited, texts, similarity), cutoffs)
+            support, reason = self.verdict(assess(body, cited, texts, similarity, around), cutoffs)
         else:
             support, reason = self._uncited(body, texts, similarity, cutoffs)
         return Claim(text=sentence.text, citations=list(sentence.citations), support=support, reason=reason)
@@ -188,11 +195,11 @@ class ClaimChecker:
             return "unsupported", f"{e.missing_codes[0]} not in {where}"
         # "two lines", "twice", "both": small numbers in words are as often a way of speaking as a count
         absent = [(w, "weak" if is_small(w) else t.number_words) for w in e.missing_numbers if w not in digits]
-        # The name a sentence opens with is its subject, which the passage may leave to its heading or
-        # the text before it (“fix-code が真の場合…” of a chunk that says “※真である場合…”): weak, not a
-        # contradiction. A name changed inside the sentence is.
-        absent += [(w, "weak" if w in e.missing_subject else t.names) for w in e.missing_names]
-        absent += [(w, t.rare) for w in e.missing_rare]
+        # A name or option word that is not in the passage but in the text right around it is weak, not
+        # a contradiction: the answer took it from there (“fix-code が真の場合…” of a chunk that says
+        # “※真である場合…” after the one naming fix-code). A name the passage and its surroundings lack is.
+        absent += [(w, "weak" if w in e.nearby else t.names) for w in e.missing_names]
+        absent += [(w, "weak" if w in e.nearby else t.rare) for w in e.missing_rare]
         for word, policy in absent:
             if policy == "unsupported":
                 return "unsupported", f"“{word}” not in {where}"
@@ -201,10 +208,11 @@ class ClaimChecker:
         score = cutoffs.coverage_weight * e.coverage + (1 - cutoffs.coverage_weight) * e.similarity
         if score < cutoffs.unsupported_below:
             return "unsupported", f"cites {_markers(e.numbers)}, which is about “{e.about}”"
-        weak = [w for w, policy in absent if policy == "weak"]
-        if score < cutoffs.weak_below or weak:
-            missing = ", ".join(f"“{w}”" for w in (weak or e.missing_words)[:3])
-            return "weak", f"only partly supported by {where}" + (f": {missing} not found" if missing else "")
+        partly = [w for w, policy in absent if policy == "weak"]
+        if score < cutoffs.weak_below or partly:
+            missing = ", ".join(f"“{w}”" for w in (partly or e.missing_words)[:3])
+            nearby = " (only in the text around it)" if partly and all(w in e.nearby for w in partly) else ""
+            return "weak", f"only partly supported by {where}" + (f": {missing} not found{nearby}" if missing else "")
         return "supported", f"supported by {where}"
 
     def _similarities(
@@ -223,15 +231,23 @@ class ClaimChecker:
         return lambda i, n: sum(a * b for a, b in zip(claim_vectors[i], passage_vectors[n], strict=True))
 
 
-def assess(body: str, cited: list[int], texts: Mapping[int, PassageText], similarity: Mapping[int, float]) -> Evidence:
-    """The evidence for one claim in the passages `cited` (numbers of `texts`)."""
+def assess(
+    body: str,
+    cited: list[int],
+    texts: Mapping[int, PassageText],
+    similarity: Mapping[int, float],
+    around: Mapping[int, PassageText] | None = None,
+) -> Evidence:
+    """The evidence for one claim in the passages `cited` (numbers of `texts`); `around`: the text
+    around each passage, where one is known."""
     passages = [texts[n] for n in cited]
     terms = claim_terms(body)
     e = Evidence(numbers=cited)
     e.missing_numbers = [raw for raw, value in terms.numbers if not any(p.has_number(value) for p in passages)]
     e.missing_codes = [c for c in terms.codes if not any(p.has_code(c) for p in passages)]
     e.missing_names = [n for n in terms.names if not any(p.has_name(n) for p in passages)]
-    e.missing_subject = [n for n in e.missing_names if opens_with(body, n)]
+    nearby = [around[n] for n in cited if around and n in around]
+    e.nearby = [w for w in [*e.missing_names, *e.missing_rare] if any(p.has_name(w) for p in nearby)]
     tokens = set().union(*(p.tokens for p in passages))
     e.missing_words = [w for w in terms.words if w not in tokens]
     e.missing_rare = [w for w, stem in terms.rare if stem not in tokens and not any(p.has_name(w) for p in passages)]

@@ -176,16 +176,6 @@ def name_terms(text: str, codes: list[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-_SUBJECT_LEAD = re.compile(r"(?:(?:in|with|for|on|under|the|a|an)\s+)*", re.IGNORECASE)
-
-
-def opens_with(body: str, name: str) -> bool:
-    """Whether the sentence opens with `name` ("In HISTIGNORE, …", "bxjsbook では…"): the subject,
-    named as the question or the passage's heading names it."""
-    at = body.find(name)
-    return at >= 0 and _SUBJECT_LEAD.fullmatch(body[:at]) is not None
-
-
 def content_tokens(text: str) -> list[str]:
     """The claim's sparse terms without digits; Japanese as kanji/katakana pairs (a single kanji only
     where it stands alone), which say more than the single characters the index also keeps."""

@@ -27,7 +27,7 @@ from app.documents.registry import READY, DocumentRegistry
 from app.errors import ServiceUnavailable
 from app.models.embeddings import EmbeddingModel
 from app.models.sparse import is_cjk, term_coverage
-from app.storage.vector_store import TENANT_KEY, ScoredNode, VectorStore
+from app.storage.vector_store import MAX_CHUNKS_PER_PAGE, TENANT_KEY, ScoredNode, VectorStore, chunk_point_id
 
 
 class Passage(BaseModel):
@@ -47,6 +47,9 @@ class Passage(BaseModel):
     # The chunk's stored dense vector (the embedding of its section path and text, made at ingestion),
     # so the claim check need not embed the passage again; None when the store did not return it.
     vector: list[float] | None = Field(default=None, exclude=True, repr=False)
+    # The chunks just before and after it in the document, for the claim check only (an answer may
+    # name what the passage leaves to its heading or the text before it); "" when not read.
+    surroundings: str = Field(default="", exclude=True, repr=False)
 
 
 # Nothing matches: the best cosine similarity (all-MiniLM-L6-v2) is below this AND no passage the
@@ -228,6 +231,7 @@ class Retriever:
         )
         if not abstained:
             self._add_vectors(asker, passages[:limit])
+            self._add_surroundings(asker, passages[:limit])
         return Retrieval(
             passages=passages[:limit],
             abstained=abstained,
@@ -247,6 +251,34 @@ class Retriever:
             return
         for p in passages:
             p.vector = found.get(p.point_id)
+
+    def _add_surroundings(self, asker: str, passages: list[Passage]) -> None:
+        """The chunk before each passage (on its page, or the previous page's last) and the one after
+        it (on its page, or the next page's first), read by point id in one read per tenant: a
+        chunk's id names its document, page and place on the page. Left empty when this fails."""
+        plans: list[tuple[Passage, list[str], list[str]]] = []
+        wanted: dict[str, list[str]] = {}
+        for p in passages:
+            ids = [chunk_point_id(p.doc_id, p.page, j) for j in range(MAX_CHUNKS_PER_PAGE)]
+            if not p.tenant or p.point_id not in ids:
+                continue
+            i = ids.index(p.point_id)
+            previous_page = [chunk_point_id(p.doc_id, p.page - 1, j) for j in range(MAX_CHUNKS_PER_PAGE)]
+            before = [ids[i - 1]] if i else previous_page
+            after = [*ids[i + 1 : i + 2], chunk_point_id(p.doc_id, p.page + 1, 0)]
+            plans.append((p, before, after))
+            wanted.setdefault(p.tenant, []).extend(before + after)
+        found: dict[str, str] = {}
+        try:
+            for tenant, ids in wanted.items():
+                found.update(self._store.texts(tenant, list(dict.fromkeys(ids))))
+        except ServiceUnavailable as e:
+            logger.bind(user=asker).warning("text around the passages not read error={}", e)
+            return
+        for p, before, after in plans:
+            previous = next((found[x] for x in reversed(before) if x in found), "")
+            following = next((found[x] for x in after if x in found), "")
+            p.surroundings = "\n".join(t for t in (previous, following) if t)
 
     def _ready_only(self, owner: str | list[str], found: list[ScoredNode]) -> list[ScoredNode]:
         """The registry, not the store, decides what is visible: a document that started indexing

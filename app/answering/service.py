@@ -43,6 +43,7 @@ class Citation(BaseModel):
     # The passage's stored vector, for the claim check only: never serialised (stored messages,
     # the answer cache, JSON), so a cached or reloaded answer has None and is embedded again.
     vector: list[float] | None = Field(default=None, exclude=True, repr=False)
+    surroundings: str = Field(default="", exclude=True, repr=False)  # likewise: the chunks around it
 
     def __eq__(self, other: object) -> bool:
         """Equal when what is shown and stored is (a cached answer's citations have no vector)."""
@@ -321,6 +322,7 @@ def _citations(passages: list[Passage], answer: str | None, weak: bool = False) 
             weak=weak,
             library=p.library,
             vector=p.vector,
+            surroundings=p.surroundings,
         )
         for n, p in chosen
     ]

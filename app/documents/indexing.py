@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,13 +25,12 @@ from app.documents.pipeline import Background, Prefetch
 from app.documents.sections import SEPARATOR, SectionTracker
 from app.errors import IngestError
 from app.models.embeddings import EmbeddingModel
-from app.storage.vector_store import TENANT_KEY, VectorStore
+from app.storage.vector_store import TENANT_KEY, VectorStore, chunk_point_id
 from app.text_forms import match_form
 
 if TYPE_CHECKING:  # imported where nodes are made: re-ingesting unchanged files never needs LlamaIndex
     from llama_index.core.schema import TextNode
 
-NODE_NAMESPACE = uuid.UUID("6f1c2b1e-9a55-4c2b-8f0e-3d7c1e0b9a11")
 # Chunks sorted by length together: the padding the model computes for nothing is 11 % of the real
 # tokens with 128 (the manuals of tests/data, 32 per model batch), 3 % with 512, 1 % with all of them.
 EMBED_BATCH = 512
@@ -204,7 +202,7 @@ class DocumentIndexer:
                 if section:
                     metadata[SECTION_KEY] = section
                 node = TextNode(
-                    id_=str(uuid.uuid5(NODE_NAMESPACE, f"{doc.id}:{page.number}:{i}")),
+                    id_=chunk_point_id(doc.id, page.number, i),
                     text=chunk.text,
                     metadata=metadata,
                     excluded_embed_metadata_keys=META_KEYS,

@@ -39,6 +39,7 @@ from app.storage.vector_store import (
     ScoredNode,
     StoreClient,
     VectorStore,
+    chunk_texts,
     dense_vectors,
     exported_point,
 )
@@ -354,6 +355,19 @@ class EdgeStore(VectorStore):
         except Exception as e:
             raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
         return dense_vectors(records)
+
+    def texts(self, tenant: str, point_ids: Sequence[str]) -> dict[str, str]:
+        if not point_ids:
+            return {}
+        try:
+            with (
+                metrics.QDRANT_SECONDS.labels("retrieve").time(),
+                self.client.shard(self.collection, self._dim) as shard,
+            ):
+                records = shard.retrieve(list(point_ids), True, False)
+        except Exception as e:
+            raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
+        return chunk_texts(records, tenant)
 
     def ping(self) -> None:
         with self.client.shard(self.collection, self._dim) as shard:

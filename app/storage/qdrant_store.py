@@ -28,6 +28,7 @@ from app.storage.vector_store import (
     ScoredNode,
     StoreClient,
     VectorStore,
+    chunk_texts,
     dense_vectors,
     exported_point,
 )
@@ -235,6 +236,16 @@ class QdrantStore(VectorStore):
         except Exception as e:
             raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
         return dense_vectors(records)
+
+    def texts(self, tenant: str, point_ids: Sequence[str]) -> dict[str, str]:
+        if not point_ids:
+            return {}
+        try:
+            with self._lock, metrics.QDRANT_SECONDS.labels("retrieve").time():
+                records = self._qdrant.retrieve(self.collection, list(point_ids), with_payload=True, with_vectors=False)
+        except Exception as e:
+            raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
+        return chunk_texts(records, tenant)
 
     def ping(self) -> None:
         with self._lock:

@@ -14,6 +14,7 @@ right one.
 
 from __future__ import annotations
 
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,15 @@ DOC_KEY = "doc_id"
 DENSE = "text-dense"
 SPARSE = "text-sparse-new"
 Engine = Literal["edge", "local"]
+# A chunk's point id: the document, the page and the chunk's place on the page, so the chunks around
+# a cited one are found by id (uuid5 of "<doc id>:<page>:<index>").
+NODE_NAMESPACE = uuid.UUID("6f1c2b1e-9a55-4c2b-8f0e-3d7c1e0b9a11")
+MAX_CHUNKS_PER_PAGE = 64  # where a cited chunk's place on its page is looked for
+
+
+def chunk_point_id(doc_id: str, page: int, index: int) -> str:
+    return str(uuid.uuid5(NODE_NAMESPACE, f"{doc_id}:{page}:{index}"))
+
 
 LOCKED_MESSAGE = (
     "the embedded vector store at {path} is already open in another process "
@@ -132,6 +142,11 @@ class VectorStore(ABC):
         reads the cited passages' vectors here instead of embedding them again."""
 
     @abstractmethod
+    def texts(self, tenant: str, point_ids: Sequence[str]) -> dict[str, str]:
+        """The chunk text of those of the points `point_ids` that exist and belong to `tenant`, by
+        point id (the claim check reads the chunks around a cited one)."""
+
+    @abstractmethod
     def ping(self) -> None: ...
 
     @abstractmethod
@@ -146,6 +161,23 @@ def dense_vectors(records: Iterable[Any]) -> dict[str, list[float]]:
         vector = r.vector.get(DENSE) if isinstance(r.vector, dict) else None
         if isinstance(vector, list):
             found[str(r.id)] = [float(x) for x in vector]
+    return found
+
+
+def chunk_texts(records: Iterable[Any], tenant: str) -> dict[str, str]:
+    """point id -> chunk text of retrieved records with payload (either engine's record type), for
+    the points of `tenant` only."""
+    from llama_index.core.schema import MetadataMode, TextNode
+    from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+    found: dict[str, str] = {}
+    for r in records:
+        payload = r.payload or {}
+        if payload.get(TENANT_KEY) != tenant:
+            continue
+        node = metadata_dict_to_node(payload)
+        if isinstance(node, TextNode):
+            found[str(r.id)] = node.get_content(MetadataMode.NONE)
     return found
 
 

@@ -819,7 +819,9 @@ import batch6_ja  # noqa: E402
 
 for _batch, _modules in ((5, (batch5_en, batch5_ja)), (6, (batch6_en, batch6_ja))):
     for _module in _modules:
-        _module.add(lambda id, doc, page, anchor, sentence, b=_batch, **kw: fact(id, doc, page, anchor, sentence, batch=b, **kw))
+        _module.add(
+            lambda id, doc, page, anchor, sentence, b=_batch, **kw: fact(id, doc, page, anchor, sentence, batch=b, **kw)
+        )
 
 
 # ---------------------------------------------------------------- building
@@ -868,8 +870,14 @@ def wrong_passage(fact: Fact, sentence: str, chunks: list[tuple[int, str]]) -> t
     return max(candidates, key=lambda c: (term_coverage(sentence, c[1]), -c[0]))
 
 
-def build() -> list[dict[str, object]]:
-    chunks = load_chunks()
+def around(chunks: list[tuple[int, str]], page: int, text: str) -> str:
+    """The chunks just before and after (page, text) in the document, as the app reads them around a
+    cited chunk (app/answering/retrieval.py, `_add_surroundings`)."""
+    k = chunks.index((page, text))
+    return "\n".join(t for _, t in chunks[max(0, k - 1) : k] + chunks[k + 1 : k + 2])
+
+
+def build(chunks: dict[str, list[tuple[int, str]]]) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     seen: set[str] = set()
     for f in FACTS:
@@ -891,6 +899,7 @@ def build() -> list[dict[str, object]]:
                     "page": f.page,
                     "passages": passages,
                     "passage_pages": pages,
+                    "surroundings": [around(chunks[f.doc], pg, text) for pg, text in zip(pages, passages, strict=True)],
                     "sentence": sentence,
                     "citations": [1],
                     "label": label,
@@ -935,20 +944,46 @@ def build() -> list[dict[str, object]]:
 FROZEN_BATCHES = (1, 2, 3)
 
 
-def freeze(rows: list[dict[str, object]], kept: Path) -> list[dict[str, object]]:
-    """`rows` with those of FROZEN_BATCHES replaced by the same rows of the file `kept`."""
+def freeze(
+    rows: list[dict[str, object]], kept: Path, chunks: dict[str, list[tuple[int, str]]]
+) -> list[dict[str, object]]:
+    """`rows` with those of FROZEN_BATCHES replaced by the same rows of the file `kept`, but for the
+    text around their passages, which is today's (it was added later): around today's chunk that is
+    the kept passage but for punctuation (NFKC folds the difference), or where the reader's change
+    moved a chunk boundary (3 rows), around today's chunk of that page most like it."""
     if not kept.exists():
         return rows
     old = {r["id"]: r for r in map(json.loads, kept.read_text(encoding="utf-8").splitlines()) if r}
-    return [old.get(str(r["id"]), r) if r["batch"] in FROZEN_BATCHES else r for r in rows]
+    out = []
+    for r in rows:
+        kept_row = old.get(str(r["id"]))
+        if r["batch"] not in FROZEN_BATCHES or kept_row is None:
+            out.append(r)
+            continue
+        doc = f"{r['doc']}.pdf"
+        surroundings = []
+        for then, page in zip(kept_row["passages"], kept_row["passage_pages"], strict=True):
+            page_chunks = [(pg, t) for pg, t in chunks[doc] if pg == page]
+            best = max(page_chunks, key=lambda c, then=then: _likeness(then, c[1]))
+            surroundings.append(around(chunks[doc], *best))
+        out.append({k: {**kept_row, "surroundings": surroundings}[k] for k in r})  # today's field order
+    return out
+
+
+def _likeness(a: str, b: str) -> float:
+    import difflib
+
+    a, b = _flat(a).replace("...", "…"), _flat(b).replace("...", "…")
+    return 1.0 if a == b else difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
 def main() -> None:
     args = [a for a in sys.argv[1:] if a != "--rebuild-all"]
     out = Path(args[0]) if args else HERE / "claims.jsonl"
-    rows = build()
+    chunks = load_chunks()
+    rows = build(chunks)
     if "--rebuild-all" not in sys.argv:
-        rows = freeze(rows, HERE / "claims.jsonl")
+        rows = freeze(rows, HERE / "claims.jsonl", chunks)
     with out.open("w", encoding="utf-8") as fh:
         for r in rows:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")
