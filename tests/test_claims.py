@@ -421,3 +421,22 @@ def test_quoted_marks_ellipses_and_bracketed_prefixes_do_not_cut_a_clause() -> N
     assert conflict("エンジンとして (u)pLaTeX を使うことができます[1]。", engines) is None
     names = PassageText("複数の氏名を並べる時には全角の句点 “，” あるいは “、” で区切ることができる。").clauses
     assert conflict("複数の氏名は全角の “，” や “、” で区切ることはできません[1]。", names) == "区切"
+
+
+def test_placeholders_british_spellings_and_paraphrased_denials() -> None:
+    """From batch 6: a placeholder in angle brackets (dvi=<ドライバ名>) is no term to find (TeX fonts
+    print its brackets as letters); "capitalise" is English as "capitalize" is; "removes" agrees with
+    "stripped", "without checking" denies as "no check" does, and "non-empty" is "not empty"."""
+    from app.answering.claims_negation import conflict
+    from app.answering.claims_terms import PassageText, claim_terms
+
+    assert "<ドライバ名>" not in " ".join(claim_terms("dvi=<ドライバ名> は DVI 出力のときだけ使います。").codes)
+    assert claim_terms("To capitalise the first letter, use \\Citet.").rare == []
+    heredoc = PassageText("If the redirection operator is '<<-', then all leading tab characters are stripped.").clauses
+    assert conflict("With <<-, Bash removes all leading tabs from the input lines [1].", heredoc) is None
+    overflow = PassageText("Evaluation is done in fixed-width integers with no check for overflow.").clauses
+    assert conflict("Bash evaluates fixed-width integers without checking for overflow [1].", overflow) is None
+    assert conflict("Bash evaluates fixed-width integers and checks for overflow [1].", overflow) is not None
+    history = PassageText("If the line is non-empty, it may be added to the history list.").clauses
+    assert conflict("When the line isn't empty, it is added to the history list [1].", history) is None
+    assert conflict("When the line is empty, it is added to the history list [1].", history) is not None

@@ -7,13 +7,14 @@ in one and an even number in the other, so "removes the extra spacing" agrees wi
 line spacing" and "does not remove the extra spacing" does not. When several passage clauses share
 as many words (a passage giving a rule and its exception), one of the same polarity is enough.
 
-Negations: English not, no, never, n't, …, verbs that take their object away (remove, omit,
-suppress), "keeps … from"; Japanese endings ない, ません, ず, … and the prefixes 不, 無, 非, 未.
-Contrasts ("instead of", "rather than", より, ではなく) are not negations, and a clause with one is
-not set against the passage at all ("書くより…省略形を使う" against "書かずに…省略形を使う"); nor are
-double negatives (しなければならない), "not only/just", and "without" (mostly a condition: "without a
-driver option, hyperref tries …"); a Japanese clause ending as a condition (…場合, …なら, …ても) is
-set against conditions only. Japanese words are compared as kanji pairs and whole katakana words.
+Negations: English not, no, never, n't, …, verbs that take their object away (remove, omit, strip,
+delete, suppress), "keeps … from", "non-"; Japanese endings ない, ません, ず, … and the prefixes 不,
+無, 非, 未. Contrasts ("instead of", "rather than", より, ではなく) are not negations, and a clause
+with one is not set against the passage at all ("書くより…省略形を使う" against "書かずに…省略形を使う");
+nor are double negatives (しなければならない), "not only/just", and "without" but before a verb in
+-ing ("without checking"; otherwise mostly a condition: "without a driver option, hyperref tries …");
+a Japanese clause ending as a condition (…場合, …なら, …ても) is set against conditions only.
+Japanese words are compared as kanji pairs and whole katakana words.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ from app.models.sparse import STOPWORDS, tokenize
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _EN_CUES = frozenset("not no never cannot neither nor none nothing nobody nowhere".split())  # noqa: SIM905
 _CUE_STEMS = frozenset(t for w in _EN_CUES for t in tokenize(w))
-_EN_NEGATIVE_VERBS = frozenset("remove removes removed removing omit omits omitted suppress suppresses".split())  # noqa: SIM905
+_EN_NEGATIVE_VERBS = frozenset(
+    """remove removes removed removing omit omits omitted suppress suppresses strip strips stripped stripping
+    delete deletes deleted deleting discard discards discarded discarding""".split()  # noqa: SIM905
+)
 _EN_KEEP_FROM = frozenset("keep keeps kept keeping prevent prevents prevented stop stops stopped".split())  # noqa: SIM905
 _EN_STOP_DOING = frozenset("prevent prevents prevented stop stops stopped".split())  # noqa: SIM905  ("stops X doing")
 _EN_NOT_LESS = frozenset({"regardless", "nevertheless", "nonetheless", "doubtless"})
@@ -125,6 +129,12 @@ def _en_negations(clause: str) -> tuple[int, tuple[str, ...]]:
         following = words[i + 1] if i + 1 < len(words) else ""
         cue = (word in _EN_CUES and following not in _EN_NOT_NEGATING) or word.endswith("n't")
         cue = cue or word in _EN_NEGATIVE_VERBS
+        # "without checking" denies "checking" ("without a driver option" is a condition, not a denial)
+        cue = cue or (word == "without" and len(following) > 4 and following.endswith("ing"))
+        if word.startswith("non-") and len(word) > 5:  # "non-empty" denies "empty"
+            count += 1
+            heads = heads or tuple(tokenize(fold_spelling(word[4:]))[:1])
+            continue
         before = words[max(0, i - 4) : i]
         cue = cue or (word == "from" and any(w in _EN_KEEP_FROM for w in before))
         # "stops the functions doing anything" is "stops them from doing" ("keeps it running" is not)

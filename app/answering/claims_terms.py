@@ -141,7 +141,13 @@ def is_small(word: str) -> bool:
     return value is not None and value <= 2
 
 
+# A placeholder in angle brackets (dvi=<ドライバ名>, \theH<counter>) names a value, not a term to
+# find: PDFs set in TeX fonts print its brackets as other letters ("hドライバ名i").
+_PLACEHOLDER = re.compile(r"<[^<>\s|&]{1,30}>")
+
+
 def code_terms(text: str) -> list[str]:
+    text = _PLACEHOLDER.sub(" ", text)
     terms = [m.group().strip(".,;:()[]{}") for m in _CODE.finditer(text)]
     quoted = ("".join(groups) for groups in _QUOTED.findall(text))
     terms += [q for q in quoted if (not q.isalpha() or len(q) <= 2) and _SYMBOLIC.search(q)]
@@ -208,7 +214,8 @@ def is_rare(word: str) -> bool:
     nolinks, extglob): option and package names, which a paraphrase keeps, rather than English."""
     if len(cl100k().encode(" " + word.lower(), disallowed_special=())) <= 1:
         return False
-    return word.casefold() not in english_words()
+    words = english_words()
+    return word.casefold() not in words and fold_spelling(word.casefold()) not in words  # "capitalise"
 
 
 def rare_words(text: str, names: list[str]) -> list[tuple[str, str]]:
