@@ -8,6 +8,7 @@ stay at what was measured, less a small margin, so a regression in the checker f
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from app.answering.service import Citation
 from app.config import LLMSettings
 from app.models.embeddings import EmbeddingModel
 from app.models.llm import ChatModel
+from app.web.ui.i18n import claim_reason
 from tests.conftest import ROOT
 from tests.fixtures.llm_server import FakeOpenAIServer
 
@@ -400,6 +402,7 @@ def test_a_name_from_the_text_around_the_passage_is_weak_and_one_from_nowhere_is
     footnote = "fix-code が真の場合には、\\texttt の出力の周りに欧文ゴーストが挿入されます[1]。"
     support, reason = check(footnote)
     assert support == "weak" and "fix-code" in reason and "around" in reason, reason
+    assert claim_reason(reason, "ja") == "出典 [1] には 「fix-code」 がなく、その前後の文にだけあります"
     assert check(footnote, surroundings="")[0] == "unsupported"
     support, reason = check("fix-strong が真の場合には、\\texttt の出力の周りに欧文ゴーストが挿入されます[1]。")
     assert support == "unsupported" and "fix-strong" in reason, reason
@@ -440,3 +443,25 @@ def test_placeholders_british_spellings_and_paraphrased_denials() -> None:
     history = PassageText("If the line is non-empty, it may be added to the history list.").clauses
     assert conflict("When the line isn't empty, it is added to the history list [1].", history) is None
     assert conflict("When the line is empty, it is added to the history list [1].", history) is not None
+
+
+def test_every_reason_the_check_gives_reads_in_japanese() -> None:
+    """The chat's tooltip shows a claim's reason in the reader's language: each form `verdict` and
+    `_decide` write has its Japanese."""
+    reasons = [
+        "number 1000 not in passage [1]",
+        "“blue” not in passages [1], [2]",
+        "\\citealt not in passage [2]",
+        "passage [1] says the opposite about “load”",
+        "cites [2], which is about “The square option says that references are…”",
+        "cites [4], which is not among the passages",
+        "only partly supported by passage [1]: “two” not found",
+        "only partly supported by passage [1]: “fix-code”, “pLaTeX” not found (only in the text around it)",
+        "only partly supported by passage [3]",
+        "no citation; passage [2] supports it",
+        "no citation for a factual sentence",
+        "supported by passages [1], [3]",
+    ]
+    for reason in reasons:
+        ja = claim_reason(reason, "ja")
+        assert ja != reason and not re.search(r"\b(?:passages?|not|found|around|supported|cites)\b", ja), (reason, ja)

@@ -649,6 +649,10 @@ CLAIM_REASON_JA: list[tuple[re.Pattern[str], str]] = [
         (r"{P} says the opposite about “(.+)”", "出典 {0} は「{1}」について逆のことを述べています"),
         (r"cites (.+), which is about “(.+)”", "{0} を引用していますが、その出典は「{1}」についての箇所です"),
         (r"cites (.+), which is not among the passages", "{0} を引用していますが、その番号の出典はありません"),
+        (
+            r"only partly supported by {P}: (.+) not found \(only in the text around it\)",
+            "出典 {0} には {1} がなく、その前後の文にだけあります",
+        ),
         (r"only partly supported by {P}: (.+) not found", "出典 {0} には {1} が見つかりません"),
         (r"only partly supported by {P}", "出典 {0} が一部しか裏付けていません"),
         (r"no citation; passage \[(\d+)\] supports it", "出典の番号がありません（出典 [{0}] が裏付けます）"),
