@@ -257,22 +257,27 @@ def test_judge_replies_are_checked() -> None:
 sys.path.insert(0, str(ROOT / "bench"))
 from claims import figures, load, predict  # noqa: E402
 
-# bench/claims.py on the held-out split, 2026-12-06 (docs/retrieval-quality.md, "Claim checks"):
-# (precision, recall, share of supported sentences marked unsupported). Floors: these less MARGIN.
-HELD_OUT = {"en": (0.905, 0.864, 0.143), "ja": (0.857, 0.562, 0.143)}
+# bench/claims.py on the held-out split, 2026-12-06 17:50 UTC (docs/retrieval-quality.md, "Claim
+# checks"): (precision, recall, share of supported sentences marked unsupported) per part of the split
+# (batch 1; batches 5 and 6, written later to enlarge it) and language. Floors: these less MARGIN.
+HELD_OUT = {
+    (1,): {"en": (0.95, 0.864, 0.071), "ja": (0.933, 0.875, 0.095)},
+    (5, 6): {"en": (0.905, 0.864, 0.095), "ja": (0.87, 0.8, 0.12)},
+}
 MARGIN = 0.03
 
 
 @pytest.mark.eval
 @pytest.mark.slow
 def test_held_out_figures_do_not_fall(checker: ClaimChecker) -> None:
-    rows = [r for r in load(splits=["held_out"]) if r["batch"] == 1]
-    for lang, (precision, recall, false_flags) in HELD_OUT.items():
-        of_lang = [r for r in rows if r["lang"] == lang]
-        f = figures(of_lang, [predict(checker, r) for r in of_lang])
-        assert f.precision is not None and f.precision >= precision - MARGIN, (lang, f)
-        assert f.recall is not None and f.recall >= recall - MARGIN, (lang, f)
-        assert f.false_flags is not None and f.false_flags <= false_flags + MARGIN, (lang, f)
+    held_out = load(splits=["held_out"])
+    for batches, by_lang in HELD_OUT.items():
+        for lang, (precision, recall, false_flags) in by_lang.items():
+            rows = [r for r in held_out if r["batch"] in batches and r["lang"] == lang]
+            f = figures(rows, [predict(checker, r) for r in rows])
+            assert f.precision is not None and f.precision >= precision - MARGIN, (batches, lang, f)
+            assert f.recall is not None and f.recall >= recall - MARGIN, (batches, lang, f)
+            assert f.false_flags is not None and f.false_flags <= false_flags + MARGIN, (batches, lang, f)
 
 
 def test_the_labelled_set_is_what_its_readme_says() -> None:
