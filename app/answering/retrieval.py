@@ -259,13 +259,15 @@ class Retriever:
         plans: list[tuple[Passage, list[str], list[str]]] = []
         wanted: dict[str, list[str]] = {}
         for p in passages:
-            ids = [chunk_point_id(p.doc_id, p.page, j) for j in range(MAX_CHUNKS_PER_PAGE)]
-            if not p.tenant or p.point_id not in ids:
+            ids = (chunk_point_id(p.doc_id, p.page, j) for j in range(MAX_CHUNKS_PER_PAGE))
+            i = next((j for j, point in enumerate(ids) if point == p.point_id), None)
+            if not p.tenant or i is None:
                 continue
-            i = ids.index(p.point_id)
-            previous_page = [chunk_point_id(p.doc_id, p.page - 1, j) for j in range(MAX_CHUNKS_PER_PAGE)]
-            before = [ids[i - 1]] if i else previous_page
-            after = [*ids[i + 1 : i + 2], chunk_point_id(p.doc_id, p.page + 1, 0)]
+            if i:
+                before = [chunk_point_id(p.doc_id, p.page, i - 1)]
+            else:
+                before = [chunk_point_id(p.doc_id, p.page - 1, j) for j in range(MAX_CHUNKS_PER_PAGE)]
+            after = [chunk_point_id(p.doc_id, p.page, i + 1), chunk_point_id(p.doc_id, p.page + 1, 0)]
             plans.append((p, before, after))
             wanted.setdefault(p.tenant, []).extend(before + after)
         found: dict[str, str] = {}
