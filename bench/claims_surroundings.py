@@ -79,7 +79,8 @@ def main() -> None:
     print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} end, {_load()}")
     for name, times in (("with the read", with_read), ("without", without)):
         ms = [t * 1000 for t in times]
-        print(f"retrieval {name} (n={len(ms)}): mean {statistics.mean(ms):.1f} ms, median {statistics.median(ms):.1f} ms")
+        mean, median = statistics.mean(ms), statistics.median(ms)
+        print(f"retrieval {name} (n={len(ms)}): mean {mean:.1f} ms, median {median:.1f} ms")
     print(f"  with / without: mean {statistics.mean(with_read) / statistics.mean(without):.3f}")
     ms = sorted(t * 1000 for t in read_s)
     p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]

@@ -259,8 +259,8 @@ class Retriever:
         plans: list[tuple[Passage, list[str], list[str]]] = []
         wanted: dict[str, list[str]] = {}
         for p in passages:
-            ids = (chunk_point_id(p.doc_id, p.page, j) for j in range(MAX_CHUNKS_PER_PAGE))
-            i = next((j for j, point in enumerate(ids) if point == p.point_id), None)
+            places = range(MAX_CHUNKS_PER_PAGE)
+            i = next((j for j in places if chunk_point_id(p.doc_id, p.page, j) == p.point_id), None)
             if not p.tenant or i is None:
                 continue
             if i:
@@ -272,8 +272,8 @@ class Retriever:
             wanted.setdefault(p.tenant, []).extend(before + after)
         found: dict[str, str] = {}
         try:
-            for tenant, ids in wanted.items():
-                found.update(self._store.texts(tenant, list(dict.fromkeys(ids))))
+            for tenant, points in wanted.items():
+                found.update(self._store.texts(tenant, list(dict.fromkeys(points))))
         except ServiceUnavailable as e:
             logger.bind(user=asker).warning("text around the passages not read error={}", e)
             return
