@@ -52,7 +52,7 @@ class Fact:
     name: tuple[str, str] | tuple[str, str, bool] | None = None  # (sentence, the new name[, inside])
     negation: str | None = None
     wrong: tuple[str, ...] = ()  # phrases that state the fact: a wrong passage has none of them
-    batch: int = 1  # 2, 3: written after held-out measurements, supported only; 4: with variants; always in tune; 5, 6: split by hash
+    batch: int = 1  # 2, 3: written after held-out measurements, supported only; 4: with variants; always in tune; 5-7: split by hash
 
 
 FACTS: list[Fact] = []
@@ -810,14 +810,17 @@ fact4("ja-bxjs-b4-15", X, 26, "ちなみに、LATEX 2ε が最初にリリース
 # false flags (49 supported sentences: one is 2-5 % of the figure), blind to the checker's verdicts:
 # supported sentences and their variants from passages not used above, in batch5_en.py and
 # batch5_ja.py; split by the fact's hash like batch 1.
-# Batch 6 (batch6_en.py, batch6_ja.py): the same, written after the sixth held-out measurement.
+# Batches 6 and 7 (batch6_*.py, batch7_*.py): the same, written after the sixth and seventh held-out
+# measurements.
 sys.path.insert(0, str(HERE))
 import batch5_en  # noqa: E402
 import batch5_ja  # noqa: E402
 import batch6_en  # noqa: E402
 import batch6_ja  # noqa: E402
+import batch7_en  # noqa: E402
+import batch7_ja  # noqa: E402
 
-for _batch, _modules in ((5, (batch5_en, batch5_ja)), (6, (batch6_en, batch6_ja))):
+for _batch, _modules in ((5, (batch5_en, batch5_ja)), (6, (batch6_en, batch6_ja)), (7, (batch7_en, batch7_ja))):
     for _module in _modules:
         _module.add(
             lambda id, doc, page, anchor, sentence, b=_batch, **kw: fact(id, doc, page, anchor, sentence, batch=b, **kw)
@@ -904,7 +907,7 @@ def build(chunks: dict[str, list[tuple[int, str]]]) -> list[dict[str, object]]:
                     "citations": [1],
                     "label": label,
                     "kind": kind,
-                    "split": "held_out" if held_out(f.id) and f.batch in (1, 5, 6) else "tune",
+                    "split": "held_out" if held_out(f.id) and f.batch in (1, 5, 6, 7) else "tune",
                     "fact": f.id,
                     "batch": f.batch,
                 }
