@@ -63,6 +63,14 @@ def reply(messages: list[dict[str, Any]]) -> str:
     return " ".join(s for _, s in said) or "The documents do not say."
 
 
+def questions(count: int) -> list[dict[str, Any]]:
+    """The first answerable questions of the evaluation set: half on natbib.pdf, half on jbtxdoc.pdf."""
+    rows = [json.loads(line) for line in (DATA / "eval" / "qa.jsonl").read_text().splitlines() if line.strip()]
+    half = count // 2
+    asked = [r for r in rows if r["pdf"] == "natbib.pdf" and r["answerable"]][:half]
+    return asked + [r for r in rows if r["pdf"] == "jbtxdoc.pdf" and r["answerable"]][: count - half]
+
+
 def _check_seconds() -> float:
     return sum(s.value for m in metrics.CLAIM_CHECK_SECONDS.collect() for s in m.samples if s.name.endswith("_sum"))
 
@@ -85,10 +93,7 @@ def main() -> None:
     parser.add_argument("--workspace", type=Path, default=Path("/tmp/claims-latency"))
     parser.add_argument("--questions", type=int, default=20)
     args = parser.parse_args()
-    rows = [json.loads(line) for line in (DATA / "eval" / "qa.jsonl").read_text().splitlines() if line.strip()]
-    half = args.questions // 2
-    asked = [r for r in rows if r["pdf"] == "natbib.pdf" and r["answerable"]][:half]
-    asked += [r for r in rows if r["pdf"] == "jbtxdoc.pdf" and r["answerable"]][: args.questions - half]
+    asked = questions(args.questions)
     print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} start, {_load()}")
     with FakeOpenAIServer() as llm:
         llm.reply_fn = reply

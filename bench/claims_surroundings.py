@@ -14,7 +14,6 @@ read, their ratio, and the read's own time (mean, p95).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -27,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from app.answering.retrieval import Retriever  # noqa: E402
 from app.config import load_settings  # noqa: E402
 from app.container import Container  # noqa: E402
+from bench.claims_latency import questions  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 USER = "bench"
@@ -42,10 +42,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    rows = [json.loads(line) for line in (DATA / "eval" / "qa.jsonl").read_text().splitlines() if line.strip()]
-    half = args.questions // 2
-    asked = [r for r in rows if r["pdf"] == "natbib.pdf" and r["answerable"]][:half]
-    asked += [r for r in rows if r["pdf"] == "jbtxdoc.pdf" and r["answerable"]][: args.questions - half]
+    asked = questions(args.questions)
     print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} start, {_load()}")
     c = Container(load_settings(ROOT / "config.yaml", data_dir=args.workspace))
     if not c.registry.list(USER):

@@ -344,30 +344,20 @@ class EdgeStore(VectorStore):
         return results
 
     def vectors(self, point_ids: Sequence[str]) -> dict[str, list[float]]:
-        if not point_ids:
-            return {}
-        try:
-            with (
-                metrics.QDRANT_SECONDS.labels("retrieve").time(),
-                self.client.shard(self.collection, self._dim) as shard,
-            ):
-                records = shard.retrieve(list(point_ids), False, [DENSE])
-        except Exception as e:
-            raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
-        return dense_vectors(records)
+        return dense_vectors(self._retrieve(point_ids, False, [DENSE])) if point_ids else {}
 
     def texts(self, tenant: str, point_ids: Sequence[str]) -> dict[str, str]:
-        if not point_ids:
-            return {}
+        return chunk_texts(self._retrieve(point_ids, True, False), tenant) if point_ids else {}
+
+    def _retrieve(self, point_ids: Sequence[str], payload: bool, vectors: bool | list[str]) -> list[Any]:
         try:
             with (
                 metrics.QDRANT_SECONDS.labels("retrieve").time(),
                 self.client.shard(self.collection, self._dim) as shard,
             ):
-                records = shard.retrieve(list(point_ids), True, False)
+                return shard.retrieve(list(point_ids), payload, vectors)
         except Exception as e:
             raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
-        return chunk_texts(records, tenant)
 
     def ping(self) -> None:
         with self.client.shard(self.collection, self._dim) as shard:

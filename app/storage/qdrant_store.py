@@ -226,26 +226,19 @@ class QdrantStore(VectorStore):
         ]
 
     def vectors(self, point_ids: Sequence[str]) -> dict[str, list[float]]:
-        if not point_ids:
-            return {}
+        return dense_vectors(self._retrieve(point_ids, False, [DENSE])) if point_ids else {}
+
+    def texts(self, tenant: str, point_ids: Sequence[str]) -> dict[str, str]:
+        return chunk_texts(self._retrieve(point_ids, True, False), tenant) if point_ids else {}
+
+    def _retrieve(self, point_ids: Sequence[str], payload: bool, vectors: bool | list[str]) -> list[Any]:
         try:
             with self._lock, metrics.QDRANT_SECONDS.labels("retrieve").time():
-                records = self._qdrant.retrieve(
-                    self.collection, list(point_ids), with_payload=False, with_vectors=[DENSE]
+                return self._qdrant.retrieve(
+                    self.collection, list(point_ids), with_payload=payload, with_vectors=vectors
                 )
         except Exception as e:
             raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
-        return dense_vectors(records)
-
-    def texts(self, tenant: str, point_ids: Sequence[str]) -> dict[str, str]:
-        if not point_ids:
-            return {}
-        try:
-            with self._lock, metrics.QDRANT_SECONDS.labels("retrieve").time():
-                records = self._qdrant.retrieve(self.collection, list(point_ids), with_payload=True, with_vectors=False)
-        except Exception as e:
-            raise ServiceUnavailable(f"the vector store did not answer ({type(e).__name__})") from e
-        return chunk_texts(records, tenant)
 
     def ping(self) -> None:
         with self._lock:
