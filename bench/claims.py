@@ -130,7 +130,7 @@ def figures(rows: list[dict], predicted: list[Support]) -> Figures:
 
 def groups(rows: list[dict]) -> dict[str, list[int]]:
     """Row indices per split and language; the held-out split also per part: batch 1 (the first
-    set), batches 5 and 6 (written to enlarge it), which were first measured at different times."""
+    set), batches 5-7 (written to enlarge it), which were first measured at different times."""
     out: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
         keys = [f"{r['split']}/{r['lang']}", r["split"], "all"]
@@ -139,7 +139,7 @@ def groups(rows: list[dict]) -> dict[str, list[int]]:
         for key in keys:
             out.setdefault(key, []).append(i)
     order = ["tune/en", "tune/ja", "tune"]
-    order += [f"held_out b{b}/{lang}" for b in (1, 5, 6) for lang in ("en", "ja")]
+    order += [f"held_out b{b}/{lang}" for b in (1, 5, 6, 7) for lang in ("en", "ja")]
     order += ["held_out/en", "held_out/ja", "held_out", "all"]
     return {k: out[k] for k in order if k in out}
 

@@ -282,15 +282,15 @@ def test_held_out_figures_do_not_fall(checker: ClaimChecker) -> None:
 
 def test_the_labelled_set_is_what_its_readme_says() -> None:
     rows = load()
-    assert len(rows) == 724 and sum(r["split"] == "held_out" for r in rows) == 218
+    assert len(rows) == 857 and sum(r["split"] == "held_out" for r in rows) == 284
     assert {r["kind"] for r in rows} == {"supported", "number", "name", "negation", "wrong"}
     for fact in {r["fact"] for r in rows}:  # a fact's sentences never straddle the split
         assert len({r["split"] for r in rows if r["fact"] == fact}) == 1
-    # batches 2-4 were written to find the checker's errors: never held out; batches 5 and 6 are split as batch 1
+    # batches 2-4 were written to find the checker's errors: never held out; batches 5-7 are split as batch 1
     assert all(r["split"] == "tune" for r in rows if r["batch"] in (2, 3, 4))
-    assert {r["batch"] for r in rows if r["split"] == "held_out"} == {1, 5, 6}
+    assert {r["batch"] for r in rows if r["split"] == "held_out"} == {1, 5, 6, 7}
     assert all(r["split"] == "tune" for r in load(splits=["tune"]))
-    assert "724 answer sentences" in Path(ROOT / "tests/data/claims/README.md").read_text(encoding="utf-8")
+    assert "857 answer sentences" in Path(ROOT / "tests/data/claims/README.md").read_text(encoding="utf-8")
 
 
 def test_japanese_sentences_end_at_full_width_stops_too() -> None:
@@ -445,9 +445,30 @@ def test_placeholders_british_spellings_and_paraphrased_denials() -> None:
     overflow = PassageText("Evaluation is done in fixed-width integers with no check for overflow.").clauses
     assert conflict("Bash evaluates fixed-width integers without checking for overflow [1].", overflow) is None
     assert conflict("Bash evaluates fixed-width integers and checks for overflow [1].", overflow) is not None
-    history = PassageText("If the line is non-empty, it may be added to the history list.").clauses
-    assert conflict("When the line isn't empty, it is added to the history list [1].", history) is None
-    assert conflict("When the line is empty, it is added to the history list [1].", history) is not None
+    history = PassageText("Only non-empty lines are saved on the history list.").clauses
+    assert conflict("Only lines that are not empty are saved on the history list [1].", history) is None
+    assert conflict("Only empty lines are saved on the history list [1].", history) is not None
+
+
+def test_a_case_is_no_denial_of_the_other_case_and_neither_nor_denies_once() -> None:
+    """From batch 7: "if no increment is given, the step is 1" names a case, and the passage's "when
+    the increment is given, it is used" another, not a contradiction; a concessive condition ("even
+    if", …ても) still is one. "neither trapped nor reset" is one denial, as "cannot be trapped or
+    reset" is; "without hyperlinked citations" denies as "not hyperlinked" does."""
+    from app.answering.claims_negation import conflict
+    from app.answering.claims_terms import PassageText
+
+    steps = PassageText(
+        "When the increment is supplied, it is used as the difference between each term. "
+        "The default increment is 1 or -1 as appropriate."
+    ).clauses
+    assert conflict("If no increment is supplied, the step is 1 or -1 as appropriate [1].", steps) is None
+    assert conflict("Even if the increment is not supplied, it is used as the difference [1].", steps) == "suppli"
+    ignored = PassageText("Signals ignored upon entry to the shell cannot be trapped or reset.").clauses
+    assert conflict("Signals ignored when the shell starts can be neither trapped nor reset [1].", ignored) is None
+    assert conflict("Signals ignored when the shell starts can be trapped and reset [1].", ignored) is not None
+    cite = PassageText("The citations work, but they will not be hyperlinked citations.").clauses
+    assert conflict("The citations work, just without hyperlinked citations [1].", cite) is None
 
 
 def test_every_reason_the_check_gives_reads_in_japanese() -> None:

@@ -68,8 +68,12 @@ _JA_CONDITION = re.compile(
 # The same in English: a clause that opens with "if", "when" ("When \the<counter> is not unique",
 # "e.g. if it is not expandable") is set against conditions only.
 _EN_CONDITION = re.compile(
-    r"^(?:(?:and|or|but|so|e\.g\.|i\.e\.|even)\s+)*(?:if|when|whenever|once|in case)\b", re.IGNORECASE
+    r"^(?:(?:and|or|but|so|e\.g\.|i\.e\.|even)\s+)*(?:if|when|whenever|once|in case|without)\b", re.IGNORECASE
 )
+# A concessive condition ("even if not given", "指定しなくても") states that something holds either
+# way, and so can contradict a passage's condition; a plain one ("if no increment is given") only
+# names a case, and a passage naming the other case ("when the increment is given") does not deny it.
+_CONCESSIVE = re.compile(r"^(?:(?:and|or|but|so)\s+)*even\b|(?:ても|でも)$", re.IGNORECASE)
 MIN_LIKENESS = 0.4  # a passage clause less like the claim clause is about something else
 _JA_CONTENT = re.compile(r"[\u4e00-\u9fff\u3005]+|[\u30a0-\u30ff]+|[A-Za-z][\w\\-]*")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -83,7 +87,8 @@ class Clause:
     negations: int
     heads: tuple[str, ...]  # the words the first negation denies (stems in English)
     contrast: bool  # "rather than", "instead of", より, 代わりに: a comparison, not a statement to set against
-    condition: bool = False  # a Japanese condition (…場合, …なら, …ても): set against conditions only
+    condition: bool = False  # a condition (…場合, …なら, …ても, if, when): set against conditions only
+    concessive: bool = False  # "even if", …ても: the only conditions set against anything
 
 
 # What looks like a clause boundary and is not: punctuation quoted as itself (全角の “，” や “、”),
@@ -104,7 +109,8 @@ def clauses(text: str) -> list[Clause]:
         negations, heads = _ja_negations(part) if japanese else _en_negations(part)
         words = _words(part)
         condition = bool(_JA_CONDITION.search(part.strip()) if japanese else _EN_CONDITION.match(part.strip()))
-        out.append(Clause(part.strip(), words, negations, heads, bool(_CONTRAST.search(part)), condition))
+        concessive = condition and bool(_CONCESSIVE.search(part.strip()))
+        out.append(Clause(part.strip(), words, negations, heads, bool(_CONTRAST.search(part)), condition, concessive))
     return out
 
 
@@ -129,8 +135,11 @@ def _en_negations(clause: str) -> tuple[int, tuple[str, ...]]:
         following = words[i + 1] if i + 1 < len(words) else ""
         cue = (word in _EN_CUES and following not in _EN_NOT_NEGATING) or word.endswith("n't")
         cue = cue or word in _EN_NEGATIVE_VERBS
-        # "without checking" denies "checking" ("without a driver option" is a condition, not a denial)
-        cue = cue or (word == "without" and len(following) > 4 and following.endswith("ing"))
+        # "without checking", "without hyperlinked citations" deny; a clause opening with "without"
+        # ("without a driver option, hyperref tries …") is a condition
+        cue = cue or word == "without"
+        if word == "nor" and count:
+            continue  # "neither trapped nor reset": one negation of two words
         if word.startswith("non-") and len(word) > 5:  # "non-empty" denies "empty"
             count += 1
             heads = heads or tuple(tokenize(fold_spelling(word[4:]))[:1])
@@ -185,7 +194,7 @@ def _disagree(a: Clause, b: Clause) -> str | None:
 def conflict(claim: str, passage_clauses: list[Clause]) -> str | None:
     """The word on which `claim` and the passage disagree, or None."""
     for c in clauses(claim):
-        if len(c.words) < 2 or c.contrast:
+        if len(c.words) < 2 or c.contrast or (c.condition and not c.concessive):
             continue
         # the passage clause most like the claim clause: shared words over the clauses' sizes, so that a
         # short clause saying the same thing wins over a long one that happens to share more words
