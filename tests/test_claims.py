@@ -257,12 +257,12 @@ def test_judge_replies_are_checked() -> None:
 sys.path.insert(0, str(ROOT / "bench"))
 from claims import figures, load, predict  # noqa: E402
 
-# bench/claims.py on the held-out split, 2026-12-06 17:50 UTC (docs/retrieval-quality.md, "Claim
+# bench/claims.py on the held-out split, 2026-12-06 18:05 UTC (docs/retrieval-quality.md, "Claim
 # checks"): (precision, recall, share of supported sentences marked unsupported) per part of the split
-# (batch 1; batches 5 and 6, written later to enlarge it) and language. Floors: these less MARGIN.
+# (batch 1; batches 5-7, written later to enlarge it) and language. Floors: these less MARGIN.
 HELD_OUT = {
     (1,): {"en": (0.95, 0.864, 0.071), "ja": (0.933, 0.875, 0.095)},
-    (5, 6): {"en": (0.905, 0.864, 0.095), "ja": (0.87, 0.8, 0.12)},
+    (5, 6, 7): {"en": (0.879, 0.725, 0.103), "ja": (0.886, 0.775, 0.1)},
 }
 MARGIN = 0.03
 
