@@ -413,6 +413,13 @@ def test_a_name_from_the_text_around_the_passage_is_weak_and_one_from_nowhere_is
     assert support == "unsupported" and "fix-strong" in reason, reason
     support, reason = check("japanese-otf や otf-ex などのパッケージが jis2004 オプションを利用します[1]。")
     assert support == "unsupported" and "otf-ex" in reason, reason
+    # an option word in English prose (a rare word, not a name) alike
+    extglob = "If set, the extended pattern matching features described above are enabled."
+    option = "Turning on extglob enables the extended pattern matching features [1]."
+    [claim] = checker.check(option, [CitedPassage(1, extglob, surroundings="extglob\nfailglob If set, ...")])
+    assert claim.support == "weak" and "extglob" in claim.reason, claim.reason
+    [claim] = checker.check(option, [CitedPassage(1, extglob)])
+    assert claim.support == "unsupported" and "extglob" in claim.reason, claim.reason
 
 
 def test_quoted_marks_ellipses_and_bracketed_prefixes_do_not_cut_a_clause() -> None:

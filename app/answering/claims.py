@@ -246,11 +246,11 @@ def assess(
     e.missing_numbers = [raw for raw, value in terms.numbers if not any(p.has_number(value) for p in passages)]
     e.missing_codes = [c for c in terms.codes if not any(p.has_code(c) for p in passages)]
     e.missing_names = [n for n in terms.names if not any(p.has_name(n) for p in passages)]
-    nearby = [around[n] for n in cited if around and n in around]
-    e.nearby = [w for w in [*e.missing_names, *e.missing_rare] if any(p.has_name(w) for p in nearby)]
     tokens = set().union(*(p.tokens for p in passages))
     e.missing_words = [w for w in terms.words if w not in tokens]
     e.missing_rare = [w for w, stem in terms.rare if stem not in tokens and not any(p.has_name(w) for p in passages)]
+    nearby = [around[n] for n in cited if around and n in around]
+    e.nearby = [w for w in [*e.missing_names, *e.missing_rare] if any(p.has_name(w) for p in nearby)]
     # the share of the claim's terms found: content words, and the numbers, code terms and names
     specific = len(terms.numbers) + len(terms.codes) + len(terms.names)
     missing = len(e.missing_words) + len(e.missing_numbers) + len(e.missing_codes) + len(e.missing_names)
