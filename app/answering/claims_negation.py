@@ -8,12 +8,13 @@ line spacing" and "does not remove the extra spacing" does not. When several pas
 as many words (a passage giving a rule and its exception), one of the same polarity is enough.
 
 Negations: English not, no, never, n't, …, verbs that take their object away (remove, omit, strip,
-delete, suppress), "keeps … from", "non-"; Japanese endings ない, ません, ず, … and the prefixes 不,
-無, 非, 未. Contrasts ("instead of", "rather than", より, ではなく) are not negations, and a clause
-with one is not set against the passage at all ("書くより…省略形を使う" against "書かずに…省略形を使う");
-nor are double negatives (しなければならない), "not only/just", and "without" but before a verb in
--ing ("without checking"; otherwise mostly a condition: "without a driver option, hyperref tries …");
-a Japanese clause ending as a condition (…場合, …なら, …ても) is set against conditions only.
+delete, suppress), "keeps … from", "stops … doing", "without", "non-" ("neither … nor" once);
+Japanese endings ない, ません, ず, … and the prefixes 不, 無, 非, 未. Contrasts ("instead of",
+"rather than", より, ではなく) are not negations, and a clause with one is not set against the
+passage at all ("書くより…省略形を使う" against "書かずに…省略形を使う"); nor are double negatives
+(しなければならない) and "not only/just". A clause that is a condition (…場合, …なら, if, when, a
+clause opening with "without": "without a driver option, hyperref tries …") names a case and is not
+set against the passage, unless it is concessive (…ても, "even if"): then against conditions only.
 Japanese words are compared as kanji pairs and whole katakana words.
 """
 
@@ -61,12 +62,13 @@ _JA_CLAUSE = re.compile(  # punctuation (not a decimal point), and after ても,
 _CONTRAST = re.compile(r"\b(?:rather than|instead of|than)\b|より|代わりに|かわりに|ではなく(?=\S)", re.IGNORECASE)
 # A Japanese clause that ends as a condition ("amstext を読み込まない場合", "使いたいなら",
 # "指定しなくても") states nothing of its own: "if amstext is not loaded" is no denial of "load
-# amstext". Conditions are set against conditions only ("指定しなくても" against "指定した場合は").
+# amstext". Only a concessive one is set against anything, and against conditions only ("指定しなくても"
+# against "指定した場合は").
 _JA_CONDITION = re.compile(
     r"(?:場合(?:は|には|にも|も|に)?|(?:時|とき)(?:は|には|にも|も)?|なら(?:ば)?|れば|たら|ても|でも|[な無]いと)$"
 )
 # The same in English: a clause that opens with "if", "when" ("When \the<counter> is not unique",
-# "e.g. if it is not expandable") is set against conditions only.
+# "e.g. if it is not expandable") or "without" ("without a driver option").
 _EN_CONDITION = re.compile(
     r"^(?:(?:and|or|but|so|e\.g\.|i\.e\.|even)\s+)*(?:if|when|whenever|once|in case|without)\b", re.IGNORECASE
 )
@@ -87,8 +89,8 @@ class Clause:
     negations: int
     heads: tuple[str, ...]  # the words the first negation denies (stems in English)
     contrast: bool  # "rather than", "instead of", より, 代わりに: a comparison, not a statement to set against
-    condition: bool = False  # a condition (…場合, …なら, …ても, if, when): set against conditions only
-    concessive: bool = False  # "even if", …ても: the only conditions set against anything
+    condition: bool = False  # a condition (…場合, …なら, …ても, if, when): names a case
+    concessive: bool = False  # "even if", …ても: the only conditions set against anything (conditions)
 
 
 # What looks like a clause boundary and is not: punctuation quoted as itself (全角の “，” や “、”),
