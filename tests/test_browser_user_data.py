@@ -98,6 +98,7 @@ def _wait_gone(folder: Path, timeout_s: float = 10) -> None:
     deadline = time.monotonic() + timeout_s
     while list(folder.glob("export-*.zip")) and time.monotonic() < deadline:
         time.sleep(0.2)
+    assert not list(folder.glob("export-*.zip")), "the server kept its copy of a sent archive"
     assert not list(folder.glob("export-*.zip"))
 
 
@@ -139,6 +140,7 @@ def test_the_export_route_serves_only_the_signed_in_user(server: RunningServer) 
     archive.write_bytes(mine.content)
     with zipfile.ZipFile(archive) as zf:
         assert json.loads(zf.read("manifest.json"))["user"] == "fay"
+    _wait_gone(server.data_dir / "tmp" / "exports")  # sent: the server's copy is removed, fay's slot freed
 
 
 def test_an_archive_that_cannot_be_made_says_why_in_the_browser(server: RunningServer, browser: Browser) -> None:

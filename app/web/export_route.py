@@ -72,7 +72,10 @@ def export_router(exports: DataExport, folder: Path) -> APIRouter:
             raise
         audit("user.exported", user, target=user, client=client)
 
-        def done() -> None:
+        async def done() -> None:
+            # On the event loop, not in a worker thread: a busy thread pool would otherwise keep the
+            # user's slot taken after the archive was sent ("being made already" on the next click).
+            # No await in here, so once the file is gone the slot is free too.
             path.unlink(missing_ok=True)
             with lock:
                 busy.discard(user)
